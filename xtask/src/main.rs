@@ -1,0 +1,64 @@
+//! Developer tasks for the openclaw-bedrock workspace, run as `cargo xtask <task>`.
+//!
+//! - `cargo xtask codegen [--check]`: regenerate (or check) the committed generated files,
+//!   today `schemas/openclaw.schema.json`.
+//!
+//! `xtask` keeps few dependencies on purpose: it is compiled on every contributor's machine.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+mod codegen;
+#[cfg(test)]
+mod tidy;
+
+use anyhow::{Result, bail};
+
+fn main() -> std::process::ExitCode {
+    match run(std::env::args().skip(1).collect()) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(args: Vec<String>) -> Result<()> {
+    let mut args = args.into_iter();
+    let Some(task) = args.next() else {
+        print_help();
+        bail!("no task given");
+    };
+    let rest: Vec<String> = args.collect();
+    match task.as_str() {
+        "codegen" => {
+            let check = match rest.as_slice() {
+                [] => false,
+                [flag] if flag == "--check" => true,
+                other => bail!("unexpected arguments to `codegen`: {other:?} (expected `--check`)"),
+            };
+            codegen::run(check)
+        }
+        "help" | "--help" | "-h" => {
+            print_help();
+            Ok(())
+        }
+        other => {
+            print_help();
+            bail!("unknown task `{other}`")
+        }
+    }
+}
+
+fn print_help() {
+    println!(
+        "usage: cargo xtask <task>\n\n\
+         tasks:\n  \
+         codegen [--check]   regenerate generated files (or fail with a diff when stale)"
+    );
+}
+
+/// The workspace root (the parent of `xtask/`).
+pub(crate) fn project_root() -> std::path::PathBuf {
+    let manifest = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    manifest.parent().unwrap_or(manifest).to_path_buf()
+}
