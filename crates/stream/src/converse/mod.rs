@@ -1,0 +1,373 @@
+//! The Amazon Bedrock Converse streaming adapter: the only module that knows
+//! `aws-sdk-bedrockruntime`.
+//!
+//! - [`request`] turns a [`StreamRequest`] into Converse input (system blocks and cache points,
+//!   messages, inference config, tools, Claude thinking fields).
+//! - [`model`] holds the per-model rules (Claude, caching, adaptive thinking, budgets, families).
+//! - [`convert`] is the pure state machine from stream items to [`StreamEvent`]s.
+//! - [`ConverseStream`] ties them together with clients, retries, timeouts and abort.
+//!
+//! Request rules beyond pi-ai 0.73 (each documented where implemented): redacted thinking is
+//! replayed to its model family; orphaned tool calls are answered with a synthetic error result
+//! also when the conversation ends on them; consecutive same-role messages are merged (Bedrock
+//! rejects them); over-long tool-call ids are shortened with a hash suffix (no collisions);
+//! `ToolChoice::None` keeps the tool specs (without a choice) when the history holds tool blocks,
+//! since Bedrock rejects such a history without a `toolConfig`.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use aws_sdk_bedrockruntime::Client;
+use aws_sdk_bedrockruntime::config::Region;
+use aws_sdk_bedrockruntime::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_bedrockruntime::operation::converse_stream::ConverseStreamError;
+use aws_sdk_bedrockruntime::primitives::event_stream::EventReceiver;
+use aws_sdk_bedrockruntime::types::ConverseStreamOutput;
+use aws_sdk_bedrockruntime::types::error::ConverseStreamOutputError;
+use aws_smithy_types::error::display::DisplayErrorContext;
+use aws_smithy_types::retry::RetryConfig;
+use aws_smithy_types::timeout::TimeoutConfig;
+use tokio::time::Instant;
+
+use crate::types::{ErrorReason, StreamEvent, StreamRequest};
+use crate::{AbortSignal, EventStream, ModelStream, StreamOptions};
+
+pub mod convert;
+pub mod model;
+pub mod request;
+
+pub use convert::Converter;
+
+/// Resilience settings of a [`ConverseStream`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AdapterOptions {
+    /// Attempts per call, first included, for throttling and 5xx answers before the stream
+    /// starts (the SDK's standard retry mode). Default 3.
+    pub max_attempts: u32,
+    /// First retry backoff; later ones grow exponentially with jitter (SDK). Default 1 s.
+    pub initial_backoff: Duration,
+    /// TCP/TLS connect timeout (SDK). Default 10 s.
+    pub connect_timeout: Duration,
+    /// Time from the call to the first stream event, retries included. Default 60 s.
+    pub first_event_timeout: Duration,
+    /// Longest gap between two stream events. Default 30 s.
+    pub idle_timeout: Duration,
+}
+
+impl Default for AdapterOptions {
+    fn default() -> Self {
+        AdapterOptions {
+            max_attempts: 3,
+            initial_backoff: Duration::from_secs(1),
+            connect_timeout: Duration::from_secs(10),
+            first_event_timeout: Duration::from_secs(60),
+            idle_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct ClientKey {
+    region: Option<String>,
+    endpoint: Option<String>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    base: aws_sdk_bedrockruntime::Config,
+    options: AdapterOptions,
+    clients: Mutex<HashMap<ClientKey, Client>>,
+}
+
+/// [`ModelStream`] over Bedrock's `ConverseStream`.
+///
+/// Holds one SDK configuration (credentials, default region and endpoint) and one client per
+/// region/endpoint pair it is asked for, created on first use and reused. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct ConverseStream {
+    inner: Arc<Inner>,
+}
+
+impl ConverseStream {
+    /// An adapter over an SDK configuration (from `openclaw_creds`, or built by hand), with the
+    /// retry and connect-timeout settings of `options` applied on top.
+    pub fn new(config: aws_sdk_bedrockruntime::Config, options: AdapterOptions) -> Self {
+        ConverseStream {
+            inner: Arc::new(Inner {
+                base: config,
+                options,
+                clients: Mutex::new(HashMap::new()),
+            }),
+        }
+    }
+
+    /// The resilience settings.
+    pub fn options(&self) -> AdapterOptions {
+        self.inner.options
+    }
+
+    /// How many distinct clients have been created so far.
+    pub fn client_count(&self) -> usize {
+        self.inner
+            .clients
+            .lock()
+            .map(|c| c.len())
+            .unwrap_or_else(|p| p.into_inner().len())
+    }
+
+    fn client(&self, options: &StreamOptions) -> Client {
+        let key = ClientKey {
+            region: options.region.clone(),
+            endpoint: options.endpoint.clone(),
+        };
+        let mut clients = self.inner.clients.lock().unwrap_or_else(|p| p.into_inner());
+        clients
+            .entry(key)
+            .or_insert_with_key(|key| {
+                let o = &self.inner.options;
+                let mut b = self.inner.base.to_builder();
+                if let Some(region) = &key.region {
+                    b = b.region(Region::new(region.clone()));
+                }
+                if let Some(endpoint) = &key.endpoint {
+                    b = b.endpoint_url(endpoint);
+                }
+                let retry = RetryConfig::standard()
+                    .with_max_attempts(o.max_attempts.max(1))
+                    .with_initial_backoff(o.initial_backoff);
+                let timeout = TimeoutConfig::builder()
+                    .connect_timeout(o.connect_timeout)
+                    .build();
+                Client::from_conf(b.retry_config(retry).timeout_config(timeout).build())
+            })
+            .clone()
+    }
+}
+
+impl ModelStream for ConverseStream {
+    fn stream(&self, request: StreamRequest, options: StreamOptions) -> EventStream {
+        let client = self.client(&options);
+        let driver = Driver {
+            conv: Converter::new(&request.model),
+            state: State::Init(Box::new(request)),
+            client,
+            options: self.inner.options,
+            abort: options.abort,
+            pending: VecDeque::new(),
+            first_deadline: None,
+        };
+        Box::pin(futures::stream::unfold(driver, |mut d| async move {
+            d.next().await.map(|e| (e, d))
+        }))
+    }
+}
+
+type Receiver = EventReceiver<ConverseStreamOutput, ConverseStreamOutputError>;
+
+enum State {
+    Init(Box<StreamRequest>),
+    Receiving(Box<Receiver>),
+    Closed,
+}
+
+/// Drives one call: owns the SDK future (while awaited) and receiver, so dropping the stream
+/// drops the connection.
+struct Driver {
+    conv: Converter,
+    state: State,
+    client: Client,
+    options: AdapterOptions,
+    abort: Option<AbortSignal>,
+    pending: VecDeque<StreamEvent>,
+    first_deadline: Option<Instant>,
+}
+
+enum Step<T> {
+    Ready(T),
+    Aborted,
+    TimedOut,
+}
+
+impl Driver {
+    async fn next(&mut self) -> Option<StreamEvent> {
+        loop {
+            if let Some(event) = self.pending.pop_front() {
+                return Some(event);
+            }
+            if self.conv.is_finished() {
+                // Drop the receiver now: nothing more will be read.
+                self.state = State::Closed;
+                return None;
+            }
+            self.step().await;
+        }
+    }
+
+    fn fail(&mut self, reason: ErrorReason, message: String) {
+        let mut out = Vec::new();
+        self.conv.fail(reason, message, &mut out);
+        self.pending.extend(out);
+        self.state = State::Closed;
+    }
+
+    /// Runs `fut` unless the abort signal fires or `deadline` passes first.
+    async fn guarded<T>(
+        abort: &mut Option<AbortSignal>,
+        deadline: Instant,
+        fut: impl Future<Output = T>,
+    ) -> Step<T> {
+        let aborted = async {
+            match abort {
+                Some(signal) => signal.aborted().await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            biased;
+            () = aborted => Step::Aborted,
+            r = tokio::time::timeout_at(deadline, fut) => match r {
+                Ok(v) => Step::Ready(v),
+                Err(_) => Step::TimedOut,
+            },
+        }
+    }
+
+    async fn step(&mut self) {
+        match std::mem::replace(&mut self.state, State::Closed) {
+            State::Closed => self.fail(ErrorReason::Error, "stream already closed".into()),
+            State::Init(request) => {
+                if self.abort.as_ref().is_some_and(AbortSignal::is_aborted) {
+                    return self.fail(ErrorReason::Aborted, "request was aborted".into());
+                }
+                let input = match request::build(&request) {
+                    Ok(input) => input,
+                    Err(e) => return self.fail(ErrorReason::Error, e.to_string()),
+                };
+                let deadline = Instant::now() + self.options.first_event_timeout;
+                self.first_deadline = Some(deadline);
+                let send = self
+                    .client
+                    .converse_stream()
+                    .model_id(input.model_id)
+                    .set_system(Some(input.system).filter(|s| !s.is_empty()))
+                    .set_messages(Some(input.messages))
+                    .inference_config(input.inference)
+                    .set_tool_config(input.tool_config)
+                    .set_additional_model_request_fields(input.additional_fields)
+                    .send();
+                match Self::guarded(&mut self.abort, deadline, send).await {
+                    Step::Ready(Ok(output)) => {
+                        self.state = State::Receiving(Box::new(output.stream))
+                    }
+                    Step::Ready(Err(e)) => self.fail(ErrorReason::Error, describe_send_error(&e)),
+                    Step::Aborted => self.fail(ErrorReason::Aborted, "request was aborted".into()),
+                    Step::TimedOut => self.fail(
+                        ErrorReason::Error,
+                        format!(
+                            "no response from bedrock within {:?} (first-event timeout)",
+                            self.options.first_event_timeout
+                        ),
+                    ),
+                }
+            }
+            State::Receiving(mut rx) => {
+                let first = self.first_deadline.take();
+                let deadline = first.unwrap_or_else(|| Instant::now() + self.options.idle_timeout);
+                match Self::guarded(&mut self.abort, deadline, rx.recv()).await {
+                    Step::Ready(Ok(Some(item))) => {
+                        let mut out = Vec::new();
+                        self.conv.push(item, &mut out);
+                        self.pending.extend(out);
+                        if !self.conv.is_finished() {
+                            self.state = State::Receiving(rx);
+                        }
+                    }
+                    Step::Ready(Ok(None)) => {
+                        let mut out = Vec::new();
+                        self.conv.finish(&mut out);
+                        self.pending.extend(out);
+                    }
+                    Step::Ready(Err(e)) => self.fail(ErrorReason::Error, describe_stream_error(&e)),
+                    Step::Aborted => self.fail(ErrorReason::Aborted, "request was aborted".into()),
+                    Step::TimedOut if first.is_some() => self.fail(
+                        ErrorReason::Error,
+                        format!(
+                            "no event from bedrock within {:?} (first-event timeout)",
+                            self.options.first_event_timeout
+                        ),
+                    ),
+                    Step::TimedOut => self.fail(
+                        ErrorReason::Error,
+                        format!(
+                            "no event from bedrock for {:?} (idle timeout)",
+                            self.options.idle_timeout
+                        ),
+                    ),
+                }
+            }
+        }
+    }
+}
+
+/// A readable message for a failed `converse_stream` call (before any event).
+pub fn describe_send_error(e: &SdkError<ConverseStreamError>) -> String {
+    match e {
+        SdkError::ServiceError(ctx) => {
+            let err = ctx.err();
+            let status = ctx.raw().status().as_u16();
+            let code = err.code().unwrap_or("UnknownError");
+            match err.message() {
+                Some(m) => format!("bedrock rejected the request (HTTP {status}, {code}): {m}"),
+                None => format!("bedrock rejected the request (HTTP {status}, {code})"),
+            }
+        }
+        SdkError::TimeoutError(_) => "timed out waiting for bedrock".into(),
+        SdkError::DispatchFailure(d) if d.is_timeout() => {
+            "timed out connecting to bedrock (connect timeout)".into()
+        }
+        SdkError::DispatchFailure(_) => {
+            format!("could not reach bedrock: {}", DisplayErrorContext(e))
+        }
+        SdkError::ResponseError(_) => {
+            format!("invalid response from bedrock: {}", DisplayErrorContext(e))
+        }
+        _ => format!(
+            "could not send the request to bedrock: {}",
+            DisplayErrorContext(e)
+        ),
+    }
+}
+
+/// A readable message for a failure after the stream began: in-stream exceptions by name
+/// (pi-ai's wording), transport failures with their cause.
+pub fn describe_stream_error<R: std::fmt::Debug>(
+    e: &SdkError<ConverseStreamOutputError, R>,
+) -> String {
+    if let SdkError::ServiceError(ctx) = e {
+        let err = ctx.err();
+        let msg = err.message().unwrap_or("no details");
+        return match err {
+            ConverseStreamOutputError::InternalServerException(_) => {
+                format!("bedrock internal server error: {msg}")
+            }
+            ConverseStreamOutputError::ModelStreamErrorException(_) => {
+                format!("bedrock model stream error: {msg}")
+            }
+            ConverseStreamOutputError::ValidationException(_) => {
+                format!("bedrock validation error: {msg}")
+            }
+            ConverseStreamOutputError::ThrottlingException(_) => {
+                format!("bedrock throttling error: {msg}")
+            }
+            ConverseStreamOutputError::ServiceUnavailableException(_) => {
+                format!("bedrock service unavailable: {msg}")
+            }
+            _ => format!(
+                "bedrock stream error ({}): {msg}",
+                err.code().unwrap_or("unknown")
+            ),
+        };
+    }
+    format!("bedrock stream failed: {}", DisplayErrorContext(e))
+}

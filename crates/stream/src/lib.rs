@@ -1,0 +1,119 @@
+//! Streaming model calls for OpenClaw: the provider-neutral [`ModelStream`] trait and its
+//! Amazon Bedrock implementation, [`ConverseStream`], built on `aws-sdk-bedrockruntime`'s
+//! `ConverseStream` operation.
+//!
+//! # Design
+//!
+//! - **Two layers.** [`types`] (request, messages, events) and [`ModelStream`] know nothing of
+//!   AWS; only [`converse`] touches the SDK (the ripgrep `matcher` pattern). A gateway or a CLI
+//!   can drive any `dyn ModelStream` and map [`StreamEvent`]s to JSON lines or OpenAI SSE.
+//! - **pi-ai's contract, event for event.** `start`, `text_*`, `thinking_*`, `toolcall_*`, then
+//!   exactly one terminal `done{stop_reason, message, usage}` or `error{reason, message}`.
+//!   Failures (bad request, HTTP errors, in-stream exceptions, timeouts, aborts) are events,
+//!   never panics or a silently ended stream.
+//! - **Cancellation by drop.** [`ModelStream::stream`] returns a lazy stream that owns the SDK
+//!   future and event receiver, with no background task: dropping it closes the HTTP
+//!   connection. An [`AbortSignal`] in [`StreamOptions`] ends the stream with
+//!   `error{reason: aborted}` instead.
+//! - **Retries belong to the SDK.** Throttling and 5xx answers *before* the stream starts are
+//!   retried by the SDK's standard retry strategy (jittered exponential backoff, bounded attempts,
+//!   [`AdapterOptions::max_attempts`]); once events flow nothing is retried (the caller has seen
+//!   output). Timeouts: connect (the SDK's `TimeoutConfig`), first event and idle gap between
+//!   events (ours: the SDK's stalled-stream protection does not cover event streams).
+//! - **One client per (region, endpoint, credentials)**, created once and reused: an adapter
+//!   holds one credentials configuration and caches a client per region/endpoint pair.
+//! - **Request building** follows pi-ai's `bedrock-converse-stream` and improves on it where it
+//!   is wrong; see [`converse`] for the rules (redacted thinking replayed, orphaned tool calls
+//!   answered at the end of the conversation too, same-role messages merged, collision-free
+//!   tool-call id shortening, Nova prompt caching, Sonnet 4.6 adaptive thinking).
+//!
+//! # Example
+//!
+//! ```no_run
+//! use futures::StreamExt;
+//! use openclaw_config::ModelDefinition;
+//! use openclaw_stream::{AdapterOptions, ConverseStream, Message, ModelStream, StreamEvent, StreamOptions, StreamRequest};
+//!
+//! # async fn run(sdk_config: aws_sdk_bedrockruntime::Config) {
+//! let adapter = ConverseStream::new(sdk_config, AdapterOptions::default());
+//! let model = ModelDefinition::new("us.anthropic.claude-sonnet-4-5-20250929-v1:0", "Claude Sonnet 4.5");
+//! let request = StreamRequest::new(model, vec![Message::user_text("Say hello")]);
+//! let mut events = adapter.stream(request, StreamOptions::default());
+//! while let Some(event) = events.next().await {
+//!     match event {
+//!         StreamEvent::TextDelta { delta, .. } => print!("{delta}"),
+//!         StreamEvent::Done { usage, .. } => println!("\n{} tokens, ${:.6}", usage.total_tokens, usage.cost.total),
+//!         StreamEvent::Error { message, .. } => eprintln!("error: {message}"),
+//!         _ => {}
+//!     }
+//! }
+//! # }
+//! ```
+#![deny(missing_docs)]
+
+use std::pin::Pin;
+
+use futures::Stream;
+
+mod abort;
+mod b64;
+pub mod converse;
+pub mod partial_json;
+pub mod types;
+
+pub use abort::{AbortController, AbortSignal};
+pub use converse::{AdapterOptions, ConverseStream};
+pub use types::{
+    AssistantContent, AssistantMessage, CacheRetention, Content, Cost, ErrorReason, Message,
+    MessageError, ReasoningLevel, StopReason, StreamEvent, StreamRequest, ToolCall, ToolChoice,
+    ToolDefinition, ToolResultMessage, Usage, UserMessage,
+};
+
+/// The provider id recorded on assistant messages produced by [`ConverseStream`].
+pub const PROVIDER: &str = "amazon-bedrock";
+/// The API id recorded on assistant messages produced by [`ConverseStream`].
+pub const API: &str = "bedrock-converse-stream";
+
+/// A stream of [`StreamEvent`]s ending with exactly one terminal event.
+pub type EventStream = Pin<Box<dyn Stream<Item = StreamEvent> + Send>>;
+
+/// A model that answers a [`StreamRequest`] with a stream of events.
+///
+/// Implementations never fail outside the stream: every failure is a terminal
+/// [`StreamEvent::Error`]. The returned stream does nothing until polled, and dropping it
+/// cancels the request.
+pub trait ModelStream: Send + Sync {
+    /// Starts a model call.
+    fn stream(&self, request: StreamRequest, options: StreamOptions) -> EventStream;
+}
+
+/// Per-call options that are not part of the conversation.
+#[derive(Debug, Clone, Default)]
+pub struct StreamOptions {
+    /// Ends the stream with `error{reason: aborted}` when the controller aborts.
+    pub abort: Option<AbortSignal>,
+    /// Region override for this call (the adapter's default otherwise).
+    pub region: Option<String>,
+    /// Endpoint URL override for this call (the adapter's default otherwise).
+    pub endpoint: Option<String>,
+}
+
+/// Errors raised before a request reaches the provider; they reach callers as the message of
+/// a terminal [`StreamEvent::Error`].
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// An image whose type Bedrock does not accept.
+    #[error(
+        "unsupported image type `{mime_type}` in the conversation: expected image/jpeg, image/png, image/gif or image/webp"
+    )]
+    UnsupportedImage {
+        /// The MIME type found.
+        mime_type: String,
+    },
+    /// The SDK refused to build a request value.
+    #[error("could not build the converse request: {message}")]
+    Request {
+        /// The SDK's description.
+        message: String,
+    },
+}

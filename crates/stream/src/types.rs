@@ -1,0 +1,457 @@
+//! The provider-neutral request, message and event types. No AWS type appears here.
+
+use openclaw_config::ModelDefinition;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// One model call: the conversation so far, the tools on offer and the sampling settings,
+/// aimed at one [`ModelDefinition`].
+#[derive(Debug, Clone)]
+pub struct StreamRequest {
+    /// The model the request targets (its id, limits, modalities and prices).
+    pub model: ModelDefinition,
+    /// The system prompt, if any.
+    pub system: Option<String>,
+    /// The conversation, oldest first.
+    pub messages: Vec<Message>,
+    /// Tools the model may call.
+    pub tools: Vec<ToolDefinition>,
+    /// How the model may use the tools.
+    pub tool_choice: ToolChoice,
+    /// Sampling temperature; ignored (not sent) while extended thinking is on for Claude.
+    pub temperature: Option<f32>,
+    /// Maximum output tokens; `None` means `min(model.max_tokens, 32000)` (pi-ai's default).
+    pub max_tokens: Option<u32>,
+    /// Sequences that stop generation.
+    pub stop_sequences: Vec<String>,
+    /// Extended-thinking level.
+    pub reasoning: ReasoningLevel,
+    /// Prompt-cache retention.
+    pub cache_retention: CacheRetention,
+}
+
+impl StreamRequest {
+    /// A request for `model` with the given messages and every other setting at its default
+    /// (no system prompt, no tools, no thinking, short prompt-cache retention).
+    pub fn new(model: ModelDefinition, messages: Vec<Message>) -> Self {
+        StreamRequest {
+            model,
+            system: None,
+            messages,
+            tools: Vec::new(),
+            tool_choice: ToolChoice::Auto,
+            temperature: None,
+            max_tokens: None,
+            stop_sequences: Vec::new(),
+            reasoning: ReasoningLevel::Off,
+            cache_retention: CacheRetention::Short,
+        }
+    }
+}
+
+/// A tool the model may call.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ToolDefinition {
+    /// Tool name, as the model will use it in calls.
+    pub name: String,
+    /// What the tool does, for the model.
+    pub description: String,
+    /// JSON Schema of the tool's arguments.
+    pub parameters: Value,
+}
+
+/// How the model may use the tools.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ToolChoice {
+    /// The model decides.
+    #[default]
+    Auto,
+    /// The model must call some tool.
+    Any,
+    /// The model must not call tools.
+    None,
+    /// The model must call the named tool.
+    Tool(String),
+}
+
+/// Extended-thinking level (pi-ai's `ThinkingLevel`, plus `Off`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReasoningLevel {
+    /// No extended thinking.
+    #[default]
+    Off,
+    /// Smallest budget.
+    Minimal,
+    /// Low budget.
+    Low,
+    /// Medium budget.
+    Medium,
+    /// High budget.
+    High,
+    /// The largest budget the model accepts.
+    XHigh,
+}
+
+/// Prompt-cache retention.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CacheRetention {
+    /// No cache points.
+    None,
+    /// Cache points with the provider's default time to live (5 minutes on Bedrock).
+    #[default]
+    Short,
+    /// Cache points with a one-hour time to live.
+    Long,
+}
+
+/// One message of the conversation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "role", rename_all = "snake_case")]
+pub enum Message {
+    /// What the user said.
+    User(UserMessage),
+    /// What a model answered.
+    Assistant(AssistantMessage),
+    /// The result of one tool call.
+    ToolResult(ToolResultMessage),
+}
+
+impl Message {
+    /// A user message holding one text block.
+    pub fn user_text(text: impl Into<String>) -> Self {
+        Message::User(UserMessage {
+            content: vec![Content::Text { text: text.into() }],
+        })
+    }
+}
+
+/// A user message.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UserMessage {
+    /// Text and image blocks.
+    pub content: Vec<Content>,
+}
+
+/// A block of user or tool-result content.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Content {
+    /// Plain text.
+    Text {
+        /// The text.
+        text: String,
+    },
+    /// An image.
+    Image {
+        /// MIME type, for example `image/png`.
+        mime_type: String,
+        /// The encoded image bytes (base64 in JSON).
+        #[serde(with = "crate::b64")]
+        data: Vec<u8>,
+    },
+}
+
+/// A tool result, answering the tool call with the same id.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ToolResultMessage {
+    /// Id of the tool call this answers.
+    pub tool_call_id: String,
+    /// Name of the tool that ran.
+    pub tool_name: String,
+    /// Text and image blocks.
+    pub content: Vec<Content>,
+    /// Whether the tool failed.
+    #[serde(default)]
+    pub is_error: bool,
+}
+
+/// What a model answered, with where it came from (so provider-specific parts such as thinking
+/// signatures are replayed only where they are valid).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AssistantMessage {
+    /// Text, thinking and tool-call blocks, in order.
+    pub content: Vec<AssistantContent>,
+    /// The API that produced it, for example `bedrock-converse-stream`.
+    pub api: String,
+    /// The provider that produced it, for example `amazon-bedrock`.
+    pub provider: String,
+    /// The model id that produced it.
+    pub model: String,
+    /// Token counts and cost.
+    pub usage: Usage,
+    /// Why generation stopped, when it completed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stop_reason: Option<StopReason>,
+    /// Why generation failed, when it did; such messages are not replayed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<MessageError>,
+}
+
+impl AssistantMessage {
+    /// An empty message from the given api, provider and model.
+    pub fn new(
+        api: impl Into<String>,
+        provider: impl Into<String>,
+        model: impl Into<String>,
+    ) -> Self {
+        AssistantMessage {
+            content: Vec::new(),
+            api: api.into(),
+            provider: provider.into(),
+            model: model.into(),
+            usage: Usage::default(),
+            stop_reason: None,
+            error: None,
+        }
+    }
+
+    /// The text blocks joined together.
+    pub fn text(&self) -> String {
+        self.content
+            .iter()
+            .filter_map(|c| match c {
+                AssistantContent::Text { text } => Some(text.as_str()),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+/// Why a failed assistant message failed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MessageError {
+    /// Failure or abort.
+    pub reason: ErrorReason,
+    /// Readable description.
+    pub message: String,
+}
+
+/// A block of assistant content.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum AssistantContent {
+    /// Answer text.
+    Text {
+        /// The text.
+        text: String,
+    },
+    /// Extended thinking.
+    Thinking {
+        /// The reasoning text (empty when redacted).
+        thinking: String,
+        /// The provider's signature over the reasoning, needed to replay it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        signature: Option<String>,
+        /// Encrypted reasoning the provider redacted (base64 in JSON), replayed as is.
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            with = "crate::b64::option"
+        )]
+        redacted: Option<Vec<u8>>,
+    },
+    /// A tool call.
+    ToolCall(ToolCall),
+}
+
+/// A tool call made by the model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ToolCall {
+    /// Call id, echoed by the matching [`ToolResultMessage`].
+    pub id: String,
+    /// Tool name.
+    pub name: String,
+    /// Parsed arguments (an empty object when the model sent invalid JSON).
+    pub arguments: Value,
+    /// The raw argument text, kept only when it was not valid JSON.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invalid_arguments: Option<String>,
+}
+
+/// Why a completed response stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StopReason {
+    /// Natural end of turn or a stop sequence.
+    Stop,
+    /// The output-token limit or the context window was reached.
+    Length,
+    /// The model wants tool results.
+    ToolUse,
+}
+
+/// Why a stream ended in error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorReason {
+    /// The provider, the network or the request failed.
+    Error,
+    /// The caller aborted.
+    Aborted,
+}
+
+/// Token counts and their cost.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+pub struct Usage {
+    /// Input tokens not read from or written to the cache.
+    pub input: u64,
+    /// Output tokens.
+    pub output: u64,
+    /// Input tokens read from the prompt cache.
+    pub cache_read: u64,
+    /// Input tokens written to the prompt cache.
+    pub cache_write: u64,
+    /// All tokens, as the provider counts them.
+    pub total_tokens: u64,
+    /// Cost in USD.
+    pub cost: Cost,
+}
+
+/// Cost in USD, per kind of token: the model's price per million tokens times tokens / 1e6.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+pub struct Cost {
+    /// Input tokens.
+    pub input: f64,
+    /// Output tokens.
+    pub output: f64,
+    /// Cache reads.
+    pub cache_read: f64,
+    /// Cache writes.
+    pub cache_write: f64,
+    /// Sum of the above.
+    pub total: f64,
+}
+
+impl Usage {
+    /// Fills [`Usage::cost`] from the model's prices (USD per million tokens).
+    pub fn compute_cost(&mut self, model: &ModelDefinition) {
+        let per = |price: f64, tokens: u64| price * tokens as f64 / 1_000_000.0;
+        let c = &model.cost;
+        self.cost.input = per(c.input, self.input);
+        self.cost.output = per(c.output, self.output);
+        self.cost.cache_read = per(c.cache_read, self.cache_read);
+        self.cost.cache_write = per(c.cache_write, self.cache_write);
+        self.cost.total =
+            self.cost.input + self.cost.output + self.cost.cache_read + self.cost.cache_write;
+    }
+}
+
+/// One event of a model stream. Serialised with a snake_case `type` tag (the names of pi-ai's
+/// events), so a CLI can print them as JSON lines.
+///
+/// Order: `start`, then per content block `*_start`, `*_delta`..., `*_end` (blocks do not
+/// interleave on Bedrock), then exactly one terminal `done` or `error`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum StreamEvent {
+    /// The model began its answer.
+    Start {
+        /// The model id.
+        model: String,
+    },
+    /// A text block opened.
+    TextStart {
+        /// Position of the block in the message content.
+        index: usize,
+    },
+    /// More text.
+    TextDelta {
+        /// Position of the block.
+        index: usize,
+        /// The new text.
+        delta: String,
+    },
+    /// A text block closed.
+    TextEnd {
+        /// Position of the block.
+        index: usize,
+        /// The block's full text.
+        text: String,
+    },
+    /// A thinking block opened.
+    ThinkingStart {
+        /// Position of the block.
+        index: usize,
+    },
+    /// More reasoning text.
+    ThinkingDelta {
+        /// Position of the block.
+        index: usize,
+        /// The new reasoning text.
+        delta: String,
+    },
+    /// A thinking block closed.
+    ThinkingEnd {
+        /// Position of the block.
+        index: usize,
+        /// The block's full reasoning text.
+        thinking: String,
+        /// The signature, when the provider sent one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        signature: Option<String>,
+        /// Redacted reasoning (base64 in JSON), when the provider sent some.
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            with = "crate::b64::option"
+        )]
+        redacted: Option<Vec<u8>>,
+    },
+    /// A tool call opened.
+    #[serde(rename = "toolcall_start")]
+    ToolCallStart {
+        /// Position of the block.
+        index: usize,
+        /// Call id.
+        id: String,
+        /// Tool name.
+        name: String,
+    },
+    /// More argument JSON.
+    #[serde(rename = "toolcall_delta")]
+    ToolCallDelta {
+        /// Position of the block.
+        index: usize,
+        /// The new JSON text.
+        delta: String,
+        /// The arguments so far, parsed leniently from the incomplete JSON.
+        partial_arguments: Value,
+    },
+    /// A tool call closed.
+    #[serde(rename = "toolcall_end")]
+    ToolCallEnd {
+        /// Position of the block.
+        index: usize,
+        /// The complete call, arguments parsed.
+        call: ToolCall,
+    },
+    /// Terminal: the response completed.
+    Done {
+        /// Why it stopped.
+        stop_reason: StopReason,
+        /// The complete message (to append to the conversation).
+        message: AssistantMessage,
+        /// Token counts and cost (also in `message.usage`).
+        usage: Usage,
+    },
+    /// Terminal: the response failed or was aborted.
+    Error {
+        /// Failure or abort.
+        reason: ErrorReason,
+        /// Readable description (never a credential).
+        message: String,
+        /// What had arrived before the failure, if anything.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        partial: Option<Box<AssistantMessage>>,
+    },
+}
+
+impl StreamEvent {
+    /// Whether this is `done` or `error`.
+    pub fn is_terminal(&self) -> bool {
+        matches!(self, StreamEvent::Done { .. } | StreamEvent::Error { .. })
+    }
+}
