@@ -1,0 +1,70 @@
+//! The crate's one error type.
+
+use crate::{CredentialSource, EndpointSource, RegionSource};
+
+/// Everything that can go wrong in this crate. No variant carries a secret.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A region string is not a valid AWS region.
+    #[error(
+        "invalid region {value:?} from {origin}: expected an AWS region such as `us-east-1` \
+         (lowercase words joined by `-`, ending in a number)"
+    )]
+    InvalidRegion {
+        /// The rejected value (at most 64 characters).
+        value: String,
+        /// Where it came from.
+        origin: RegionSource,
+    },
+    /// An endpoint override is not an `http(s)://host[:port][/path]` URL. The value is not
+    /// repeated: it could carry user info.
+    #[error(
+        "invalid endpoint URL in {origin}: expected `http://` or `https://` followed by a host"
+    )]
+    InvalidEndpoint {
+        /// Where the endpoint came from.
+        origin: EndpointSource,
+    },
+    /// No credential could be resolved at call time.
+    ///
+    /// The message is OpenClaw's, verbatim (capitalised and ending in a period, unlike our other
+    /// messages): users and scripts match on it.
+    #[error(
+        "No API key resolved for provider \"amazon-bedrock\" (auth mode: aws-sdk, checked: {checked})."
+    )]
+    MissingCredentials {
+        /// The credential source that was checked.
+        checked: CredentialSource,
+    },
+}
+
+/// Maps an AWS SDK error to [`Error::MissingCredentials`] when its cause is that no credential
+/// (or bearer token) could be loaded, e.g. `CredentialsError::CredentialsNotLoaded` at the end of
+/// the default chain. Other errors give `None`: the caller reports them as they are.
+///
+/// Walks the whole `source()` chain, so it takes a service `SdkError` as well as a bare
+/// credentials error.
+pub fn missing_credentials_error(
+    checked: &CredentialSource,
+    err: &(dyn std::error::Error + 'static),
+) -> Option<Error> {
+    use aws_credential_types::provider::error::{CredentialsError, TokenError};
+    let mut cur = Some(err);
+    while let Some(e) = cur {
+        let not_loaded = matches!(
+            e.downcast_ref::<CredentialsError>(),
+            Some(CredentialsError::CredentialsNotLoaded(_))
+        ) || matches!(
+            e.downcast_ref::<TokenError>(),
+            Some(TokenError::TokenNotLoaded(_))
+        );
+        if not_loaded {
+            return Some(Error::MissingCredentials {
+                checked: checked.clone(),
+            });
+        }
+        cur = e.source();
+    }
+    None
+}

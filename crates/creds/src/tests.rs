@@ -1,0 +1,696 @@
+//! Unit tests: precedence, markers, region order and validation, endpoints, secrets.
+
+use std::path::Path;
+
+use super::*;
+
+/// An environment whose `HOME` is an empty temporary directory, so the machine's own `~/.aws`
+/// never leaks into a test.
+struct TestEnv {
+    home: tempfile::TempDir,
+}
+
+impl TestEnv {
+    fn new() -> Self {
+        Self {
+            home: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    fn env(&self, pairs: &[(&str, &str)]) -> Env {
+        let mut env = Env::from_pairs(pairs.iter().copied());
+        if env.get("HOME").is_none() {
+            env = env.with("HOME", self.home.path().to_str().unwrap());
+        }
+        env
+    }
+
+    fn write(&self, relative: &str, contents: &str) -> String {
+        let path = self.home.path().join(relative);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, contents).unwrap();
+        path.to_str().unwrap().to_string()
+    }
+}
+
+fn src(pairs: &[(&str, &str)]) -> CredentialSource {
+    probe(&TestEnv::new().env(pairs))
+}
+
+#[test]
+fn precedence_table() {
+    let all = [
+        ("AWS_BEARER_TOKEN_BEDROCK", "tok"),
+        ("AWS_ACCESS_KEY_ID", "AKID"),
+        ("AWS_SECRET_ACCESS_KEY", "sk"),
+        ("AWS_PROFILE", "work"),
+    ];
+    assert_eq!(src(&all), CredentialSource::BearerToken);
+    assert_eq!(
+        src(&all[1..]),
+        CredentialSource::StaticKeys {
+            session_token: false
+        }
+    );
+    assert_eq!(
+        src(&all[3..]),
+        CredentialSource::Profile {
+            name: "work".into()
+        }
+    );
+    assert_eq!(src(&[]), CredentialSource::DefaultChain { marker: None });
+
+    // Blank values count as unset, at every level.
+    let blank = [
+        ("AWS_BEARER_TOKEN_BEDROCK", "  "),
+        ("AWS_ACCESS_KEY_ID", "AKID"),
+        ("AWS_SECRET_ACCESS_KEY", ""),
+        ("AWS_PROFILE", " "),
+    ];
+    assert_eq!(src(&blank), CredentialSource::DefaultChain { marker: None });
+    // Both keys are needed; one alone falls through to the profile.
+    assert_eq!(
+        src(&[("AWS_SECRET_ACCESS_KEY", "sk"), ("AWS_PROFILE", "p")]),
+        CredentialSource::Profile { name: "p".into() }
+    );
+    assert_eq!(
+        src(&[
+            ("AWS_ACCESS_KEY_ID", "AKID"),
+            ("AWS_SECRET_ACCESS_KEY", "sk"),
+            ("AWS_SESSION_TOKEN", "st"),
+        ]),
+        CredentialSource::StaticKeys {
+            session_token: true
+        }
+    );
+    // The profile name is trimmed.
+    assert_eq!(
+        src(&[("AWS_PROFILE", " default ")]),
+        CredentialSource::Profile {
+            name: "default".into()
+        }
+    );
+}
+
+#[test]
+fn display_strings_are_openclaws() {
+    assert_eq!(
+        CredentialSource::BearerToken.to_string(),
+        "env: AWS_BEARER_TOKEN_BEDROCK"
+    );
+    assert_eq!(
+        CredentialSource::StaticKeys {
+            session_token: true
+        }
+        .to_string(),
+        "env: AWS_ACCESS_KEY_ID + AWS_SECRET_ACCESS_KEY"
+    );
+    assert_eq!(
+        CredentialSource::Profile { name: "x".into() }.to_string(),
+        "env: AWS_PROFILE"
+    );
+    let chain = CredentialSource::DefaultChain {
+        marker: Some(ChainMarker::WebIdentity),
+    };
+    assert_eq!(chain.to_string(), "aws-sdk default chain");
+}
+
+#[test]
+fn presence_env_sources_and_the_ec2_workaround() {
+    assert!(src(&[("AWS_BEARER_TOKEN_BEDROCK", "t")]).is_present());
+    assert!(src(&[("AWS_ACCESS_KEY_ID", "a"), ("AWS_SECRET_ACCESS_KEY", "s")]).is_present());
+    // The documented EC2 instance-role workaround: no shared files at all, still present.
+    let ec2 = src(&[("AWS_PROFILE", "default")]);
+    assert!(ec2.is_present());
+    assert_eq!(ec2.marker(), None);
+    assert!(!src(&[]).is_present());
+}
+
+#[test]
+fn plain_aws_bearer_token_is_not_reported() {
+    let source = src(&[("AWS_BEARER_TOKEN", "generic")]);
+    assert_eq!(source, CredentialSource::DefaultChain { marker: None });
+    assert!(!source.is_present());
+}
+
+#[test]
+fn web_identity_marker_needs_file_and_role() {
+    let both = src(&[
+        ("AWS_WEB_IDENTITY_TOKEN_FILE", "/var/run/token"),
+        ("AWS_ROLE_ARN", "arn:aws:iam::1:role/r"),
+    ]);
+    assert_eq!(both.marker(), Some(&ChainMarker::WebIdentity));
+    assert!(both.is_present());
+    assert_eq!(
+        both.marker().unwrap().to_string(),
+        "web identity: AWS_WEB_IDENTITY_TOKEN_FILE + AWS_ROLE_ARN"
+    );
+    assert!(!src(&[("AWS_WEB_IDENTITY_TOKEN_FILE", "/var/run/token")]).is_present());
+    assert!(!src(&[("AWS_ROLE_ARN", "arn:aws:iam::1:role/r")]).is_present());
+}
+
+#[test]
+fn container_markers() {
+    for variable in [
+        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+    ] {
+        let source = src(&[(variable, "/v2/credentials/x")]);
+        assert_eq!(
+            source.marker(),
+            Some(&ChainMarker::ContainerCredentials { variable })
+        );
+        assert_eq!(
+            source.marker().unwrap().to_string(),
+            format!("container credentials: {variable}")
+        );
+    }
+}
+
+fn shared_kind(t: &TestEnv, env: &[(&str, &str)]) -> Option<ProfileCredentialKind> {
+    match probe(&t.env(env)) {
+        CredentialSource::DefaultChain {
+            marker: Some(ChainMarker::SharedProfile { kind }),
+        } => Some(kind),
+        CredentialSource::DefaultChain { marker: None } => None,
+        other => panic!("unexpected {other:?}"),
+    }
+}
+
+#[test]
+fn shared_profile_in_default_locations() {
+    let t = TestEnv::new();
+    assert_eq!(shared_kind(&t, &[]), None);
+    t.write(
+        ".aws/credentials",
+        "[default]\naws_access_key_id = AKID\naws_secret_access_key = sk\n",
+    );
+    assert_eq!(
+        shared_kind(&t, &[]),
+        Some(ProfileCredentialKind::StaticKeys)
+    );
+    assert_eq!(
+        probe(&t.env(&[])).marker().unwrap().to_string(),
+        "shared files: [default] profile with static keys"
+    );
+}
+
+#[test]
+fn shared_profile_kinds_in_config_file() {
+    let cases = [
+        (
+            "[default]\ncredential_process = /bin/creds\n",
+            Some(ProfileCredentialKind::CredentialProcess),
+        ),
+        (
+            "[profile default]\nsso_session = corp\n",
+            Some(ProfileCredentialKind::Sso),
+        ),
+        (
+            "[default]\nsso_start_url = https://x.awsapps.com/start\n",
+            Some(ProfileCredentialKind::Sso),
+        ),
+        (
+            "[default]\nrole_arn = arn:aws:iam::1:role/r\nsource_profile = base\n",
+            Some(ProfileCredentialKind::AssumeRole),
+        ),
+        (
+            "[default]\nweb_identity_token_file = /t\n",
+            Some(ProfileCredentialKind::WebIdentity),
+        ),
+        (
+            "[default]\nlogin_session = arn:aws:iam::1:user/u\n",
+            Some(ProfileCredentialKind::Login),
+        ),
+        // A region alone is not a credential.
+        ("[default]\nregion = eu-west-1\n", None),
+        // Only the default profile counts (AWS_PROFILE is unset here).
+        (
+            "[profile other]\naws_access_key_id = A\naws_secret_access_key = s\n",
+            None,
+        ),
+        // Half a key pair is not a credential.
+        ("[default]\naws_access_key_id = A\n", None),
+    ];
+    for (contents, expected) in cases {
+        let t = TestEnv::new();
+        let path = t.write("elsewhere/cfg", contents);
+        assert_eq!(
+            shared_kind(&t, &[("AWS_CONFIG_FILE", &path)]),
+            expected,
+            "{contents}"
+        );
+        // The file is only read where AWS_CONFIG_FILE says.
+        assert_eq!(shared_kind(&t, &[]), None, "{contents}");
+    }
+}
+
+#[test]
+fn shared_credentials_file_override_and_marker_order() {
+    let t = TestEnv::new();
+    let path = t.write(
+        "custom/creds",
+        "[default]\naws_access_key_id = A\naws_secret_access_key = s\n",
+    );
+    let env = [
+        ("AWS_SHARED_CREDENTIALS_FILE", path.as_str()),
+        ("AWS_WEB_IDENTITY_TOKEN_FILE", "/t"),
+        ("AWS_ROLE_ARN", "arn:aws:iam::1:role/r"),
+        ("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "/v2"),
+    ];
+    // The SDK chain order: profile, then web identity, then container.
+    assert_eq!(
+        shared_kind(&t, &env),
+        Some(ProfileCredentialKind::StaticKeys)
+    );
+    assert_eq!(
+        probe(&t.env(&env[1..])).marker(),
+        Some(&ChainMarker::WebIdentity)
+    );
+}
+
+#[test]
+fn malformed_shared_file_is_no_marker() {
+    let t = TestEnv::new();
+    t.write(".aws/config", "[default\nthis is = not ini\n");
+    assert_eq!(shared_kind(&t, &[]), None);
+}
+
+#[test]
+fn shared_files_resolve() {
+    let env = Env::from_pairs([("HOME", "/home/u")]);
+    let files = SharedFiles::resolve(&env);
+    assert_eq!(files.config, Path::new("/home/u/.aws/config"));
+    assert_eq!(files.credentials, Path::new("/home/u/.aws/credentials"));
+    let env = env
+        .with("AWS_CONFIG_FILE", "/etc/aws/config")
+        .with("AWS_SHARED_CREDENTIALS_FILE", "~/creds");
+    let files = SharedFiles::resolve(&env);
+    assert_eq!(files.config, Path::new("/etc/aws/config"));
+    assert_eq!(files.credentials, Path::new("/home/u/creds"));
+}
+
+#[test]
+fn region_order() {
+    let env = Env::from_pairs([
+        ("AWS_REGION", "eu-west-1"),
+        ("AWS_DEFAULT_REGION", "ap-south-1"),
+    ]);
+    let base = Some("https://bedrock-runtime.us-west-2.amazonaws.com");
+    let r = |d, b, e: &Env| resolve_region(d, b, e).unwrap();
+
+    assert_eq!(
+        r(Some("ca-central-1"), base, &env).source,
+        RegionSource::Config
+    );
+    assert_eq!(r(Some("ca-central-1"), base, &env).region, "ca-central-1");
+    assert_eq!(r(None, base, &env).region, "us-west-2");
+    assert_eq!(r(None, base, &env).source, RegionSource::BaseUrl);
+    assert_eq!(r(None, None, &env).region, "eu-west-1");
+    assert_eq!(r(None, None, &env).source, RegionSource::AwsRegion);
+    let only_default = Env::from_pairs([("AWS_DEFAULT_REGION", "ap-south-1")]);
+    assert_eq!(
+        r(None, None, &only_default).source,
+        RegionSource::AwsDefaultRegion
+    );
+    assert_eq!(r(None, None, &only_default).region, "ap-south-1");
+    let none = Env::empty();
+    assert_eq!(r(None, None, &none).region, "us-east-1");
+    assert_eq!(r(None, None, &none).source, RegionSource::Default);
+    // A non-standard baseUrl carries no region; blank values are unset.
+    assert_eq!(
+        r(Some("  "), Some("http://127.0.0.1:9000"), &env).source,
+        RegionSource::AwsRegion
+    );
+    let blank = Env::from_pairs([("AWS_REGION", " "), ("AWS_DEFAULT_REGION", "us-west-1")]);
+    assert_eq!(r(None, None, &blank).source, RegionSource::AwsDefaultRegion);
+    assert_eq!(
+        r(None, None, &env).to_string(),
+        "eu-west-1 (from AWS_REGION)"
+    );
+}
+
+#[test]
+fn invalid_regions_name_their_origin() {
+    let bad = Env::from_pairs([
+        ("AWS_REGION", "US_EAST_1"),
+        ("AWS_DEFAULT_REGION", "us-east-1"),
+    ]);
+    let err = resolve_region(None, None, &bad).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "invalid region \"US_EAST_1\" from AWS_REGION: expected an AWS region such as `us-east-1` \
+         (lowercase words joined by `-`, ending in a number)"
+    );
+    let err = resolve_region(Some("mars"), None, &Env::empty()).unwrap_err();
+    assert!(
+        err.to_string().contains("from the configured region"),
+        "{err}"
+    );
+    let err = resolve_region(
+        None,
+        Some("https://bedrock-runtime.x.amazonaws.com"),
+        &Env::empty(),
+    )
+    .unwrap_err();
+    assert!(
+        err.to_string().contains("from the provider baseUrl"),
+        "{err}"
+    );
+}
+
+#[test]
+fn region_validation_table() {
+    for ok in [
+        "us-east-1",
+        "eu-central-2",
+        "ap-southeast-4",
+        "us-gov-west-1",
+        "cn-north-1",
+        "us-iso-east-1",
+        "us-isob-east-1",
+        "eusc-de-east-1",
+        "il-central-1",
+    ] {
+        assert!(is_valid_region(ok), "{ok}");
+    }
+    for bad in [
+        "",
+        "us-east",
+        "useast1",
+        "US-EAST-1",
+        "us_east_1",
+        "us-east-1 ",
+        "us--east-1",
+        "-us-east-1",
+        "u-east-1",
+        "us-east-123",
+        "https://us-east-1",
+        "us-east-1a",
+    ] {
+        assert!(!is_valid_region(bad), "{bad}");
+    }
+}
+
+#[test]
+fn base_url_parsing() {
+    for (url, region) in [
+        (
+            "https://bedrock-runtime.us-east-1.amazonaws.com",
+            Some("us-east-1"),
+        ),
+        (
+            "https://bedrock-runtime.eu-west-3.amazonaws.com/",
+            Some("eu-west-3"),
+        ),
+        ("https://bedrock.us-west-2.amazonaws.com", Some("us-west-2")),
+        (
+            "https://bedrock-runtime.cn-north-1.amazonaws.com.cn",
+            Some("cn-north-1"),
+        ),
+        (
+            "https://bedrock-runtime-fips.us-gov-west-1.amazonaws.com",
+            Some("us-gov-west-1"),
+        ),
+        ("HTTPS://BEDROCK-RUNTIME.US-EAST-1.AMAZONAWS.COM", None),
+        ("http://bedrock-runtime.us-east-1.amazonaws.com", None),
+        ("https://bedrock-runtime.us-east-1.amazonaws.com:8443", None),
+        (
+            "https://bedrock-runtime.us-east-1.amazonaws.com/proxy",
+            None,
+        ),
+        ("https://bedrock-agent.us-east-1.amazonaws.com", None),
+        ("https://my-proxy.example.com", None),
+        ("http://127.0.0.1:8080", None),
+    ] {
+        assert_eq!(region_from_base_url(url).as_deref(), region, "{url}");
+    }
+    assert_eq!(
+        endpoint_for_base_url("https://bedrock-runtime.us-east-1.amazonaws.com"),
+        None
+    );
+    assert_eq!(
+        endpoint_for_base_url("https://bedrock-runtime-fips.us-east-1.amazonaws.com/").as_deref(),
+        Some("https://bedrock-runtime-fips.us-east-1.amazonaws.com")
+    );
+    assert_eq!(
+        endpoint_for_base_url("http://127.0.0.1:8080/").as_deref(),
+        Some("http://127.0.0.1:8080")
+    );
+    assert_eq!(endpoint_for_base_url("  "), None);
+}
+
+fn settings(pairs: &[(&str, &str)], base_url: Option<&str>) -> Result<AwsSettings, Error> {
+    let env = TestEnv::new().env(pairs);
+    let region = resolve_region(None, base_url, &env)?;
+    AwsSettings::from_env(&env, &region, base_url)
+}
+
+fn endpoints(s: &AwsSettings) -> (Option<String>, Option<String>) {
+    (
+        s.bedrock_endpoint().map(ToString::to_string),
+        s.runtime_endpoint().map(ToString::to_string),
+    )
+}
+
+#[test]
+fn endpoint_precedence() {
+    let s = settings(&[], None).unwrap();
+    assert_eq!(endpoints(&s), (None, None));
+
+    let s = settings(&[("AWS_ENDPOINT_URL", "http://127.0.0.1:1/")], None).unwrap();
+    assert_eq!(
+        endpoints(&s),
+        (
+            Some("http://127.0.0.1:1 (from AWS_ENDPOINT_URL)".into()),
+            Some("http://127.0.0.1:1 (from AWS_ENDPOINT_URL)".into())
+        )
+    );
+
+    let all = [
+        ("AWS_ENDPOINT_URL", "http://127.0.0.1:1"),
+        ("AWS_ENDPOINT_URL_BEDROCK", "http://127.0.0.1:2"),
+        ("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", "http://127.0.0.1:3"),
+    ];
+    let s = settings(&all, None).unwrap();
+    assert_eq!(
+        endpoints(&s),
+        (
+            Some("http://127.0.0.1:2 (from AWS_ENDPOINT_URL_BEDROCK)".into()),
+            Some("http://127.0.0.1:3 (from AWS_ENDPOINT_URL_BEDROCK_RUNTIME)".into())
+        )
+    );
+
+    // A non-standard baseUrl beats the environment for the runtime; a standard one does not.
+    let s = settings(&all, Some("http://localhost:4/")).unwrap();
+    assert_eq!(
+        s.runtime_endpoint().unwrap().to_string(),
+        "http://localhost:4 (from provider baseUrl)"
+    );
+    let s = settings(
+        &all,
+        Some("https://bedrock-runtime.us-west-2.amazonaws.com"),
+    )
+    .unwrap();
+    assert_eq!(
+        s.runtime_endpoint().unwrap().source,
+        EndpointSource::EnvVar("AWS_ENDPOINT_URL_BEDROCK_RUNTIME")
+    );
+    assert_eq!(s.region().region, "us-west-2");
+
+    // AWS_IGNORE_CONFIGURED_ENDPOINT_URLS disables the variables, not the baseUrl.
+    let mut ignored = all.to_vec();
+    ignored.push(("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "TRUE"));
+    assert_eq!(endpoints(&settings(&ignored, None).unwrap()), (None, None));
+    let s = settings(&ignored, Some("http://127.0.0.1:5")).unwrap();
+    assert_eq!(
+        endpoints(&s),
+        (
+            None,
+            Some("http://127.0.0.1:5 (from provider baseUrl)".into())
+        )
+    );
+}
+
+#[test]
+fn invalid_endpoints_are_errors_without_the_value() {
+    for bad in [
+        "not a url",
+        "ftp://127.0.0.1",
+        "http://user:hunter2@127.0.0.1",
+        "/path",
+    ] {
+        let err = settings(&[("AWS_ENDPOINT_URL_BEDROCK", bad)], None).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "invalid endpoint URL in AWS_ENDPOINT_URL_BEDROCK: expected `http://` or `https://` \
+             followed by a host"
+        );
+    }
+    let err = settings(&[], Some("mailto:x")).unwrap_err();
+    assert!(err.to_string().contains("provider baseUrl"), "{err}");
+}
+
+#[test]
+fn sdk_config_per_source() {
+    let s = settings(&[("AWS_BEARER_TOKEN_BEDROCK", "tok")], None).unwrap();
+    assert!(s.sdk_config().credentials_provider().is_none());
+    assert!(s.sdk_config().token_provider().is_some());
+    let pref: Vec<_> = s
+        .sdk_config()
+        .auth_scheme_preference()
+        .unwrap()
+        .clone()
+        .into_iter()
+        .collect();
+    assert_eq!(
+        pref,
+        vec![aws_smithy_runtime_api::client::auth::http::HTTP_BEARER_AUTH_SCHEME_ID]
+    );
+
+    let s = settings(
+        &[("AWS_ACCESS_KEY_ID", "A"), ("AWS_SECRET_ACCESS_KEY", "s")],
+        None,
+    )
+    .unwrap();
+    assert!(s.sdk_config().credentials_provider().is_some());
+    assert!(s.sdk_config().token_provider().is_none());
+    assert!(s.sdk_config().auth_scheme_preference().is_none());
+
+    let s = settings(&[("AWS_PROFILE", "default")], None).unwrap();
+    assert!(s.sdk_config().credentials_provider().is_some());
+    assert_eq!(s.credential_source().to_string(), "env: AWS_PROFILE");
+    assert_eq!(
+        s.sdk_config().region().map(|r| r.to_string()),
+        Some("us-east-1".into())
+    );
+    let other = ResolvedRegion::new("eu-west-1", RegionSource::Config).unwrap();
+    let moved = s.for_region(&other);
+    assert_eq!(
+        moved.sdk_config().region().map(|r| r.to_string()),
+        Some("eu-west-1".into())
+    );
+    assert_eq!(moved.region(), &other);
+    assert_eq!(
+        moved.runtime_config().region().map(|r| r.to_string()),
+        Some("eu-west-1".into())
+    );
+    assert_eq!(
+        moved.bedrock_config().region().map(|r| r.to_string()),
+        Some("eu-west-1".into())
+    );
+}
+
+#[test]
+fn missing_credentials_mapping() {
+    use aws_credential_types::provider::error::CredentialsError;
+    let source = CredentialSource::DefaultChain { marker: None };
+    let not_loaded = CredentialsError::not_loaded("nothing here");
+    let err = missing_credentials_error(&source, &not_loaded).unwrap();
+    assert_eq!(
+        err.to_string(),
+        "No API key resolved for provider \"amazon-bedrock\" (auth mode: aws-sdk, checked: \
+         aws-sdk default chain)."
+    );
+    // Found deeper in a source chain, too.
+    #[derive(Debug, thiserror::Error)]
+    #[error("outer")]
+    struct Outer(#[source] CredentialsError);
+    let outer = Outer(CredentialsError::not_loaded("x"));
+    assert!(missing_credentials_error(&source, &outer).is_some());
+    // Other credential failures are reported as they are.
+    let invalid = CredentialsError::invalid_configuration("bad profile");
+    assert!(missing_credentials_error(&source, &invalid).is_none());
+    let io = std::io::Error::other("boom");
+    assert!(missing_credentials_error(&source, &io).is_none());
+}
+
+#[tokio::test]
+async fn imds_disabled_makes_no_call() {
+    // The endpoint points at a port nothing listens on; Disabled must come back without trying.
+    let env = Env::from_pairs([
+        ("AWS_EC2_METADATA_DISABLED", "true"),
+        ("AWS_EC2_METADATA_SERVICE_ENDPOINT", "http://127.0.0.1:9"),
+    ]);
+    assert_eq!(
+        probe_imds(&env, DEFAULT_IMDS_TIMEOUT).await,
+        ImdsStatus::Disabled
+    );
+    assert_eq!(imds_endpoint(&env), "http://127.0.0.1:9");
+    assert_eq!(imds_endpoint(&Env::empty()), "http://169.254.169.254");
+    assert_eq!(
+        imds_endpoint(&Env::from_pairs([(
+            "AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE",
+            "IPv6"
+        )])),
+        "http://[fd00:ec2::254]"
+    );
+}
+
+/// Distinctive secret values, set everywhere a secret can enter, must never come out.
+#[test]
+fn secrets_never_print() {
+    const BEARER: &str = "BEARERsecretZZ9";
+    const SECRET_KEY: &str = "SECRETkeyZZ9";
+    const SESSION: &str = "SESSIONtokenZZ9";
+    let t = TestEnv::new();
+    let base = t.env(&[
+        ("AWS_BEARER_TOKEN_BEDROCK", BEARER),
+        ("AWS_BEARER_TOKEN", BEARER),
+        ("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE"),
+        ("AWS_SECRET_ACCESS_KEY", SECRET_KEY),
+        ("AWS_SESSION_TOKEN", SESSION),
+        ("AWS_ENDPOINT_URL", "https://proxy.example.com"),
+    ]);
+    // Bearer, static keys, then the default chain, with every secret still in the env.
+    let envs = [
+        base.clone(),
+        base.clone().with("AWS_BEARER_TOKEN_BEDROCK", ""),
+        base.clone()
+            .with("AWS_BEARER_TOKEN_BEDROCK", "")
+            .with("AWS_ACCESS_KEY_ID", ""),
+    ];
+    let mut printed = Vec::new();
+    for env in &envs {
+        printed.push(format!("{env:?}"));
+        let source = probe(env);
+        printed.push(format!("{source} {source:?}"));
+        let region = resolve_region(None, None, env).unwrap();
+        printed.push(format!("{region} {region:?}"));
+        let s = AwsSettings::from_env(env, &region, Some("http://127.0.0.1:1")).unwrap();
+        printed.push(format!("{s:?}"));
+        printed.push(format!("{:?}", s.sdk_config()));
+        printed.push(format!("{:?}", s.runtime_config()));
+        printed.push(format!("{:?}", s.bedrock_config()));
+        for e in [s.bedrock_endpoint(), s.runtime_endpoint()]
+            .into_iter()
+            .flatten()
+        {
+            printed.push(format!("{e} {e:?}"));
+        }
+        let err = Error::MissingCredentials { checked: source };
+        printed.push(format!("{err} {err:?}"));
+    }
+    let kinds: Vec<_> = envs.iter().map(|e| probe(e).to_string()).collect();
+    assert_eq!(
+        kinds,
+        [
+            "env: AWS_BEARER_TOKEN_BEDROCK",
+            "env: AWS_ACCESS_KEY_ID + AWS_SECRET_ACCESS_KEY",
+            "aws-sdk default chain"
+        ]
+    );
+    let secret = Secret::new(SECRET_KEY);
+    printed.push(format!("{secret} {secret:?}"));
+    assert_eq!(secret.expose(), SECRET_KEY);
+    // An endpoint URL with user info: the error does not repeat the URL.
+    let err = settings(&[("AWS_ENDPOINT_URL", "http://u:SECRETkeyZZ9@h")], None).unwrap_err();
+    printed.push(format!("{err} {err:?}"));
+    let status = ImdsStatus::Unavailable { reason: "x".into() };
+    printed.push(format!("{status} {status:?}"));
+    let all = printed.join("\n");
+    assert!(all.contains("AwsSettings"), "the scan saw nothing: {all}");
+    for value in [BEARER, SECRET_KEY, SESSION] {
+        assert!(!all.contains(value), "{value} leaked in:\n{all}");
+    }
+}
