@@ -16,9 +16,11 @@ pub(crate) struct Generated {
 
 /// Every file `codegen` owns.
 pub(crate) fn generated_files() -> Result<Vec<Generated>> {
-    let _root = crate::project_root();
-    // The config crate registers `schemas/openclaw.schema.json` here when it lands.
-    Ok(vec![])
+    let root = crate::project_root();
+    Ok(vec![Generated {
+        path: root.join("schemas/openclaw.schema.json"),
+        contents: openclaw_config::schema::json_schema_string(),
+    }])
 }
 
 /// Writes every generated file, or with `check` reports the stale ones with a diff and fails.
@@ -37,7 +39,10 @@ pub(crate) fn run(check: bool) -> Result<()> {
     for (path, diff) in &stale {
         eprintln!("{} was not up-to-date:\n{diff}", path.display());
     }
-    bail!("{} generated file(s) were not up-to-date, run `cargo xtask codegen`", stale.len())
+    bail!(
+        "{} generated file(s) were not up-to-date, run `cargo xtask codegen`",
+        stale.len()
+    )
 }
 
 pub(crate) enum Outcome {
@@ -57,7 +62,10 @@ pub(crate) fn ensure_file_contents(path: &Path, contents: &str, check: bool) -> 
         return Ok(Outcome::Fresh);
     }
     if check {
-        return Ok(Outcome::Stale(line_diff(current.as_deref().unwrap_or(""), contents)));
+        return Ok(Outcome::Stale(line_diff(
+            current.as_deref().unwrap_or(""),
+            contents,
+        )));
     }
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent)
@@ -109,7 +117,8 @@ mod tests {
     fn generated_files_are_fresh() {
         let mut stale = Vec::new();
         for file in generated_files().unwrap() {
-            if let Outcome::Stale(diff) = ensure_file_contents(&file.path, &file.contents, true).unwrap()
+            if let Outcome::Stale(diff) =
+                ensure_file_contents(&file.path, &file.contents, true).unwrap()
             {
                 stale.push(format!("{}:\n{diff}", file.path.display()));
             }
@@ -134,7 +143,10 @@ mod tests {
             }
             _ => panic!("a hand-edited file must be reported stale"),
         }
-        assert_eq!(std::fs::read_to_string(&path).unwrap(), "{\n  \"a\": 1\n}\n");
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            "{\n  \"a\": 1\n}\n"
+        );
         assert!(matches!(
             ensure_file_contents(&path, "{\n  \"a\": 2\n}\n", false).unwrap(),
             Outcome::Written

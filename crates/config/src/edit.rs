@@ -1,0 +1,538 @@
+//! Comment-preserving edits of the configuration file (`config get/set/unset`).
+//!
+//! Edits go through jsonc-parser's concrete syntax tree, so comments, key order, quoting and
+//! layout of everything not edited stay as they were. Every edit is validated as a whole
+//! typed configuration before it is accepted; a refused edit changes nothing.
+
+use std::path::{Path, PathBuf};
+
+use jsonc_parser::cst::{
+    CstArray, CstContainerNode, CstInputValue, CstLeafNode, CstNode, CstObject, CstObjectProp,
+    CstRootNode, ObjectPropName,
+};
+use serde_json::Value;
+
+use crate::parse::{self, parse_options, syntax_error};
+use crate::path::{KeyPath, Segment};
+use crate::types::Config;
+use crate::{Error, write};
+
+/// How [`ConfigDocument::set`] reads the value text.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ValueMode {
+    /// Parse as JSON5 (`true`, `3600`, `["anthropic"]`, `{a: 1}`); if that fails, use the text
+    /// as a plain string (`us-east-1`). What `openclaw config set` does by default.
+    #[default]
+    Json5WithStringFallback,
+    /// The text must be a JSON5 value (`--strict-json`).
+    StrictJson,
+}
+
+/// A configuration file's text, edited in place.
+#[derive(Clone, Debug)]
+pub struct ConfigDocument {
+    path: Option<PathBuf>,
+    text: String,
+    value: Value,
+}
+
+const TEXT_NAME: &str = "<text>";
+
+impl ConfigDocument {
+    /// Reads a file. A missing file is an empty document. The text must be JSON5; it need not
+    /// be a valid configuration (so that a broken file can be repaired by edits), see
+    /// [`ConfigDocument::config`].
+    pub fn load(path: impl AsRef<Path>) -> Result<Self, Error> {
+        let path = path.as_ref();
+        let text = match std::fs::read_to_string(path) {
+            Ok(text) => text,
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => String::new(),
+            Err(source) => {
+                return Err(Error::Io {
+                    action: "read",
+                    path: path.to_path_buf(),
+                    source,
+                });
+            }
+        };
+        let file = path.display().to_string();
+        let value = parse::parse(&text, &file)?.value;
+        Ok(ConfigDocument {
+            path: Some(path.to_path_buf()),
+            text,
+            value,
+        })
+    }
+
+    /// A document over a text that is not tied to a file ([`ConfigDocument::save`] then fails;
+    /// use [`ConfigDocument::save_to`]).
+    pub fn from_text(text: impl Into<String>) -> Result<Self, Error> {
+        let text = text.into();
+        let value = parse::parse(&text, TEXT_NAME)?.value;
+        Ok(ConfigDocument {
+            path: None,
+            text,
+            value,
+        })
+    }
+
+    /// The file this document was loaded from.
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
+    }
+
+    /// The current text, with every edit applied.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    fn file_name(&self) -> String {
+        self.path
+            .as_ref()
+            .map_or_else(|| TEXT_NAME.to_string(), |p| p.display().to_string())
+    }
+
+    /// The typed, validated configuration of the current text.
+    pub fn config(&self) -> Result<Config, Error> {
+        parse::load(&self.text, &self.file_name())
+    }
+
+    /// The value at a key path, or `None` when nothing is there.
+    pub fn get(&self, path: &str) -> Result<Option<Value>, Error> {
+        let path: KeyPath = path.parse()?;
+        let mut current = &self.value;
+        for segment in path.segments() {
+            let next = match (segment, current) {
+                (Segment::Key(key), Value::Object(map)) => map.get(key),
+                (Segment::Key(key), Value::Array(items)) => {
+                    key.parse::<usize>().ok().and_then(|i| items.get(i))
+                }
+                (Segment::Index(i), Value::Array(items)) => items.get(*i),
+                _ => None,
+            };
+            match next {
+                Some(next) => current = next,
+                None => return Ok(None),
+            }
+        }
+        Ok(Some(current.clone()))
+    }
+
+    /// Sets the value at a key path from its text, creating missing parent objects.
+    ///
+    /// The edited text must be a valid configuration, otherwise the edit is refused with the
+    /// validation error and the document is unchanged.
+    pub fn set(&mut self, path: &str, raw_value: &str, mode: ValueMode) -> Result<(), Error> {
+        let value = match parse::parse(raw_value, "<value>") {
+            Ok(parsed) if !raw_value.trim().is_empty() => parsed.value,
+            Ok(_) | Err(_) if mode == ValueMode::Json5WithStringFallback => {
+                Value::String(raw_value.to_string())
+            }
+            Ok(_) => {
+                return Err(Error::InvalidValue {
+                    path: path.to_string(),
+                    message: "the value is empty".to_string(),
+                });
+            }
+            Err(err) => {
+                let message = match err {
+                    Error::Syntax { message, .. } => message,
+                    other => other.to_string(),
+                };
+                return Err(Error::InvalidValue {
+                    path: path.to_string(),
+                    message,
+                });
+            }
+        };
+        self.set_value(path, value)
+    }
+
+    /// Sets the value at a key path, creating missing parent objects. Validated like
+    /// [`ConfigDocument::set`].
+    pub fn set_value(&mut self, path: &str, value: Value) -> Result<(), Error> {
+        let key_path: KeyPath = path.parse()?;
+        let root = self.cst()?;
+        let unquoted = prefers_unquoted_keys(&root);
+        let input = to_input(&value);
+        let Some((last, parents)) = key_path.segments().split_last() else {
+            return Err(edit_error(path, "the path is empty"));
+        };
+        let mut container = root_container(&root, path)?;
+        let mut walked = KeyPath::root();
+        for (i, segment) in parents.iter().enumerate() {
+            let next_is_index = matches!(key_path.segments().get(i + 1), Some(Segment::Index(_)));
+            container =
+                child_container(&container, segment, &walked, path, next_is_index, unquoted)?;
+            walked.push(segment.clone());
+        }
+        match (&container, last) {
+            (Container::Object(object), Segment::Key(key)) => {
+                let prop = match object.get(key) {
+                    Some(prop) => {
+                        prop.set_value(input);
+                        prop
+                    }
+                    None => {
+                        let prop = object.append(key, input);
+                        match_key_style(&prop, unquoted);
+                        prop
+                    }
+                };
+                if let Some(value) = prop.value() {
+                    match_nested_key_style(&value, unquoted);
+                }
+            }
+            (Container::Array(array), segment) => {
+                let index = array_index(segment, &walked, path)?;
+                let elements = array.elements();
+                if index < elements.len() {
+                    replace_node(&elements[index], input.clone());
+                } else if index == elements.len() {
+                    array.append(input);
+                } else {
+                    return Err(edit_error(
+                        path,
+                        &format!(
+                            "index {index} is out of range (`{walked}` has {} elements)",
+                            elements.len()
+                        ),
+                    ));
+                }
+                if let Some(node) = array.elements().get(index) {
+                    match_nested_key_style(node, unquoted);
+                }
+            }
+            (Container::Object(_), Segment::Index(_)) => {
+                return Err(edit_error(
+                    path,
+                    &format!("`{}` is an object, not an array", display_or_root(&walked)),
+                ));
+            }
+        }
+        self.commit(root)
+    }
+
+    /// Removes the value at a key path. Returns whether something was removed (removing a
+    /// missing key is not an error). Validated like [`ConfigDocument::set`].
+    pub fn unset(&mut self, path: &str) -> Result<bool, Error> {
+        let key_path: KeyPath = path.parse()?;
+        let root = self.cst()?;
+        let Some((last, parents)) = key_path.segments().split_last() else {
+            return Err(edit_error(path, "the path is empty"));
+        };
+        let Some(mut node) = root.value() else {
+            return Ok(false);
+        };
+        for segment in parents {
+            match child_node(&node, segment) {
+                Some(next) => node = next,
+                None => return Ok(false),
+            }
+        }
+        let removed = match (node.as_object(), node.as_array(), last) {
+            (Some(object), _, Segment::Key(key)) => match object.get(key) {
+                Some(prop) => {
+                    prop.remove();
+                    true
+                }
+                None => false,
+            },
+            (_, Some(array), segment) => {
+                let index = match segment {
+                    Segment::Index(i) => Some(*i),
+                    Segment::Key(k) => k.parse().ok(),
+                };
+                match index.and_then(|i| array.elements().into_iter().nth(i)) {
+                    Some(element) => {
+                        element.remove();
+                        true
+                    }
+                    None => false,
+                }
+            }
+            _ => false,
+        };
+        if removed {
+            self.commit(root)?;
+        }
+        Ok(removed)
+    }
+
+    /// Writes the text back to the file it was loaded from, atomically (see
+    /// [`ConfigDocument::save_to`]).
+    pub fn save(&self) -> Result<(), Error> {
+        match &self.path {
+            Some(path) => self.save_to(path),
+            None => Err(Error::Edit {
+                path: String::new(),
+                reason: "the document was not loaded from a file; use save_to".to_string(),
+            }),
+        }
+    }
+
+    /// Writes the text to `path` atomically: a temporary file in the same directory, fsync,
+    /// rename. An existing file keeps its permissions; a new file is created with mode 0600
+    /// (and its directory with 0700).
+    pub fn save_to(&self, path: impl AsRef<Path>) -> Result<(), Error> {
+        write::atomic_write(path.as_ref(), &self.text)
+    }
+
+    fn cst(&self) -> Result<CstRootNode, Error> {
+        CstRootNode::parse(&self.text, &parse_options())
+            .map_err(|e| syntax_error(&e, &self.file_name()))
+    }
+
+    /// Validates the edited tree and, only if valid, makes it the document's text.
+    fn commit(&mut self, root: CstRootNode) -> Result<(), Error> {
+        let mut text = root.to_string();
+        if self.text.trim().is_empty() && !text.ends_with('\n') {
+            text.push('\n');
+        }
+        let file = self.file_name();
+        let parsed = parse::parse(&text, &file)?;
+        parse::validate(&parsed, &file)?;
+        self.text = text;
+        self.value = parsed.value;
+        Ok(())
+    }
+}
+
+enum Container {
+    Object(CstObject),
+    Array(CstArray),
+}
+
+fn edit_error(path: &str, reason: &str) -> Error {
+    Error::Edit {
+        path: path.to_string(),
+        reason: reason.to_string(),
+    }
+}
+
+fn display_or_root(path: &KeyPath) -> String {
+    if path.is_root() {
+        "the document".to_string()
+    } else {
+        path.to_string()
+    }
+}
+
+fn kind_of(node: &CstNode) -> &'static str {
+    match node {
+        CstNode::Container(CstContainerNode::Object(_)) => "an object",
+        CstNode::Container(CstContainerNode::Array(_)) => "an array",
+        CstNode::Leaf(CstLeafNode::StringLit(_)) => "a string",
+        CstNode::Leaf(CstLeafNode::NumberLit(_)) => "a number",
+        CstNode::Leaf(CstLeafNode::BooleanLit(_)) => "a boolean",
+        CstNode::Leaf(CstLeafNode::NullKeyword(_)) => "null",
+        _ => "not a value",
+    }
+}
+
+fn root_container(root: &CstRootNode, path: &str) -> Result<Container, Error> {
+    match root.value() {
+        None => Ok(Container::Object(root.object_value_or_set())),
+        Some(node) => match (node.as_object(), node.as_array()) {
+            (Some(object), _) => Ok(Container::Object(object)),
+            (_, Some(array)) => Ok(Container::Array(array)),
+            _ => Err(edit_error(
+                path,
+                &format!("the document is {}, not an object", kind_of(&node)),
+            )),
+        },
+    }
+}
+
+fn array_index(segment: &Segment, walked: &KeyPath, path: &str) -> Result<usize, Error> {
+    match segment {
+        Segment::Index(i) => Ok(*i),
+        Segment::Key(key) => key.parse().map_err(|_| {
+            edit_error(
+                path,
+                &format!("`{}` is an array, not an object", display_or_root(walked)),
+            )
+        }),
+    }
+}
+
+fn container_of(node: &CstNode) -> Option<Container> {
+    node.as_object()
+        .map(Container::Object)
+        .or_else(|| node.as_array().map(Container::Array))
+}
+
+/// The object or array at `segment` under `container`, created (empty) when missing.
+fn child_container(
+    container: &Container,
+    segment: &Segment,
+    walked: &KeyPath,
+    path: &str,
+    next_is_index: bool,
+    unquoted: bool,
+) -> Result<Container, Error> {
+    let here = {
+        let mut p = walked.clone();
+        p.push(segment.clone());
+        p
+    };
+    let empty = || {
+        if next_is_index {
+            CstInputValue::Array(Vec::new())
+        } else {
+            CstInputValue::Object(Vec::new())
+        }
+    };
+    let not_container = |node: &CstNode| {
+        edit_error(
+            path,
+            &format!("`{here}` is {}, not an object or array", kind_of(node)),
+        )
+    };
+    match (container, segment) {
+        (Container::Object(object), Segment::Key(key)) => match object.get(key) {
+            Some(prop) => match prop.value() {
+                Some(node) => container_of(&node).ok_or_else(|| not_container(&node)),
+                None => Err(edit_error(path, &format!("`{here}` has no value"))),
+            },
+            None => {
+                let prop = object.append(key, empty());
+                match_key_style(&prop, unquoted);
+                prop.value()
+                    .as_ref()
+                    .and_then(container_of)
+                    .ok_or_else(|| edit_error(path, "cannot create a parent object"))
+            }
+        },
+        (Container::Object(_), Segment::Index(_)) => Err(edit_error(
+            path,
+            &format!("`{}` is an object, not an array", display_or_root(walked)),
+        )),
+        (Container::Array(array), segment) => {
+            let index = array_index(segment, walked, path)?;
+            let elements = array.elements();
+            if let Some(node) = elements.get(index) {
+                container_of(node).ok_or_else(|| not_container(node))
+            } else if index == elements.len() {
+                let node = array.append(empty());
+                container_of(&node).ok_or_else(|| edit_error(path, "cannot create a parent object"))
+            } else {
+                Err(edit_error(
+                    path,
+                    &format!(
+                        "index {index} is out of range (`{}` has {} elements)",
+                        display_or_root(walked),
+                        elements.len()
+                    ),
+                ))
+            }
+        }
+    }
+}
+
+/// The node at `segment` under `node`, without creating anything.
+fn child_node(node: &CstNode, segment: &Segment) -> Option<CstNode> {
+    if let Some(object) = node.as_object() {
+        return match segment {
+            Segment::Key(key) => object.get(key)?.value(),
+            Segment::Index(_) => None,
+        };
+    }
+    let array = node.as_array()?;
+    let index = match segment {
+        Segment::Index(i) => *i,
+        Segment::Key(k) => k.parse().ok()?,
+    };
+    array.elements().into_iter().nth(index)
+}
+
+fn replace_node(node: &CstNode, input: CstInputValue) {
+    match node.clone() {
+        CstNode::Container(CstContainerNode::Object(n)) => drop(n.replace_with(input)),
+        CstNode::Container(CstContainerNode::Array(n)) => drop(n.replace_with(input)),
+        CstNode::Leaf(CstLeafNode::StringLit(n)) => drop(n.replace_with(input)),
+        CstNode::Leaf(CstLeafNode::NumberLit(n)) => drop(n.replace_with(input)),
+        CstNode::Leaf(CstLeafNode::BooleanLit(n)) => drop(n.replace_with(input)),
+        CstNode::Leaf(CstLeafNode::NullKeyword(n)) => drop(n.replace_with(input)),
+        CstNode::Leaf(CstLeafNode::WordLit(n)) => drop(n.replace_with(input)),
+        _ => {}
+    }
+}
+
+fn to_input(value: &Value) -> CstInputValue {
+    match value {
+        Value::Null => CstInputValue::Null,
+        Value::Bool(b) => CstInputValue::Bool(*b),
+        Value::Number(n) => CstInputValue::Number(n.to_string()),
+        Value::String(s) => CstInputValue::String(s.clone()),
+        Value::Array(items) => CstInputValue::Array(items.iter().map(to_input).collect()),
+        Value::Object(map) => {
+            CstInputValue::Object(map.iter().map(|(k, v)| (k.clone(), to_input(v))).collect())
+        }
+    }
+}
+
+/// Whether the file mostly writes keys without quotes (JSON5 style). A new or empty file is
+/// written as plain JSON (quoted keys), readable by every JSON tool.
+fn prefers_unquoted_keys(root: &CstRootNode) -> bool {
+    fn count(node: &CstNode, words: &mut usize, strings: &mut usize) {
+        if let Some(object) = node.as_object() {
+            for prop in object.properties() {
+                match prop.name() {
+                    Some(ObjectPropName::Word(_)) => *words += 1,
+                    Some(ObjectPropName::String(_)) => *strings += 1,
+                    None => {}
+                }
+                if let Some(value) = prop.value() {
+                    count(&value, words, strings);
+                }
+            }
+        } else if let Some(array) = node.as_array() {
+            for element in array.elements() {
+                count(&element, words, strings);
+            }
+        }
+    }
+    let (mut words, mut strings) = (0, 0);
+    if let Some(value) = root.value() {
+        count(&value, &mut words, &mut strings);
+    }
+    words > strings
+}
+
+fn is_identifier(key: &str) -> bool {
+    let mut chars = key.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_' || c == '$')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$')
+}
+
+/// jsonc-parser writes new keys quoted; in a file that writes them bare, write ours bare too
+/// (when the key is an identifier).
+fn match_key_style(prop: &CstObjectProp, unquoted: bool) {
+    if !unquoted {
+        return;
+    }
+    if let (Some(ObjectPropName::String(lit)), Some(name)) = (prop.name(), prop.decoded_name())
+        && is_identifier(&name)
+    {
+        lit.set_raw_value(name);
+    }
+}
+
+fn match_nested_key_style(node: &CstNode, unquoted: bool) {
+    if !unquoted {
+        return;
+    }
+    if let Some(object) = node.as_object() {
+        for prop in object.properties() {
+            match_key_style(&prop, unquoted);
+            if let Some(value) = prop.value() {
+                match_nested_key_style(&value, unquoted);
+            }
+        }
+    } else if let Some(array) = node.as_array() {
+        for element in array.elements() {
+            match_nested_key_style(&element, unquoted);
+        }
+    }
+}

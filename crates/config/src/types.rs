@@ -1,0 +1,662 @@
+//! The typed configuration: the parts of `openclaw.json` this project reads.
+//!
+//! Containers shared with OpenClaw features we do not implement are *lenient* (unknown keys are
+//! accepted and ignored by the typed model; the editor keeps them in the text). Sections we own
+//! are *strict* (`deny_unknown_fields`). See the crate documentation for the list.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::net::IpAddr;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::model_ref::ModelRef;
+
+/// The whole configuration file (`~/.openclaw/openclaw.json`).
+///
+/// Lenient: sections this project does not implement (`channels`, `tools`, ...) are accepted.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(default, rename_all = "camelCase")]
+#[schemars(title = "OpenClaw configuration (Amazon Bedrock subset)")]
+pub struct Config {
+    /// URL or path of a JSON Schema for editor completion, for example the
+    /// `schemas/openclaw.schema.json` of openclaw-bedrock. Ignored at run time.
+    #[serde(rename = "$schema", skip_serializing_if = "Option::is_none")]
+    pub schema: Option<String>,
+    /// Model providers and Bedrock model discovery.
+    pub models: ModelsConfig,
+    /// Agent settings; this project reads the default model.
+    pub agents: AgentsConfig,
+    /// Plugin settings; this project reads the `amazon-bedrock` plugin's discovery block.
+    pub plugins: PluginsConfig,
+    /// The Gateway process: where it listens and how clients authenticate.
+    pub gateway: GatewayConfig,
+}
+
+/// How explicit providers combine with the built-in and discovered ones.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum ModelsMode {
+    /// Explicit providers are merged over the implicit (built-in and discovered) ones.
+    Merge,
+    /// Only the explicit providers are used.
+    Replace,
+}
+
+/// The `models` section.
+///
+/// Lenient: OpenClaw keeps other model settings here.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(default, rename_all = "camelCase")]
+pub struct ModelsConfig {
+    /// `merge` (default in OpenClaw) combines these providers with the implicit ones;
+    /// `replace` uses only these.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mode: Option<ModelsMode>,
+    /// Explicit model providers by id, for example `amazon-bedrock`.
+    /// An `amazon-bedrock` entry with a non-empty `models` list replaces the discovered list;
+    /// its other fields override the discovered provider's.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub providers: BTreeMap<String, ProviderConfig>,
+    /// Automatic discovery of Amazon Bedrock models (`bedrock:ListFoundationModels`).
+    /// Also accepted at `plugins.entries.amazon-bedrock.config.discovery` (newer OpenClaw).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bedrock_discovery: Option<BedrockDiscoveryConfig>,
+}
+
+/// The wire protocol a provider speaks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum ModelApi {
+    /// OpenAI Chat Completions.
+    OpenaiCompletions,
+    /// OpenAI Responses.
+    OpenaiResponses,
+    /// OpenAI Codex Responses.
+    OpenaiCodexResponses,
+    /// Anthropic Messages.
+    AnthropicMessages,
+    /// Google Generative AI.
+    GoogleGenerativeAi,
+    /// GitHub Copilot.
+    GithubCopilot,
+    /// Amazon Bedrock Converse streaming API (the one this project implements).
+    BedrockConverseStream,
+    /// Ollama.
+    Ollama,
+}
+
+impl ModelApi {
+    /// The string used in the configuration file, for example `bedrock-converse-stream`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ModelApi::OpenaiCompletions => "openai-completions",
+            ModelApi::OpenaiResponses => "openai-responses",
+            ModelApi::OpenaiCodexResponses => "openai-codex-responses",
+            ModelApi::AnthropicMessages => "anthropic-messages",
+            ModelApi::GoogleGenerativeAi => "google-generative-ai",
+            ModelApi::GithubCopilot => "github-copilot",
+            ModelApi::BedrockConverseStream => "bedrock-converse-stream",
+            ModelApi::Ollama => "ollama",
+        }
+    }
+}
+
+impl fmt::Display for ModelApi {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// How requests to a provider are authenticated.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum AuthMode {
+    /// An API key (`apiKey`, or the provider's environment variable).
+    ApiKey,
+    /// The AWS SDK default credential chain (environment, profile, SSO, container, EC2 role).
+    /// No `apiKey` is needed.
+    AwsSdk,
+    /// OAuth tokens managed by OpenClaw.
+    Oauth,
+    /// A static bearer token.
+    Token,
+}
+
+impl AuthMode {
+    /// The string used in the configuration file, for example `aws-sdk`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuthMode::ApiKey => "api-key",
+            AuthMode::AwsSdk => "aws-sdk",
+            AuthMode::Oauth => "oauth",
+            AuthMode::Token => "token",
+        }
+    }
+}
+
+impl fmt::Display for AuthMode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A secret string (API key, token): its `Debug` output is redacted.
+///
+/// Serialized as the plain string (it must be written back to the file).
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret value.
+    pub fn new(value: impl Into<String>) -> Self {
+        Secret(value.into())
+    }
+
+    /// The secret value itself. Never log it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret([redacted])")
+    }
+}
+
+impl From<String> for Secret {
+    fn from(value: String) -> Self {
+        Secret(value)
+    }
+}
+
+impl From<&str> for Secret {
+    fn from(value: &str) -> Self {
+        Secret(value.to_string())
+    }
+}
+
+/// One model provider (`models.providers.<id>`).
+///
+/// Strict: unknown keys are errors.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+pub struct ProviderConfig {
+    /// Base URL of the provider's API, for example
+    /// `https://bedrock-runtime.us-east-1.amazonaws.com`. For Bedrock the region is taken from
+    /// a standard `bedrock-runtime.<region>.amazonaws.com` host; any other URL is used as the
+    /// endpoint as is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub base_url: Option<String>,
+    /// Wire protocol, `bedrock-converse-stream` for Amazon Bedrock.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub api: Option<ModelApi>,
+    /// Authentication mode, `aws-sdk` for Amazon Bedrock (AWS credentials, no API key).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub auth: Option<AuthMode>,
+    /// API key for `api-key` providers. Never needed with `aws-sdk`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub api_key: Option<Secret>,
+    /// AWS region override for Bedrock providers (otherwise taken from `baseUrl`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    /// The models this provider offers. For `amazon-bedrock`, a non-empty list replaces the
+    /// discovered models.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub models: Vec<ModelDefinition>,
+}
+
+/// A kind of input a model accepts.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum InputModality {
+    /// Text prompts.
+    Text,
+    /// Images (jpeg, png, gif, webp).
+    Image,
+}
+
+impl InputModality {
+    /// The string used in the configuration file (`text`, `image`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InputModality::Text => "text",
+            InputModality::Image => "image",
+        }
+    }
+}
+
+/// Prices in USD per million tokens. All default to 0.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+pub struct ModelCost {
+    /// USD per million input tokens.
+    #[schemars(range(min = 0.0))]
+    pub input: f64,
+    /// USD per million output tokens.
+    #[schemars(range(min = 0.0))]
+    pub output: f64,
+    /// USD per million tokens read from the prompt cache.
+    #[schemars(range(min = 0.0))]
+    pub cache_read: f64,
+    /// USD per million tokens written to the prompt cache.
+    #[schemars(range(min = 0.0))]
+    pub cache_write: f64,
+}
+
+/// Default context window of a model definition, in tokens.
+pub const DEFAULT_CONTEXT_WINDOW: u32 = 32_000;
+/// Default maximum output tokens of a model definition.
+pub const DEFAULT_MAX_TOKENS: u32 = 4_096;
+
+fn default_input() -> Vec<InputModality> {
+    vec![InputModality::Text]
+}
+
+fn default_context_window() -> u32 {
+    DEFAULT_CONTEXT_WINDOW
+}
+
+fn default_max_tokens() -> u32 {
+    DEFAULT_MAX_TOKENS
+}
+
+fn is_false(value: &bool) -> bool {
+    !*value
+}
+
+/// One model of a provider: written by hand under `models.providers.<id>.models`, or produced
+/// by Bedrock discovery.
+///
+/// Strict: unknown keys are errors.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ModelDefinition {
+    /// The provider's model id, for example `us.anthropic.claude-opus-4-6-v1:0` (a Bedrock
+    /// model id or inference profile id). Referenced as `<provider>/<id>`.
+    #[schemars(length(min = 1))]
+    pub id: String,
+    /// Display name, for example `Claude Opus 4.6 (Bedrock)`.
+    #[schemars(length(min = 1))]
+    pub name: String,
+    /// Whether the model supports extended thinking (reasoning).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub reasoning: bool,
+    /// Accepted inputs: `text`, and `image` for vision models.
+    #[serde(default = "default_input")]
+    pub input: Vec<InputModality>,
+    /// Prices in USD per million tokens (0 when unknown).
+    #[serde(default)]
+    pub cost: ModelCost,
+    /// Context window in tokens.
+    #[serde(default = "default_context_window")]
+    #[schemars(range(min = 1))]
+    pub context_window: u32,
+    /// Maximum output tokens per response.
+    #[serde(default = "default_max_tokens")]
+    #[schemars(range(min = 1))]
+    pub max_tokens: u32,
+}
+
+impl ModelDefinition {
+    /// A text-only model with the given id and name, default limits and zero cost.
+    pub fn new(id: impl Into<String>, name: impl Into<String>) -> Self {
+        ModelDefinition {
+            id: id.into(),
+            name: name.into(),
+            reasoning: false,
+            input: default_input(),
+            cost: ModelCost::default(),
+            context_window: DEFAULT_CONTEXT_WINDOW,
+            max_tokens: DEFAULT_MAX_TOKENS,
+        }
+    }
+
+    /// Whether the model accepts image input.
+    pub fn supports_images(&self) -> bool {
+        self.input.contains(&InputModality::Image)
+    }
+}
+
+/// Default discovery cache lifetime in seconds.
+pub const DEFAULT_REFRESH_INTERVAL: u64 = 3_600;
+
+fn default_refresh_interval() -> u64 {
+    DEFAULT_REFRESH_INTERVAL
+}
+
+/// Options of automatic Bedrock model discovery (`models.bedrockDiscovery`).
+///
+/// Strict: unknown keys are errors.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+pub struct BedrockDiscoveryConfig {
+    /// Turn discovery on or off. Unset: discovery runs when AWS credentials are detected.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    /// AWS region to list models in. Default: `AWS_REGION`, then `AWS_DEFAULT_REGION`,
+    /// then `us-east-1`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    /// Only keep models of these Bedrock providers, for example `["anthropic", "amazon"]`
+    /// (case-insensitive; matches the provider name or the model id prefix). Empty: all.
+    pub provider_filter: Vec<String>,
+    /// How long discovered models are cached, in seconds; 0 disables caching.
+    #[serde(default = "default_refresh_interval")]
+    pub refresh_interval: u64,
+    /// Context window given to discovered models, in tokens.
+    #[serde(default = "default_context_window")]
+    #[schemars(range(min = 1))]
+    pub default_context_window: u32,
+    /// Maximum output tokens given to discovered models.
+    #[serde(default = "default_max_tokens")]
+    #[schemars(range(min = 1))]
+    pub default_max_tokens: u32,
+}
+
+impl Default for BedrockDiscoveryConfig {
+    fn default() -> Self {
+        BedrockDiscoveryConfig {
+            enabled: None,
+            region: None,
+            provider_filter: Vec::new(),
+            refresh_interval: DEFAULT_REFRESH_INTERVAL,
+            default_context_window: DEFAULT_CONTEXT_WINDOW,
+            default_max_tokens: DEFAULT_MAX_TOKENS,
+        }
+    }
+}
+
+impl BedrockDiscoveryConfig {
+    /// The provider filter trimmed, lowercased and de-duplicated (first occurrence kept),
+    /// empty entries dropped.
+    pub fn normalized_provider_filter(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for entry in &self.provider_filter {
+            let entry = entry.trim().to_lowercase();
+            if !entry.is_empty() && !out.contains(&entry) {
+                out.push(entry);
+            }
+        }
+        out
+    }
+
+    /// A copy with the provider filter normalised and the region trimmed: two blocks that are
+    /// equal after this configure the same discovery.
+    pub fn normalized(&self) -> Self {
+        BedrockDiscoveryConfig {
+            provider_filter: self.normalized_provider_filter(),
+            region: self.region.as_ref().map(|r| r.trim().to_string()),
+            ..self.clone()
+        }
+    }
+
+    /// The cache lifetime, or `None` when caching is disabled (`refreshInterval: 0`).
+    pub fn cache_ttl(&self) -> Option<std::time::Duration> {
+        (self.refresh_interval > 0).then(|| std::time::Duration::from_secs(self.refresh_interval))
+    }
+}
+
+/// The `agents` section.
+///
+/// Lenient: OpenClaw keeps many agent settings here.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(default, rename_all = "camelCase")]
+pub struct AgentsConfig {
+    /// Defaults for every agent.
+    pub defaults: AgentDefaults,
+}
+
+/// `agents.defaults`.
+///
+/// Lenient: `workspace` and other agent defaults are OpenClaw's.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(default, rename_all = "camelCase")]
+pub struct AgentDefaults {
+    /// The default model and its fallbacks.
+    #[serde(skip_serializing_if = "AgentModelConfig::is_empty")]
+    pub model: AgentModelConfig,
+}
+
+/// `agents.defaults.model`: the primary model and its fallbacks.
+///
+/// Strict: unknown keys are errors.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+pub struct AgentModelConfig {
+    /// The model used by default, as `<provider>/<modelId>`, for example
+    /// `amazon-bedrock/us.anthropic.claude-opus-4-6-v1:0`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub primary: Option<ModelRef>,
+    /// Models tried in order when the primary fails, as `<provider>/<modelId>`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub fallbacks: Vec<ModelRef>,
+}
+
+impl AgentModelConfig {
+    fn is_empty(&self) -> bool {
+        self.primary.is_none() && self.fallbacks.is_empty()
+    }
+}
+
+/// The `plugins` section.
+///
+/// Lenient: other plugin settings are OpenClaw's.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(default, rename_all = "camelCase")]
+pub struct PluginsConfig {
+    /// Per-plugin settings by plugin id; this project reads `amazon-bedrock`.
+    pub entries: PluginEntries,
+}
+
+/// `plugins.entries`.
+///
+/// Lenient: entries of other plugins are accepted.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(default)]
+pub struct PluginEntries {
+    /// The Amazon Bedrock plugin.
+    #[serde(rename = "amazon-bedrock", skip_serializing_if = "Option::is_none")]
+    pub amazon_bedrock: Option<BedrockPluginEntry>,
+}
+
+/// `plugins.entries.amazon-bedrock`.
+///
+/// Lenient: other plugin-entry settings are OpenClaw's.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(default)]
+pub struct BedrockPluginEntry {
+    /// Whether the plugin is enabled.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    /// The plugin's own settings.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub config: Option<BedrockPluginConfig>,
+}
+
+/// `plugins.entries.amazon-bedrock.config`.
+///
+/// Lenient: other settings of the plugin are OpenClaw's.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(default)]
+pub struct BedrockPluginConfig {
+    /// Bedrock model discovery, the newer location of `models.bedrockDiscovery` (same options).
+    /// If both are set they must agree.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub discovery: Option<BedrockDiscoveryConfig>,
+}
+
+/// Default Gateway port.
+pub const DEFAULT_GATEWAY_PORT: u16 = 18_789;
+
+fn default_port() -> u16 {
+    DEFAULT_GATEWAY_PORT
+}
+
+/// The `gateway` section.
+///
+/// Lenient: other gateway settings are OpenClaw's.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(default, rename_all = "camelCase")]
+pub struct GatewayConfig {
+    /// TCP port the Gateway listens on.
+    #[serde(default = "default_port")]
+    pub port: u16,
+    /// Where the Gateway listens: `loopback` (127.0.0.1, the default), `lan` (all interfaces)
+    /// or an IP address.
+    pub bind: GatewayBind,
+    /// How clients authenticate to the Gateway.
+    #[serde(skip_serializing_if = "GatewayAuth::is_empty")]
+    pub auth: GatewayAuth,
+}
+
+impl Default for GatewayConfig {
+    fn default() -> Self {
+        GatewayConfig {
+            port: DEFAULT_GATEWAY_PORT,
+            bind: GatewayBind::default(),
+            auth: GatewayAuth::default(),
+        }
+    }
+}
+
+/// `gateway.bind`: the address the Gateway listens on.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub enum GatewayBind {
+    /// `loopback`: 127.0.0.1 only.
+    #[default]
+    Loopback,
+    /// `lan`: every interface (0.0.0.0).
+    Lan,
+    /// A specific IP address.
+    Ip(IpAddr),
+}
+
+impl GatewayBind {
+    /// The IP address to bind.
+    pub fn ip(self) -> IpAddr {
+        match self {
+            GatewayBind::Loopback => IpAddr::from([127, 0, 0, 1]),
+            GatewayBind::Lan => IpAddr::from([0, 0, 0, 0]),
+            GatewayBind::Ip(ip) => ip,
+        }
+    }
+}
+
+impl fmt::Display for GatewayBind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            GatewayBind::Loopback => f.write_str("loopback"),
+            GatewayBind::Lan => f.write_str("lan"),
+            GatewayBind::Ip(ip) => write!(f, "{ip}"),
+        }
+    }
+}
+
+impl std::str::FromStr for GatewayBind {
+    type Err = crate::Error;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "loopback" => Ok(GatewayBind::Loopback),
+            "lan" => Ok(GatewayBind::Lan),
+            other => other.parse::<IpAddr>().map(GatewayBind::Ip).map_err(|_| {
+                crate::Error::InvalidBind {
+                    input: other.to_string(),
+                }
+            }),
+        }
+    }
+}
+
+impl TryFrom<String> for GatewayBind {
+    type Error = crate::Error;
+
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        value.parse()
+    }
+}
+
+impl From<GatewayBind> for String {
+    fn from(value: GatewayBind) -> Self {
+        value.to_string()
+    }
+}
+
+impl JsonSchema for GatewayBind {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "GatewayBind".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "`loopback` (127.0.0.1), `lan` (all interfaces) or an IP address.",
+            "anyOf": [
+                { "type": "string", "enum": ["loopback", "lan"] },
+                { "type": "string", "format": "ipv4" },
+                { "type": "string", "format": "ipv6" }
+            ]
+        })
+    }
+}
+
+/// `gateway.auth`.
+///
+/// Strict: unknown keys are errors.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+pub struct GatewayAuth {
+    /// Bearer token clients must send to the Gateway. Keep it secret.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token: Option<Secret>,
+}
+
+impl GatewayAuth {
+    fn is_empty(&self) -> bool {
+        self.token.is_none()
+    }
+}
+
+impl Config {
+    /// The effective Bedrock discovery options: `models.bedrockDiscovery`, else
+    /// `plugins.entries.amazon-bedrock.config.discovery`, else the defaults.
+    ///
+    /// Loading ([`Config::from_text`], [`Config::load`]) rejects a file where both are set and
+    /// differ, so for a loaded config the two locations never disagree.
+    pub fn bedrock_discovery(&self) -> BedrockDiscoveryConfig {
+        self.models
+            .bedrock_discovery
+            .as_ref()
+            .or_else(|| self.plugin_discovery())
+            .map(BedrockDiscoveryConfig::normalized)
+            .unwrap_or_default()
+    }
+
+    /// The discovery block at `plugins.entries.amazon-bedrock.config.discovery`, if any.
+    pub fn plugin_discovery(&self) -> Option<&BedrockDiscoveryConfig> {
+        self.plugins
+            .entries
+            .amazon_bedrock
+            .as_ref()?
+            .config
+            .as_ref()?
+            .discovery
+            .as_ref()
+    }
+
+    /// An explicit provider by id.
+    pub fn provider(&self, id: &str) -> Option<&ProviderConfig> {
+        self.models.providers.get(id)
+    }
+
+    /// The default model (`agents.defaults.model.primary`).
+    pub fn primary_model(&self) -> Option<&ModelRef> {
+        self.agents.defaults.model.primary.as_ref()
+    }
+}
