@@ -1,0 +1,353 @@
+//! [`Discovery`]: the cached, single-flight front of a [`ControlPlane`].
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, SystemTime};
+
+use futures::FutureExt;
+use futures::future::{BoxFuture, Shared};
+use openclaw_config::{BedrockDiscoveryConfig, ModelDefinition, ProviderConfig};
+
+use crate::clock::{self, Clock, SystemClock};
+use crate::disk;
+use crate::error::Error;
+use crate::listing::Listing;
+use crate::map::{MappingOptions, build_models};
+use crate::merge::resolve_providers;
+use crate::plane::ControlPlane;
+
+/// The default bound on one discovery (both listings, every page, all retries): 30 s, as OpenClaw.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How a [`Discovery`] behaves, independent of any one request.
+#[derive(Clone, Debug)]
+pub struct DiscoveryOptions {
+    /// Bound on one discovery; a hung endpoint yields [`Error::Timeout`] after it.
+    pub timeout: Duration,
+    /// Directory of the on-disk cache (e.g. `<state dir>/cache`); `None` keeps the cache in
+    /// memory only.
+    pub disk_cache_dir: Option<PathBuf>,
+    /// The clock TTLs are measured with.
+    pub clock: Arc<dyn Clock>,
+}
+
+impl Default for DiscoveryOptions {
+    fn default() -> Self {
+        Self {
+            timeout: DEFAULT_TIMEOUT,
+            disk_cache_dir: None,
+            clock: Arc::new(SystemClock),
+        }
+    }
+}
+
+impl DiscoveryOptions {
+    /// Enables the on-disk cache under `<state_dir>/cache` (see `openclaw_config`'s state dir:
+    /// `OPENCLAW_STATE_DIR`, else `~/.openclaw`).
+    pub fn with_state_dir(mut self, state_dir: impl Into<PathBuf>) -> Self {
+        self.disk_cache_dir = Some(state_dir.into().join("cache"));
+        self
+    }
+}
+
+/// One discovery request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DiscoveryRequest {
+    /// The region to list in (resolve it with `openclaw_creds`; the discovery `region` option
+    /// first).
+    pub region: String,
+    /// Filter and defaults.
+    pub mapping: MappingOptions,
+    /// How long a listing stays fresh; `None` disables caching (`refreshInterval: 0`).
+    pub ttl: Option<Duration>,
+    /// Ignore fresh cache entries (memory and disk) and call AWS (`models list --refresh`).
+    pub refresh: bool,
+}
+
+impl DiscoveryRequest {
+    /// The request the effective discovery configuration describes, for `region`.
+    pub fn from_config(config: &BedrockDiscoveryConfig, region: impl Into<String>) -> Self {
+        Self {
+            region: region.into(),
+            mapping: MappingOptions::from_config(config),
+            ttl: (config.refresh_interval > 0)
+                .then(|| Duration::from_secs(config.refresh_interval)),
+            refresh: false,
+        }
+    }
+
+    /// The same request, forcing a call to AWS.
+    pub fn refreshed(mut self) -> Self {
+        self.refresh = true;
+        self
+    }
+}
+
+/// The result of a discovery.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Catalog {
+    /// The region listed.
+    pub region: String,
+    /// The discovered models (filtered, mapped, de-duplicated, sorted).
+    pub models: Vec<ModelDefinition>,
+    /// When the listing behind these models was fetched from AWS.
+    pub fetched_at: SystemTime,
+    /// Whether the listing came from a cache (memory or disk) rather than this call.
+    pub from_cache: bool,
+    /// Set when a refresh failed and this catalog is the last good one (stale-on-error).
+    pub stale_error: Option<Error>,
+}
+
+impl Catalog {
+    /// The user's explicit providers merged with these models (see
+    /// [`resolve_providers`](crate::resolve_providers)).
+    pub fn providers(
+        &self,
+        explicit: &BTreeMap<String, ProviderConfig>,
+    ) -> BTreeMap<String, ProviderConfig> {
+        resolve_providers(explicit, Some(&self.models), &self.region)
+    }
+}
+
+/// What a status command can show about one region's cache.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CacheStatus {
+    /// When the last good listing was fetched, if any.
+    pub fetched_at: Option<SystemTime>,
+    /// Its age now (by the discovery's clock).
+    pub age: Option<Duration>,
+    /// The last failure and when it happened; cleared by the next success.
+    pub last_error: Option<(SystemTime, Error)>,
+    /// Whether a discovery is running.
+    pub in_flight: bool,
+}
+
+#[derive(Clone, Debug)]
+struct Fetched {
+    listing: Arc<Listing>,
+    fetched_at: SystemTime,
+    /// Loaded from the disk cache rather than from AWS.
+    from_disk: bool,
+}
+
+/// The outcome shared by every caller of one in-flight discovery: the listing, or the error and
+/// whatever the disk still holds (however old) for stale-on-error.
+type Outcome = Result<Fetched, (Error, Option<Fetched>)>;
+type InFlight = Shared<BoxFuture<'static, Outcome>>;
+
+#[derive(Default)]
+struct Slot {
+    good: Option<Fetched>,
+    last_error: Option<(SystemTime, Error)>,
+    in_flight: Option<(u64, InFlight)>,
+}
+
+struct Inner {
+    plane: Arc<dyn ControlPlane>,
+    options: DiscoveryOptions,
+    slots: Mutex<HashMap<String, Slot>>,
+    next_generation: std::sync::atomic::AtomicU64,
+}
+
+/// Cached Bedrock model discovery. Cheap to clone (an `Arc` inside); clones share one cache.
+///
+/// - A fresh entry (younger than the request's TTL) is served without calling AWS.
+/// - On a miss, concurrent callers for the same region share **one** in-flight discovery
+///   (single-flight); it is bounded by [`DiscoveryOptions::timeout`].
+/// - On a failure with an older good listing (memory, else disk), that listing is served with
+///   [`Catalog::stale_error`] set; with none, the error is returned.
+/// - With a disk cache directory, a miss in memory first looks for a fresh file, and every
+///   successful fetch is written back, so short-lived processes share one listing per TTL.
+///
+/// The cache holds raw listings keyed on the region and the control plane's identity (endpoint,
+/// credential source); the filter and defaults are applied per request, so changing them never
+/// calls AWS.
+#[derive(Clone)]
+pub struct Discovery {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Discovery {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Discovery")
+            .field("plane", &self.inner.plane)
+            .field("options", &self.inner.options)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Discovery {
+    /// A discovery over `plane`.
+    pub fn new(plane: Arc<dyn ControlPlane>, options: DiscoveryOptions) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                plane,
+                options,
+                slots: Mutex::new(HashMap::new()),
+                next_generation: std::sync::atomic::AtomicU64::new(0),
+            }),
+        }
+    }
+
+    fn slots(&self) -> MutexGuard<'_, HashMap<String, Slot>> {
+        // The lock is never held across an await or a panic-prone call; recover anyway.
+        self.inner.slots.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Discovers the models of `request.region`, through the cache.
+    pub async fn discover(&self, request: &DiscoveryRequest) -> Result<Catalog, Error> {
+        let now = self.inner.options.clock.now();
+        let (generation, flight) = {
+            let mut slots = self.slots();
+            let slot = slots.entry(request.region.clone()).or_default();
+            if let (false, Some(ttl), Some(good)) = (request.refresh, request.ttl, &slot.good)
+                && clock::fresh(now, good.fetched_at, ttl)
+            {
+                return Ok(self.catalog(request, good, true, None));
+            }
+            match &slot.in_flight {
+                Some((generation, flight)) => (*generation, flight.clone()),
+                None => {
+                    let generation = self
+                        .inner
+                        .next_generation
+                        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let use_disk = !request.refresh && request.ttl.is_some();
+                    let flight = self.start(request.region.clone(), request.ttl, use_disk);
+                    slot.in_flight = Some((generation, flight.clone()));
+                    (generation, flight)
+                }
+            }
+        };
+
+        let outcome = flight.await;
+
+        let mut slots = self.slots();
+        let slot = slots.entry(request.region.clone()).or_default();
+        if slot
+            .in_flight
+            .as_ref()
+            .is_some_and(|(g, _)| *g == generation)
+        {
+            slot.in_flight = None;
+        }
+        match outcome {
+            Ok(fetched) => {
+                if slot
+                    .good
+                    .as_ref()
+                    .is_none_or(|g| g.fetched_at <= fetched.fetched_at)
+                {
+                    slot.good = Some(fetched.clone());
+                }
+                if !fetched.from_disk {
+                    slot.last_error = None;
+                }
+                Ok(self.catalog(request, &fetched, fetched.from_disk, None))
+            }
+            Err((error, disk_fallback)) => {
+                let failed_at = self.inner.options.clock.now();
+                slot.last_error = Some((failed_at, error.clone()));
+                if slot.good.is_none() {
+                    slot.good = disk_fallback;
+                }
+                match &slot.good {
+                    Some(good) => {
+                        tracing::warn!(%error, region = %request.region, "bedrock discovery failed; serving the last good catalog");
+                        Ok(self.catalog(request, good, true, Some(error)))
+                    }
+                    None => Err(error),
+                }
+            }
+        }
+    }
+
+    /// What the cache knows about `region`, for a status command.
+    pub fn status(&self, region: &str) -> CacheStatus {
+        let now = self.inner.options.clock.now();
+        let slots = self.slots();
+        let slot = slots.get(region);
+        let fetched_at = slot.and_then(|s| s.good.as_ref()).map(|g| g.fetched_at);
+        CacheStatus {
+            fetched_at,
+            age: fetched_at.and_then(|at| clock::age(now, at)),
+            last_error: slot.and_then(|s| s.last_error.clone()),
+            in_flight: slot.is_some_and(|s| s.in_flight.is_some()),
+        }
+    }
+
+    fn catalog(
+        &self,
+        request: &DiscoveryRequest,
+        fetched: &Fetched,
+        from_cache: bool,
+        stale_error: Option<Error>,
+    ) -> Catalog {
+        Catalog {
+            region: request.region.clone(),
+            models: build_models(&fetched.listing, &request.mapping),
+            fetched_at: fetched.fetched_at,
+            from_cache,
+            stale_error,
+        }
+    }
+
+    /// The shared future of one discovery: a fresh disk entry if allowed, else AWS (bounded by
+    /// the timeout), writing the result back to disk.
+    fn start(&self, region: String, ttl: Option<Duration>, use_disk: bool) -> InFlight {
+        let inner = Arc::clone(&self.inner);
+        async move {
+            let key = disk::Key {
+                region: region.clone(),
+                identity: inner.plane.cache_identity(),
+            };
+            let dir = inner.options.disk_cache_dir.clone().filter(|_| ttl.is_some());
+            let on_disk = match &dir {
+                Some(dir) => disk::load(dir, &key).await,
+                None => None,
+            };
+            let on_disk = on_disk.map(|(fetched_at, listing)| Fetched {
+                listing: Arc::new(listing),
+                fetched_at,
+                from_disk: true,
+            });
+            if let (true, Some(ttl), Some(entry)) = (use_disk, ttl, &on_disk)
+                && clock::fresh(inner.options.clock.now(), entry.fetched_at, ttl)
+            {
+                return Ok(entry.clone());
+            }
+
+            let timeout = inner.options.timeout;
+            let result = match tokio::time::timeout(timeout, inner.plane.fetch(&region)).await {
+                Ok(result) => result,
+                Err(_) => Err(Error::Timeout {
+                    region: region.clone(),
+                    timeout,
+                }),
+            };
+            match result {
+                Ok(listing) => {
+                    let fetched_at = inner.options.clock.now();
+                    if let Some(dir) = &dir
+                        && let Err(err) = disk::store(dir, &key, fetched_at, &listing).await
+                    {
+                        tracing::warn!(dir = %dir.display(), %err, "could not write the bedrock discovery cache");
+                    }
+                    Ok(Fetched {
+                        listing: Arc::new(listing),
+                        fetched_at,
+                        from_disk: false,
+                    })
+                }
+                Err(error) => Err((error, on_disk)),
+            }
+        }
+        .boxed()
+        .shared()
+    }
+}
+
+#[cfg(test)]
+#[path = "discovery_tests.rs"]
+mod tests;

@@ -1,0 +1,86 @@
+//! Amazon Bedrock model discovery for OpenClaw.
+//!
+//! Discovery lists what a Bedrock account can chat with and turns it into the implicit
+//! `amazon-bedrock` provider: the same [`openclaw_config::ModelDefinition`]s a user writes by
+//! hand, merged with the user's explicit providers.
+//!
+//! # What it does
+//!
+//! - **Listing** ([`SdkControlPlane`]): `ListFoundationModels` once (no server-side filter) and
+//!   every page of `ListInferenceProfiles` (`SYSTEM_DEFINED` only), concurrently, through
+//!   `aws-sdk-bedrock` configured by `openclaw-creds`, in the requested region.
+//! - **Rules** ([`build_models`], pure): keep models that stream, output TEXT and are ACTIVE;
+//!   provider filter matches the normalised provider name *or* the id prefix ([`ProviderFilter`]);
+//!   a model that cannot be invoked ON_DEMAND is never listed by its bare id (OpenClaw lists it
+//!   and the call then fails), it is reachable through its inference profiles, which inherit the
+//!   base model's name, input, reasoning and limits; ids de-duplicated case-insensitively; sorted
+//!   by name, ties by id.
+//! - **Known limits** ([`known`]): a table of well-known models (embedded
+//!   `data/bedrock-known-models.json`, from pi-ai 0.73.1's public registry) gives context window,
+//!   max tokens and reasoning; the configured defaults (floored: 0 → 32000 / 4096) are the
+//!   fallback; explicit user model entries always win ([`resolve_providers`]).
+//! - **Merging** ([`resolve_providers`], [`should_discover`]): per SPEC section 3.
+//! - **Cache** ([`Discovery`]): in memory with TTL = `refreshInterval` (0 = none), single-flight
+//!   (concurrent callers share one in-flight discovery), stale-on-error, a bounded timeout (30 s
+//!   by default), typed errors naming the AWS failure (AccessDenied names the missing IAM action),
+//!   and an optional on-disk cache under the state directory, written atomically.
+//!
+//! # Design choices
+//!
+//! - The raw listings ([`Listing`]) are what is cached, keyed on region and the control plane's
+//!   identity (endpoint override and credential source); filter and defaults are applied per
+//!   request, so changing them never calls AWS.
+//! - [`ControlPlane`] is the seam to AWS; [`SdkControlPlane`] is the only implementation that
+//!   talks to it. The crate's tests run the real SDK against `fake-bedrock` over HTTP.
+//! - Time comes from an injectable [`Clock`] so TTLs are testable without sleeping.
+//! - Discovered models cost zero: the price depends on region and profile, and zero is the
+//!   honest "unknown" that OpenClaw also uses; users who want costs write the model by hand.
+//!
+//! # Example
+//!
+//! ```no_run
+//! use std::sync::Arc;
+//! use openclaw_discovery::{Discovery, DiscoveryOptions, DiscoveryRequest, SdkControlPlane};
+//!
+//! # async fn run(sdk_config: aws_sdk_bedrock::Config) -> Result<(), openclaw_discovery::Error> {
+//! let config = openclaw_config::Config::default();
+//! let plane = SdkControlPlane::new(sdk_config, "env: AWS_PROFILE");
+//! let discovery = Discovery::new(
+//!     Arc::new(plane),
+//!     DiscoveryOptions::default().with_state_dir("/home/me/.openclaw"),
+//! );
+//! let request = DiscoveryRequest::from_config(&config.bedrock_discovery(), "us-east-1");
+//! let catalog = discovery.discover(&request).await?;
+//! let providers = catalog.providers(&config.models.providers);
+//! for model in &providers["amazon-bedrock"].models {
+//!     println!("amazon-bedrock/{} ({})", model.id, model.name);
+//! }
+//! # Ok(())
+//! # }
+//! ```
+
+#![deny(missing_docs)]
+
+mod clock;
+mod discovery;
+mod disk;
+mod error;
+mod filter;
+pub mod known;
+mod listing;
+mod map;
+mod merge;
+mod plane;
+
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use discovery::{
+    CacheStatus, Catalog, DEFAULT_TIMEOUT, Discovery, DiscoveryOptions, DiscoveryRequest,
+};
+pub use error::{Error, Operation};
+pub use filter::ProviderFilter;
+pub use listing::{FoundationModel, InferenceProfile, Listing};
+pub use map::{MappingOptions, build_models, invocable_on_demand, sort_models, usable};
+pub use merge::{
+    PROVIDER_ID, implicit_provider, resolve_providers, runtime_base_url, should_discover,
+};
+pub use plane::{ControlPlane, SdkControlPlane};

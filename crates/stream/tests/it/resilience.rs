@@ -1,0 +1,227 @@
+//! Retries, timeouts, dropped connections, aborts and dropped consumers.
+
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use fake_bedrock::{Fault, Pacing, Turn};
+use futures::StreamExt;
+use insta::assert_json_snapshot;
+use openclaw_stream::{
+    AbortController, AdapterOptions, ConverseStream, ErrorReason, Message, ModelStream,
+    StreamEvent, StreamOptions, StreamRequest,
+};
+
+use crate::support::*;
+
+fn request() -> StreamRequest {
+    StreamRequest::new(sonnet(), vec![Message::user_text("Hi")])
+}
+
+fn error_message(events: &[StreamEvent]) -> (ErrorReason, String) {
+    match terminal(events) {
+        StreamEvent::Error {
+            reason, message, ..
+        } => (*reason, message.clone()),
+        other => panic!("expected error, got {other:#?}"),
+    }
+}
+
+#[tokio::test]
+async fn throttled_then_success_is_retried_by_the_sdk() {
+    let h = harness().await;
+    h.fake.fault(Fault::Throttle.times(2));
+    h.fake.script(Turn::text("made it"));
+    let events = h.run(request()).await;
+    assert_eq!(done_message(&events).text(), "made it");
+    // Two throttled attempts and the successful one, all seen by the fake.
+    let statuses: Vec<_> = h.fake.requests().iter().map(|r| r.status).collect();
+    assert_eq!(statuses, [Some(429), Some(429), Some(200)]);
+}
+
+#[tokio::test]
+async fn server_error_then_success_is_retried() {
+    let h = harness().await;
+    h.fake.fault(Fault::InternalError.times(1));
+    h.fake.script(Turn::text("recovered"));
+    let events = h.run(request()).await;
+    assert_eq!(done_message(&events).text(), "recovered");
+    assert_eq!(h.fake.requests().len(), 2);
+}
+
+#[tokio::test]
+async fn retries_are_bounded_by_max_attempts() {
+    let h = harness_with(AdapterOptions {
+        max_attempts: 2,
+        ..fast_options()
+    })
+    .await;
+    h.fake.fault(Fault::Throttle.times(5));
+    let events = h.run(request()).await;
+    let (reason, message) = error_message(&events);
+    assert_eq!(reason, ErrorReason::Error);
+    assert!(
+        message.starts_with("bedrock rejected the request (HTTP 429, ThrottlingException)"),
+        "{message}"
+    );
+    assert_eq!(h.fake.requests().len(), 2);
+}
+
+#[tokio::test]
+async fn connection_drop_mid_stream_is_an_error_event() {
+    let h = harness().await;
+    h.fake
+        .script(Turn::text("a long answer that will be cut").chunk_size(4));
+    h.fake.fault(Fault::DropConnection { after_events: 4 });
+    let events = h.run(request()).await;
+    let types: Vec<_> = events
+        .iter()
+        .map(|e| serde_json::to_value(e).unwrap()["type"].clone())
+        .collect();
+    assert_eq!(&types[..2], ["start", "text_start"]);
+    let (reason, message) = error_message(&events);
+    assert_eq!(reason, ErrorReason::Error);
+    assert!(message.starts_with("bedrock"), "{message}");
+    assert_eq!(
+        h.fake.requests().len(),
+        1,
+        "nothing is retried after the first event"
+    );
+}
+
+#[tokio::test]
+async fn corrupt_frame_is_an_error_event() {
+    let h = harness().await;
+    h.fake.script(Turn::text("some answer text").chunk_size(4));
+    h.fake.fault(Fault::CorruptFrame { at_event: 3 });
+    let events = h.run(request()).await;
+    let (reason, message) = error_message(&events);
+    assert_eq!(reason, ErrorReason::Error);
+    assert!(message.starts_with("bedrock stream failed"), "{message}");
+}
+
+#[tokio::test]
+async fn stalled_stream_hits_the_idle_timeout() {
+    let h = harness_with(AdapterOptions {
+        idle_timeout: Duration::from_millis(300),
+        ..fast_options()
+    })
+    .await;
+    h.fake
+        .script(Turn::text("this stream goes silent").chunk_size(4));
+    h.fake.fault(Fault::StallStream { after_events: 3 });
+    let started = Instant::now();
+    let events = h.run(request()).await;
+    let elapsed = started.elapsed();
+    assert_json_snapshot!("idle_timeout_events", events);
+    assert!(
+        elapsed >= Duration::from_millis(300) && elapsed < Duration::from_secs(5),
+        "{elapsed:?}"
+    );
+}
+
+#[tokio::test]
+async fn hang_hits_the_first_event_timeout() {
+    let h = harness_with(AdapterOptions {
+        first_event_timeout: Duration::from_millis(300),
+        ..fast_options()
+    })
+    .await;
+    h.fake.fault(Fault::Hang);
+    let started = Instant::now();
+    let events = h.run(request()).await;
+    assert_json_snapshot!("first_event_timeout_events", events);
+    assert!(started.elapsed() < Duration::from_secs(5));
+}
+
+#[tokio::test]
+async fn abort_mid_stream_reports_aborted_with_partial() {
+    let h = harness().await;
+    h.fake.set_pacing(Pacing {
+        first_byte: Duration::ZERO,
+        between_events: Duration::from_millis(20),
+    });
+    h.fake.script(Turn::text("x".repeat(400)).chunk_size(2));
+    let controller = AbortController::new();
+    let options = StreamOptions {
+        abort: Some(controller.signal()),
+        ..StreamOptions::default()
+    };
+    let mut stream = h.adapter.stream(request(), options);
+    let mut events = Vec::new();
+    while let Some(e) = stream.next().await {
+        if matches!(e, StreamEvent::TextDelta { .. }) && !controller.signal().is_aborted() {
+            controller.abort();
+        }
+        events.push(e);
+    }
+    let StreamEvent::Error {
+        reason,
+        message,
+        partial,
+    } = terminal(&events)
+    else {
+        panic!("{events:?}")
+    };
+    assert_eq!(*reason, ErrorReason::Aborted);
+    assert_eq!(message, "request was aborted");
+    assert!(partial.as_ref().unwrap().text().starts_with("xx"));
+    assert!(events.len() < 20, "stopped promptly: {}", events.len());
+}
+
+#[tokio::test]
+async fn dropped_consumer_closes_the_connection() {
+    let fake = fake_bedrock::FakeBedrock::builder()
+        .credentials(AK, SK)
+        .start()
+        .await
+        .unwrap();
+    fake.set_pacing(Pacing {
+        first_byte: Duration::ZERO,
+        between_events: Duration::from_millis(20),
+    });
+    fake.script(Turn::text("y".repeat(2000)).chunk_size(1));
+    let proxy = proxy(fake.addr()).await;
+    let adapter = ConverseStream::new(sdk_config(&proxy.url), fast_options());
+    let mut stream = adapter.stream(request(), StreamOptions::default());
+    for _ in 0..4 {
+        assert!(stream.next().await.is_some());
+    }
+    assert!(
+        !proxy.client_closed.load(Ordering::SeqCst),
+        "connection still open while consuming"
+    );
+    drop(stream);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !proxy.client_closed.load(Ordering::SeqCst) {
+        assert!(
+            Instant::now() < deadline,
+            "the client did not close its connection after the drop"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+#[tokio::test]
+async fn one_client_per_region_and_endpoint() {
+    let h = harness().await;
+    h.fake.script(Turn::text("ok").times(3));
+    h.run(request()).await;
+    h.run(request()).await;
+    assert_eq!(h.adapter.client_count(), 1);
+    let options = StreamOptions {
+        region: Some("us-west-2".into()),
+        ..StreamOptions::default()
+    };
+    let events = collect(h.adapter.stream(request(), options)).await;
+    assert_eq!(done_message(&events).text(), "ok");
+    assert_eq!(h.adapter.client_count(), 2);
+    let scope = h
+        .fake
+        .requests()
+        .last()
+        .unwrap()
+        .header("authorization")
+        .unwrap()
+        .to_owned();
+    assert!(scope.contains("/us-west-2/bedrock/aws4_request"), "{scope}");
+}

@@ -1,0 +1,204 @@
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use aws_credential_types::Credentials;
+use aws_sdk_bedrockruntime::config::{BehaviorVersion, Region};
+use fake_bedrock::FakeBedrock;
+use futures::StreamExt;
+use openclaw_config::{InputModality, ModelCost, ModelDefinition};
+use openclaw_stream::{
+    AdapterOptions, ConverseStream, EventStream, ModelStream, StreamEvent, StreamOptions,
+    StreamRequest,
+};
+use serde_json::Value;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+pub const AK: &str = "AKIDSTREAMTEST";
+pub const SK: &str = "streamtestsecretkeystreamtestsecretkey00";
+
+/// Sonnet 4.5 prices (USD per million tokens).
+pub const SONNET_COST: ModelCost = ModelCost {
+    input: 3.0,
+    output: 15.0,
+    cache_read: 0.3,
+    cache_write: 3.75,
+};
+
+pub fn model(id: &str, image: bool, reasoning: bool) -> ModelDefinition {
+    let mut m = ModelDefinition::new(id, id);
+    if image {
+        m.input = vec![InputModality::Text, InputModality::Image];
+    }
+    m.reasoning = reasoning;
+    m.max_tokens = 64000;
+    m.context_window = 200000;
+    m
+}
+
+pub fn sonnet() -> ModelDefinition {
+    let mut m = model("us.anthropic.claude-sonnet-4-5-20250929-v1:0", true, true);
+    m.cost = SONNET_COST;
+    m
+}
+
+pub fn fast_options() -> AdapterOptions {
+    AdapterOptions {
+        max_attempts: 3,
+        initial_backoff: Duration::from_millis(10),
+        connect_timeout: Duration::from_secs(2),
+        first_event_timeout: Duration::from_secs(10),
+        idle_timeout: Duration::from_secs(10),
+    }
+}
+
+pub struct Harness {
+    pub fake: FakeBedrock,
+    pub adapter: ConverseStream,
+}
+
+pub fn sdk_config(url: &str) -> aws_sdk_bedrockruntime::Config {
+    aws_sdk_bedrockruntime::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new(AK, SK, None, None, "test"))
+        .endpoint_url(url)
+        .build()
+}
+
+pub async fn harness_with(options: AdapterOptions) -> Harness {
+    let fake = FakeBedrock::builder()
+        .credentials(AK, SK)
+        .start()
+        .await
+        .unwrap();
+    let adapter = ConverseStream::new(sdk_config(&fake.url()), options);
+    Harness { fake, adapter }
+}
+
+pub async fn harness() -> Harness {
+    harness_with(fast_options()).await
+}
+
+/// Drains a stream, checking the terminal-event invariant.
+pub async fn collect(stream: EventStream) -> Vec<StreamEvent> {
+    let events: Vec<StreamEvent> = tokio::time::timeout(Duration::from_secs(30), stream.collect())
+        .await
+        .expect("stream ended");
+    let terminals = events.iter().filter(|e| e.is_terminal()).count();
+    assert_eq!(terminals, 1, "exactly one terminal event: {events:#?}");
+    assert!(
+        events.last().unwrap().is_terminal(),
+        "terminal event last: {events:#?}"
+    );
+    events
+}
+
+impl Harness {
+    pub async fn run(&self, request: StreamRequest) -> Vec<StreamEvent> {
+        collect(self.adapter.stream(request, StreamOptions::default())).await
+    }
+
+    /// Bodies of the converse-stream requests received so far.
+    pub fn bodies(&self) -> Vec<Value> {
+        self.fake
+            .requests()
+            .iter()
+            .filter(|r| r.path.ends_with("/converse-stream"))
+            .map(|r| sorted(r.json().expect("json body")))
+            .collect()
+    }
+
+    pub fn last_body(&self) -> Value {
+        self.bodies().pop().expect("a converse-stream request")
+    }
+}
+
+/// Sorts object keys: the SDK serialises `Document` objects (tool schemas and inputs,
+/// additional fields) from a hash map, so their key order varies between runs.
+pub fn sorted(value: Value) -> Value {
+    match value {
+        Value::Object(map) => {
+            let mut entries: Vec<(String, Value)> = map.into_iter().collect();
+            entries.sort_by(|a, b| a.0.cmp(&b.0));
+            Value::Object(entries.into_iter().map(|(k, v)| (k, sorted(v))).collect())
+        }
+        Value::Array(items) => Value::Array(items.into_iter().map(sorted).collect()),
+        other => other,
+    }
+}
+
+pub fn terminal(events: &[StreamEvent]) -> &StreamEvent {
+    events.last().unwrap()
+}
+
+pub fn done_message(events: &[StreamEvent]) -> openclaw_stream::AssistantMessage {
+    match terminal(events) {
+        StreamEvent::Done { message, .. } => message.clone(),
+        other => panic!("expected done, got {other:#?}"),
+    }
+}
+
+/// A TCP proxy in front of the fake that reports when the client closes its connection.
+pub struct Proxy {
+    pub url: String,
+    pub client_closed: Arc<AtomicBool>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+pub async fn proxy(upstream: std::net::SocketAddr) -> Proxy {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let client_closed = Arc::new(AtomicBool::new(false));
+    let flag = client_closed.clone();
+    let task = tokio::spawn(async move {
+        let (mut client, _) = listener.accept().await.unwrap();
+        client.set_nodelay(true).unwrap();
+        let mut server = TcpStream::connect(upstream).await.unwrap();
+        server.set_nodelay(true).unwrap();
+        let (mut cr, mut cw) = client.split();
+        let (mut sr, mut sw) = server.split();
+        let up = async {
+            let mut buf = [0u8; 16384];
+            loop {
+                match cr.read(&mut buf).await {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => {
+                        if sw.write_all(&buf[..n]).await.is_err() {
+                            break;
+                        }
+                    }
+                }
+            }
+            flag.store(true, Ordering::SeqCst);
+        };
+        let down = async {
+            let mut buf = [0u8; 16384];
+            loop {
+                match sr.read(&mut buf).await {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => {
+                        if cw.write_all(&buf[..n]).await.is_err() {
+                            break;
+                        }
+                    }
+                }
+            }
+            // Keep waiting for the client side to close.
+            std::future::pending::<()>().await;
+        };
+        tokio::select! { () = up => {}, () = down => {} }
+    });
+    Proxy {
+        url,
+        client_closed,
+        task,
+    }
+}
