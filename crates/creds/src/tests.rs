@@ -694,3 +694,71 @@ fn secrets_never_print() {
         assert!(!all.contains(value), "{value} leaked in:\n{all}");
     }
 }
+
+/// Captures what `tracing` writes while `f` runs.
+fn capture_logs(f: impl FnOnce()) -> String {
+    use std::sync::{Arc, Mutex};
+    #[derive(Clone, Default)]
+    struct Buf(Arc<Mutex<Vec<u8>>>);
+    impl std::io::Write for Buf {
+        fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(data);
+            Ok(data.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let buf = Buf::default();
+    let writer = buf.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    tracing::subscriber::with_default(subscriber, f);
+    let bytes = buf.0.lock().unwrap().clone();
+    String::from_utf8(bytes).unwrap()
+}
+
+#[test]
+fn warns_when_static_credentials_go_to_a_custom_remote_endpoint() {
+    const SECRET_KEY: &str = "SECRETkeyZZ9";
+    let keys = [
+        ("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE"),
+        ("AWS_SECRET_ACCESS_KEY", SECRET_KEY),
+    ];
+    let logs = capture_logs(|| {
+        settings(&keys, Some("https://proxy.example.com/bedrock")).unwrap();
+    });
+    assert!(logs.contains("WARN"), "{logs}");
+    assert!(
+        logs.contains("static AWS credentials will be sent to a custom endpoint"),
+        "{logs}"
+    );
+    assert!(logs.contains("https://proxy.example.com/bedrock"), "{logs}");
+    assert!(!logs.contains(SECRET_KEY), "{logs}");
+
+    // Loopback endpoints (tests, a local proxy) and chain credentials do not warn.
+    for (pairs, base_url) in [
+        (&keys[..], "http://127.0.0.1:8080"),
+        (&keys[..], "http://localhost:8080"),
+        (&keys[..], "http://[::1]:8080"),
+        (&[("AWS_PROFILE", "p")][..], "https://proxy.example.com"),
+    ] {
+        let logs = capture_logs(|| {
+            settings(pairs, Some(base_url)).unwrap();
+        });
+        assert!(!logs.contains("WARN"), "{base_url}: {logs}");
+    }
+    // Bearer tokens are static secrets too.
+    let logs = capture_logs(|| {
+        settings(
+            &[("AWS_BEARER_TOKEN_BEDROCK", "BEARERsecretZZ9")],
+            Some("https://proxy.example.com"),
+        )
+        .unwrap();
+    });
+    assert!(logs.contains("WARN"), "{logs}");
+    assert!(!logs.contains("BEARERsecretZZ9"), "{logs}");
+}
