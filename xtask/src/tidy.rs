@@ -53,7 +53,11 @@ fn crates() -> Vec<Crate> {
         let text = std::fs::read_to_string(dir.join("Cargo.toml")).unwrap();
         let manifest: toml::Table = toml::from_str(&text).unwrap();
         let package = manifest["package"]["name"].as_str().unwrap().to_string();
-        out.push(Crate { dir, package, manifest });
+        out.push(Crate {
+            dir,
+            package,
+            manifest,
+        });
     }
     out
 }
@@ -121,7 +125,12 @@ fn dependency_direction() {
 #[test]
 fn only_the_top_crate_knows_serving_and_cli() {
     let serving = ["axum", "clap", "clap_complete", "indicatif", "hyper-util"];
-    let library = ["openclaw-config", "openclaw-creds", "openclaw-discovery", "openclaw-stream"];
+    let library = [
+        "openclaw-config",
+        "openclaw-creds",
+        "openclaw-discovery",
+        "openclaw-stream",
+    ];
     let mut problems = Vec::new();
     for krate in crates() {
         if !library.contains(&krate.package.as_str()) {
@@ -133,7 +142,10 @@ fn only_the_top_crate_knows_serving_and_cli() {
             }
         }
         if krate.normal_deps().contains("anyhow") {
-            problems.push(format!("library crate {} uses anyhow (one thiserror enum)", krate.package));
+            problems.push(format!(
+                "library crate {} uses anyhow (one thiserror enum)",
+                krate.package
+            ));
         }
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
@@ -144,7 +156,11 @@ fn only_the_top_crate_knows_serving_and_cli() {
 fn config_knows_nothing_of_aws() {
     for krate in crates() {
         if krate.package == "openclaw-config" {
-            let aws: Vec<_> = krate.normal_deps().into_iter().filter(|d| d.starts_with("aws-")).collect();
+            let aws: Vec<_> = krate
+                .normal_deps()
+                .into_iter()
+                .filter(|d| d.starts_with("aws-"))
+                .collect();
             assert!(aws.is_empty(), "openclaw-config depends on {aws:?}");
         }
     }
@@ -156,7 +172,10 @@ fn every_crate_uses_workspace_lints_and_package_fields() {
     for krate in crates() {
         let lints = krate.manifest.get("lints").and_then(|l| l.get("workspace"));
         if lints.and_then(|v| v.as_bool()) != Some(true) {
-            problems.push(format!("{}: missing `[lints] workspace = true`", krate.package));
+            problems.push(format!(
+                "{}: missing `[lints] workspace = true`",
+                krate.package
+            ));
         }
         let package = krate.manifest["package"].as_table().unwrap();
         for field in ["version", "edition", "license"] {
@@ -165,7 +184,10 @@ fn every_crate_uses_workspace_lints_and_package_fields() {
                 .and_then(|v| v.get("workspace"))
                 .and_then(|v| v.as_bool());
             if inherited != Some(true) {
-                problems.push(format!("{}: `{field}` not inherited from the workspace", krate.package));
+                problems.push(format!(
+                    "{}: `{field}` not inherited from the workspace",
+                    krate.package
+                ));
             }
         }
     }
@@ -184,10 +206,16 @@ fn library_crates_are_documented() {
         }
         let text = std::fs::read_to_string(&lib).unwrap();
         if !text.trim_start().starts_with("//!") {
-            problems.push(format!("{}: lib.rs does not open with a `//!` crate doc", krate.package));
+            problems.push(format!(
+                "{}: lib.rs does not open with a `//!` crate doc",
+                krate.package
+            ));
         }
         if !text.contains("#![deny(missing_docs)]") {
-            problems.push(format!("{}: lib.rs lacks `#![deny(missing_docs)]`", krate.package));
+            problems.push(format!(
+                "{}: lib.rs lacks `#![deny(missing_docs)]`",
+                krate.package
+            ));
         }
         if !krate.dir.join("README.md").is_file() {
             problems.push(format!("{}: no README.md", krate.package));
@@ -202,19 +230,26 @@ fn at_most_one_integration_test_binary_per_crate() {
     let mut problems = Vec::new();
     for krate in crates() {
         let dir = krate.dir.join("tests");
-        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
         let rs: Vec<String> = entries
             .map(|e| e.unwrap().path())
             .filter(|p| p.extension().is_some_and(|e| e == "rs"))
             .map(|p| file_name(&p))
             .collect();
         if rs.len() > 1 {
-            problems.push(format!("{}: several integration-test binaries {rs:?}", krate.package));
+            problems.push(format!(
+                "{}: several integration-test binaries {rs:?}",
+                krate.package
+            ));
         }
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
 
 fn file_name(path: &Path) -> String {
-    path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
 }

@@ -231,6 +231,7 @@ pub(crate) fn load(text: &str, file: &str) -> Result<Config, Error> {
 
 /// Deserializes and checks a parsed text.
 pub(crate) fn validate(parsed: &Parsed, file: &str) -> Result<Config, Error> {
+    check_arrays(&parsed.value, &mut KeyPath::root(), parsed, file)?;
     let config: Config = match serde_path_to_error::deserialize(&parsed.value) {
         Ok(config) => config,
         Err(err) => {
@@ -241,6 +242,77 @@ pub(crate) fn validate(parsed: &Parsed, file: &str) -> Result<Config, Error> {
     };
     semantic_checks(&config, parsed, file)?;
     Ok(config)
+}
+
+/// The objects of the typed model (`*`: any key, `#`: any array index). serde's derived
+/// structs also accept an array (as a tuple of their fields), which a config file never means:
+/// `models: []` must be an error, as the schema says.
+const OBJECT_PATHS: &[&[&str]] = &[
+    &[],
+    &["models"],
+    &["models", "providers"],
+    &["models", "providers", "*"],
+    &["models", "providers", "*", "models", "#"],
+    &["models", "providers", "*", "models", "#", "cost"],
+    &["models", "bedrockDiscovery"],
+    &["agents"],
+    &["agents", "defaults"],
+    &["agents", "defaults", "model"],
+    &["plugins"],
+    &["plugins", "entries"],
+    &["plugins", "entries", "amazon-bedrock"],
+    &["plugins", "entries", "amazon-bedrock", "config"],
+    &[
+        "plugins",
+        "entries",
+        "amazon-bedrock",
+        "config",
+        "discovery",
+    ],
+    &["gateway"],
+    &["gateway", "auth"],
+];
+
+fn expects_object(path: &KeyPath) -> bool {
+    OBJECT_PATHS.iter().any(|pattern| {
+        pattern.len() == path.segments().len()
+            && pattern.iter().zip(path.segments()).all(|(p, s)| match s {
+                Segment::Key(k) => *p == "*" || p == k,
+                Segment::Index(_) => *p == "#",
+            })
+    })
+}
+
+fn check_arrays(
+    value: &Value,
+    path: &mut KeyPath,
+    parsed: &Parsed,
+    file: &str,
+) -> Result<(), Error> {
+    match value {
+        Value::Array(items) => {
+            if expects_object(path) {
+                return Err(diagnostic(
+                    parsed,
+                    file,
+                    path,
+                    false,
+                    "expected an object, found an array".to_string(),
+                    None,
+                ));
+            }
+            for (i, item) in items.iter().enumerate() {
+                check_arrays(item, &mut path.index(i), parsed, file)?;
+            }
+        }
+        Value::Object(map) => {
+            for (key, item) in map {
+                check_arrays(item, &mut path.key(key.clone()), parsed, file)?;
+            }
+        }
+        _ => {}
+    }
+    Ok(())
 }
 
 fn key_path_of(path: &serde_path_to_error::Path) -> KeyPath {
@@ -349,7 +421,11 @@ fn serde_diagnostic(parsed: &Parsed, file: &str, path: KeyPath, message: &str) -
     if let Some(rest) = message.strip_prefix("unknown field `") {
         let (name, expected) = rest.split_once('`').unwrap_or((rest, ""));
         let known = backticked(expected);
-        let child = path.key(name);
+        // serde_path_to_error already records the unknown key as the last segment.
+        let child = match path.last() {
+            Some(Segment::Key(last)) if last == name => path.clone(),
+            _ => path.key(name),
+        };
         let expected_text = if known.is_empty() {
             "no keys are allowed here".to_string()
         } else {

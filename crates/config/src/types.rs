@@ -599,8 +599,16 @@ impl JsonSchema for GatewayBind {
             "description": "`loopback` (127.0.0.1), `lan` (all interfaces) or an IP address.",
             "anyOf": [
                 { "type": "string", "enum": ["loopback", "lan"] },
-                { "type": "string", "format": "ipv4" },
-                { "type": "string", "format": "ipv6" }
+                {
+                    "type": "string",
+                    "format": "ipv4",
+                    "pattern": "^((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])$"
+                },
+                {
+                    "type": "string",
+                    "format": "ipv6",
+                    "pattern": "^[0-9A-Fa-f.]*:[0-9A-Fa-f:.]*$"
+                }
             ]
         })
     }

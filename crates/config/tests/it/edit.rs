@@ -1,0 +1,273 @@
+use openclaw_config::{ConfigDocument, Error, ValueMode};
+use serde_json::json;
+
+use crate::seeds::{DISCOVERY_SEED, MANUAL_SEED};
+
+const LOOSE: ValueMode = ValueMode::Json5WithStringFallback;
+
+/// The seed commands `config set models.bedrockDiscovery.enabled true` and
+/// `config set models.bedrockDiscovery.region us-east-1`.
+fn seed_commands(doc: &mut ConfigDocument) {
+    doc.set("models.bedrockDiscovery.enabled", "true", LOOSE)
+        .unwrap();
+    doc.set("models.bedrockDiscovery.region", "us-east-1", LOOSE)
+        .unwrap();
+    let config = doc.config().unwrap();
+    assert_eq!(config.bedrock_discovery().enabled, Some(true));
+    assert_eq!(
+        config.bedrock_discovery().region.as_deref(),
+        Some("us-east-1")
+    );
+}
+
+const COMMENTED: &str = r#"// My OpenClaw configuration.
+{
+  /* Channels are OpenClaw's business. */
+  channels: {
+    telegram: { enabled: true }, // keep me
+  },
+  models: {
+    // discovery settings go here
+    bedrockDiscovery: {
+      providerFilter: ['anthropic'], // only Claude
+    },
+  },
+  gateway: { port: 18789 },
+}
+"#;
+
+#[test]
+fn seed_commands_on_an_empty_text() {
+    let mut doc = ConfigDocument::from_text("").unwrap();
+    seed_commands(&mut doc);
+    insta::assert_snapshot!(doc.text());
+}
+
+#[test]
+fn seed_commands_on_a_commented_json5_text() {
+    let mut doc = ConfigDocument::from_text(COMMENTED).unwrap();
+    seed_commands(&mut doc);
+    let text = doc.text();
+    for comment in [
+        "// My OpenClaw configuration.",
+        "/* Channels are OpenClaw's business. */",
+        "// keep me",
+        "// discovery settings go here",
+        "// only Claude",
+    ] {
+        assert!(text.contains(comment), "{comment} lost:\n{text}");
+    }
+    // The file writes keys bare, so do we.
+    assert!(
+        text.contains("enabled: true,\n") || text.contains("enabled: true\n"),
+        "{text}"
+    );
+    assert!(!text.contains("\"region\""), "{text}");
+    insta::assert_snapshot!(text);
+}
+
+#[test]
+fn seed_commands_on_a_json_text_keep_quoted_keys() {
+    let mut doc =
+        ConfigDocument::from_text("{\n  \"gateway\": {\n    \"port\": 18789\n  }\n}\n").unwrap();
+    seed_commands(&mut doc);
+    insta::assert_snapshot!(doc.text());
+}
+
+#[test]
+fn set_replaces_in_place_and_keeps_neighbours() {
+    let mut doc = ConfigDocument::from_text(DISCOVERY_SEED).unwrap();
+    doc.set("models.bedrockDiscovery.refreshInterval", "0", LOOSE)
+        .unwrap();
+    doc.set(
+        "models.bedrockDiscovery.providerFilter",
+        "['anthropic', 'meta']",
+        LOOSE,
+    )
+    .unwrap();
+    assert_eq!(
+        doc.get("models.bedrockDiscovery.refreshInterval").unwrap(),
+        Some(json!(0))
+    );
+    insta::assert_snapshot!(doc.text());
+}
+
+#[test]
+fn set_in_arrays_and_bracketed_keys() {
+    let mut doc = ConfigDocument::from_text(MANUAL_SEED).unwrap();
+    doc.set(
+        "models.providers.amazon-bedrock.models[0].maxTokens",
+        "16384",
+        LOOSE,
+    )
+    .unwrap();
+    doc.set(
+        r#"models.providers["amazon-bedrock"].models.0.name"#,
+        "Opus",
+        LOOSE,
+    )
+    .unwrap();
+    doc.set(
+        "models.providers.amazon-bedrock.models[1]",
+        "{ id: 'amazon.nova-pro-v1:0', name: 'Nova Pro' }",
+        LOOSE,
+    )
+    .unwrap();
+    doc.set(
+        "agents.defaults.model.fallbacks",
+        "['amazon-bedrock/amazon.nova-pro-v1:0']",
+        LOOSE,
+    )
+    .unwrap();
+    let config = doc.config().unwrap();
+    let models = &config.provider("amazon-bedrock").unwrap().models;
+    assert_eq!(models[0].max_tokens, 16384);
+    assert_eq!(models[0].name, "Opus");
+    assert_eq!(models[1].id, "amazon.nova-pro-v1:0");
+    assert_eq!(config.agents.defaults.model.fallbacks.len(), 1);
+    insta::assert_snapshot!(doc.text());
+}
+
+#[test]
+fn unset_removes_and_keeps_comments() {
+    let mut doc = ConfigDocument::from_text(COMMENTED).unwrap();
+    assert!(doc.unset("models.bedrockDiscovery.providerFilter").unwrap());
+    assert!(doc.unset("gateway.port").unwrap());
+    assert!(!doc.unset("gateway.auth.token").unwrap());
+    assert!(!doc.unset("nothing.here").unwrap());
+    assert_eq!(doc.get("gateway.port").unwrap(), None);
+    assert!(doc.text().contains("// keep me"));
+    insta::assert_snapshot!(doc.text());
+}
+
+#[test]
+fn unknown_sections_survive_edits() {
+    let mut doc = ConfigDocument::from_text(COMMENTED).unwrap();
+    doc.set("gateway.bind", "lan", LOOSE).unwrap();
+    assert_eq!(
+        doc.get("channels.telegram.enabled").unwrap(),
+        Some(json!(true))
+    );
+    // Unknown sections can be edited too: the file is OpenClaw's as much as ours.
+    doc.set("channels.telegram.enabled", "false", LOOSE)
+        .unwrap();
+    assert_eq!(
+        doc.get("channels.telegram.enabled").unwrap(),
+        Some(json!(false))
+    );
+}
+
+#[test]
+fn value_modes() {
+    let mut doc = ConfigDocument::from_text("").unwrap();
+    doc.set("models.bedrockDiscovery.region", "eu-west-1", LOOSE)
+        .unwrap();
+    assert_eq!(
+        doc.get("models.bedrockDiscovery.region").unwrap(),
+        Some(json!("eu-west-1"))
+    );
+    let err = doc
+        .set(
+            "models.bedrockDiscovery.region",
+            "eu-west-2",
+            ValueMode::StrictJson,
+        )
+        .unwrap_err();
+    assert!(matches!(err, Error::InvalidValue { .. }), "{err}");
+    assert!(
+        err.to_string().contains("`models.bedrockDiscovery.region`"),
+        "{err}"
+    );
+    doc.set(
+        "models.bedrockDiscovery.region",
+        "'eu-west-2'",
+        ValueMode::StrictJson,
+    )
+    .unwrap();
+    assert_eq!(
+        doc.get("models.bedrockDiscovery.region").unwrap(),
+        Some(json!("eu-west-2"))
+    );
+    doc.set(
+        "models.bedrockDiscovery.refreshInterval",
+        "0x10",
+        ValueMode::StrictJson,
+    )
+    .unwrap();
+    assert_eq!(
+        doc.get("models.bedrockDiscovery.refreshInterval").unwrap(),
+        Some(json!(16))
+    );
+}
+
+#[test]
+fn refused_edits_change_nothing_and_explain_why() {
+    let mut doc = ConfigDocument::from_text(COMMENTED).unwrap();
+    let before = doc.text().to_string();
+    for (path, value, needle) in [
+        (
+            "models.bedrockDiscovery.enabled",
+            "yes",
+            "expected a boolean, found string \"yes\"",
+        ),
+        (
+            "models.bedrockDiscovery.refreshInteval",
+            "60",
+            "did you mean `refreshInterval`?",
+        ),
+        (
+            "agents.defaults.model.primary",
+            "claude",
+            "no `/` between provider and model id",
+        ),
+        ("gateway.port", "-1", "expected an integer from 0 to 65535"),
+        (
+            "models.bedrockDiscovery",
+            "7",
+            "expected an object, found integer 7",
+        ),
+    ] {
+        let err = doc.set(path, value, LOOSE).unwrap_err();
+        let shown = err.to_string();
+        assert!(shown.contains(needle), "{path}: {shown}");
+        assert!(shown.starts_with("<text>:"), "{path}: {shown}");
+        assert_eq!(doc.text(), before);
+    }
+    // Shape errors.
+    let err = doc.set("gateway.port.x", "1", LOOSE).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("`gateway.port` is a number, not an object or array"),
+        "{err}"
+    );
+    let err = doc.set("models[0]", "1", LOOSE).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("`models` is an object, not an array"),
+        "{err}"
+    );
+    let err = doc.set("a..b", "1", LOOSE).unwrap_err();
+    assert!(matches!(err, Error::InvalidKeyPath { .. }), "{err}");
+    assert_eq!(doc.text(), before);
+}
+
+#[test]
+fn get_reads_values_and_paths() {
+    let doc = ConfigDocument::from_text(MANUAL_SEED).unwrap();
+    assert_eq!(
+        doc.get("models.providers.amazon-bedrock.models[0].id")
+            .unwrap(),
+        Some(json!("us.anthropic.claude-opus-4-6-v1:0"))
+    );
+    assert_eq!(
+        doc.get("models.providers['amazon-bedrock'].models.0.cost")
+            .unwrap(),
+        Some(json!({ "input": 0, "output": 0, "cacheRead": 0, "cacheWrite": 0 }))
+    );
+    assert_eq!(doc.get("models.providers.nope").unwrap(), None);
+    assert_eq!(
+        doc.get("models.providers.amazon-bedrock.models[5]")
+            .unwrap(),
+        None
+    );
+}

@@ -1,0 +1,132 @@
+use openclaw_config::Config;
+use serde_json::{Value, json};
+
+use crate::seeds::{DISCOVERY_SEED, MANUAL_SEED};
+
+/// The COMMITTED schema, as editors and CI see it.
+fn committed_schema() -> Value {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../schemas/openclaw.schema.json"
+    );
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+fn json5(text: &str) -> Value {
+    json5::from_str(text).unwrap()
+}
+
+fn agree(validator: &jsonschema::Validator, name: &str, value: &Value, expect_valid: bool) {
+    let by_schema = validator.is_valid(value);
+    let by_serde = Config::from_text(&value.to_string());
+    assert_eq!(by_schema, expect_valid, "{name}: schema says {by_schema}");
+    assert_eq!(
+        by_serde.is_ok(),
+        expect_valid,
+        "{name}: serde says {:?}",
+        by_serde.as_ref().err().map(ToString::to_string)
+    );
+}
+
+#[test]
+fn committed_schema_is_the_generated_one() {
+    assert_eq!(committed_schema(), openclaw_config::schema::json_schema());
+}
+
+#[test]
+fn schema_and_serde_agree() {
+    let validator = jsonschema::validator_for(&committed_schema()).unwrap();
+    let valid = [
+        ("discovery seed", json5(DISCOVERY_SEED)),
+        ("manual seed", json5(MANUAL_SEED)),
+        ("empty", json!({})),
+        (
+            "$schema and unknown sections",
+            json!({
+                "$schema": "./schemas/openclaw.schema.json",
+                "channels": { "telegram": {} },
+                "agents": { "defaults": { "workspace": "~/w" } },
+                "plugins": { "entries": { "other": { "x": 1 } } },
+                "gateway": { "mode": "local", "bind": "10.0.0.1" }
+            }),
+        ),
+        (
+            "plugin discovery",
+            json!({
+                "plugins": { "entries": { "amazon-bedrock": { "config": { "discovery": { "enabled": false } } } } }
+            }),
+        ),
+        ("bind ipv6", json!({ "gateway": { "bind": "::1" } })),
+    ];
+    for (name, value) in &valid {
+        agree(&validator, name, value, true);
+    }
+    let invalid = [
+        (
+            "enabled as string",
+            json!({ "models": { "bedrockDiscovery": { "enabled": "yes" } } }),
+        ),
+        (
+            "unknown discovery key",
+            json!({ "models": { "bedrockDiscovery": { "refreshInteval": 1 } } }),
+        ),
+        (
+            "negative interval",
+            json!({ "models": { "bedrockDiscovery": { "refreshInterval": -1 } } }),
+        ),
+        (
+            "zero context window",
+            json!({ "models": { "bedrockDiscovery": { "defaultContextWindow": 0 } } }),
+        ),
+        (
+            "bad api",
+            json!({ "models": { "providers": { "p": { "api": "soap" } } } }),
+        ),
+        (
+            "bad auth",
+            json!({ "models": { "providers": { "p": { "auth": "aws" } } } }),
+        ),
+        (
+            "unknown provider key",
+            json!({ "models": { "providers": { "p": { "apikey": "x" } } } }),
+        ),
+        (
+            "model without id",
+            json!({ "models": { "providers": { "p": { "models": [{ "name": "A" }] } } } }),
+        ),
+        (
+            "bad modality",
+            json!({ "models": { "providers": { "p": { "models": [{ "id": "a", "name": "A", "input": ["video"] }] } } } }),
+        ),
+        (
+            "negative cost",
+            json!({ "models": { "providers": { "p": { "models": [{ "id": "a", "name": "A", "cost": { "input": -1 } }] } } } }),
+        ),
+        (
+            "unknown cost key",
+            json!({ "models": { "providers": { "p": { "models": [{ "id": "a", "name": "A", "cost": { "cached": 1 } }] } } } }),
+        ),
+        (
+            "model ref without slash",
+            json!({ "agents": { "defaults": { "model": { "primary": "claude" } } } }),
+        ),
+        (
+            "model ref with empty id",
+            json!({ "agents": { "defaults": { "model": { "fallbacks": ["a/"] } } } }),
+        ),
+        (
+            "unknown agent model key",
+            json!({ "agents": { "defaults": { "model": { "primary": "a/b", "fallback": [] } } } }),
+        ),
+        ("port too big", json!({ "gateway": { "port": 70000 } })),
+        ("bad bind", json!({ "gateway": { "bind": "everywhere" } })),
+        (
+            "unknown gateway.auth key",
+            json!({ "gateway": { "auth": { "password": "x" } } }),
+        ),
+        ("models not an object", json!({ "models": [] })),
+    ];
+    for (name, value) in &invalid {
+        agree(&validator, name, value, false);
+    }
+}
