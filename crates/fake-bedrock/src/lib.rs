@@ -1,0 +1,366 @@
+//! `fake-bedrock`: a faithful local Amazon Bedrock over real HTTP, for tests, demos and
+//! benchmarks.
+//!
+//! One server on one port answers both services the AWS SDKs talk to:
+//!
+//! - the control plane (`bedrock`): `ListFoundationModels` (with the `byProvider`,
+//!   `byOutputModality`, `byInferenceType`, `byCustomizationType` filters),
+//!   `GetFoundationModel`, `ListInferenceProfiles` (`maxResults`/`nextToken` pagination, `type`)
+//!   and `GetInferenceProfile`;
+//! - the runtime (`bedrock-runtime`): `Converse` and `ConverseStream`, the latter as
+//!   `application/vnd.amazon.eventstream` frames (prelude and CRCs written by
+//!   `aws-smithy-eventstream`).
+//!
+//! Design choices:
+//!
+//! - **Independent of any client code.** The JSON and frames are written from serde types of this
+//!   crate that mirror the AWS API shapes, so a mapping bug in a client cannot hide by being on
+//!   both sides of a test. Tests here drive it with the official AWS SDKs.
+//! - **Authentication is verified, not parsed.** SigV4 signatures are recomputed with `aws-sigv4`
+//!   over the received method, raw path, signed headers and body, for the scope's region and the
+//!   service name `bedrock`; bearer tokens (Bedrock API keys) are compared with the configured
+//!   ones. Failures answer with the errors AWS sends (`InvalidSignatureException`,
+//!   `UnrecognizedClientException`, `MissingAuthenticationTokenException`, ...).
+//! - **Deterministic.** Without a script, answers derive from the request (`Echo: <prompt>`, a
+//!   tool call when the prompt says "use tool", reasoning when thinking is enabled), so tests
+//!   can predict them; [`FakeBedrock::script`] queues exact turns and [`FakeBedrock::fault`]
+//!   injects throttling, 5xx, exception frames, dropped connections, corrupt frames and hangs.
+//! - **Regional like the real thing.** ARNs carry the region of the SigV4 scope (else the
+//!   configured default) and an inference profile is visible only from the regions it routes to
+//!   (`us.` profiles from us-* regions, `eu.` from eu-*, `global.` everywhere).
+//! - **Recorded.** Every request is kept (secrets redacted) for assertions.
+//! - `TCP_NODELAY` is set on accepted sockets: streams are many small writes.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), fake_bedrock::Error> {
+//! use fake_bedrock::{Catalog, Fault, FakeBedrock, Turn};
+//!
+//! let fake = FakeBedrock::builder()
+//!     .credentials("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY")
+//!     .bearer_token("test-bedrock-api-key")
+//!     .catalog(Catalog::default_catalog())
+//!     .start()
+//!     .await?;
+//! // Point AWS_ENDPOINT_URL_BEDROCK and AWS_ENDPOINT_URL_BEDROCK_RUNTIME (or `.endpoint_url`)
+//! // at this URL.
+//! let _url = fake.url();
+//! fake.script(Turn::text("Hello!").with_tool_use("tooluse_1", "get_weather", serde_json::json!({"city": "Paris"})));
+//! fake.fault(Fault::Throttle.times(2));
+//! // ... run the client ...
+//! assert!(fake.requests().iter().all(|r| r.status.is_some()));
+//! fake.shutdown().await;
+//! # Ok(())
+//! # }
+//! ```
+#![deny(missing_docs)]
+
+mod auth;
+mod catalog;
+mod eventstream;
+mod generate;
+mod record;
+mod script;
+mod server;
+mod wire;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::serve::ListenerExt;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+pub use auth::{Auth, SIGNING_NAME};
+pub use catalog::{Catalog, FoundationModel, InferenceProfile, ModelLifecycle};
+pub use eventstream::{event_frame, exception_frame};
+pub use generate::MAX_IMAGE_BYTES;
+pub use record::{REDACTED, RecordedRequest};
+pub use script::{Block, Fault, Pacing, Rule, StreamException, Target, Turn, Usage};
+
+/// The access key id accepted when no credentials are configured (the AWS documentation's
+/// example key).
+pub const DEFAULT_ACCESS_KEY_ID: &str = "AKIDEXAMPLE";
+/// The secret key paired with [`DEFAULT_ACCESS_KEY_ID`] (the AWS documentation's example key).
+pub const DEFAULT_SECRET_ACCESS_KEY: &str = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
+/// The region used when a request carries none (bearer tokens) and none is configured.
+pub const DEFAULT_REGION: &str = "us-east-1";
+/// The account id in inference-profile ARNs unless configured.
+pub const DEFAULT_ACCOUNT_ID: &str = "123456789012";
+/// Characters per streamed delta unless configured.
+pub const DEFAULT_CHUNK_SIZE: usize = 16;
+
+/// Errors of the fake itself (not the API errors it serves).
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A catalog did not parse.
+    #[error("invalid catalog in {origin}: {source}")]
+    Catalog {
+        /// Where the catalog came from.
+        origin: String,
+        /// The JSON error.
+        source: serde_json::Error,
+    },
+    /// An I/O operation failed.
+    #[error("{context}: {source}")]
+    Io {
+        /// What was being done.
+        context: String,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// An eventstream frame could not be encoded.
+    #[error("cannot encode an eventstream frame: {0}")]
+    Frame(String),
+}
+
+/// Configures and starts a [`FakeBedrock`].
+#[derive(Debug, Clone)]
+pub struct Builder {
+    keys: Vec<(String, String)>,
+    tokens: Vec<String>,
+    catalog: Option<Catalog>,
+    region: String,
+    account_id: String,
+    pacing: Pacing,
+    chunk_size: usize,
+    listen: SocketAddr,
+}
+
+impl Default for Builder {
+    fn default() -> Self {
+        Self {
+            keys: Vec::new(),
+            tokens: Vec::new(),
+            catalog: None,
+            region: DEFAULT_REGION.to_owned(),
+            account_id: DEFAULT_ACCOUNT_ID.to_owned(),
+            pacing: Pacing::default(),
+            chunk_size: DEFAULT_CHUNK_SIZE,
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+        }
+    }
+}
+
+impl Builder {
+    /// Accepts SigV4 requests signed with this key pair (repeatable). When never called, the
+    /// pair [`DEFAULT_ACCESS_KEY_ID`]/[`DEFAULT_SECRET_ACCESS_KEY`] is accepted.
+    pub fn credentials(
+        mut self,
+        access_key_id: impl Into<String>,
+        secret_access_key: impl Into<String>,
+    ) -> Self {
+        self.keys
+            .push((access_key_id.into(), secret_access_key.into()));
+        self
+    }
+
+    /// Accepts `Authorization: Bearer <token>` with this token (repeatable). None by default.
+    pub fn bearer_token(mut self, token: impl Into<String>) -> Self {
+        self.tokens.push(token.into());
+        self
+    }
+
+    /// Serves this catalog (default: [`Catalog::default_catalog`]).
+    pub fn catalog(mut self, catalog: Catalog) -> Self {
+        self.catalog = Some(catalog);
+        self
+    }
+
+    /// The region assumed when a request has no SigV4 scope (default `us-east-1`).
+    pub fn region(mut self, region: impl Into<String>) -> Self {
+        self.region = region.into();
+        self
+    }
+
+    /// The account id in inference-profile ARNs (default `123456789012`).
+    pub fn account_id(mut self, account_id: impl Into<String>) -> Self {
+        self.account_id = account_id.into();
+        self
+    }
+
+    /// Delays before the first byte and between stream events.
+    pub fn pacing(mut self, pacing: Pacing) -> Self {
+        self.pacing = pacing;
+        self
+    }
+
+    /// Characters per streamed delta (default 16; scripted turns can override).
+    pub fn chunk_size(mut self, chars: usize) -> Self {
+        self.chunk_size = chars.max(1);
+        self
+    }
+
+    /// The address to bind (default `127.0.0.1:0`, a free port).
+    pub fn listen(mut self, addr: SocketAddr) -> Self {
+        self.listen = addr;
+        self
+    }
+
+    /// Binds and starts serving on a background task owned by the returned handle.
+    pub async fn start(self) -> Result<FakeBedrock, Error> {
+        let listener = tokio::net::TcpListener::bind(self.listen)
+            .await
+            .map_err(|source| Error::Io {
+                context: format!("binding {}", self.listen),
+                source,
+            })?;
+        let addr = listener.local_addr().map_err(|source| Error::Io {
+            context: "reading the bound address".to_owned(),
+            source,
+        })?;
+        let mut keys: HashMap<String, String> = self.keys.into_iter().collect();
+        if keys.is_empty() {
+            keys.insert(
+                DEFAULT_ACCESS_KEY_ID.to_owned(),
+                DEFAULT_SECRET_ACCESS_KEY.to_owned(),
+            );
+        }
+        let (stop, stop_rx) = watch::channel(false);
+        let shared = Arc::new(server::Shared {
+            config: server::Config {
+                keys,
+                tokens: self.tokens,
+                catalog: self.catalog.unwrap_or_default(),
+                default_region: self.region,
+                account_id: self.account_id,
+                chunk_size: self.chunk_size,
+            },
+            state: Mutex::new(server::Mutable {
+                pacing: self.pacing,
+                ..server::Mutable::default()
+            }),
+            shutdown: stop_rx.clone(),
+        });
+        let app = axum::Router::new()
+            .fallback(server::handle)
+            .with_state(shared.clone());
+        let listener = listener.tap_io(|tcp| {
+            // Many small writes per stream: without this, Nagle + delayed ACK add ~40 ms stalls.
+            if let Err(err) = tcp.set_nodelay(true) {
+                tracing::debug!("cannot set TCP_NODELAY: {err}");
+            }
+        });
+        let mut signal = stop_rx;
+        let task = tokio::spawn(async move {
+            let serve = axum::serve(listener, app).with_graceful_shutdown(async move {
+                let _ = signal.wait_for(|stop| *stop).await;
+            });
+            if let Err(err) = serve.await {
+                tracing::warn!("fake-bedrock server stopped: {err}");
+            }
+        });
+        Ok(FakeBedrock {
+            addr,
+            shared,
+            stop,
+            task: Some(task),
+        })
+    }
+}
+
+/// A running fake Bedrock. Dropping it stops the server.
+pub struct FakeBedrock {
+    addr: SocketAddr,
+    shared: Arc<server::Shared>,
+    stop: watch::Sender<bool>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for FakeBedrock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FakeBedrock")
+            .field("addr", &self.addr)
+            .finish_non_exhaustive()
+    }
+}
+
+impl FakeBedrock {
+    /// A builder with the defaults.
+    pub fn builder() -> Builder {
+        Builder::default()
+    }
+
+    /// Starts with all defaults (default catalog, default key pair, no bearer token).
+    pub async fn start() -> Result<Self, Error> {
+        Builder::default().start().await
+    }
+
+    /// The base URL, e.g. `http://127.0.0.1:41234`, for both `AWS_ENDPOINT_URL_BEDROCK` and
+    /// `AWS_ENDPOINT_URL_BEDROCK_RUNTIME`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The bound socket address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The catalog being served.
+    pub fn catalog(&self) -> &Catalog {
+        &self.shared.config.catalog
+    }
+
+    /// All requests received so far, oldest first.
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        self.shared.lock().requests.clone()
+    }
+
+    /// Forgets the recorded requests.
+    pub fn clear_requests(&self) {
+        self.shared.lock().requests.clear();
+    }
+
+    /// Queues a scripted turn: a [`Turn`] answers the next runtime request; a [`Rule`] (from
+    /// `turn.for_model(..)`, `turn.times(..)`, `Rule::new(turn).forever()`) chooses which
+    /// requests and how many. Unscripted requests get the default generated answer.
+    pub fn script(&self, rule: impl Into<Rule<Turn>>) {
+        self.shared.lock().turns.push(rule.into());
+    }
+
+    /// Queues a fault: a [`Fault`] hits the next request (stream-only faults: the next
+    /// `converse-stream`); a [`Rule`] (`fault.for_model(..)`, `fault.times(n)`,
+    /// `Rule::new(fault).control_plane()`, `.forever()`) chooses which requests and how many.
+    pub fn fault(&self, rule: impl Into<Rule<Fault>>) {
+        self.shared.lock().faults.push(rule.into());
+    }
+
+    /// Drops all queued turns.
+    pub fn clear_scripts(&self) {
+        self.shared.lock().turns.clear();
+    }
+
+    /// Drops all queued faults.
+    pub fn clear_faults(&self) {
+        self.shared.lock().faults.clear();
+    }
+
+    /// Changes the pacing of the following responses.
+    pub fn set_pacing(&self, pacing: Pacing) {
+        self.shared.lock().pacing = pacing;
+    }
+
+    /// Stops the server: hanging requests and stalled streams are released, open connections
+    /// get one second to finish, then the server task is aborted.
+    pub async fn shutdown(mut self) {
+        let _ = self.stop.send(true);
+        if let Some(mut task) = self.task.take()
+            && tokio::time::timeout(Duration::from_secs(1), &mut task)
+                .await
+                .is_err()
+        {
+            task.abort();
+        }
+    }
+}
+
+impl Drop for FakeBedrock {
+    fn drop(&mut self) {
+        let _ = self.stop.send(true);
+        if let Some(task) = self.task.take() {
+            task.abort();
+        }
+    }
+}
