@@ -42,6 +42,10 @@
 //! `AWS_ENDPOINT_URL`; (control plane) `AWS_ENDPOINT_URL_BEDROCK`, `AWS_ENDPOINT_URL`.
 //! `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true` disables the variables, not the `baseUrl`.
 //!
+//! Deliberately not read: the `region` and `endpoint_url`/`services` settings of the shared
+//! config files (OpenClaw resolves the region from the environment only), and SSO profiles at call
+//! time (aws-config's `sso` feature is off; detection still reports them as a marker).
+//!
 //! # Example
 //!
 //! ```

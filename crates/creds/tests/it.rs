@@ -1,0 +1,536 @@
+//! Integration tests: the real AWS SDK clients built from `AwsSettings`, against `fake-bedrock`
+//! over real HTTP on loopback, and `probe_imds` against a fake instance metadata service.
+//!
+//! Sections:
+//! - SigV4 with static keys (with and without a session token)
+//! - bearer token (no SigV4 on the wire), and the ignored generic `AWS_BEARER_TOKEN`
+//! - profiles from temporary shared files (keys, credential_process), and the `AWS_PROFILE=default` EC2 workaround via IMDS
+//! - endpoint overrides (environment variables vs a provider baseUrl)
+//! - missing credentials at call time (OpenClaw's message)
+//! - `probe_imds`: role, no role, unreachable, timeout
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use aws_sdk_bedrockruntime::types::{ContentBlock, ConversationRole, Message};
+use fake_bedrock::{Auth, FakeBedrock};
+use openclaw_creds::{AwsSettings, Env, ImdsStatus, probe, probe_imds, resolve_region};
+
+const AKID: &str = "AKIDEXAMPLE";
+const SECRET: &str = "it-secret-key-ZZ9";
+const BEARER: &str = "test-bedrock-api-key";
+const MODEL: &str = "amazon.titan-text-express-v1";
+
+async fn fake() -> FakeBedrock {
+    FakeBedrock::builder()
+        .credentials(AKID, SECRET)
+        .bearer_token(BEARER)
+        .start()
+        .await
+        .unwrap()
+}
+
+/// An environment with an empty `HOME`, IMDS disabled, both service endpoints at `url`.
+fn base_env(home: &tempfile::TempDir, url: &str) -> Env {
+    Env::from_pairs([
+        ("HOME", home.path().to_str().unwrap()),
+        ("AWS_EC2_METADATA_DISABLED", "true"),
+        ("AWS_ENDPOINT_URL_BEDROCK", url),
+        ("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", url),
+    ])
+}
+
+fn settings(env: &Env, base_url: Option<&str>) -> AwsSettings {
+    let region = resolve_region(None, base_url, env).unwrap();
+    AwsSettings::from_env(env, &region, base_url).unwrap()
+}
+
+/// One control-plane call and one runtime call.
+async fn call_both(s: &AwsSettings) {
+    let bedrock = aws_sdk_bedrock::Client::from_conf(s.bedrock_config());
+    let listed = bedrock.list_foundation_models().send().await.unwrap();
+    assert!(!listed.model_summaries().is_empty());
+    converse(s).await.unwrap();
+}
+
+async fn converse(
+    s: &AwsSettings,
+) -> Result<
+    aws_sdk_bedrockruntime::operation::converse::ConverseOutput,
+    aws_sdk_bedrockruntime::error::SdkError<
+        aws_sdk_bedrockruntime::operation::converse::ConverseError,
+    >,
+> {
+    let runtime = aws_sdk_bedrockruntime::Client::from_conf(s.runtime_config());
+    runtime
+        .converse()
+        .model_id(MODEL)
+        .messages(
+            Message::builder()
+                .role(ConversationRole::User)
+                .content(ContentBlock::Text("hello".into()))
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+}
+
+fn auths(fake: &FakeBedrock) -> Vec<Auth> {
+    fake.requests().into_iter().map(|r| r.auth).collect()
+}
+
+// ---- SigV4 with static keys ----
+
+#[tokio::test]
+async fn sigv4_with_static_keys() {
+    let fake = fake().await;
+    let home = tempfile::tempdir().unwrap();
+    let env = base_env(&home, &fake.url())
+        .with("AWS_ACCESS_KEY_ID", AKID)
+        .with("AWS_SECRET_ACCESS_KEY", SECRET)
+        .with("AWS_REGION", "eu-west-1");
+    call_both(&settings(&env, None)).await;
+    let requests = fake.requests();
+    assert_eq!(requests.len(), 2);
+    for r in &requests {
+        assert_eq!(r.status, Some(200), "{r:?}");
+        assert_eq!(
+            r.auth,
+            Auth::SigV4 {
+                access_key_id: AKID.into(),
+                region: "eu-west-1".into(),
+                service: "bedrock".into(),
+                session_token_present: false,
+            }
+        );
+    }
+}
+
+#[tokio::test]
+async fn sigv4_with_session_token() {
+    let fake = fake().await;
+    let home = tempfile::tempdir().unwrap();
+    let env = base_env(&home, &fake.url())
+        .with("AWS_ACCESS_KEY_ID", AKID)
+        .with("AWS_SECRET_ACCESS_KEY", SECRET)
+        .with("AWS_SESSION_TOKEN", "it-session-token");
+    call_both(&settings(&env, None)).await;
+    for r in fake.requests() {
+        assert_eq!(r.status, Some(200));
+        assert!(matches!(
+            r.auth,
+            Auth::SigV4 { session_token_present: true, ref region, .. } if region == "us-east-1"
+        ));
+    }
+}
+
+// ---- Bearer token ----
+
+#[tokio::test]
+async fn bearer_token_sends_no_sigv4() {
+    let fake = fake().await;
+    let home = tempfile::tempdir().unwrap();
+    // Static keys and a session token are present too: bearer must still win, alone.
+    let env = base_env(&home, &fake.url())
+        .with("AWS_BEARER_TOKEN_BEDROCK", BEARER)
+        .with("AWS_ACCESS_KEY_ID", AKID)
+        .with("AWS_SECRET_ACCESS_KEY", SECRET)
+        .with("AWS_SESSION_TOKEN", "it-session-token");
+    call_both(&settings(&env, None)).await;
+    let requests = fake.requests();
+    assert_eq!(requests.len(), 2);
+    for r in &requests {
+        assert_eq!(r.status, Some(200));
+        assert_eq!(r.auth, Auth::Bearer);
+        for signed in ["x-amz-date", "x-amz-security-token", "x-amz-content-sha256"] {
+            assert!(r.header(signed).is_none(), "{signed} sent with bearer auth");
+        }
+    }
+}
+
+#[tokio::test]
+async fn generic_aws_bearer_token_is_not_used() {
+    let fake = fake().await;
+    let home = tempfile::tempdir().unwrap();
+    let env = base_env(&home, &fake.url())
+        .with("AWS_BEARER_TOKEN", BEARER)
+        .with("AWS_ACCESS_KEY_ID", AKID)
+        .with("AWS_SECRET_ACCESS_KEY", SECRET);
+    converse(&settings(&env, None)).await.unwrap();
+    assert!(matches!(auths(&fake)[..], [Auth::SigV4 { .. }]));
+}
+
+// ---- Profiles ----
+
+#[tokio::test]
+async fn named_profile_from_temporary_shared_files() {
+    let fake = fake().await;
+    let home = tempfile::tempdir().unwrap();
+    let creds = home.path().join("elsewhere-credentials");
+    let config = home.path().join("elsewhere-config");
+    std::fs::write(
+        &creds,
+        format!("[work]\naws_access_key_id = {AKID}\naws_secret_access_key = {SECRET}\n"),
+    )
+    .unwrap();
+    std::fs::write(&config, "[profile work]\nregion = ap-south-1\n").unwrap();
+    let env = base_env(&home, &fake.url())
+        .with("AWS_PROFILE", "work")
+        .with("AWS_SHARED_CREDENTIALS_FILE", creds.to_str().unwrap())
+        .with("AWS_CONFIG_FILE", config.to_str().unwrap())
+        .with("AWS_REGION", "eu-central-1");
+    assert_eq!(probe(&env).to_string(), "env: AWS_PROFILE");
+    call_both(&settings(&env, None)).await;
+    for auth in auths(&fake) {
+        assert_eq!(
+            auth,
+            Auth::SigV4 {
+                access_key_id: AKID.into(),
+                region: "eu-central-1".into(),
+                service: "bedrock".into(),
+                session_token_present: false,
+            }
+        );
+    }
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn credential_process_profile() {
+    use std::os::unix::fs::PermissionsExt;
+    let fake = fake().await;
+    let home = tempfile::tempdir().unwrap();
+    let script = home.path().join("creds.sh");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\necho '{{\"Version\":1,\"AccessKeyId\":\"{AKID}\",\"SecretAccessKey\":\"{SECRET}\"}}'\n"
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let config = home.path().join("config");
+    std::fs::write(
+        &config,
+        format!(
+            "[profile proc]\ncredential_process = {}\n",
+            script.display()
+        ),
+    )
+    .unwrap();
+    let env = base_env(&home, &fake.url())
+        .with("AWS_PROFILE", "proc")
+        .with("AWS_CONFIG_FILE", config.to_str().unwrap());
+    converse(&settings(&env, None)).await.unwrap();
+    assert!(
+        matches!(&auths(&fake)[..], [Auth::SigV4 { access_key_id, .. }] if access_key_id == AKID)
+    );
+}
+
+#[tokio::test]
+async fn default_profile_in_home_through_the_default_chain() {
+    let fake = fake().await;
+    let home = tempfile::tempdir().unwrap();
+    std::fs::create_dir(home.path().join(".aws")).unwrap();
+    std::fs::write(
+        home.path().join(".aws/credentials"),
+        format!("[default]\naws_access_key_id = {AKID}\naws_secret_access_key = {SECRET}\n"),
+    )
+    .unwrap();
+    let env = base_env(&home, &fake.url());
+    let source = probe(&env);
+    assert_eq!(source.to_string(), "aws-sdk default chain");
+    assert_eq!(
+        source.marker().unwrap().to_string(),
+        "shared files: [default] profile with static keys"
+    );
+    converse(&settings(&env, None)).await.unwrap();
+    assert!(
+        matches!(&auths(&fake)[..], [Auth::SigV4 { access_key_id, .. }] if access_key_id == AKID)
+    );
+}
+
+// ---- A fake instance metadata service ----
+
+#[derive(Clone, Debug)]
+struct Seen {
+    method: String,
+    path: String,
+    ttl: Option<String>,
+    token: Option<String>,
+}
+
+struct FakeImds {
+    url: String,
+    seen: Arc<Mutex<Vec<Seen>>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for FakeImds {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+const IMDS_TOKEN: &str = "imds-session-token-123";
+
+/// IMDSv2 on loopback: `PUT /latest/api/token` (needs the TTL header), then GETs that must carry
+/// the token. `role`: the attached role, which also serves credentials for `AKID`/`SECRET`.
+async fn fake_imds(role: Option<&'static str>) -> FakeImds {
+    use axum::extract::{Request, State};
+    use axum::http::StatusCode;
+    use axum::response::IntoResponse;
+
+    type Shared = (Arc<Mutex<Vec<Seen>>>, Option<&'static str>);
+    async fn handle(State((seen, role)): State<Shared>, req: Request) -> axum::response::Response {
+        let header = |name: &str| {
+            req.headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        };
+        let entry = Seen {
+            method: req.method().to_string(),
+            path: req.uri().path().to_string(),
+            ttl: header("x-aws-ec2-metadata-token-ttl-seconds"),
+            token: header("x-aws-ec2-metadata-token"),
+        };
+        seen.lock().unwrap().push(entry.clone());
+        if entry.method == "PUT" && entry.path == "/latest/api/token" {
+            return match entry.ttl {
+                Some(_) => (
+                    [("x-aws-ec2-metadata-token-ttl-seconds", "21600")],
+                    IMDS_TOKEN,
+                )
+                    .into_response(),
+                None => StatusCode::BAD_REQUEST.into_response(),
+            };
+        }
+        if entry.token.as_deref() != Some(IMDS_TOKEN) {
+            return StatusCode::UNAUTHORIZED.into_response();
+        }
+        let listing = "/latest/meta-data/iam/security-credentials/";
+        match (role, entry.path.strip_prefix(listing)) {
+            (Some(role), Some("")) => role.into_response(),
+            (Some(role), Some(name)) if name == role => format!(
+                r#"{{"Code":"Success","LastUpdated":"2025-01-01T00:00:00Z","Type":"AWS-HMAC",
+                "AccessKeyId":"{AKID}","SecretAccessKey":"{SECRET}","Token":"imds-issued-session",
+                "Expiration":"2099-01-01T00:00:00Z"}}"#
+            )
+            .into_response(),
+            _ => StatusCode::NOT_FOUND.into_response(),
+        }
+    }
+
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let app = axum::Router::new()
+        .fallback(handle)
+        .with_state((seen.clone(), role));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let task = tokio::spawn(async move {
+        axum::serve(listener, app).await.unwrap();
+    });
+    FakeImds { url, seen, task }
+}
+
+fn imds_env(url: &str) -> Env {
+    Env::from_pairs([("AWS_EC2_METADATA_SERVICE_ENDPOINT", url)])
+}
+
+// ---- The EC2 workaround, end to end ----
+
+#[tokio::test]
+async fn aws_profile_default_authenticates_through_imds() {
+    let fake = fake().await;
+    let imds = fake_imds(Some("bedrock-role")).await;
+    let home = tempfile::tempdir().unwrap();
+    // No shared files at all: only `AWS_PROFILE=default`, as documented for EC2.
+    let env = base_env(&home, &fake.url())
+        .with("AWS_EC2_METADATA_DISABLED", "false")
+        .with("AWS_EC2_METADATA_SERVICE_ENDPOINT", &imds.url)
+        .with("AWS_PROFILE", "default");
+    let source = probe(&env);
+    assert!(source.is_present());
+    let s = settings(&env, None);
+    assert!(
+        imds.seen.lock().unwrap().is_empty(),
+        "detection or building touched IMDS"
+    );
+    converse(&s).await.unwrap();
+    assert!(matches!(
+        &auths(&fake)[..],
+        [Auth::SigV4 { access_key_id, session_token_present: true, .. }] if access_key_id == AKID
+    ));
+    assert!(imds.seen.lock().unwrap().iter().any(|s| s.method == "PUT"));
+}
+
+// ---- Endpoint overrides ----
+
+#[tokio::test]
+async fn provider_base_url_beats_the_environment() {
+    let via_env = fake().await;
+    let via_base_url = fake().await;
+    let home = tempfile::tempdir().unwrap();
+    let env = base_env(&home, &via_env.url())
+        .with("AWS_ACCESS_KEY_ID", AKID)
+        .with("AWS_SECRET_ACCESS_KEY", SECRET);
+    let base_url = format!("{}/", via_base_url.url());
+    let s = settings(&env, Some(&base_url));
+    assert_eq!(
+        s.runtime_endpoint().unwrap().to_string(),
+        format!("{} (from provider baseUrl)", via_base_url.url())
+    );
+    call_both(&s).await;
+    // The runtime call went to the baseUrl; the control plane still follows the environment.
+    let paths =
+        |f: &FakeBedrock| -> Vec<String> { f.requests().into_iter().map(|r| r.path).collect() };
+    assert_eq!(paths(&via_base_url), [format!("/model/{MODEL}/converse")]);
+    assert_eq!(paths(&via_env), ["/foundation-models"]);
+}
+
+#[tokio::test]
+async fn global_endpoint_url_serves_both_services() {
+    let fake = fake().await;
+    let home = tempfile::tempdir().unwrap();
+    let env = Env::from_pairs([
+        ("HOME", home.path().to_str().unwrap()),
+        ("AWS_ENDPOINT_URL", fake.url().as_str()),
+        ("AWS_BEARER_TOKEN_BEDROCK", BEARER),
+    ]);
+    let s = settings(&env, None);
+    assert_eq!(
+        s.bedrock_endpoint().unwrap().to_string(),
+        format!("{} (from AWS_ENDPOINT_URL)", fake.url())
+    );
+    call_both(&s).await;
+    assert_eq!(auths(&fake), [Auth::Bearer, Auth::Bearer]);
+}
+
+// ---- Missing credentials ----
+
+#[tokio::test]
+async fn missing_credentials_read_like_openclaw() {
+    let fake = fake().await;
+    let home = tempfile::tempdir().unwrap();
+    let cases = [
+        (base_env(&home, &fake.url()), "aws-sdk default chain"),
+        // The generic variable is not a Bedrock credential.
+        (
+            base_env(&home, &fake.url()).with("AWS_BEARER_TOKEN", BEARER),
+            "aws-sdk default chain",
+        ),
+        // EC2 workaround off EC2 (IMDS disabled): detection says present, the call says missing.
+        (
+            base_env(&home, &fake.url()).with("AWS_PROFILE", "default"),
+            "env: AWS_PROFILE",
+        ),
+    ];
+    for (env, checked) in cases {
+        let s = settings(&env, None);
+        let err = converse(&s).await.unwrap_err();
+        let mapped = s
+            .missing_credentials_error(&err)
+            .unwrap_or_else(|| panic!("not mapped: {err:?}"));
+        assert_eq!(
+            mapped.to_string(),
+            format!(
+                "No API key resolved for provider \"amazon-bedrock\" (auth mode: aws-sdk, \
+                 checked: {checked})."
+            )
+        );
+    }
+    assert!(
+        fake.requests().is_empty(),
+        "an unauthenticated request reached the server"
+    );
+}
+
+#[tokio::test]
+async fn other_errors_are_not_mapped_to_missing_credentials() {
+    let fake = fake().await;
+    let home = tempfile::tempdir().unwrap();
+    let env = base_env(&home, &fake.url())
+        .with("AWS_ACCESS_KEY_ID", AKID)
+        .with("AWS_SECRET_ACCESS_KEY", "wrong-secret");
+    let s = settings(&env, None);
+    let err = converse(&s).await.unwrap_err();
+    assert!(s.missing_credentials_error(&err).is_none(), "{err:?}");
+    assert!(!format!("{err:?} {err}").contains("wrong-secret"));
+}
+
+// ---- probe_imds ----
+
+#[tokio::test]
+async fn imds_role_available_with_the_token_dance() {
+    let imds = fake_imds(Some("bedrock-role")).await;
+    let status = probe_imds(&imds_env(&imds.url), Duration::from_secs(1)).await;
+    assert_eq!(
+        status,
+        ImdsStatus::RoleAvailable {
+            role: "bedrock-role".into()
+        }
+    );
+    assert!(status.role_available());
+    let seen = imds.seen.lock().unwrap().clone();
+    assert_eq!(seen.len(), 2, "{seen:?}");
+    assert_eq!(
+        (seen[0].method.as_str(), seen[0].path.as_str()),
+        ("PUT", "/latest/api/token")
+    );
+    assert!(seen[0].ttl.is_some());
+    assert_eq!(
+        (seen[1].method.as_str(), seen[1].path.as_str()),
+        ("GET", "/latest/meta-data/iam/security-credentials/")
+    );
+    assert_eq!(seen[1].token.as_deref(), Some(IMDS_TOKEN));
+}
+
+#[tokio::test]
+async fn imds_without_a_role() {
+    let imds = fake_imds(None).await;
+    let status = probe_imds(&imds_env(&imds.url), Duration::from_secs(1)).await;
+    assert_eq!(status, ImdsStatus::NoRole);
+    assert_eq!(imds.seen.lock().unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn imds_unreachable() {
+    // Bind then drop: nothing listens on that port any more.
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let status = probe_imds(
+        &imds_env(&format!("http://127.0.0.1:{port}")),
+        Duration::from_secs(1),
+    )
+    .await;
+    assert!(
+        matches!(status, ImdsStatus::Unavailable { .. }),
+        "{status:?}"
+    );
+}
+
+#[tokio::test]
+async fn imds_timeout() {
+    // Accepts connections and never answers.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let hold = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            held.push(socket);
+        }
+    });
+    let budget = Duration::from_millis(300);
+    let started = Instant::now();
+    let status = probe_imds(&imds_env(&url), budget).await;
+    let took = started.elapsed();
+    hold.abort();
+    assert_eq!(status, ImdsStatus::TimedOut { after: budget });
+    // Generous margin: the point is that it returns, not how precisely.
+    assert!(took < budget + Duration::from_secs(2), "took {took:?}");
+}
