@@ -1,0 +1,153 @@
+//! Failures without a good catalog: typed errors naming the AWS failure.
+
+use std::time::{Duration, Instant};
+
+use fake_bedrock::{Catalog, Fault, Rule};
+use openclaw_discovery::{DiscoveryOptions, Error, Operation};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use crate::support::*;
+
+#[tokio::test]
+async fn access_denied_names_the_missing_iam_action() {
+    let fake = fake(Catalog::default_catalog()).await;
+    fake.fault(Rule::new(Fault::AccessDenied).control_plane().forever());
+    let d = discovery(plane(&fake.url()), DiscoveryOptions::default());
+    let err = d.discover(&request("{}", "us-east-1")).await.unwrap_err();
+    let Error::AccessDenied {
+        operation,
+        ref region,
+        ..
+    } = err
+    else {
+        panic!("expected AccessDenied, got {err:?}");
+    };
+    assert_eq!(region, "us-east-1");
+    let text = err.to_string();
+    assert!(text.contains(operation.iam_action()), "{text}");
+    assert!(
+        text.starts_with("access denied calling bedrock List"),
+        "{text}"
+    );
+    assert!(!text.contains(SECRET_KEY));
+    assert_eq!(d.status("us-east-1").last_error.map(|(_, e)| e), Some(err));
+}
+
+#[tokio::test]
+async fn access_denied_on_foundation_models_names_list_foundation_models() {
+    let fake = fake(Catalog::default_catalog()).await;
+    fake.fault(Rule::new(Fault::AccessDenied).control_plane().forever());
+    // The profile listing is slow to start, so ListFoundationModels fails first.
+    let err = discovery(plane(&fake.url()), DiscoveryOptions::default())
+        .discover(&request("{}", "us-east-1"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err.operation(),
+            Some(Operation::ListFoundationModels | Operation::ListInferenceProfiles)
+        ),
+        "{err}"
+    );
+    assert!(
+        err.to_string().contains("`bedrock:ListFoundationModels`")
+            || err.to_string().contains("`bedrock:ListInferenceProfiles`"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn throttling_after_the_sdk_retries() {
+    let fake = fake(Catalog::default_catalog()).await;
+    fake.fault(Rule::new(Fault::Throttle).control_plane().forever());
+    let err = discovery(plane(&fake.url()), DiscoveryOptions::default())
+        .discover(&request("{}", "us-east-1"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::Throttled { ref code, .. } if code == "ThrottlingException"),
+        "{err:?}"
+    );
+    // The SDK retried (2 attempts configured) before giving up.
+    let attempts = match err.operation().unwrap() {
+        Operation::ListFoundationModels => foundation_calls(&fake),
+        Operation::ListInferenceProfiles => profile_calls(&fake),
+    };
+    assert_eq!(attempts, 2, "{err}");
+    assert!(err.to_string().contains("retries are exhausted"), "{err}");
+}
+
+#[tokio::test]
+async fn a_hang_is_bounded_by_the_timeout() {
+    let fake = fake(Catalog::default_catalog()).await;
+    fake.fault(Rule::new(Fault::Hang).control_plane().forever());
+    let d = discovery(
+        plane(&fake.url()),
+        DiscoveryOptions {
+            timeout: Duration::from_millis(300),
+            ..DiscoveryOptions::default()
+        },
+    );
+    let started = Instant::now();
+    let err = d.discover(&request("{}", "us-east-1")).await.unwrap_err();
+    let elapsed = started.elapsed();
+    assert!(
+        matches!(err, Error::Timeout { timeout, .. } if timeout == Duration::from_millis(300)),
+        "{err:?}"
+    );
+    assert!(
+        elapsed >= Duration::from_millis(300) && elapsed < Duration::from_secs(5),
+        "{elapsed:?}"
+    );
+    assert_eq!(
+        err.to_string(),
+        "bedrock discovery in us-east-1 did not finish within 300ms (a hung or very slow endpoint)"
+    );
+    fake.shutdown().await;
+}
+
+/// A loopback HTTP server that answers every request with `200` and a truncated JSON body.
+async fn malformed_server() -> (String, tokio::task::JoinHandle<()>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let task = tokio::spawn(async move {
+        loop {
+            let Ok((mut socket, _)) = listener.accept().await else {
+                return;
+            };
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 16 * 1024];
+                let mut seen = Vec::new();
+                while !seen.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match socket.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => seen.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let body = r#"{"modelSummaries": [{"modelId": "a.b", "#;
+                let response = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = socket.write_all(response.as_bytes()).await;
+            });
+        }
+    });
+    (url, task)
+}
+
+#[tokio::test]
+async fn malformed_response_is_a_typed_error() {
+    let (url, server) = malformed_server().await;
+    let err = discovery(plane(&url), DiscoveryOptions::default())
+        .discover(&request("{}", "us-east-1"))
+        .await
+        .unwrap_err();
+    server.abort();
+    assert!(matches!(err, Error::Malformed { .. }), "{err:?}");
+    assert!(
+        err.to_string()
+            .starts_with("malformed response from bedrock List"),
+        "{err}"
+    );
+}

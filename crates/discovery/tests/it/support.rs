@@ -1,0 +1,86 @@
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use fake_bedrock::{Catalog, FakeBedrock};
+use openclaw_creds::{AwsSettings, Env, resolve_region};
+use openclaw_discovery::{
+    Catalog as Discovered, Discovery, DiscoveryOptions, DiscoveryRequest, ManualClock,
+    SdkControlPlane,
+};
+
+pub const ACCESS_KEY: &str = "AKIDDISCOVERYTEST";
+pub const SECRET_KEY: &str = "discovery/secret/key/for/tests/only";
+
+pub async fn fake(catalog: Catalog) -> FakeBedrock {
+    FakeBedrock::builder()
+        .credentials(ACCESS_KEY, SECRET_KEY)
+        .catalog(catalog)
+        .start()
+        .await
+        .unwrap()
+}
+
+/// Settings the way the gateway builds them, from an explicit environment (never the process
+/// one) pointing `AWS_ENDPOINT_URL_BEDROCK` at `url`.
+pub fn settings(url: &str, region: &str) -> AwsSettings {
+    let env = Env::from_pairs([
+        ("AWS_ACCESS_KEY_ID", ACCESS_KEY),
+        ("AWS_SECRET_ACCESS_KEY", SECRET_KEY),
+        ("AWS_REGION", region),
+        ("AWS_ENDPOINT_URL_BEDROCK", url),
+    ]);
+    let region = resolve_region(None, None, &env).unwrap();
+    AwsSettings::from_env(&env, &region, None).unwrap()
+}
+
+/// A control plane with fast retries (2 attempts, 1 ms backoff) so throttling tests are quick.
+pub fn plane(url: &str) -> SdkControlPlane {
+    SdkControlPlane::from_settings(&settings(url, "us-east-1"))
+        .with_retries(2, Duration::from_millis(1))
+}
+
+pub fn discovery(plane: SdkControlPlane, options: DiscoveryOptions) -> Discovery {
+    Discovery::new(Arc::new(plane), options)
+}
+
+pub fn manual_clock() -> Arc<ManualClock> {
+    Arc::new(ManualClock::new(
+        SystemTime::UNIX_EPOCH + Duration::from_secs(1_750_000_000),
+    ))
+}
+
+/// The request a configuration file describes.
+pub fn request(config_json5: &str, region: &str) -> DiscoveryRequest {
+    let config = openclaw_config::Config::from_text(config_json5).unwrap();
+    DiscoveryRequest::from_config(&config.bedrock_discovery(), region)
+}
+
+pub fn count(fake: &FakeBedrock, path: &str) -> usize {
+    fake.requests().iter().filter(|r| r.path == path).count()
+}
+
+pub fn foundation_calls(fake: &FakeBedrock) -> usize {
+    count(fake, "/foundation-models")
+}
+
+pub fn profile_calls(fake: &FakeBedrock) -> usize {
+    count(fake, "/inference-profiles")
+}
+
+/// What the snapshots show: the merged providers and the catalog's metadata.
+pub fn view(catalog: &Discovered, config_json5: &str) -> serde_json::Value {
+    let config = openclaw_config::Config::from_text(config_json5).unwrap();
+    let providers = catalog.providers(&config.models.providers);
+    serde_json::json!({
+        "region": catalog.region,
+        "fetchedAt": catalog
+            .fetched_at
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as u64,
+        "fromCache": catalog.from_cache,
+        "staleError": catalog.stale_error.as_ref().map(ToString::to_string),
+        "modelCount": catalog.models.len(),
+        "providers": providers,
+    })
+}
