@@ -6,7 +6,8 @@
 //! Only the parts this project uses: `models.providers.<id>` ([`ProviderConfig`] with its
 //! [`ModelDefinition`]s), `models.bedrockDiscovery` ([`BedrockDiscoveryConfig`], also accepted
 //! at `plugins.entries.amazon-bedrock.config.discovery`), `agents.defaults.model`
-//! (`primary` and `fallbacks` as [`ModelRef`]s) and `gateway` (`port`, `bind`, `auth.token`).
+//! (`primary` and `fallbacks` as [`ModelRef`]s, or a plain reference string) and `gateway`
+//! (`port`, `bind`, `auth.token`).
 //!
 //! # Lenient and strict sections
 //!

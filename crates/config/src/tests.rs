@@ -71,3 +71,24 @@ fn discovery_from_the_plugin_location_and_normalisation() {
     )
     .unwrap();
 }
+
+#[test]
+fn agent_model_accepts_the_string_shorthand() {
+    let config =
+        Config::from_text("{ agents: { defaults: { model: 'amazon-bedrock/a.b:0' } } }").unwrap();
+    assert_eq!(config.primary_model().unwrap().model(), "a.b:0");
+    assert!(config.agents.defaults.model.fallbacks.is_empty());
+    let err =
+        Config::from_text("{ agents: { defaults: { model: { primary: 'a/b', fallback: [] } } } }")
+            .unwrap_err()
+            .to_string();
+    assert!(err.contains("`agents.defaults.model.fallback`"), "{err}");
+    assert!(err.contains("did you mean `fallbacks`?"), "{err}");
+    let err = Config::from_text("{ agents: { defaults: { model: 5 } } }")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("`agents.defaults.model`: expected a model reference string or an object"),
+        "{err}"
+    );
+}

@@ -425,9 +425,10 @@ pub struct AgentDefaults {
 
 /// `agents.defaults.model`: the primary model and its fallbacks.
 ///
-/// Strict: unknown keys are errors.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+/// Written as an object `{ primary, fallbacks }` or, as OpenClaw also accepts, as a plain
+/// model reference string (the primary model). Strict: unknown keys are errors.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct AgentModelConfig {
     /// The model used by default, as `<provider>/<modelId>`, for example
     /// `amazon-bedrock/us.anthropic.claude-opus-4-6-v1:0`.
@@ -441,6 +442,68 @@ pub struct AgentModelConfig {
 impl AgentModelConfig {
     fn is_empty(&self) -> bool {
         self.primary.is_none() && self.fallbacks.is_empty()
+    }
+}
+
+/// The object form of `agents.defaults.model`.
+#[derive(Default, Deserialize, JsonSchema)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+#[schemars(rename = "AgentModelObject")]
+struct AgentModelObject {
+    /// The model used by default, as `<provider>/<modelId>`, for example
+    /// `amazon-bedrock/us.anthropic.claude-opus-4-6-v1:0`.
+    primary: Option<ModelRef>,
+    /// Models tried in order when the primary fails, as `<provider>/<modelId>`.
+    fallbacks: Vec<ModelRef>,
+}
+
+impl<'de> Deserialize<'de> for AgentModelConfig {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = AgentModelConfig;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a model reference string or an object with `primary` and `fallbacks`")
+            }
+
+            fn visit_str<E: serde::de::Error>(self, value: &str) -> Result<Self::Value, E> {
+                let primary = value.parse::<ModelRef>().map_err(E::custom)?;
+                Ok(AgentModelConfig {
+                    primary: Some(primary),
+                    fallbacks: Vec::new(),
+                })
+            }
+
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let object = AgentModelObject::deserialize(
+                    serde::de::value::MapAccessDeserializer::new(map),
+                )?;
+                Ok(AgentModelConfig {
+                    primary: object.primary,
+                    fallbacks: object.fallbacks,
+                })
+            }
+        }
+        deserializer.deserialize_any(Visit)
+    }
+}
+
+impl JsonSchema for AgentModelConfig {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "AgentModelConfig".into()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let reference = generator.subschema_for::<ModelRef>();
+        let object = generator.subschema_for::<AgentModelObject>();
+        schemars::json_schema!({
+            "description": "The default model: a `<provider>/<modelId>` string, or an object with `primary` and `fallbacks`.",
+            "anyOf": [reference, object]
+        })
     }
 }
 

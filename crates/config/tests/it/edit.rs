@@ -271,3 +271,30 @@ fn get_reads_values_and_paths() {
         None
     );
 }
+
+#[test]
+fn keys_with_dots_are_bracketed() {
+    let mut doc = ConfigDocument::from_text("{}").unwrap();
+    doc.set(
+        r#"models.providers["my.proxy"].baseUrl"#,
+        "http://127.0.0.1:4000",
+        LOOSE,
+    )
+    .unwrap();
+    doc.set(
+        r#"models.providers["my.proxy"].api"#,
+        "openai-completions",
+        LOOSE,
+    )
+    .unwrap();
+    let config = doc.config().unwrap();
+    assert_eq!(
+        config.provider("my.proxy").unwrap().base_url.as_deref(),
+        Some("http://127.0.0.1:4000")
+    );
+    assert_eq!(
+        doc.get("models.providers['my.proxy'].api").unwrap(),
+        Some(json!("openai-completions"))
+    );
+    assert!(doc.text().contains("\"my.proxy\": {"), "{}", doc.text());
+}
