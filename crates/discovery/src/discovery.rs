@@ -97,6 +97,8 @@ pub struct Catalog {
     pub from_cache: bool,
     /// Set when a refresh failed and this catalog is the last good one (stale-on-error).
     pub stale_error: Option<Error>,
+    /// Problems that did not stop discovery (see [`Listing::warnings`]).
+    pub warnings: Vec<String>,
 }
 
 impl Catalog {
@@ -290,6 +292,7 @@ impl Discovery {
             fetched_at: fetched.fetched_at,
             from_cache,
             stale_error,
+            warnings: fetched.listing.warnings.clone(),
         }
     }
 

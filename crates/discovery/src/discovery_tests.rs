@@ -40,6 +40,7 @@ impl ControlPlane for Counting {
                 lifecycle_status: Some("ACTIVE".into()),
             }],
             inference_profiles: vec![],
+            ..Listing::default()
         })
     }
 

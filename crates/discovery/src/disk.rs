@@ -112,6 +112,7 @@ mod tests {
                 ..FoundationModel::default()
             }],
             inference_profiles: vec![],
+            ..Listing::default()
         };
         let at = SystemTime::UNIX_EPOCH + Duration::from_millis(1_700_000_000_123);
         assert!(load(dir.path(), &key("us-east-1")).await.is_none());

@@ -66,4 +66,9 @@ pub struct Listing {
     pub foundation_models: Vec<FoundationModel>,
     /// Every inference profile of every `ListInferenceProfiles` page.
     pub inference_profiles: Vec<InferenceProfile>,
+    /// Problems that did not stop discovery, e.g. `ListInferenceProfiles` denied by IAM (the
+    /// seed document lists only `bedrock:ListFoundationModels`, so such policies are common):
+    /// the foundation models are still listed, profile-only models are missing.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }

@@ -50,6 +50,7 @@ fn keep_rules() {
             empty,
         ],
         inference_profiles: vec![],
+        ..Listing::default()
     };
     let models = build_models(&listing, &MappingOptions::default());
     assert_eq!(ids(&models), ["a.ok"]);
@@ -65,6 +66,7 @@ fn profile_only_models_are_listed_through_profiles_only() {
             profile("us.anthropic.only", "anthropic.only"),
             profile("global.anthropic.only", "anthropic.only"),
         ],
+        ..Listing::default()
     };
     let models = build_models(&listing, &MappingOptions::default());
     assert_eq!(ids(&models), ["global.anthropic.only", "us.anthropic.only"]);
@@ -88,6 +90,7 @@ fn profiles_inherit_and_are_filtered_by_base_provider() {
             // Base not listed: skipped.
             profile("us.gone.model", "gone.model"),
         ],
+        ..Listing::default()
     };
     let options = MappingOptions::new(ProviderFilter::new(["anthropic"]), 0, 0);
     let models = build_models(&listing, &options);
@@ -114,6 +117,7 @@ fn inactive_and_application_profiles_are_skipped() {
     let listing = Listing {
         foundation_models: vec![fm("a.x", "A")],
         inference_profiles: vec![inactive, app],
+        ..Listing::default()
     };
     assert_eq!(
         ids(&build_models(&listing, &MappingOptions::default())),
@@ -126,6 +130,7 @@ fn defaults_are_floored_and_used_for_unknown_models() {
     let listing = Listing {
         foundation_models: vec![fm("x.unknown", "X")],
         inference_profiles: vec![],
+        ..Listing::default()
     };
     let m = &build_models(&listing, &MappingOptions::default())[0];
     assert_eq!(
@@ -147,6 +152,7 @@ fn input_defaults_to_text_and_drops_other_modalities() {
     let listing = Listing {
         foundation_models: vec![odd, img],
         inference_profiles: vec![],
+        ..Listing::default()
     };
     let models = build_models(&listing, &MappingOptions::default());
     let by_id = |id: &str| models.iter().find(|m| m.id == id).unwrap();
@@ -172,6 +178,7 @@ fn ids_are_deduplicated_case_insensitively_and_sorted_by_name_then_id() {
     let listing = Listing {
         foundation_models: vec![a, b, dup, c, nameless],
         inference_profiles: vec![],
+        ..Listing::default()
     };
     let models = build_models(&listing, &MappingOptions::default());
     assert_eq!(ids(&models), ["m.first", "b.nameless", "a.same", "z.same"]);
@@ -183,6 +190,7 @@ fn known_table_applies_to_bare_ids() {
     let listing = Listing {
         foundation_models: vec![fm("deepseek.r1-v1:0", "DeepSeek")],
         inference_profiles: vec![],
+        ..Listing::default()
     };
     let m = &build_models(&listing, &MappingOptions::default())[0];
     assert!(m.reasoning);

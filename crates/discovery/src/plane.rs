@@ -178,10 +178,23 @@ impl ControlPlane for SdkControlPlane {
             }
             Ok::<_, Error>(out)
         };
-        let (foundation_models, inference_profiles) = tokio::try_join!(models, profiles)?;
+        // Profiles denied by IAM degrade discovery instead of failing it: every on-demand model
+        // is still usable, and the warning says which action to grant.
+        let profiles = async {
+            match profiles.await {
+                Err(err @ Error::AccessDenied { .. }) => {
+                    tracing::warn!(%err, "listing inference profiles was denied; profile-only models are not discovered");
+                    Ok((Vec::new(), vec![err.to_string()]))
+                }
+                other => other.map(|p| (p, Vec::new())),
+            }
+        };
+        let (foundation_models, (inference_profiles, warnings)) =
+            tokio::try_join!(models, profiles)?;
         Ok(Listing {
             foundation_models,
             inference_profiles,
+            warnings,
         })
     }
 

@@ -34,25 +34,33 @@ async fn access_denied_names_the_missing_iam_action() {
 }
 
 #[tokio::test]
-async fn access_denied_on_foundation_models_names_list_foundation_models() {
-    let fake = fake(Catalog::default_catalog()).await;
-    fake.fault(Rule::new(Fault::AccessDenied).control_plane().forever());
-    // The profile listing is slow to start, so ListFoundationModels fails first.
-    let err = discovery(plane(&fake.url()), DiscoveryOptions::default())
+async fn denied_profiles_degrade_to_foundation_models_with_a_warning() {
+    // An IAM policy granting only `bedrock:ListFoundationModels` (the one the seed document
+    // lists): discovery still lists the on-demand models and says which action is missing.
+    let (url, server) = scripted_server(|path| {
+        if path.starts_with("/foundation-models") {
+            (200, "", FOUNDATION_MODELS_BODY)
+        } else {
+            (
+                403,
+                "AccessDeniedException",
+                r#"{"message":"User: arn:aws:iam::123456789012:user/dev is not authorized to perform: bedrock:ListInferenceProfiles"}"#,
+            )
+        }
+    })
+    .await;
+    let catalog = discovery(plane(&url), DiscoveryOptions::default())
         .discover(&request("{}", "us-east-1"))
         .await
-        .unwrap_err();
+        .unwrap();
+    server.abort();
+    let ids: Vec<_> = catalog.models.iter().map(|m| m.id.as_str()).collect();
+    assert_eq!(ids, ["acme.chat-v1"]);
+    assert_eq!(catalog.warnings.len(), 1);
     assert!(
-        matches!(
-            err.operation(),
-            Some(Operation::ListFoundationModels | Operation::ListInferenceProfiles)
-        ),
-        "{err}"
-    );
-    assert!(
-        err.to_string().contains("`bedrock:ListFoundationModels`")
-            || err.to_string().contains("`bedrock:ListInferenceProfiles`"),
-        "{err}"
+        catalog.warnings[0].contains("`bedrock:ListInferenceProfiles`"),
+        "{:?}",
+        catalog.warnings
     );
 }
 
@@ -106,8 +114,14 @@ async fn a_hang_is_bounded_by_the_timeout() {
     fake.shutdown().await;
 }
 
-/// A loopback HTTP server that answers every request with `200` and a truncated JSON body.
-async fn malformed_server() -> (String, tokio::task::JoinHandle<()>) {
+const FOUNDATION_MODELS_BODY: &str = r#"{"modelSummaries":[{"modelArn":"arn:aws:bedrock:us-east-1::foundation-model/acme.chat-v1","modelId":"acme.chat-v1","modelName":"Acme Chat","providerName":"Acme","inputModalities":["TEXT"],"outputModalities":["TEXT"],"responseStreamingSupported":true,"inferenceTypesSupported":["ON_DEMAND"],"modelLifecycle":{"status":"ACTIVE"}}]}"#;
+
+/// A loopback HTTP server answering each request with `answer(path)`: status, error type
+/// (`x-amzn-errortype`, empty for none) and body. For answers the fake does not give on purpose
+/// (a broken body, one operation denied but not the other).
+async fn scripted_server(
+    answer: fn(&str) -> (u16, &'static str, &'static str),
+) -> (String, tokio::task::JoinHandle<()>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let task = tokio::spawn(async move {
@@ -124,9 +138,16 @@ async fn malformed_server() -> (String, tokio::task::JoinHandle<()>) {
                         Ok(n) => seen.extend_from_slice(&buf[..n]),
                     }
                 }
-                let body = r#"{"modelSummaries": [{"modelId": "a.b", "#;
+                let head = String::from_utf8_lossy(&seen);
+                let path = head.split(' ').nth(1).unwrap_or("/").to_string();
+                let (status, error_type, body) = answer(&path);
+                let error_header = if error_type.is_empty() {
+                    String::new()
+                } else {
+                    format!("x-amzn-errortype: {error_type}\r\n")
+                };
                 let response = format!(
-                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\n{error_header}content-length: {}\r\nconnection: close\r\n\r\n{body}",
                     body.len()
                 );
                 let _ = socket.write_all(response.as_bytes()).await;
@@ -138,7 +159,8 @@ async fn malformed_server() -> (String, tokio::task::JoinHandle<()>) {
 
 #[tokio::test]
 async fn malformed_response_is_a_typed_error() {
-    let (url, server) = malformed_server().await;
+    let (url, server) =
+        scripted_server(|_| (200, "", r#"{"modelSummaries": [{"modelId": "a.b", "#)).await;
     let err = discovery(plane(&url), DiscoveryOptions::default())
         .discover(&request("{}", "us-east-1"))
         .await
