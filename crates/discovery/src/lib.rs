@@ -24,6 +24,9 @@
 //!   (concurrent callers share one in-flight discovery), stale-on-error, a bounded timeout (30 s
 //!   by default), typed errors naming the AWS failure (AccessDenied names the missing IAM action),
 //!   and an optional on-disk cache under the state directory, written atomically.
+//! - **Degraded listing**: when IAM denies only `bedrock:ListInferenceProfiles` (the seed
+//!   document lists just `bedrock:ListFoundationModels`), the on-demand models are still
+//!   discovered and [`Catalog::warnings`] names the missing action.
 //!
 //! # Design choices
 //!
