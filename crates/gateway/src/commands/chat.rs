@@ -1,0 +1,386 @@
+//! `openclaw chat`: one prompt, streamed through `openclaw-stream`'s Converse adapter.
+
+use std::io::Read;
+
+use aws_credential_types::provider::ProvideCredentials;
+use futures::StreamExt;
+use openclaw_config::{ModelApi, ModelDefinition, ModelRef, ProviderConfig};
+use openclaw_creds::{AwsSettings, CredentialSource};
+use openclaw_stream::{
+    AdapterOptions, AssistantMessage, ConverseStream, EventStream, Message, ModelStream,
+    ReasoningLevel, StreamEvent, StreamOptions, StreamRequest, ToolDefinition, Usage,
+};
+
+use crate::catalog::{DiscoveryState, Setup, parse_model_ref};
+use crate::cli::{ChatArgs, Thinking};
+use crate::context::Context;
+use crate::exit::{CmdResult, ExitKind, Failure, WithKind, discovery_kind, stream_error_kind};
+use crate::output::{Out, Style};
+
+/// A model ready to be called: where it lives and the SDK settings to reach it.
+pub struct Target {
+    /// The reference.
+    pub model_ref: ModelRef,
+    /// The model definition (limits, prices, reasoning).
+    pub model: ModelDefinition,
+    /// The SDK settings for the provider's runtime region and endpoint.
+    pub settings: AwsSettings,
+}
+
+/// `chat`.
+pub async fn run(ctx: &Context, args: &ChatArgs) -> CmdResult {
+    let prompt = read_prompt(args.prompt.as_deref())?;
+    let tools = match &args.tools {
+        Some(path) => load_tools(path)?,
+        None => Vec::new(),
+    };
+    let setup = Setup::new(ctx)?;
+    let target = resolve_target(ctx, &setup, args.model.as_deref()).await?;
+    preflight_credentials(&target.settings).await?;
+    let adapter = ConverseStream::new(target.settings.runtime_config(), AdapterOptions::default());
+    let mut request = StreamRequest::new(target.model.clone(), vec![Message::user_text(prompt)]);
+    request.system = args.system.clone();
+    request.reasoning = reasoning_level(args.thinking);
+    request.tools = tools;
+    request.max_tokens = args.max_tokens;
+    let events = adapter.stream(request, StreamOptions::default());
+    let mut renderer = Renderer::new(&ctx.out, args.json);
+    renderer.run(events).await.map(|_| ())
+}
+
+/// The `--thinking` level for the stream crate.
+pub fn reasoning_level(thinking: Thinking) -> ReasoningLevel {
+    match thinking {
+        Thinking::Off => ReasoningLevel::Off,
+        Thinking::Minimal => ReasoningLevel::Minimal,
+        Thinking::Low => ReasoningLevel::Low,
+        Thinking::Medium => ReasoningLevel::Medium,
+        Thinking::High => ReasoningLevel::High,
+        Thinking::Xhigh => ReasoningLevel::XHigh,
+    }
+}
+
+fn read_prompt(arg: Option<&str>) -> CmdResult<String> {
+    let text = match arg {
+        Some(p) if p != "-" => p.to_string(),
+        _ => {
+            let mut buf = String::new();
+            std::io::stdin()
+                .read_to_string(&mut buf)
+                .kind(ExitKind::Other)?;
+            buf
+        }
+    };
+    if text.trim().is_empty() {
+        return Err(Failure::new(
+            ExitKind::Usage,
+            "empty prompt: pass it as an argument or on stdin",
+        ));
+    }
+    Ok(text)
+}
+
+fn load_tools(path: &std::path::Path) -> CmdResult<Vec<ToolDefinition>> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        Failure::new(
+            ExitKind::Other,
+            format!("cannot read {}: {e}", path.display()),
+        )
+    })?;
+    serde_json::from_str(&text).map_err(|e| {
+        Failure::new(
+            ExitKind::Config,
+            format!(
+                "{}: expected a JSON array of {{name, description, parameters}} tool definitions ({e})",
+                path.display()
+            ),
+        )
+    })
+}
+
+/// Finds the model (configured first, then discovered) and builds the SDK settings of its
+/// provider.
+pub async fn resolve_target(
+    ctx: &Context,
+    setup: &Setup,
+    model: Option<&str>,
+) -> CmdResult<Target> {
+    let model_ref = match model {
+        Some(text) => parse_model_ref(text)?,
+        None => setup.config.primary_model().cloned().ok_or_else(|| {
+            Failure::new(
+                ExitKind::Config,
+                "no model: pass --model <provider/modelId> or set agents.defaults.model.primary",
+            )
+        })?,
+    };
+    let explicit = setup.config.provider(model_ref.provider()).and_then(|p| {
+        Some((
+            p.clone(),
+            p.models.iter().find(|m| m.id == model_ref.model())?.clone(),
+        ))
+    });
+    let (provider, def) = match explicit {
+        Some(found) => found,
+        None => {
+            let spinner = ctx.out.spinner("Discovering Bedrock models…", false);
+            let resolved = setup.resolve(ctx, false, false).await;
+            spinner.finish();
+            match resolved.find(&model_ref) {
+                Some((p, m)) => (p.clone(), m.clone()),
+                None => return Err(unknown_model(setup, &model_ref, &resolved.discovery)),
+            }
+        }
+    };
+    check_bedrock(&model_ref, &provider)?;
+    let region = openclaw_creds::resolve_region(
+        provider.region.as_deref(),
+        provider.base_url.as_deref(),
+        &ctx.env,
+    )?;
+    let settings = AwsSettings::from_env(&ctx.env, &region, provider.base_url.as_deref())?;
+    Ok(Target {
+        model_ref,
+        model: def,
+        settings,
+    })
+}
+
+fn unknown_model(setup: &Setup, model: &ModelRef, discovery: &DiscoveryState) -> Failure {
+    match discovery {
+        // Without credentials nothing was discovered: the real problem is the credentials.
+        DiscoveryState::Off { .. }
+            if !setup.source.is_present() && setup.discovery.enabled.is_none() =>
+        {
+            Failure::from(openclaw_creds::Error::MissingCredentials {
+                checked: setup.source.clone(),
+            })
+        }
+        DiscoveryState::Ran(Err(err)) => Failure::new(
+            discovery_kind(err),
+            format!("cannot resolve model `{model}`: bedrock discovery failed: {err}"),
+        ),
+        _ => Failure::new(
+            ExitKind::UnknownModel,
+            format!(
+                "unknown model `{model}`: not configured and not discovered (see `openclaw models list --all`)"
+            ),
+        ),
+    }
+}
+
+fn check_bedrock(model: &ModelRef, provider: &ProviderConfig) -> CmdResult {
+    match provider.api {
+        None | Some(ModelApi::BedrockConverseStream) => Ok(()),
+        Some(api) => Err(Failure::new(
+            ExitKind::Config,
+            format!(
+                "provider `{}` uses api `{}`: this binary speaks only `bedrock-converse-stream`",
+                model.provider(),
+                api.as_str()
+            ),
+        )),
+    }
+}
+
+/// Resolves default-chain and profile credentials before the call, so a missing credential reads
+/// as OpenClaw's message (the stream would report a generic dispatch failure).
+pub async fn preflight_credentials(settings: &AwsSettings) -> CmdResult {
+    if !matches!(
+        settings.credential_source(),
+        CredentialSource::DefaultChain { .. } | CredentialSource::Profile { .. }
+    ) {
+        return Ok(());
+    }
+    let Some(provider) = settings.sdk_config().credentials_provider() else {
+        return Ok(());
+    };
+    match provider.provide_credentials().await {
+        Ok(_) => Ok(()),
+        Err(err) => match settings.missing_credentials_error(&err) {
+            Some(missing) => Err(Failure::from(missing)),
+            None => Err(Failure::new(
+                ExitKind::Auth,
+                format!(
+                    "could not load AWS credentials ({}): {}",
+                    settings.credential_source(),
+                    aws_smithy_error_text(&err)
+                ),
+            )),
+        },
+    }
+}
+
+fn aws_smithy_error_text(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = err.to_string();
+    let mut cur = err.source();
+    while let Some(e) = cur {
+        text.push_str(": ");
+        text.push_str(&e.to_string());
+        cur = e.source();
+    }
+    text
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Block {
+    None,
+    Text,
+    Thinking,
+}
+
+/// Turns stream events into terminal output (or JSON lines).
+pub struct Renderer<'a> {
+    out: &'a Out,
+    json: bool,
+    block: Block,
+    at_line_start: bool,
+}
+
+impl<'a> Renderer<'a> {
+    /// A renderer writing to `out`; with `json`, every event becomes one JSON line on stdout.
+    pub fn new(out: &'a Out, json: bool) -> Self {
+        Renderer {
+            out,
+            json,
+            block: Block::None,
+            at_line_start: true,
+        }
+    }
+
+    fn write(&mut self, text: &str) {
+        if text.is_empty() {
+            return;
+        }
+        self.out.write(text);
+        self.at_line_start = text.ends_with('\n');
+    }
+
+    fn newline(&mut self) {
+        if !self.at_line_start {
+            self.write("\n");
+        }
+    }
+
+    /// Renders the stream to its end; returns the final message, or the failure of a terminal
+    /// error event.
+    pub async fn run(&mut self, mut events: EventStream) -> CmdResult<AssistantMessage> {
+        let color = self.out.color_stdout;
+        while let Some(event) = events.next().await {
+            if self.json {
+                let line = serde_json::to_string(&event).kind(ExitKind::Other)?;
+                self.out.line(&line);
+            }
+            match event {
+                StreamEvent::ThinkingStart { .. } if !self.json => {
+                    self.newline();
+                    self.block = Block::Thinking;
+                    self.write(&Style::Dim.paint("[thinking] ", color));
+                }
+                StreamEvent::ThinkingDelta { delta, .. } if !self.json => {
+                    self.write(&Style::Dim.paint(&delta, color));
+                }
+                StreamEvent::ThinkingEnd { .. } if !self.json => {
+                    self.newline();
+                    self.block = Block::None;
+                }
+                StreamEvent::TextStart { .. } if !self.json => {
+                    if self.block != Block::Text {
+                        self.newline();
+                    }
+                    self.block = Block::Text;
+                }
+                StreamEvent::TextDelta { delta, .. } if !self.json => self.write(&delta),
+                StreamEvent::TextEnd { .. } if !self.json => self.block = Block::None,
+                StreamEvent::ToolCallStart { name, id, .. } if !self.json => {
+                    self.newline();
+                    let label = Style::Cyan.paint(&format!("→ tool call {name}"), color);
+                    self.write(&format!("{label} ({id})\n"));
+                }
+                StreamEvent::ToolCallEnd { call, .. } if !self.json => {
+                    let args = serde_json::to_string(&call.arguments).unwrap_or_default();
+                    self.write(&format!("  arguments: {args}\n"));
+                }
+                StreamEvent::Done {
+                    stop_reason,
+                    message,
+                    usage,
+                } => {
+                    self.newline();
+                    let reason = serde_json::to_value(stop_reason)
+                        .ok()
+                        .and_then(|v| v.as_str().map(str::to_string))
+                        .unwrap_or_default();
+                    self.out.err_line(
+                        &Style::Dim.paint(&usage_line(&usage, &reason), self.out.color_stderr),
+                    );
+                    return Ok(message);
+                }
+                StreamEvent::Error { message, .. } => {
+                    self.newline();
+                    return Err(Failure::new(stream_error_kind(&message), message));
+                }
+                _ => {}
+            }
+        }
+        Err(Failure::new(
+            ExitKind::Upstream,
+            "the model stream ended without a final event",
+        ))
+    }
+}
+
+/// `stop · 12 in · 34 out · 0 cache read · 0 cache write · 46 total · $0.000123`.
+pub fn usage_line(usage: &Usage, stop_reason: &str) -> String {
+    format!(
+        "{stop_reason} · {} in · {} out · {} cache read · {} cache write · {} total · ${:.6}",
+        usage.input,
+        usage.output,
+        usage.cache_read,
+        usage.cache_write,
+        usage.total_tokens,
+        usage.cost.total
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn usage_line_reads_well() {
+        let mut usage = Usage {
+            input: 12,
+            output: 34,
+            total_tokens: 46,
+            ..Usage::default()
+        };
+        usage.cost.total = 0.000123;
+        assert_eq!(
+            usage_line(&usage, "stop"),
+            "stop · 12 in · 34 out · 0 cache read · 0 cache write · 46 total · $0.000123"
+        );
+    }
+
+    #[test]
+    fn thinking_levels_map() {
+        assert_eq!(reasoning_level(Thinking::Xhigh), ReasoningLevel::XHigh);
+        assert_eq!(reasoning_level(Thinking::Off), ReasoningLevel::Off);
+    }
+
+    #[test]
+    fn tools_file_errors_name_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("tools.json");
+        std::fs::write(&path, "{}").unwrap();
+        let err = load_tools(&path).unwrap_err();
+        assert_eq!(err.kind, ExitKind::Config);
+        assert!(err.error.to_string().contains("tools.json"));
+        std::fs::write(
+            &path,
+            r#"[{"name":"get_weather","description":"Weather","parameters":{"type":"object"}}]"#,
+        )
+        .unwrap();
+        assert_eq!(load_tools(&path).unwrap()[0].name, "get_weather");
+    }
+}

@@ -1,0 +1,505 @@
+//! `openclaw models list` and `openclaw models status`.
+
+use std::time::{Duration, SystemTime};
+
+use openclaw_config::{ModelDefinition, ModelRef, ProviderConfig};
+use openclaw_creds::{CredentialSource, DEFAULT_IMDS_TIMEOUT};
+use openclaw_discovery::runtime_base_url;
+use serde::Serialize;
+use serde_json::json;
+
+use crate::catalog::{DiscoveryState, Resolved, Setup, is_local_base_url};
+use crate::cli::{ListArgs, StatusArgs};
+use crate::context::Context;
+use crate::exit::{CmdResult, ExitKind, WithKind, discovery_kind};
+use crate::output::Style;
+
+/// One row of `models list`, serialised exactly as OpenClaw's `--json` rows.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ModelRow {
+    /// `provider/modelId`.
+    pub key: String,
+    /// Display name.
+    pub name: String,
+    /// Inputs joined with `+` (`text+image`), `-` when unknown.
+    pub input: String,
+    /// Context window in tokens (`null` for a missing model).
+    pub context_window: Option<u32>,
+    /// Whether the provider's base URL is on this machine.
+    pub local: Option<bool>,
+    /// Whether credentials for the provider are available.
+    pub available: Option<bool>,
+    /// `default`, `fallback#N`, `filtered`, `missing`.
+    pub tags: Vec<String>,
+    /// A configured reference (primary/fallback) that no provider offers.
+    pub missing: bool,
+}
+
+/// `models list`.
+pub async fn list(ctx: &Context, args: &ListArgs) -> CmdResult {
+    let setup = Setup::new(ctx)?;
+    let machine = args.json || args.plain;
+    let (on, _) = setup.discovery_decision();
+    let spinner = ctx.out.spinner(
+        &format!("Discovering Bedrock models in {}…", setup.region.region),
+        machine || !on,
+    );
+    let resolved = setup.resolve(ctx, args.refresh, args.all).await;
+    spinner.finish();
+    report_discovery(ctx, &setup, &resolved);
+    let rows = rows(&setup, &resolved, args.provider.as_deref(), args.all);
+    if args.json {
+        let body = json!({"count": rows.len(), "models": rows});
+        let text = serde_json::to_string_pretty(&body).kind(ExitKind::Other)?;
+        ctx.out.line(&text);
+    } else if args.plain {
+        for row in &rows {
+            ctx.out.line(&row.key);
+        }
+    } else {
+        for line in table(&rows, ctx.out.color_stdout) {
+            ctx.out.line(&line);
+        }
+    }
+    Ok(())
+}
+
+/// Warnings and hints about discovery on stderr.
+fn report_discovery(ctx: &Context, setup: &Setup, resolved: &Resolved) {
+    match &resolved.discovery {
+        DiscoveryState::Off { reason } => {
+            if setup.discovery.enabled.is_none() {
+                ctx.out
+                    .hint(&format!("showing configured models only: {reason}"));
+            }
+        }
+        DiscoveryState::Ran(Err(err)) => {
+            ctx.out.warn(&format!(
+                "bedrock discovery failed, showing configured models only: {err}"
+            ));
+        }
+        DiscoveryState::Ran(Ok(catalog)) => {
+            if let Some(err) = &catalog.stale_error {
+                ctx.out.warn(&format!(
+                    "bedrock discovery failed, showing the cached catalog: {err}"
+                ));
+            }
+        }
+    }
+}
+
+fn credentials_ok(setup: &Setup, resolved: &Resolved) -> bool {
+    setup.source.is_present()
+        || matches!(&resolved.discovery, DiscoveryState::Ran(Ok(c)) if c.stale_error.is_none())
+}
+
+/// Builds the rows: every model of every provider (or of `only`), then the configured
+/// references no provider offers, tagged `missing`.
+pub fn rows(setup: &Setup, resolved: &Resolved, only: Option<&str>, all: bool) -> Vec<ModelRow> {
+    let defaults = &setup.config.agents.defaults.model;
+    let tags_for = |key: &str| -> Vec<String> {
+        let mut tags = Vec::new();
+        if defaults
+            .primary
+            .as_ref()
+            .is_some_and(|p| p.to_string() == key)
+        {
+            tags.push("default".to_string());
+        }
+        for (i, fallback) in defaults.fallbacks.iter().enumerate() {
+            if fallback.to_string() == key {
+                tags.push(format!("fallback#{}", i + 1));
+            }
+        }
+        tags
+    };
+    let creds = credentials_ok(setup, resolved);
+    let row = |provider_id: &str, provider: &ProviderConfig, model: &ModelDefinition| {
+        let key = format!("{provider_id}/{}", model.id);
+        let input: Vec<&str> = model.input.iter().map(|m| m.as_str()).collect();
+        let aws = provider
+            .auth
+            .is_none_or(|a| a == openclaw_config::AuthMode::AwsSdk);
+        ModelRow {
+            tags: tags_for(&key),
+            key,
+            name: model.name.clone(),
+            input: if input.is_empty() {
+                "-".into()
+            } else {
+                input.join("+")
+            },
+            context_window: Some(model.context_window),
+            local: Some(provider.base_url.as_deref().is_some_and(is_local_base_url)),
+            available: Some(if aws {
+                creds
+            } else {
+                provider.api_key.is_some()
+            }),
+            missing: false,
+        }
+    };
+    let mut out = Vec::new();
+    for (provider_id, provider) in &resolved.providers {
+        if only.is_some_and(|p| p != provider_id) {
+            continue;
+        }
+        for model in &provider.models {
+            out.push(row(provider_id, provider, model));
+        }
+        if all && provider_id == openclaw_discovery::PROVIDER_ID {
+            for model in &resolved.filtered_out {
+                let mut r = row(provider_id, provider, model);
+                r.tags.push("filtered".into());
+                out.push(r);
+            }
+        }
+    }
+    let configured: Vec<&ModelRef> = defaults
+        .primary
+        .iter()
+        .chain(defaults.fallbacks.iter())
+        .collect();
+    for reference in configured {
+        let key = reference.to_string();
+        if only.is_some_and(|p| p != reference.provider()) || out.iter().any(|r| r.key == key) {
+            continue;
+        }
+        let mut tags = tags_for(&key);
+        tags.push("missing".into());
+        out.push(ModelRow {
+            key,
+            name: reference.model().to_string(),
+            input: "-".into(),
+            context_window: None,
+            local: None,
+            available: None,
+            tags,
+            missing: true,
+        });
+    }
+    out
+}
+
+const MODEL_PAD: usize = 42;
+const INPUT_PAD: usize = 10;
+const CTX_PAD: usize = 11;
+const LOCAL_PAD: usize = 5;
+const AUTH_PAD: usize = 5;
+
+/// `200000` → `200k`, OpenClaw's short token counts; `-` when unknown.
+pub fn format_token_k(tokens: Option<u32>) -> String {
+    match tokens {
+        None | Some(0) => "-".into(),
+        Some(n) if n < 1000 => n.to_string(),
+        Some(n) => format!("{}k", (f64::from(n) / 1000.0).round()),
+    }
+}
+
+fn pad(text: &str, width: usize) -> String {
+    format!("{text:<width$}")
+}
+
+fn yes_no(value: Option<bool>) -> &'static str {
+    match value {
+        None => "-",
+        Some(true) => "yes",
+        Some(false) => "no",
+    }
+}
+
+/// The table, OpenClaw's layout: `Model  Input  Ctx  Local  Auth  Tags`, fixed widths, one space
+/// between columns.
+///
+/// One deliberate difference: OpenClaw truncates the model key at 42 characters, which cuts most
+/// Bedrock inference-profile ids (`amazon-bedrock/us.anthropic.claude-sonnet-4-5-20250929-v1:0`
+/// is 60) into ambiguous stubs; the Model column here widens to the longest key instead.
+pub fn table(rows: &[ModelRow], color: bool) -> Vec<String> {
+    let model_pad = rows
+        .iter()
+        .map(|r| r.key.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(MODEL_PAD);
+    let header = [
+        pad("Model", model_pad),
+        pad("Input", INPUT_PAD),
+        pad("Ctx", CTX_PAD),
+        pad("Local", LOCAL_PAD),
+        pad("Auth", AUTH_PAD),
+        "Tags".into(),
+    ]
+    .join(" ");
+    let mut lines = vec![Style::Bold.paint(&header, color)];
+    for row in rows {
+        let tags: Vec<String> = row
+            .tags
+            .iter()
+            .map(|tag| {
+                let style = match tag.as_str() {
+                    "default" => Style::Green,
+                    "missing" => Style::Red,
+                    t if t.starts_with("fallback#") => Style::Yellow,
+                    _ => Style::Dim,
+                };
+                style.paint(tag, color)
+            })
+            .collect();
+        let input_style = if row.input.contains("image") {
+            Style::Magenta
+        } else {
+            Style::Cyan
+        };
+        let line = [
+            pad(&row.key, model_pad),
+            input_style.paint(&pad(&row.input, INPUT_PAD), color),
+            pad(&format_token_k(row.context_window), CTX_PAD),
+            pad(yes_no(row.local), LOCAL_PAD),
+            pad(yes_no(row.available), AUTH_PAD),
+            tags.join(","),
+        ]
+        .join(" ");
+        lines.push(line.trim_end().to_string());
+    }
+    lines
+}
+
+/// `models status`.
+pub async fn status(ctx: &Context, args: &StatusArgs) -> CmdResult {
+    let setup = Setup::new(ctx)?;
+    let (on, why) = setup.discovery_decision();
+    let spinner = ctx
+        .out
+        .spinner("Checking Bedrock discovery…", args.json || !on);
+    let resolved = setup.resolve(ctx, false, false).await;
+    let imds = if args.probe_imds {
+        Some(openclaw_creds::probe_imds(&ctx.env, DEFAULT_IMDS_TIMEOUT).await)
+    } else {
+        None
+    };
+    spinner.finish();
+
+    let source = &setup.source;
+    let detail = match source {
+        CredentialSource::Profile { name } => Some(format!("profile `{name}`")),
+        CredentialSource::StaticKeys {
+            session_token: true,
+        } => Some("with AWS_SESSION_TOKEN".to_string()),
+        CredentialSource::DefaultChain { marker: Some(m) } => Some(m.to_string()),
+        CredentialSource::DefaultChain { marker: None } => Some(
+            "no offline marker found (an EC2 instance role is only seen by --probe-imds)"
+                .to_string(),
+        ),
+        _ => None,
+    };
+    let (discovery_state, cache) = match &resolved.discovery {
+        DiscoveryState::Off { .. } => ("off".to_string(), None),
+        DiscoveryState::Ran(Ok(c)) => {
+            let age = SystemTime::now()
+                .duration_since(c.fetched_at)
+                .unwrap_or_default();
+            let state = match &c.stale_error {
+                Some(err) => format!("failed, serving a stale catalog: {err}"),
+                None => format!("ok, {} models", c.models.len()),
+            };
+            (state, Some((age, c.from_cache)))
+        }
+        DiscoveryState::Ran(Err(err)) => (format!("failed: {err}"), None),
+    };
+    let runtime_default = runtime_base_url(&setup.region.region);
+    let bedrock_endpoint = setup.settings.bedrock_endpoint();
+    let runtime_endpoint = setup.settings.runtime_endpoint();
+    let primary = setup.config.primary_model();
+    let primary_resolves = primary.map(|p| resolved.find(p).is_some());
+
+    if args.json {
+        let body = json!({
+            "configPath": ctx.config_path.display().to_string(),
+            "configExists": ctx.config_path.exists(),
+            "credentials": {
+                "source": source.to_string(),
+                "present": source.is_present(),
+                "detail": detail,
+            },
+            "region": { "value": setup.region.region, "source": setup.region.source.to_string() },
+            "discovery": {
+                "enabled": on,
+                "reason": why,
+                "state": discovery_state,
+                "cacheAgeSeconds": cache.map(|(age, _)| age.as_secs()),
+                "fromCache": cache.map(|(_, from)| from),
+                "refreshInterval": setup.discovery.refresh_interval,
+            },
+            "endpoints": {
+                "bedrock": bedrock_endpoint.map(|e| json!({"url": e.url, "source": e.source.to_string()})),
+                "bedrockRuntime": runtime_endpoint.map(|e| json!({"url": e.url, "source": e.source.to_string()})),
+            },
+            "primaryModel": primary.map(ToString::to_string),
+            "primaryResolves": primary_resolves,
+            "imds": imds.as_ref().map(ToString::to_string),
+        });
+        let text = serde_json::to_string_pretty(&body).kind(ExitKind::Other)?;
+        ctx.out.line(&text);
+        return Ok(());
+    }
+
+    let c = ctx.out.color_stdout;
+    let label = |l: &str| Style::Bold.paint(&format!("{l:<16}"), c);
+    let mut lines = Vec::new();
+    let exists = if ctx.config_path.exists() {
+        ""
+    } else {
+        " (missing: empty configuration)"
+    };
+    lines.push(format!(
+        "{}{}{exists}",
+        label("Config"),
+        ctx.config_path.display()
+    ));
+    let cred_line = match &detail {
+        Some(d) => format!("{source} ({d})"),
+        None => source.to_string(),
+    };
+    let cred_line = if source.is_present() {
+        cred_line
+    } else {
+        Style::Yellow.paint(&cred_line, c)
+    };
+    lines.push(format!("{}{cred_line}", label("Credentials")));
+    if let Some(imds) = &imds {
+        lines.push(format!("{}{imds}", label("IMDS")));
+    }
+    lines.push(format!("{}{}", label("Region"), setup.region));
+    let on_text = if on {
+        Style::Green.paint("enabled", c)
+    } else {
+        Style::Yellow.paint("disabled", c)
+    };
+    lines.push(format!("{}{on_text} ({why})", label("Discovery")));
+    if on {
+        lines.push(format!("{}{discovery_state}", label("  result")));
+        let cache_text = match cache {
+            Some((age, true)) => format!(
+                "{} old (refresh every {}s)",
+                human_duration(age),
+                setup.discovery.refresh_interval
+            ),
+            Some((_, false)) => "fetched just now".to_string(),
+            None => "none".to_string(),
+        };
+        lines.push(format!("{}{cache_text}", label("  cache")));
+    }
+    lines.push(format!(
+        "{}{}",
+        label("Bedrock API"),
+        bedrock_endpoint.map_or_else(
+            || format!(
+                "https://bedrock.{}.amazonaws.com (default)",
+                setup.region.region
+            ),
+            ToString::to_string
+        )
+    ));
+    lines.push(format!(
+        "{}{}",
+        label("Runtime API"),
+        runtime_endpoint.map_or_else(
+            || format!("{runtime_default} (default)"),
+            ToString::to_string
+        )
+    ));
+    let primary_text = match (primary, primary_resolves) {
+        (Some(p), Some(true)) => format!("{p} ({})", Style::Green.paint("resolves", c)),
+        (Some(p), _) => format!(
+            "{p} ({})",
+            Style::Red.paint("not found among configured or discovered models", c)
+        ),
+        (None, _) => "not set (agents.defaults.model.primary)".to_string(),
+    };
+    lines.push(format!("{}{primary_text}", label("Default model")));
+    for line in lines {
+        ctx.out.line(&line);
+    }
+    if let DiscoveryState::Ran(Err(err)) = &resolved.discovery {
+        tracing::debug!(kind = ?discovery_kind(err), "discovery failed during status");
+    }
+    Ok(())
+}
+
+/// `95` → `1m 35s`.
+fn human_duration(d: Duration) -> String {
+    let s = d.as_secs();
+    match s {
+        0..60 => format!("{s}s"),
+        60..3600 => format!("{}m {}s", s / 60, s % 60),
+        _ => format!("{}h {}m", s / 3600, (s % 3600) / 60),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(key: &str, tags: &[&str]) -> ModelRow {
+        ModelRow {
+            key: key.into(),
+            name: key.into(),
+            input: "text+image".into(),
+            context_window: Some(200_000),
+            local: Some(false),
+            available: Some(true),
+            tags: tags.iter().map(|t| t.to_string()).collect(),
+            missing: false,
+        }
+    }
+
+    #[test]
+    fn token_counts_read_like_openclaw() {
+        assert_eq!(format_token_k(Some(200_000)), "200k");
+        assert_eq!(format_token_k(Some(32_000)), "32k");
+        assert_eq!(format_token_k(Some(128_000)), "128k");
+        assert_eq!(format_token_k(Some(512)), "512");
+        assert_eq!(format_token_k(None), "-");
+    }
+
+    #[test]
+    fn table_layout() {
+        let lines = table(
+            &[
+                row(
+                    "amazon-bedrock/us.anthropic.claude-sonnet-4-5-20250929-v1:0",
+                    &["default"],
+                ),
+                row(
+                    "amazon-bedrock/a-very-long-model-identifier-that-does-not-fit-at-all",
+                    &[],
+                ),
+            ],
+            false,
+        );
+        insta::assert_snapshot!(lines.join("\n"), @r"
+        Model                                                                Input      Ctx         Local Auth  Tags
+        amazon-bedrock/us.anthropic.claude-sonnet-4-5-20250929-v1:0          text+image 200k        no    yes   default
+        amazon-bedrock/a-very-long-model-identifier-that-does-not-fit-at-all text+image 200k        no    yes
+        ");
+    }
+
+    #[test]
+    fn json_rows_use_openclaw_field_names() {
+        let value = serde_json::to_value(row("amazon-bedrock/x", &["default"])).unwrap();
+        assert_eq!(
+            value,
+            json!({"key": "amazon-bedrock/x", "name": "amazon-bedrock/x", "input": "text+image",
+                   "contextWindow": 200000, "local": false, "available": true,
+                   "tags": ["default"], "missing": false})
+        );
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(human_duration(Duration::from_secs(5)), "5s");
+        assert_eq!(human_duration(Duration::from_secs(95)), "1m 35s");
+        assert_eq!(human_duration(Duration::from_secs(7260)), "2h 1m");
+    }
+}

@@ -1,0 +1,135 @@
+//! `openclaw`: the command-line face of openclaw-bedrock.
+//!
+//! Thin by design: clap parses (`cli.rs`), the library crates do the work, `output.rs` prints,
+//! and this file reads the process environment once, sets up logging and maps every failure to
+//! an exit code (`exit.rs`) in one place.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+mod catalog;
+mod cli;
+mod commands;
+mod context;
+mod exit;
+mod output;
+
+use std::process::ExitCode;
+
+use clap::{CommandFactory, Parser};
+use openclaw_creds::Env;
+
+use crate::cli::{Cli, Command, ModelsCommand};
+use crate::context::Context;
+use crate::exit::{CmdResult, ExitKind, Failure};
+use crate::output::{Out, Style};
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => {
+            let _ = err.print();
+            return ExitCode::from(u8::try_from(err.exit_code()).unwrap_or(2));
+        }
+    };
+    // The one read of the process environment; everything below gets this snapshot.
+    let env = Env::from_process();
+    let out = Out::new(cli.color, env.get_nonempty("NO_COLOR").is_some());
+    init_tracing(cli.verbose, &env, out.color_stderr);
+
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(err) => {
+            eprintln!("error: cannot start the async runtime: {err}");
+            return ExitCode::from(ExitKind::Other.code());
+        }
+    };
+    match runtime.block_on(run(cli, env, &out)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure { kind, error }) => {
+            let label = Style::Red.paint("error:", out.color_stderr);
+            eprintln!("{label} {error:#}");
+            ExitCode::from(kind.code())
+        }
+    }
+}
+
+async fn run(cli: Cli, env: Env, out: &Out) -> CmdResult {
+    let ctx = || Context::new(env.clone(), cli.config.clone(), out.clone());
+    match &cli.command {
+        Command::Config(command) => commands::config::run(&ctx()?, command),
+        Command::Models(ModelsCommand::List(args)) => commands::models::list(&ctx()?, args).await,
+        Command::Models(ModelsCommand::Status(args)) => {
+            commands::models::status(&ctx()?, args).await
+        }
+        Command::Chat(args) => commands::chat::run(&ctx()?, args).await,
+        Command::Demo(args) => commands::demo::run(out, args).await,
+        Command::Gateway(_) => Err(Failure::new(
+            ExitKind::Other,
+            "`openclaw gateway` (the OpenAI-compatible HTTP gateway) is not part of this build yet",
+        )),
+        Command::Completions(args) => {
+            let mut command = Cli::command();
+            clap_complete::generate(args.shell, &mut command, "openclaw", &mut std::io::stdout());
+            Ok(())
+        }
+    }
+}
+
+/// Logs to stderr: by default only warnings of `openclaw-creds` (e.g. credentials sent to a
+/// custom endpoint); `-v` debug for our crates, `-vv` debug for everything, `-vvv` trace.
+/// `RUST_LOG` (from the environment snapshot) overrides.
+fn init_tracing(verbose: u8, env: &Env, ansi: bool) {
+    let default = match verbose {
+        0 => "off,openclaw_creds=warn",
+        1 => {
+            "info,openclaw=debug,openclaw_config=debug,openclaw_creds=debug,openclaw_discovery=debug,openclaw_stream=debug"
+        }
+        2 => "debug",
+        _ => "trace",
+    };
+    let directives = env.get_nonempty("RUST_LOG").unwrap_or(default);
+    let filter = tracing_subscriber::EnvFilter::try_new(directives)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(ansi)
+        .with_target(verbose > 0)
+        .try_init();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn seed_commands_parse() {
+        for args in [
+            &[
+                "openclaw",
+                "config",
+                "set",
+                "models.bedrockDiscovery.enabled",
+                "true",
+            ][..],
+            &[
+                "openclaw",
+                "config",
+                "set",
+                "models.bedrockDiscovery.region",
+                "us-east-1",
+            ],
+            &["openclaw", "models", "list"],
+        ] {
+            assert!(Cli::try_parse_from(args).is_ok(), "{args:?}");
+        }
+        assert!(Cli::try_parse_from(["openclaw", "models", "list", "--json", "--plain"]).is_err());
+    }
+}
