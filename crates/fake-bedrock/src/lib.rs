@@ -19,8 +19,14 @@
 //! - **Authentication is verified, not parsed.** SigV4 signatures are recomputed with `aws-sigv4`
 //!   over the received method, raw path, signed headers and body, for the scope's region and the
 //!   service name `bedrock`; bearer tokens (Bedrock API keys) are compared with the configured
-//!   ones. Failures answer with the errors AWS sends (`InvalidSignatureException`,
-//!   `UnrecognizedClientException`, `MissingAuthenticationTokenException`, ...).
+//!   ones. Requests that sign an HTTP/2 pseudo-header (`:authority`, as the JavaScript v3 SDK
+//!   does), which `aws-sigv4` cannot express, are checked by a hand-written, spec-exact SigV4
+//!   tested against `aws-sigv4` and the AWS SigV4 test suite. Failures answer with the errors
+//!   AWS sends (`InvalidSignatureException`, `UnrecognizedClientException`,
+//!   `MissingAuthenticationTokenException`, ...).
+//! - **Any SDK, unchanged.** HTTP/1.1 and HTTP/2 (cleartext, prior knowledge, as the JavaScript
+//!   v3 runtime client uses it) on the same port; boto3 and the JavaScript v3 SDK are tested
+//!   against it as well as the Rust SDK.
 //! - **Deterministic.** Without a script, answers derive from the request (`Echo: <prompt>`, a
 //!   tool call when the prompt says "use tool", reasoning when thinking is enabled), so tests
 //!   can predict them; [`FakeBedrock::script`] queues exact turns and [`FakeBedrock::fault`]

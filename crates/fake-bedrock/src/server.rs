@@ -229,7 +229,16 @@ impl Route {
 /// The single entry point for every request.
 pub(crate) async fn handle(State(shared): State<Arc<Shared>>, req: Request<Body>) -> Response {
     let started = Instant::now();
-    let (parts, body) = req.into_parts();
+    let (mut parts, body) = req.into_parts();
+    // HTTP/2 carries the host in the `:authority` pseudo-header, which hyper puts in the URI.
+    // Give it a `Host` header as an HTTP/1.1 gateway would (RFC 9113 section 8.3.1), so the
+    // record and the SigV4 check see one shape whatever protocol the client spoke.
+    if !parts.headers.contains_key(http::header::HOST)
+        && let Some(authority) = parts.uri.authority()
+        && let Ok(value) = HeaderValue::from_str(authority.as_str())
+    {
+        parts.headers.insert(http::header::HOST, value);
+    }
     let body = axum::body::to_bytes(body, MAX_BODY)
         .await
         .unwrap_or_default();

@@ -11,6 +11,7 @@ import boto3
 import botocore.exceptions
 
 url = sys.argv[1]
+print("boto3", boto3.__version__, "botocore", botocore.__version__)
 session = boto3.session.Session()
 control = session.client("bedrock", endpoint_url=url)
 runtime = session.client("bedrock-runtime", endpoint_url=url)
