@@ -28,6 +28,7 @@ use aws_sdk_bedrockruntime::types::error::ConverseStreamOutputError;
 use aws_smithy_types::error::display::DisplayErrorContext;
 use aws_smithy_types::retry::RetryConfig;
 use aws_smithy_types::timeout::TimeoutConfig;
+use openclaw_creds::{AwsSettings, CredentialSource};
 use tokio::time::Instant;
 
 use crate::types::{ErrorReason, StreamEvent, StreamRequest};
@@ -76,6 +77,8 @@ struct ClientKey {
 #[derive(Debug)]
 struct Inner {
     base: aws_sdk_bedrockruntime::Config,
+    /// Where credentials come from, to word a missing-credentials failure like OpenClaw.
+    source: Option<CredentialSource>,
     options: AdapterOptions,
     clients: Mutex<HashMap<ClientKey, Client>>,
 }
@@ -93,11 +96,29 @@ impl ConverseStream {
     /// An adapter over an SDK configuration (from `openclaw_creds`, or built by hand), with the
     /// retry and connect-timeout settings of `options` applied on top.
     pub fn new(config: aws_sdk_bedrockruntime::Config, options: AdapterOptions) -> Self {
+        Self::build(config, None, options)
+    }
+
+    /// An adapter over `openclaw_creds` settings (credentials, region, endpoint overrides);
+    /// a call that finds no credentials ends with OpenClaw's message,
+    /// `No API key resolved for provider "amazon-bedrock" (auth mode: aws-sdk, checked: <source>).`
+    pub fn from_settings(settings: &AwsSettings, options: AdapterOptions) -> Self {
+        let source = settings.credential_source().clone();
+        Self::build(settings.runtime_config(), Some(source), options)
+    }
+
+    fn build(
+        base: aws_sdk_bedrockruntime::Config,
+        source: Option<CredentialSource>,
+        options: AdapterOptions,
+    ) -> Self {
+        let clients = Mutex::new(HashMap::new());
         ConverseStream {
             inner: Arc::new(Inner {
-                base: config,
+                base,
+                source,
                 options,
-                clients: Mutex::new(HashMap::new()),
+                clients,
             }),
         }
     }
@@ -152,6 +173,7 @@ impl ModelStream for ConverseStream {
             conv: Converter::new(&request.model),
             state: State::Init(Box::new(request)),
             client,
+            source: self.inner.source.clone(),
             options: self.inner.options,
             abort: options.abort,
             pending: VecDeque::new(),
@@ -177,6 +199,7 @@ struct Driver {
     conv: Converter,
     state: State,
     client: Client,
+    source: Option<CredentialSource>,
     options: AdapterOptions,
     abort: Option<AbortSignal>,
     pending: VecDeque<StreamEvent>,
@@ -260,7 +283,10 @@ impl Driver {
                     Step::Ready(Ok(output)) => {
                         self.state = State::Receiving(Box::new(output.stream))
                     }
-                    Step::Ready(Err(e)) => self.fail(ErrorReason::Error, describe_send_error(&e)),
+                    Step::Ready(Err(e)) => {
+                        let message = describe_send_error(&e, self.source.as_ref());
+                        self.fail(ErrorReason::Error, message);
+                    }
                     Step::Aborted => self.fail(ErrorReason::Aborted, "request was aborted".into()),
                     Step::TimedOut => self.fail(
                         ErrorReason::Error,
@@ -310,8 +336,15 @@ impl Driver {
     }
 }
 
-/// A readable message for a failed `converse_stream` call (before any event).
-pub fn describe_send_error(e: &SdkError<ConverseStreamError>) -> String {
+/// A readable message for a failed `converse_stream` call (before any event). With the
+/// credential source that was checked, a missing credential reads like OpenClaw's message.
+pub fn describe_send_error(
+    e: &SdkError<ConverseStreamError>,
+    checked: Option<&CredentialSource>,
+) -> String {
+    if let Some(err) = checked.and_then(|c| openclaw_creds::missing_credentials_error(c, e)) {
+        return err.to_string();
+    }
     match e {
         SdkError::ServiceError(ctx) => {
             let err = ctx.err();

@@ -1,0 +1,81 @@
+//! The adapter built from `openclaw_creds::AwsSettings` (explicit env maps, never the process).
+
+use fake_bedrock::{FakeBedrock, Turn};
+use openclaw_creds::{AwsSettings, Env, resolve_region};
+use openclaw_stream::{ConverseStream, Message, StreamEvent, StreamRequest};
+
+use crate::support::*;
+
+fn settings(env: &Env) -> AwsSettings {
+    let region = resolve_region(None, None, env).unwrap();
+    AwsSettings::from_env(env, &region, None).unwrap()
+}
+
+fn isolated(url: &str) -> Env {
+    Env::from_pairs([
+        ("AWS_REGION", "us-east-1"),
+        ("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", url),
+        ("AWS_EC2_METADATA_DISABLED", "true"),
+        (
+            "AWS_CONFIG_FILE",
+            "/nonexistent/openclaw-stream-test/config",
+        ),
+        (
+            "AWS_SHARED_CREDENTIALS_FILE",
+            "/nonexistent/openclaw-stream-test/credentials",
+        ),
+        ("HOME", "/nonexistent/openclaw-stream-test"),
+    ])
+}
+
+#[tokio::test]
+async fn bearer_token_from_settings() {
+    let fake = FakeBedrock::builder()
+        .bearer_token("test-bedrock-api-key")
+        .start()
+        .await
+        .unwrap();
+    fake.script(Turn::text("via bearer"));
+    let env = isolated(&fake.url()).with("AWS_BEARER_TOKEN_BEDROCK", "test-bedrock-api-key");
+    let adapter = ConverseStream::from_settings(&settings(&env), fast_options());
+    let events = collect(openclaw_stream::ModelStream::stream(
+        &adapter,
+        StreamRequest::new(sonnet(), vec![Message::user_text("Hi")]),
+        Default::default(),
+    ))
+    .await;
+    assert_eq!(done_message(&events).text(), "via bearer");
+    let request = &fake.requests()[0];
+    assert!(
+        request
+            .header("authorization")
+            .unwrap()
+            .starts_with("Bearer ")
+    );
+    let debug = format!("{events:?}{adapter:?}");
+    assert!(!debug.contains("test-bedrock-api-key"), "the token leaked");
+}
+
+#[tokio::test]
+async fn missing_credentials_read_like_openclaw() {
+    let fake = FakeBedrock::builder()
+        .credentials(AK, SK)
+        .start()
+        .await
+        .unwrap();
+    let adapter = ConverseStream::from_settings(&settings(&isolated(&fake.url())), fast_options());
+    let events = collect(openclaw_stream::ModelStream::stream(
+        &adapter,
+        StreamRequest::new(sonnet(), vec![Message::user_text("Hi")]),
+        Default::default(),
+    ))
+    .await;
+    let StreamEvent::Error { message, .. } = terminal(&events) else {
+        panic!("{events:?}")
+    };
+    assert_eq!(
+        message,
+        "No API key resolved for provider \"amazon-bedrock\" (auth mode: aws-sdk, checked: aws-sdk default chain)."
+    );
+    assert!(fake.requests().is_empty());
+}
