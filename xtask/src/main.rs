@@ -2,11 +2,17 @@
 //!
 //! - `cargo xtask codegen [--check]`: regenerate (or check) the committed generated files,
 //!   today `schemas/openclaw.schema.json`.
+//! - `cargo xtask dist`: release builds of `openclaw` and `fake-bedrock` packed into
+//!   `target/dist/openclaw-bedrock-<version>-<target>.tar.gz` plus a `.sha256`.
+//! - `cargo xtask release <version>`: bump the workspace version and prepend a `CHANGELOG.md`
+//!   section from `git log` since the last tag (offline; no commit, tag or push).
 //!
 //! `xtask` keeps few dependencies on purpose: it is compiled on every contributor's machine.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod codegen;
+mod dist;
+mod release;
 #[cfg(test)]
 mod tidy;
 
@@ -38,6 +44,14 @@ fn run(args: Vec<String>) -> Result<()> {
             };
             codegen::run(check)
         }
+        "dist" => match rest.as_slice() {
+            [] => dist::run(),
+            other => bail!("unexpected arguments to `dist`: {other:?} (expected none)"),
+        },
+        "release" => match rest.as_slice() {
+            [version] => release::run(version),
+            other => bail!("expected `release <version>`, got {other:?}"),
+        },
         "help" | "--help" | "-h" => {
             print_help();
             Ok(())
@@ -53,7 +67,9 @@ fn print_help() {
     println!(
         "usage: cargo xtask <task>\n\n\
          tasks:\n  \
-         codegen [--check]   regenerate generated files (or fail with a diff when stale)"
+         codegen [--check]   regenerate generated files (or fail with a diff when stale)\n  \
+         dist                release tarball + sha256 of openclaw and fake-bedrock in target/dist\n  \
+         release <version>   bump workspace versions and prepend a CHANGELOG.md section"
     );
 }
 

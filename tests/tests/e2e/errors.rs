@@ -1,0 +1,151 @@
+use openclaw_e2e::{DISCOVERY_CONFIG, FakeProcess, Sandbox, WRONG_BEARER_TOKEN, static_keys};
+
+#[test]
+fn bad_config_exits_3_with_file_line_and_suggestion() {
+    let sandbox = Sandbox::new(None);
+    sandbox
+        .write_config("{\n  models: {\n    bedrockDiscovery: { refreshInteval: 60 },\n  },\n}\n");
+    for args in [
+        &["config", "validate"][..],
+        &["models", "list"],
+        &["chat", "hi"],
+    ] {
+        let out = sandbox.run(args, &[], None);
+        assert_eq!(out.code, Some(3), "{args:?}: {out:?}");
+        let path = sandbox.config_path().display().to_string();
+        assert!(out.stderr.contains(&format!("{path}:3:")), "{}", out.stderr);
+        assert!(
+            out.stderr.contains("did you mean `refreshInterval`"),
+            "{}",
+            out.stderr
+        );
+    }
+}
+
+#[test]
+fn missing_credentials_exit_4_with_openclaw_message() {
+    let sandbox = Sandbox::new(None);
+    sandbox.write_config(
+        r#"{ models: { providers: { "amazon-bedrock": { models: [{ id: "us.anthropic.claude-opus-4-6-v1", name: "Opus" }] } } },
+           agents: { defaults: { model: { primary: "amazon-bedrock/us.anthropic.claude-opus-4-6-v1" } } } }"#,
+    );
+    let out = sandbox.run(&["chat", "hi"], &[], None);
+    assert_eq!(out.code, Some(4), "{out:?}");
+    assert!(
+        out.stderr.contains(
+            "No API key resolved for provider \"amazon-bedrock\" (auth mode: aws-sdk, checked: aws-sdk default chain)."
+        ),
+        "{}",
+        out.stderr
+    );
+    // A discovered-only model without credentials: the same message, not "unknown model".
+    let out = sandbox.run(
+        &[
+            "chat",
+            "--model",
+            "amazon-bedrock/us.anthropic.claude-sonnet-4-6",
+            "hi",
+        ],
+        &[],
+        None,
+    );
+    assert_eq!(out.code, Some(4), "{out:?}");
+    assert!(out.stderr.contains("No API key resolved"), "{}", out.stderr);
+}
+
+#[test]
+fn access_denied_exits_4() {
+    let fake = FakeProcess::start();
+    let sandbox = Sandbox::new(Some(&fake));
+    sandbox.write_config(
+        r#"{ models: { bedrockDiscovery: { enabled: true },
+             providers: { "amazon-bedrock": { models: [{ id: "anthropic.claude-3-haiku-20240307-v1:0", name: "Haiku" }] } } } }"#,
+    );
+    let env = [("AWS_BEARER_TOKEN_BEDROCK", WRONG_BEARER_TOKEN)];
+    // The runtime refuses the call.
+    let chat = sandbox.run(
+        &[
+            "chat",
+            "--model",
+            "anthropic.claude-3-haiku-20240307-v1:0",
+            "hi",
+        ],
+        &env,
+        None,
+    );
+    assert_eq!(chat.code, Some(4), "{chat:?}");
+    assert!(
+        chat.stderr.contains("HTTP 403, AccessDeniedException"),
+        "{}",
+        chat.stderr
+    );
+    // A model that needs discovery: the control plane refuses, same exit code.
+    let chat = sandbox.run(
+        &["chat", "--model", "us.anthropic.claude-sonnet-4-6", "hi"],
+        &env,
+        None,
+    );
+    assert_eq!(chat.code, Some(4), "{chat:?}");
+    assert!(
+        chat.stderr
+            .contains("access denied calling bedrock ListFoundationModels"),
+        "{}",
+        chat.stderr
+    );
+    // models list degrades to configured models with a warning, and still succeeds.
+    let list = sandbox.run(&["models", "list", "--plain"], &env, None);
+    list.ok();
+    assert!(
+        list.stderr.contains("warning: bedrock discovery failed"),
+        "{}",
+        list.stderr
+    );
+    assert!(
+        list.stderr.contains("bedrock:ListFoundationModels"),
+        "{}",
+        list.stderr
+    );
+}
+
+#[test]
+fn unknown_model_exits_6() {
+    let fake = FakeProcess::start();
+    let sandbox = Sandbox::new(Some(&fake));
+    sandbox.write_config(DISCOVERY_CONFIG);
+    let out = sandbox.run(
+        &["chat", "--model", "amazon-bedrock/no.such-model-v1:0", "hi"],
+        &static_keys(),
+        None,
+    );
+    assert_eq!(out.code, Some(6), "{out:?}");
+    assert!(
+        out.stderr
+            .contains("unknown model `amazon-bedrock/no.such-model-v1:0`"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn usage_errors_exit_2_and_help_documents_exit_codes() {
+    let sandbox = Sandbox::new(None);
+    assert_eq!(
+        sandbox.run(&["models", "list", "--bogus"], &[], None).code,
+        Some(2)
+    );
+    assert_eq!(
+        sandbox
+            .run(&["chat", "--thinking", "huge", "x"], &[], None)
+            .code,
+        Some(2)
+    );
+    assert_eq!(sandbox.run(&["chat"], &[], Some("  \n")).code, Some(2));
+    let help = sandbox.run(&["--help"], &[], None);
+    assert!(
+        help.ok().contains("4  authentication error"),
+        "{}",
+        help.stdout
+    );
+    let completions = sandbox.run(&["completions", "bash"], &[], None);
+    assert!(completions.ok().contains("openclaw"));
+}

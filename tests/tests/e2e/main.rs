@@ -1,0 +1,15 @@
+//! End-to-end tests: the built `openclaw` binary against a `fake-bedrock` process, over real HTTP
+//! on loopback, with a cleared environment (see `openclaw_e2e::Sandbox`).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+// The seed document's three commands, verbatim.
+mod seed;
+// `models list` (table, --json snapshot, --plain, --all, no credentials) and `models status` per
+// credential source.
+mod models;
+// `chat`: streamed text, thinking, tool calls, --json event lines, stdin.
+mod chat;
+// Exit codes: bad config, missing credentials, AccessDenied, unknown model, usage.
+mod errors;
+// Nothing the binary printed contains a test secret, even with verbose logs.
+mod secrets;
