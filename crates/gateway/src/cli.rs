@@ -61,7 +61,7 @@ pub enum Command {
     Chat(ChatArgs),
     /// Run the whole pipeline against an in-process fake Bedrock (no AWS account needed).
     Demo(DemoArgs),
-    /// Serve an OpenAI-compatible HTTP gateway (not built yet).
+    /// Serve an OpenAI-compatible HTTP gateway over Bedrock (`/v1/chat/completions`, `/v1/models`).
     Gateway(GatewayArgs),
     /// Print a shell completion script.
     Completions(CompletionsArgs),
@@ -199,6 +199,9 @@ pub struct GatewayArgs {
     /// `loopback`, `lan` or an IP address.
     #[arg(long)]
     pub bind: Option<String>,
+    /// Limits and timeouts.
+    #[command(flatten)]
+    pub serve: crate::server::ServeArgs,
 }
 
 /// `openclaw completions`.

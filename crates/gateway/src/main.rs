@@ -11,6 +11,7 @@ mod commands;
 mod context;
 mod exit;
 mod output;
+mod server;
 
 use std::process::ExitCode;
 
@@ -65,10 +66,7 @@ async fn run(cli: Cli, env: Env, out: &Out) -> CmdResult {
         }
         Command::Chat(args) => commands::chat::run(&ctx()?, args).await,
         Command::Demo(args) => commands::demo::run(out, args).await,
-        Command::Gateway(_) => Err(Failure::new(
-            ExitKind::Other,
-            "`openclaw gateway` (the OpenAI-compatible HTTP gateway) is not part of this build yet",
-        )),
+        Command::Gateway(args) => server::run(&ctx()?, args).await,
         Command::Completions(args) => {
             let mut command = Cli::command();
             clap_complete::generate(args.shell, &mut command, "openclaw", &mut std::io::stdout());
@@ -82,7 +80,7 @@ async fn run(cli: Cli, env: Env, out: &Out) -> CmdResult {
 /// `RUST_LOG` (from the environment snapshot) overrides.
 fn init_tracing(verbose: u8, env: &Env, ansi: bool) {
     let default = match verbose {
-        0 => "off,openclaw_creds=warn",
+        0 => "off,openclaw_creds=warn,openclaw::gateway=info",
         1 => {
             "info,openclaw=debug,openclaw_config=debug,openclaw_creds=debug,openclaw_discovery=debug,openclaw_stream=debug"
         }

@@ -13,3 +13,5 @@ mod chat;
 mod errors;
 // Nothing the binary printed contains a test secret, even with verbose logs.
 mod secrets;
+// `openclaw gateway`: the OpenAI-compatible HTTP gateway (streaming, tools, errors, shutdown).
+mod gateway;

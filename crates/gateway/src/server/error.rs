@@ -85,7 +85,9 @@ impl ApiError {
             StatusCode::NOT_FOUND,
             "invalid_request_error",
             "not_found",
-            format!("no route for `{path}`: expected /v1/chat/completions, /v1/models, /healthz, /readyz or /metrics"),
+            format!(
+                "no route for `{path}`: expected /v1/chat/completions, /v1/models, /healthz, /readyz or /metrics"
+            ),
         )
     }
 
@@ -125,16 +127,6 @@ impl ApiError {
                 ),
             )
         }
-    }
-
-    /// 503: shutting down or not configured.
-    pub fn unavailable(message: impl Into<String>) -> Self {
-        Self::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "server_error",
-            "unavailable",
-            message.into(),
-        )
     }
 
     /// The JSON body.

@@ -21,9 +21,8 @@ use std::collections::HashMap;
 use base64::Engine as _;
 use openclaw_config::ModelDefinition;
 use openclaw_stream::{
-    AssistantContent, AssistantMessage, Content, Message, ReasoningLevel, StopReason,
-    StreamEvent, StreamRequest, ToolCall, ToolChoice, ToolDefinition, ToolResultMessage, Usage,
-    UserMessage,
+    AssistantContent, AssistantMessage, Content, Message, ReasoningLevel, StopReason, StreamEvent,
+    StreamRequest, ToolCall, ToolChoice, ToolDefinition, ToolResultMessage, Usage, UserMessage,
 };
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -261,7 +260,9 @@ pub fn to_stream_request(
                     ),
                     None => None,
                 };
-                if reasoning_content.is_some() || reasoning_signature.is_some() || redacted.is_some()
+                if reasoning_content.is_some()
+                    || reasoning_signature.is_some()
+                    || redacted.is_some()
                 {
                     blocks.push(AssistantContent::Thinking {
                         thinking: reasoning_content.clone().unwrap_or_default(),
@@ -491,7 +492,10 @@ fn image(url: &str, param: &str, limits: ConvertLimits) -> Result<Content, ApiEr
         ));
     };
     let (meta, data) = rest.split_once(',').ok_or_else(|| {
-        ApiError::invalid("malformed data URL: expected a `,` before the data", Some(param))
+        ApiError::invalid(
+            "malformed data URL: expected a `,` before the data",
+            Some(param),
+        )
     })?;
     let Some(mime) = meta.strip_suffix(";base64") else {
         return Err(ApiError::invalid(

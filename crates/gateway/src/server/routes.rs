@@ -1,0 +1,426 @@
+//! The router, the handlers and the middleware (auth, access log and request metrics).
+
+use std::collections::VecDeque;
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use futures::StreamExt;
+use openclaw_stream::{EventStream, StreamEvent, StreamOptions};
+use serde_json::{Value, json};
+use subtle::ConstantTimeEq;
+use tokio::sync::OwnedSemaphorePermit;
+
+use super::error::{ApiError, UpstreamFailure, classify};
+use super::openai::{self, ChatRequest, ChunkMapper, ConvertLimits, SseItem};
+use super::{App, completion_id, unix_now};
+
+/// The model a response was for (access log).
+#[derive(Debug, Clone)]
+struct ModelLabel(String);
+
+/// Routes known to the metrics (anything else is counted as `other`).
+const ROUTES: [&str; 5] = [
+    "/v1/chat/completions",
+    "/v1/models",
+    "/healthz",
+    "/readyz",
+    "/metrics",
+];
+
+pub(crate) fn router(app: Arc<App>) -> Router {
+    let protected = Router::new()
+        .route("/v1/chat/completions", post(chat))
+        .route("/v1/models", get(models))
+        .route("/metrics", get(metrics))
+        .route_layer(middleware::from_fn_with_state(app.clone(), auth));
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .merge(protected)
+        .fallback(|req: Request| async move { ApiError::not_found(req.uri().path()) })
+        .layer(middleware::from_fn_with_state(app.clone(), observe))
+        .with_state(app)
+}
+
+/// Access log line and request metrics, for every request. No bodies, headers or query strings
+/// are logged, so no secret can appear.
+async fn observe(State(app): State<Arc<App>>, req: Request, next: Next) -> Response {
+    let start = Instant::now();
+    let method = req.method().clone();
+    let path = req.uri().path().to_string();
+    let route = ROUTES
+        .iter()
+        .find(|r| **r == path)
+        .copied()
+        .unwrap_or("other");
+    let response = next.run(req).await;
+    let took = start.elapsed();
+    let status = response.status().as_u16();
+    app.metrics.request(route, status, took);
+    if let Some(UpstreamFailure(kind)) = response.extensions().get::<UpstreamFailure>() {
+        app.metrics.upstream_error(kind);
+    }
+    let model = response
+        .extensions()
+        .get::<ModelLabel>()
+        .map(|m| m.0.as_str())
+        .unwrap_or("-");
+    tracing::info!(
+        target: super::ACCESS_TARGET,
+        "{method} {path} {status} {}ms model={model}",
+        took.as_millis()
+    );
+    response
+}
+
+/// Bearer-token check (constant time) when a token is configured.
+async fn auth(State(app): State<Arc<App>>, req: Request, next: Next) -> Response {
+    if let Some(token) = &app.token {
+        let given = req
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| {
+                v.strip_prefix("Bearer ")
+                    .or_else(|| v.strip_prefix("bearer "))
+            })
+            .map(str::trim)
+            .unwrap_or_default();
+        let ok: bool = given.as_bytes().ct_eq(token.expose().as_bytes()).into();
+        if !ok {
+            let mut response = ApiError::unauthorized().into_response();
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            return response;
+        }
+    }
+    next.run(req).await
+}
+
+async fn healthz() -> Response {
+    axum::Json(json!({"status": "ok"})).into_response()
+}
+
+async fn readyz(State(app): State<Arc<App>>) -> Response {
+    let draining = *app.draining.borrow();
+    let credentials = app.source.is_present();
+    let ready = credentials && !draining;
+    let body = json!({
+        "ready": ready,
+        "checks": {
+            "config": "loaded",
+            "credentials": if credentials { app.source.to_string() } else { "none detected".to_string() },
+            "shutting_down": draining,
+        },
+    });
+    let status = if ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (status, axum::Json(body)).into_response()
+}
+
+async fn metrics(State(app): State<Arc<App>>) -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+        )],
+        app.metrics.render(),
+    )
+        .into_response()
+}
+
+async fn models(State(app): State<Arc<App>>) -> Response {
+    let providers = app.providers().await;
+    let mut data = Vec::new();
+    for (pid, provider) in &providers {
+        if !app.streams.contains_key(pid) {
+            continue;
+        }
+        for m in &provider.models {
+            let key = format!("{pid}/{}", m.id);
+            let aliases: Vec<&String> = app
+                .aliases
+                .iter()
+                .filter(|(_, target)| **target == key)
+                .map(|(alias, _)| alias)
+                .collect();
+            data.push(json!({
+                "id": key,
+                "object": "model",
+                "created": 0,
+                "owned_by": pid,
+                "name": m.name,
+                "context_window": m.context_window,
+                "max_tokens": m.max_tokens,
+                "reasoning": m.reasoning,
+                "input": m.input.iter().map(|i| i.as_str()).collect::<Vec<_>>(),
+                "aliases": aliases,
+            }));
+        }
+    }
+    axum::Json(json!({"object": "list", "data": data})).into_response()
+}
+
+async fn chat(State(app): State<Arc<App>>, req: Request) -> Response {
+    let start = Instant::now();
+    let mut model = None;
+    let mut response = match chat_inner(&app, req, start, &mut model).await {
+        Ok(r) => r,
+        Err(e) => e.into_response(),
+    };
+    if let Some(m) = model {
+        response.extensions_mut().insert(ModelLabel(m));
+    }
+    response
+}
+
+async fn chat_inner(
+    app: &Arc<App>,
+    req: Request,
+    start: Instant,
+    model_label: &mut Option<String>,
+) -> Result<Response, ApiError> {
+    let limit = app.limits.max_body_bytes;
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > limit) {
+        return Err(ApiError::body_too_large(limit));
+    }
+    let bytes = axum::body::to_bytes(req.into_body(), limit)
+        .await
+        .map_err(|_| ApiError::body_too_large(limit))?;
+    let de = &mut serde_json::Deserializer::from_slice(&bytes);
+    let body: ChatRequest = serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        ApiError::invalid(
+            format!("invalid request body: {}", e.inner()),
+            (path != ".").then_some(path.as_str()),
+        )
+    })?;
+    *model_label = Some(body.model.clone());
+    let Some((key, def, stream)) = app.resolve_model(&body.model).await else {
+        return Err(ApiError::model_not_found(&body.model));
+    };
+    *model_label = Some(key.clone());
+    let request = openai::to_stream_request(
+        &body,
+        def,
+        ConvertLimits {
+            max_image_bytes: app.limits.max_image_bytes,
+        },
+    )?;
+    let permit = app
+        .permits
+        .clone()
+        .try_acquire_owned()
+        .map_err(|_| ApiError::too_many_streams(app.limits.max_concurrent_streams))?;
+    let guard = StreamGuard::new(app.clone(), permit);
+    let mut events = stream.stream(request, StreamOptions::default());
+    // Wait for Bedrock's first event before answering, so a failure before the stream
+    // starts gets its own HTTP status instead of a 200 with an error inside.
+    let first = events.next().await.unwrap_or_else(|| StreamEvent::Error {
+        reason: openclaw_stream::ErrorReason::Error,
+        message: "bedrock stream ended without any event".into(),
+        partial: None,
+    });
+    if let StreamEvent::Error { message, .. } = &first {
+        tracing::warn!(target: super::LOG_TARGET, "bedrock call for {key} failed: {message}");
+        return Err(classify(message));
+    }
+    let id = completion_id();
+    let created = unix_now();
+    if !body.is_stream() {
+        return Ok(collect(app, events, first, guard, start, &id, created, &key).await);
+    }
+    let mut state = Sse {
+        events,
+        mapper: ChunkMapper::new(id, created, key, body.include_usage()),
+        pending: VecDeque::new(),
+        done: false,
+        first_token: false,
+        start,
+        guard,
+    };
+    state.push(&first);
+    let body = Body::from_stream(futures::stream::unfold(state, |mut s| async move {
+        loop {
+            if let Some(bytes) = s.pending.pop_front() {
+                return Some((Ok::<Bytes, Infallible>(bytes), s));
+            }
+            if s.done {
+                return None;
+            }
+            match s.events.next().await {
+                Some(event) => s.push(&event),
+                None => {
+                    let event = StreamEvent::Error {
+                        reason: openclaw_stream::ErrorReason::Error,
+                        message: "bedrock stream ended without a terminal event".into(),
+                        partial: None,
+                    };
+                    s.push(&event);
+                }
+            }
+        }
+    }));
+    let mut response = Response::new(body);
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/event-stream"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    h.insert("x-accel-buffering", HeaderValue::from_static("no"));
+    Ok(response)
+}
+
+/// A non-streaming answer: reads the whole stream.
+#[allow(clippy::too_many_arguments)]
+async fn collect(
+    app: &Arc<App>,
+    mut events: EventStream,
+    first: StreamEvent,
+    _guard: StreamGuard,
+    start: Instant,
+    id: &str,
+    created: u64,
+    model: &str,
+) -> Response {
+    let mut first_token = false;
+    let mut next = Some(first);
+    loop {
+        let event = match next.take() {
+            Some(e) => e,
+            None => match events.next().await {
+                Some(e) => e,
+                None => {
+                    return classify("bedrock stream ended without a terminal event")
+                        .into_response();
+                }
+            },
+        };
+        if !first_token && is_token(&event) {
+            first_token = true;
+            app.metrics.first_token(start.elapsed());
+        }
+        match event {
+            StreamEvent::Done {
+                stop_reason,
+                message,
+                usage,
+            } => {
+                app.metrics.tokens(&usage);
+                let body = openai::completion(id, created, model, &message, stop_reason, &usage);
+                return axum::Json(body).into_response();
+            }
+            StreamEvent::Error { message, .. } => {
+                tracing::warn!(target: super::LOG_TARGET, "bedrock stream for {model} failed: {message}");
+                return classify(&message).into_response();
+            }
+            _ => {}
+        }
+    }
+}
+
+fn is_token(event: &StreamEvent) -> bool {
+    matches!(
+        event,
+        StreamEvent::TextDelta { .. }
+            | StreamEvent::ThinkingDelta { .. }
+            | StreamEvent::ToolCallStart { .. }
+    )
+}
+
+/// The state of one SSE response. Dropping it (end of stream or client disconnect) drops the
+/// model stream, which closes the Bedrock connection, and releases the concurrency permit.
+struct Sse {
+    events: EventStream,
+    mapper: ChunkMapper,
+    pending: VecDeque<Bytes>,
+    done: bool,
+    first_token: bool,
+    start: Instant,
+    guard: StreamGuard,
+}
+
+impl Sse {
+    fn push(&mut self, event: &StreamEvent) {
+        let metrics = &self.guard.app.metrics;
+        if !self.first_token && is_token(event) {
+            self.first_token = true;
+            metrics.first_token(self.start.elapsed());
+        }
+        match event {
+            StreamEvent::Done { usage, .. } => metrics.tokens(usage),
+            StreamEvent::Error { message, .. } => {
+                tracing::warn!(target: super::LOG_TARGET, "bedrock stream failed after it started: {message}");
+                if let Some(kind) = classify(message).upstream {
+                    metrics.upstream_error(kind);
+                }
+            }
+            _ => {}
+        }
+        if event.is_terminal() {
+            self.done = true;
+        }
+        for item in self.mapper.map(event) {
+            let bytes = match item {
+                SseItem::Data(value) => sse_data(&value),
+                SseItem::Done => Bytes::from_static(b"data: [DONE]\n\n"),
+            };
+            self.pending.push_back(bytes);
+        }
+    }
+}
+
+fn sse_data(value: &Value) -> Bytes {
+    let mut out = Vec::with_capacity(128);
+    out.extend_from_slice(b"data: ");
+    // Serialising a `Value` cannot fail; fall back to an empty object regardless.
+    if serde_json::to_writer(&mut out, value).is_err() {
+        out.extend_from_slice(b"{}");
+    }
+    out.extend_from_slice(b"\n\n");
+    Bytes::from(out)
+}
+
+/// Holds a concurrency permit and measures the stream's duration until dropped.
+struct StreamGuard {
+    app: Arc<App>,
+    started: Instant,
+    _permit: OwnedSemaphorePermit,
+}
+
+impl StreamGuard {
+    fn new(app: Arc<App>, permit: OwnedSemaphorePermit) -> Self {
+        app.metrics.stream_started();
+        StreamGuard {
+            app,
+            started: Instant::now(),
+            _permit: permit,
+        }
+    }
+}
+
+impl Drop for StreamGuard {
+    fn drop(&mut self) {
+        let took: Duration = self.started.elapsed();
+        self.app.metrics.stream_ended(took);
+        tracing::debug!(target: super::LOG_TARGET, "model stream closed after {}ms", took.as_millis());
+    }
+}
