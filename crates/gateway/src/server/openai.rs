@@ -5,7 +5,7 @@
 //! `chat.completion.chunk` objects for SSE, and [`completion`] builds the one
 //! `chat.completion` of a non-streaming call.
 //!
-//! Extensions beyond OpenAI's schema (documented in the crate README):
+//! Extensions beyond OpenAI's schema (also summarised in the crate README):
 //!
 //! - Reasoning is sent as `reasoning_content` (text deltas, as DeepSeek and vLLM do), and the
 //!   thinking block's signature as `reasoning_signature` (one delta when the block closes, and
