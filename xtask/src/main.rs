@@ -2,6 +2,8 @@
 //!
 //! - `cargo xtask codegen [--check]`: regenerate (or check) the committed generated files,
 //!   today `schemas/openclaw.schema.json`.
+//! - `cargo xtask bench [--quick] [...]`: build the release binaries and run the benchmark
+//!   harness (`crates/bench`), results in `target/bench/`.
 //! - `cargo xtask dist`: release builds of `openclaw` and `fake-bedrock` packed into
 //!   `target/dist/openclaw-bedrock-<version>-<target>.tar.gz` plus a `.sha256`.
 //! - `cargo xtask release <version>`: bump the workspace version and prepend a `CHANGELOG.md`
@@ -10,6 +12,7 @@
 //! `xtask` keeps few dependencies on purpose: it is compiled on every contributor's machine.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+mod bench;
 mod codegen;
 mod dist;
 mod release;
@@ -52,6 +55,7 @@ fn run(args: Vec<String>) -> Result<()> {
             [version] => release::run(version),
             other => bail!("expected `release <version>`, got {other:?}"),
         },
+        "bench" => bench::run(rest),
         "help" | "--help" | "-h" => {
             print_help();
             Ok(())
@@ -69,7 +73,8 @@ fn print_help() {
          tasks:\n  \
          codegen [--check]   regenerate generated files (or fail with a diff when stale)\n  \
          dist                release tarball + sha256 of openclaw and fake-bedrock in target/dist\n  \
-         release <version>   bump workspace versions and prepend a CHANGELOG.md section"
+         release <version>   bump workspace versions and prepend a CHANGELOG.md section\n  \
+         bench [--quick]     build release binaries and benchmark the gateway (target/bench/)"
     );
 }
 
