@@ -18,9 +18,11 @@ use sha2::{Digest, Sha256};
 use crate::server::ApiError;
 
 /// How a recorded request was authenticated.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
 pub enum Auth {
     /// A verified SigV4 signature.
+    #[serde(rename = "sigv4")]
     SigV4 {
         /// The access key id from the credential scope.
         access_key_id: String,

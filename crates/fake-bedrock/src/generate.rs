@@ -73,6 +73,7 @@ pub(crate) fn validate(req: &ConverseRequest, model: &FoundationModel) -> Result
                     )));
                 }
                 tool_results.push(str_field(tool_result, "toolUseId"));
+                validate_tool_result_content(tool_result, i, j)?;
             }
             if let Some(image) = block.get("image") {
                 validate_image(image, model, i, j)?;
@@ -115,6 +116,42 @@ pub(crate) fn validate(req: &ConverseRequest, model: &FoundationModel) -> Result
             "The toolConfig field must be defined when using toolUse and toolResult content blocks."
                 .to_owned(),
         ));
+    }
+    // Anthropic refuses a forced tool choice with extended thinking; Bedrock relays its message.
+    let forced = req
+        .tool_config
+        .as_ref()
+        .and_then(|c| c.tool_choice.as_ref())
+        .is_some_and(|choice| choice.contains_key("any") || choice.contains_key("tool"));
+    if forced && claude_thinking(req) && model.provider_name.eq_ignore_ascii_case("anthropic") {
+        return Err(invalid(
+            "The model returned the following errors: Thinking may not be enabled when tool_choice forces tool use."
+                .to_owned(),
+        ));
+    }
+    Ok(())
+}
+
+/// A toolResult needs at least one content block, and text blocks in it must not be blank.
+fn validate_tool_result_content(tool_result: &Value, i: usize, j: usize) -> Result<(), ApiError> {
+    let content = tool_result
+        .get("content")
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    if content.is_empty() {
+        return Err(invalid(format!(
+            "The content field in the ToolResultBlock object at messages.{i}.content.{j}.toolResult is empty. Add a ToolResultContentBlock object to the content field and try again."
+        )));
+    }
+    for (k, block) in content.iter().enumerate() {
+        if let Some(text) = block.get("text")
+            && text.as_str().is_none_or(|t| t.trim().is_empty())
+        {
+            return Err(invalid(format!(
+                "The text field in the ToolResultContentBlock object at messages.{i}.content.{j}.toolResult.content.{k} is blank. Add text to the text field, and try again."
+            )));
+        }
     }
     Ok(())
 }
@@ -204,15 +241,22 @@ fn last_tool_results(req: &ConverseRequest) -> Vec<String> {
         .collect()
 }
 
+/// Claude extended thinking: `additionalModelRequestFields.thinking.type` is `enabled` or
+/// `adaptive`.
+fn claude_thinking(req: &ConverseRequest) -> bool {
+    req.additional_model_request_fields
+        .as_ref()
+        .and_then(|f| f.get("thinking"))
+        .and_then(|t| t.get("type"))
+        .and_then(Value::as_str)
+        .is_some_and(|t| t == "enabled" || t == "adaptive")
+}
+
 fn thinking_enabled(req: &ConverseRequest) -> bool {
     let Some(fields) = &req.additional_model_request_fields else {
         return false;
     };
-    let claude = fields
-        .get("thinking")
-        .and_then(|t| t.get("type"))
-        .and_then(Value::as_str)
-        .is_some_and(|t| t == "enabled" || t == "adaptive");
+    let claude = claude_thinking(req);
     let generic = fields
         .get("reasoning_config")
         .and_then(|t| t.get("type"))

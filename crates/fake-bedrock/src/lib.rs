@@ -34,7 +34,13 @@
 //! - **Regional like the real thing.** ARNs carry the region of the SigV4 scope (else the
 //!   configured default) and an inference profile is visible only from the regions it routes to
 //!   (`us.` profiles from us-* regions, `eu.` from eu-*, `global.` everywhere).
-//! - **Recorded.** Every request is kept (secrets redacted) for assertions.
+//! - **Recorded.** Every request is kept (secrets redacted) for assertions, with
+//!   [`RecordedRequest::client_disconnected`] telling whether the client went away before the
+//!   answer was complete (cancellation tests).
+//! - **Drivable from outside.** The same port serves an unauthenticated admin API under
+//!   [`ADMIN_PREFIX`] (`/_fake/`, which no Bedrock route can take): queue faults and turns as
+//!   JSON, read or clear the request log, change pacing, reset. The binary also takes
+//!   `--fault`/`--script` JSON flags. It is a test server: bind it to loopback.
 //! - `TCP_NODELAY` is set on accepted sockets: streams are many small writes.
 //!
 //! ```no_run
@@ -60,6 +66,7 @@
 //! ```
 #![deny(missing_docs)]
 
+mod admin;
 mod auth;
 mod catalog;
 mod eventstream;
@@ -78,6 +85,7 @@ use axum::serve::ListenerExt;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+pub use admin::ADMIN_PREFIX;
 pub use auth::{Auth, SIGNING_NAME};
 pub use catalog::{Catalog, FoundationModel, InferenceProfile, ModelLifecycle};
 pub use eventstream::{event_frame, exception_frame};
@@ -232,6 +240,7 @@ impl Builder {
                 default_region: self.region,
                 account_id: self.account_id,
                 chunk_size: self.chunk_size,
+                pacing: self.pacing,
             },
             state: Mutex::new(server::Mutable {
                 pacing: self.pacing,

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::Parser;
-use fake_bedrock::{Catalog, FakeBedrock, Pacing};
+use fake_bedrock::{Catalog, FakeBedrock, Fault, Pacing, Rule, Turn};
 
 /// A faithful local Amazon Bedrock (control plane + Converse runtime) over real HTTP.
 #[derive(Parser, Debug)]
@@ -39,6 +39,14 @@ struct Args {
     /// Characters per streamed delta.
     #[arg(long, default_value_t = fake_bedrock::DEFAULT_CHUNK_SIZE)]
     chunk_size: usize,
+    /// A fault to inject, as JSON: a fault (`{"type":"throttle"}`), a rule
+    /// (`{"item":{"type":"throttle"},"remaining":2}`) or an array of them (repeatable).
+    #[arg(long, value_name = "JSON")]
+    fault: Vec<String>,
+    /// A scripted turn, as JSON: a turn (`{"blocks":[{"type":"text","text":"Hi"}]}`), a rule
+    /// or an array of them (repeatable).
+    #[arg(long, value_name = "JSON")]
+    script: Vec<String>,
 }
 
 #[tokio::main]
@@ -58,6 +66,26 @@ async fn main() -> std::process::ExitCode {
         },
         None => Catalog::default_catalog(),
     };
+    let mut faults = Vec::new();
+    for json in &args.fault {
+        match Rule::<Fault>::list_from_json(json) {
+            Ok(rules) => faults.extend(rules),
+            Err(err) => {
+                eprintln!("error: invalid --fault `{json}`: {err}");
+                return std::process::ExitCode::from(2);
+            }
+        }
+    }
+    let mut scripts = Vec::new();
+    for json in &args.script {
+        match Rule::<Turn>::list_from_json(json) {
+            Ok(rules) => scripts.extend(rules),
+            Err(err) => {
+                eprintln!("error: invalid --script `{json}`: {err}");
+                return std::process::ExitCode::from(2);
+            }
+        }
+    }
     let mut builder = FakeBedrock::builder()
         .listen(args.listen)
         .catalog(catalog)
@@ -80,6 +108,12 @@ async fn main() -> std::process::ExitCode {
             return std::process::ExitCode::from(1);
         }
     };
+    for rule in faults {
+        fake.fault(rule);
+    }
+    for rule in scripts {
+        fake.script(rule);
+    }
     println!("listening on {}", fake.url());
     wait_for_signal().await;
     fake.shutdown().await;

@@ -28,6 +28,47 @@ pub struct RecordedRequest {
     pub status: Option<u16>,
     /// The `x-amzn-requestid` the fake answered with.
     pub request_id: String,
+    /// True when the client went away before the fake finished answering: it closed (or
+    /// reset) the connection while a stream was still being sent, or while the request was
+    /// pending (a hang, a first-byte delay). A server shutdown and injected faults
+    /// (`DropConnection`, ...) do not count.
+    pub client_disconnected: bool,
+}
+
+/// The JSON shape of a [`RecordedRequest`] (`GET /_fake/requests`).
+#[derive(serde::Serialize)]
+pub(crate) struct RecordedJson<'a> {
+    method: &'a str,
+    path: &'a str,
+    query: &'a str,
+    model_id: Option<String>,
+    headers: &'a [(String, String)],
+    /// The body as text (lossy UTF-8).
+    body: String,
+    /// The body parsed as JSON, when it is JSON.
+    json: Option<serde_json::Value>,
+    auth: &'a Auth,
+    status: Option<u16>,
+    request_id: &'a str,
+    client_disconnected: bool,
+}
+
+impl<'a> From<&'a RecordedRequest> for RecordedJson<'a> {
+    fn from(r: &'a RecordedRequest) -> Self {
+        RecordedJson {
+            method: &r.method,
+            path: &r.path,
+            query: &r.query,
+            model_id: r.model_id(),
+            headers: &r.headers,
+            body: String::from_utf8_lossy(&r.body).into_owned(),
+            json: r.json(),
+            auth: &r.auth,
+            status: r.status,
+            request_id: &r.request_id,
+            client_disconnected: r.client_disconnected,
+        }
+    }
 }
 
 impl RecordedRequest {

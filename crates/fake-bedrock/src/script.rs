@@ -1,9 +1,22 @@
 //! Scripted turns, pacing and injected faults.
+//!
+//! All of them (but [`Pacing`]) are serde types, so the admin API (`POST /_fake/scripts`,
+//! `POST /_fake/faults`) and the binary's `--fault`/`--script` flags take them as JSON, in the
+//! shape of the Rust types with `snake_case` names: a [`Fault`] is `{"type": "throttle"}` or
+//! `{"type": "stream_exception", "after_events": 3, "kind": "model_stream_error", "message": "boom"}`;
+//! a [`Block`] is `{"type": "text", "text": ".."}`, `{"type": "tool_use", "id": .., "name": ..,
+//! "input": {..}}`, `{"type": "reasoning", "text": .., "signature": ..}` or
+//! `{"type": "redacted_reasoning", "data": "<base64>"}`; a [`Rule`] is
+//! `{"item": <turn or fault>, "target": "any" | "control_plane" | "runtime" | {"model": ".."},
+//! "remaining": 2}` (`remaining` defaults to 1; `null` means forever).
 
 use std::time::Duration;
 
+use serde::{Deserialize, Serialize};
+
 /// One block of a scripted assistant turn.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(into = "BlockJson", try_from = "BlockJson")]
 pub enum Block {
     /// A text block.
     Text(String),
@@ -27,8 +40,70 @@ pub enum Block {
     RedactedReasoning(Vec<u8>),
 }
 
+/// [`Block`] as JSON: internally tagged, redacted bytes in base64.
+#[derive(Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+enum BlockJson {
+    Text {
+        text: String,
+    },
+    ToolUse {
+        id: String,
+        name: String,
+        #[serde(default)]
+        input: serde_json::Value,
+    },
+    Reasoning {
+        text: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        signature: Option<String>,
+    },
+    RedactedReasoning {
+        data: String,
+    },
+}
+
+impl From<Block> for BlockJson {
+    fn from(block: Block) -> Self {
+        match block {
+            Block::Text(text) => Self::Text { text },
+            Block::ToolUse { id, name, input } => Self::ToolUse { id, name, input },
+            Block::Reasoning { text, signature } => Self::Reasoning { text, signature },
+            Block::RedactedReasoning(bytes) => Self::RedactedReasoning {
+                data: aws_smithy_types::base64::encode(bytes),
+            },
+        }
+    }
+}
+
+impl TryFrom<BlockJson> for Block {
+    type Error = String;
+
+    fn try_from(json: BlockJson) -> Result<Self, String> {
+        Ok(match json {
+            BlockJson::Text { text } => Self::Text(text),
+            BlockJson::ToolUse { id, name, input } => Self::ToolUse {
+                id,
+                name,
+                input: if input.is_null() {
+                    serde_json::Value::Object(serde_json::Map::new())
+                } else {
+                    input
+                },
+            },
+            BlockJson::Reasoning { text, signature } => Self::Reasoning { text, signature },
+            BlockJson::RedactedReasoning { data } => {
+                Self::RedactedReasoning(aws_smithy_types::base64::decode(&data).map_err(|e| {
+                    format!("expected base64 in `data` of a redacted_reasoning block: {e}")
+                })?)
+            }
+        })
+    }
+}
+
 /// Token usage reported in `usage` / the `metadata` event.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct Usage {
     /// `inputTokens`.
     pub input_tokens: u32,
@@ -51,7 +126,8 @@ impl Usage {
 }
 
 /// A complete assistant turn: blocks, stop reason, usage, streaming chunk size.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct Turn {
     /// The content blocks, in order.
     pub blocks: Vec<Block>,
@@ -193,7 +269,8 @@ pub struct Pacing {
 }
 
 /// The exception kinds the runtime can send inside a stream (`:exception-type`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum StreamException {
     /// `throttlingException`.
     Throttling,
@@ -221,7 +298,8 @@ impl StreamException {
 }
 
 /// A fault to inject instead of (or into) a normal answer.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Fault {
     /// HTTP 429 `ThrottlingException` ("Too many requests, please wait before trying again.").
     Throttle,
@@ -292,9 +370,11 @@ impl Fault {
 }
 
 /// Which requests a rule applies to.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Target {
     /// Any request the item applies to (runtime requests for turns; any request for faults).
+    #[default]
     Any,
     /// Runtime requests whose model id (as sent, or the foundation model it resolves to) equals
     /// this string.
@@ -309,14 +389,43 @@ pub enum Target {
 ///
 /// Rules are consumed in the order they were added: the first rule whose target matches takes the
 /// request. `times(n)` lets one rule serve `n` requests; `forever()` never runs out.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Rule<T> {
     /// The turn or fault.
     pub item: T,
-    /// Which requests match.
+    /// Which requests match (JSON default: `any`).
+    #[serde(default)]
     pub target: Target,
-    /// How many requests it still applies to; `None` means unlimited.
+    /// How many requests it still applies to; `None` means unlimited (JSON default: 1).
+    #[serde(default = "one")]
     pub remaining: Option<u32>,
+}
+
+fn one() -> Option<u32> {
+    Some(1)
+}
+
+impl<T: serde::de::DeserializeOwned> Rule<T> {
+    /// Parses a rule from JSON: a rule object (`{"item": .., "target": .., "remaining": ..}`),
+    /// or a bare item (a turn or a fault), which applies to the next matching request.
+    pub fn from_json_value(value: serde_json::Value) -> Result<Self, serde_json::Error> {
+        if value.get("item").is_some() {
+            serde_json::from_value(value)
+        } else {
+            serde_json::from_value(value).map(Rule::new)
+        }
+    }
+
+    /// Parses one rule or a JSON array of rules (see [`Rule::from_json_value`]).
+    pub fn list_from_json(json: &str) -> Result<Vec<Self>, serde_json::Error> {
+        match serde_json::from_str::<serde_json::Value>(json)? {
+            serde_json::Value::Array(items) => {
+                items.into_iter().map(Self::from_json_value).collect()
+            }
+            value => Self::from_json_value(value).map(|rule| vec![rule]),
+        }
+    }
 }
 
 impl<T> Rule<T> {
@@ -370,5 +479,69 @@ impl From<Turn> for Rule<Turn> {
 impl From<Fault> for Rule<Fault> {
     fn from(fault: Fault) -> Self {
         Rule::new(fault)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rules_round_trip_through_json() {
+        let turn = Turn::new()
+            .with_reasoning("r", "sig")
+            .with_unsigned_reasoning("u")
+            .with_redacted_reasoning(vec![0u8, 255])
+            .with_text("t")
+            .with_tool_use("id", "name", serde_json::json!({"a": 1}))
+            .stop_reason("max_tokens")
+            .usage(Usage {
+                input_tokens: 1,
+                output_tokens: 2,
+                cache_read_input_tokens: 3,
+                cache_write_input_tokens: 4,
+            })
+            .chunk_size(3)
+            .latency_ms(9)
+            .for_model("m");
+        let json = serde_json::to_string(&turn).unwrap();
+        assert_eq!(Rule::<Turn>::list_from_json(&json).unwrap(), vec![turn]);
+
+        let faults = vec![
+            Rule::new(Fault::Throttle).control_plane().times(3),
+            Rule::new(Fault::StreamException {
+                after_events: 2,
+                kind: StreamException::ServiceUnavailable,
+                message: "m".into(),
+            })
+            .forever(),
+            Rule::new(Fault::Error {
+                status: 424,
+                error_type: "ModelErrorException".into(),
+                message: "x".into(),
+            })
+            .runtime(),
+        ];
+        let json = serde_json::to_string(&faults).unwrap();
+        assert_eq!(Rule::<Fault>::list_from_json(&json).unwrap(), faults);
+        // A bare item is a rule for the next matching request.
+        assert_eq!(
+            Rule::<Fault>::list_from_json(r#"{"type": "hang"}"#).unwrap(),
+            vec![Rule::new(Fault::Hang)]
+        );
+        assert!(
+            Rule::<Fault>::list_from_json(
+                r#"{"type": "drop_connection", "after_events": 1, "extra": 1}"#
+            )
+            .is_err()
+        );
+        assert!(
+            Rule::<Turn>::list_from_json(
+                r#"{"blocks": [{"type": "redacted_reasoning", "data": "!"}]}"#
+            )
+            .unwrap_err()
+            .to_string()
+            .contains("expected base64")
+        );
     }
 }

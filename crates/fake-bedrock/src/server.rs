@@ -34,6 +34,8 @@ pub(crate) struct Config {
     pub default_region: String,
     pub account_id: String,
     pub chunk_size: usize,
+    /// The pacing configured at start (restored by `POST /_fake/reset`).
+    pub pacing: Pacing,
 }
 
 /// Mutable state behind one mutex (short critical sections, never held across an await).
@@ -60,7 +62,11 @@ impl Shared {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    async fn until_shutdown(&self) {
+    fn stopping(&self) -> bool {
+        *self.shutdown.borrow()
+    }
+
+    pub(crate) async fn until_shutdown(&self) {
         let mut rx = self.shutdown.clone();
         // An error means the sender is gone: the server is stopping as well.
         let _ = rx.wait_for(|stop| *stop).await;
@@ -226,10 +232,56 @@ impl Route {
     }
 }
 
+/// Marks a recorded request `client_disconnected` when dropped while armed. hyper drops the
+/// handler future, or the response body, when the client closes or resets its connection;
+/// every normal end (and every injected fault, and a shutdown) disarms it first.
+pub(crate) struct DisconnectWatch {
+    shared: Arc<Shared>,
+    request_id: String,
+    armed: bool,
+}
+
+impl DisconnectWatch {
+    fn new(shared: Arc<Shared>, request_id: String) -> Self {
+        Self {
+            shared,
+            request_id,
+            armed: true,
+        }
+    }
+
+    fn disarm(&mut self) {
+        self.armed = false;
+    }
+}
+
+impl Drop for DisconnectWatch {
+    fn drop(&mut self) {
+        if !self.armed || self.shared.stopping() {
+            return;
+        }
+        let mut state = self.shared.lock();
+        if let Some(r) = state
+            .requests
+            .iter_mut()
+            .rev()
+            .find(|r| r.request_id == self.request_id)
+        {
+            r.client_disconnected = true;
+        }
+    }
+}
+
 /// The single entry point for every request.
 pub(crate) async fn handle(State(shared): State<Arc<Shared>>, req: Request<Body>) -> Response {
     let started = Instant::now();
     let (mut parts, body) = req.into_parts();
+    if crate::admin::is_admin_path(parts.uri.path()) {
+        let body = axum::body::to_bytes(body, MAX_BODY)
+            .await
+            .unwrap_or_default();
+        return crate::admin::handle(&shared, parts.method.as_str(), parts.uri.path(), &body);
+    }
     // HTTP/2 carries the host in the `:authority` pseudo-header, which hyper puts in the URI.
     // Give it a `Host` header as an HTTP/1.1 gateway would (RFC 9113 section 8.3.1), so the
     // record and the SigV4 check see one shape whatever protocol the client spoke.
@@ -253,7 +305,7 @@ pub(crate) async fn handle(State(shared): State<Arc<Shared>>, req: Request<Body>
         None => (path_and_query.clone(), String::new()),
     };
 
-    let (index, request_id) = {
+    let request_id = {
         let mut state = shared.lock();
         state.request_counter += 1;
         let request_id = format!("fa4eb0c4-0000-4000-8000-{:012x}", state.request_counter);
@@ -266,10 +318,12 @@ pub(crate) async fn handle(State(shared): State<Arc<Shared>>, req: Request<Body>
             auth: auth::claimed(&parts.headers),
             status: None,
             request_id: request_id.clone(),
+            client_disconnected: false,
         });
-        (state.requests.len() - 1, request_id)
+        request_id
     };
 
+    let mut watch = DisconnectWatch::new(shared.clone(), request_id.clone());
     let response = respond(
         &shared,
         &method,
@@ -282,8 +336,15 @@ pub(crate) async fn handle(State(shared): State<Arc<Shared>>, req: Request<Body>
         started,
     )
     .await;
+    watch.disarm();
     let mut state = shared.lock();
-    if let Some(recorded) = state.requests.get_mut(index) {
+    // Found by id: the list may have been cleared or reset meanwhile.
+    if let Some(recorded) = state
+        .requests
+        .iter_mut()
+        .rev()
+        .find(|r| r.request_id == request_id)
+    {
         recorded.status = Some(response.status().as_u16());
     }
     response
@@ -364,7 +425,10 @@ async fn respond(
         Route::ListInferenceProfiles => ctx.list_inference_profiles(query).map(json_response),
         Route::GetInferenceProfile(id) => ctx.get_inference_profile(&id).map(json_response),
         Route::Converse { model, stream } => {
-            converse(shared, &ctx, &model, stream, body, fault, pacing, started).await
+            converse(
+                shared, &ctx, &model, stream, body, fault, pacing, started, request_id,
+            )
+            .await
         }
         Route::Unknown => Err(ApiError::coral(
             404,
@@ -752,6 +816,7 @@ async fn converse(
     fault: Option<Fault>,
     pacing: Pacing,
     started: Instant,
+    request_id: &str,
 ) -> Result<Response, ApiError> {
     let resolved = ctx.resolve(identifier)?;
     let model = resolved.model;
@@ -825,7 +890,8 @@ async fn converse(
     }
 
     let frames = stream_frames(&turn, usage, chunk, started)?;
-    let body = stream_body(shared.clone(), frames, fault, pacing, started);
+    let watch = DisconnectWatch::new(shared.clone(), request_id.to_owned());
+    let body = stream_body(shared.clone(), watch, frames, fault, pacing, started);
     let mut response = Response::new(body);
     response.headers_mut().insert(
         "content-type",
@@ -1038,6 +1104,7 @@ enum Step {
 
 fn stream_body(
     shared: Arc<Shared>,
+    watch: DisconnectWatch,
     frames: Vec<Pending>,
     fault: Option<Fault>,
     pacing: Pacing,
@@ -1046,75 +1113,92 @@ fn stream_body(
     let total = frames.len();
     let mut frames = frames.into_iter();
     // The plan: for each position, what to emit. Faults cut the normal sequence.
-    let steps = futures::stream::unfold((0usize, false, shared), move |(index, done, shared)| {
-        let step = if done {
-            Step::End
-        } else {
-            match &fault {
-                Some(Fault::StreamException {
-                    after_events,
-                    kind,
-                    message,
-                }) if index == *after_events => match exception_frame(*kind, message) {
-                    Some(frame) => Step::Send(frame),
-                    None => Step::Fail,
-                },
-                Some(Fault::DropConnection { after_events }) if index == *after_events => {
-                    Step::Fail
-                }
-                Some(Fault::StallStream { after_events }) if index == *after_events => Step::Stall,
-                _ => match frames.next() {
-                    Some(Pending::Frame(frame)) => {
-                        if matches!(&fault, Some(Fault::CorruptFrame { at_event }) if *at_event == index)
-                        {
-                            Step::Send(eventstream::corrupt(&frame))
-                        } else {
-                            Step::Send(frame)
-                        }
+    // The watch lives in the stream state: hyper drops the body early when the client goes away.
+    let steps = futures::stream::unfold(
+        (0usize, false, shared, watch),
+        move |(index, done, shared, mut watch)| {
+            let step = if done {
+                Step::End
+            } else {
+                match &fault {
+                    Some(Fault::StreamException {
+                        after_events,
+                        kind,
+                        message,
+                    }) if index == *after_events => match exception_frame(*kind, message) {
+                        Some(frame) => Step::Send(frame),
+                        None => Step::Fail,
+                    },
+                    Some(Fault::DropConnection { after_events }) if index == *after_events => {
+                        Step::Fail
                     }
-                    Some(Pending::Metadata(usage, latency)) => {
-                        let latency = latency.unwrap_or_else(|| {
-                            u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX)
-                        });
-                        match metadata_frame(usage, latency) {
-                            Some(frame) => Step::Send(frame),
-                            None => Step::Fail,
-                        }
+                    Some(Fault::StallStream { after_events }) if index == *after_events => {
+                        Step::Stall
                     }
-                    None => Step::End,
-                },
-            }
-        };
-        let is_exception = matches!(&fault, Some(Fault::StreamException { after_events, .. }) if index == *after_events);
-        async move {
-            if index > 0 && !matches!(step, Step::End) {
-                sleep(pacing.between_events).await;
-            }
-            match step {
-                Step::Send(frame) => Some((
-                    Ok::<Bytes, std::io::Error>(frame),
-                    (index + 1, is_exception || index + 1 > total, shared),
-                )),
-                Step::Fail => {
-                    // Let hyper flush what was already written (it flushes while the body is
-                    // pending); an error right away would discard the buffered frames.
-                    tokio::time::sleep(Duration::from_millis(30)).await;
-                    Some((
-                        Err(std::io::Error::new(
-                            std::io::ErrorKind::ConnectionAborted,
-                            "fake-bedrock: injected connection drop",
-                        )),
-                        (index + 1, true, shared),
-                    ))
+                    _ => match frames.next() {
+                        Some(Pending::Frame(frame)) => {
+                            if matches!(&fault, Some(Fault::CorruptFrame { at_event }) if *at_event == index)
+                            {
+                                Step::Send(eventstream::corrupt(&frame))
+                            } else {
+                                Step::Send(frame)
+                            }
+                        }
+                        Some(Pending::Metadata(usage, latency)) => {
+                            let latency = latency.unwrap_or_else(|| {
+                                u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX)
+                            });
+                            match metadata_frame(usage, latency) {
+                                Some(frame) => Step::Send(frame),
+                                None => Step::Fail,
+                            }
+                        }
+                        None => Step::End,
+                    },
                 }
-                Step::Stall => {
-                    shared.until_shutdown().await;
-                    None
+            };
+            let is_exception = matches!(&fault, Some(Fault::StreamException { after_events, .. }) if index == *after_events);
+            async move {
+                if index > 0 && !matches!(step, Step::End) {
+                    sleep(pacing.between_events).await;
                 }
-                Step::End => None,
+                match step {
+                    Step::Send(frame) => {
+                        // The last frame handed over: the answer is complete.
+                        if is_exception || index + 1 >= total {
+                            watch.disarm();
+                        }
+                        Some((
+                            Ok::<Bytes, std::io::Error>(frame),
+                            (index + 1, is_exception || index + 1 > total, shared, watch),
+                        ))
+                    }
+                    Step::Fail => {
+                        watch.disarm();
+                        // Let hyper flush what was already written (it flushes while the body is
+                        // pending); an error right away would discard the buffered frames.
+                        tokio::time::sleep(Duration::from_millis(30)).await;
+                        Some((
+                            Err(std::io::Error::new(
+                                std::io::ErrorKind::ConnectionAborted,
+                                "fake-bedrock: injected connection drop",
+                            )),
+                            (index + 1, true, shared, watch),
+                        ))
+                    }
+                    Step::Stall => {
+                        shared.until_shutdown().await;
+                        watch.disarm();
+                        None
+                    }
+                    Step::End => {
+                        watch.disarm();
+                        None
+                    }
+                }
             }
-        }
-    });
+        },
+    );
     // A stream error makes hyper abort the connection without the closing chunk.
     Body::from_stream(steps.map(|item: Result<Bytes, std::io::Error>| {
         item.map_err(|e| -> Box<dyn std::error::Error + Send + Sync> { Box::new(e) })

@@ -123,6 +123,9 @@ pub(crate) struct InferenceConfig {
 pub(crate) struct ToolConfig {
     #[serde(default)]
     pub tools: Vec<Map<String, Value>>,
+    /// `{"auto": {}}`, `{"any": {}}` or `{"tool": {"name": ..}}`.
+    #[serde(default)]
+    pub tool_choice: Option<Map<String, Value>>,
 }
 
 // ---------- Runtime responses ----------

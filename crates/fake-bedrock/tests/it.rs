@@ -920,7 +920,9 @@ async fn runtime_validates_like_bedrock() {
     )
     .await;
     assert!(
-        message.contains("toolConfig") || message.contains("Expected toolResult"),
+        message.starts_with(
+            "Expected toolResult blocks at messages.2.content for the following Ids: tooluse_1"
+        ),
         "{message}"
     );
 
@@ -1319,8 +1321,18 @@ async fn raw(
     headers: &[(&str, &str)],
     body: &[u8],
 ) -> RawResponse {
+    raw_at(fake.addr(), method, path, headers, body).await
+}
+
+async fn raw_at(
+    addr: std::net::SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> RawResponse {
     use http_body_util::BodyExt;
-    let stream = tokio::net::TcpStream::connect(fake.addr()).await.unwrap();
+    let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
     let (mut sender, conn) =
         hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
             .await
@@ -1329,7 +1341,7 @@ async fn raw(
     let mut req = http::Request::builder()
         .method(method)
         .uri(path)
-        .header("host", fake.addr().to_string());
+        .header("host", addr.to_string());
     for (k, v) in headers {
         req = req.header(*k, *v);
     }
@@ -1532,6 +1544,10 @@ async fn binary_prints_its_address_and_serves() {
             TOKEN,
             "--pace-ms",
             "1",
+            "--fault",
+            r#"{"type": "throttle"}"#,
+            "--script",
+            r#"{"item": {"blocks": [{"type": "text", "text": "scripted by flag"}]}, "target": {"model": "anthropic.claude-3-haiku-20240307-v1:0"}}"#,
         ])
         .stdout(std::process::Stdio::piped())
         .kill_on_drop(true)
@@ -1552,17 +1568,66 @@ async fn binary_prints_its_address_and_serves() {
         .bearer_token(Token::new(TOKEN, None))
         .auth_scheme_preference([HTTP_BEARER_AUTH_SCHEME_ID])
         .endpoint_url(&url)
+        .retry_config(retry_off())
         .build();
-    let out = aws_sdk_bedrockruntime::Client::from_conf(conf)
-        .converse_stream()
-        .model_id(HAIKU3)
-        .messages(user("from the binary"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(collect(out.stream).await.text, "Echo: from the binary");
+    let client = aws_sdk_bedrockruntime::Client::from_conf(conf);
+    let stream = || {
+        client
+            .converse_stream()
+            .model_id(HAIKU3)
+            .messages(user("from the binary"))
+            .send()
+    };
+    // `--fault` then `--script`, in order.
+    let err = stream().await.unwrap_err().into_service_error();
+    assert!(err.is_throttling_exception(), "{err:?}");
+    assert_eq!(
+        collect(stream().await.unwrap().stream).await.text,
+        "scripted by flag"
+    );
+    assert_eq!(
+        collect(stream().await.unwrap().stream).await.text,
+        "Echo: from the binary"
+    );
+    // The admin API of the process: a fault from outside, seen by the SDK.
+    let addr: std::net::SocketAddr = url.strip_prefix("http://").unwrap().parse().unwrap();
+    let resp = raw_at(
+        addr,
+        "POST",
+        "/_fake/faults",
+        &[],
+        br#"{"type": "service_unavailable"}"#,
+    )
+    .await;
+    assert_eq!(resp.status, 200);
+    let err = stream().await.unwrap_err().into_service_error();
+    assert!(err.is_service_unavailable_exception(), "{err:?}");
+    let log = raw_at(addr, "GET", "/_fake/requests", &[], b"").await;
+    let log: serde_json::Value = serde_json::from_slice(&log.body).unwrap();
+    let statuses: Vec<_> = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["status"].clone())
+        .collect();
+    assert_eq!(statuses, [429, 200, 200, 503]);
     child.start_kill().unwrap();
     let _ = child.wait().await;
+
+    // A malformed --fault is refused before serving.
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_fake-bedrock"))
+        .args(["--fault", r#"{"type": "meteor"}"#])
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.starts_with(
+            "error: invalid --fault `{\"type\": \"meteor\"}`: unknown variant `meteor`"
+        ),
+        "{stderr}"
+    );
 }
 
 #[tokio::test]
@@ -1709,5 +1774,456 @@ async fn js_sdk_is_compatible() {
             .filter(|r| r.status == Some(403) && matches!(r.auth, Auth::SigV4 { .. }))
             .count(),
         2
+    );
+}
+
+// ---------------------------------------------------------------- tool validation
+
+fn tool_use_message(id: &str) -> Message {
+    Message::builder()
+        .role(ConversationRole::Assistant)
+        .content(ContentBlock::ToolUse(
+            ToolUseBlock::builder()
+                .tool_use_id(id)
+                .name("get_weather")
+                .input(Document::Object(Default::default()))
+                .build()
+                .unwrap(),
+        ))
+        .build()
+        .unwrap()
+}
+
+fn tool_result_message(id: &str, content: Vec<ToolResultContentBlock>) -> Message {
+    Message::builder()
+        .role(ConversationRole::User)
+        .content(ContentBlock::ToolResult(
+            ToolResultBlock::builder()
+                .tool_use_id(id)
+                .set_content(Some(content))
+                .build()
+                .unwrap(),
+        ))
+        .build()
+        .unwrap()
+}
+
+async fn converse_message(
+    client: &aws_sdk_bedrockruntime::Client,
+    model: &str,
+    messages: Vec<Message>,
+    tool_config: Option<ToolConfiguration>,
+    fields: Option<Document>,
+) -> Result<String, String> {
+    client
+        .converse()
+        .model_id(model)
+        .set_messages(Some(messages))
+        .set_tool_config(tool_config)
+        .set_additional_model_request_fields(fields)
+        .send()
+        .await
+        .map(|out| text_of(out.output().unwrap()))
+        .map_err(|e| {
+            let e = e.into_service_error();
+            assert!(e.is_validation_exception(), "{e:?}");
+            e.message().unwrap_or_default().to_owned()
+        })
+}
+
+#[tokio::test]
+async fn tool_blocks_are_validated_like_bedrock() {
+    let fake = fake().await;
+    let client = runtime(&fake, "us-east-1", SK);
+    let exchange = |content: Vec<ToolResultContentBlock>| {
+        vec![
+            user("weather?"),
+            tool_use_message("tooluse_1"),
+            tool_result_message("tooluse_1", content),
+        ]
+    };
+    let sunny = || vec![ToolResultContentBlock::Text("sunny".into())];
+
+    // A complete, valid tool exchange without toolConfig: Bedrock's exact message.
+    let err = converse_message(&client, HAIKU3, exchange(sunny()), None, None)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err,
+        "The toolConfig field must be defined when using toolUse and toolResult content blocks."
+    );
+    // The same exchange with a toolConfig is accepted.
+    let ok = converse_message(
+        &client,
+        HAIKU3,
+        exchange(sunny()),
+        Some(weather_tool()),
+        None,
+    )
+    .await
+    .unwrap();
+    assert_eq!(ok, "Tool result: sunny");
+
+    // A tool result without content, or with blank text, is refused.
+    let err = converse_message(
+        &client,
+        HAIKU3,
+        exchange(vec![]),
+        Some(weather_tool()),
+        None,
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        err.starts_with(
+            "The content field in the ToolResultBlock object at messages.2.content.0.toolResult is empty."
+        ),
+        "{err}"
+    );
+    let err = converse_message(
+        &client,
+        HAIKU3,
+        exchange(vec![ToolResultContentBlock::Text(" \n".into())]),
+        Some(weather_tool()),
+        None,
+    )
+    .await
+    .unwrap_err();
+    assert!(err.contains("toolResult.content.0 is blank"), "{err}");
+
+    // A forced tool choice with Claude extended thinking is refused (Anthropic's rule).
+    let thinking = Document::Object(
+        [(
+            "thinking".to_owned(),
+            Document::Object(
+                [
+                    ("type".to_owned(), Document::from("enabled")),
+                    ("budget_tokens".to_owned(), Document::from(1024u64)),
+                ]
+                .into(),
+            ),
+        )]
+        .into(),
+    );
+    let forced = |choice: aws_sdk_bedrockruntime::types::ToolChoice| {
+        let mut config = weather_tool();
+        config.tool_choice = Some(choice);
+        config
+    };
+    use aws_sdk_bedrockruntime::types::{AnyToolChoice, AutoToolChoice, ToolChoice};
+    let err = converse_message(
+        &client,
+        &format!("us.{SONNET45}"),
+        vec![user("weather?")],
+        Some(forced(ToolChoice::Any(AnyToolChoice::builder().build()))),
+        Some(thinking.clone()),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(
+        err,
+        "The model returned the following errors: Thinking may not be enabled when tool_choice forces tool use."
+    );
+    // Auto with thinking, and Any without thinking, are fine.
+    converse_message(
+        &client,
+        &format!("us.{SONNET45}"),
+        vec![user("weather?")],
+        Some(forced(ToolChoice::Auto(AutoToolChoice::builder().build()))),
+        Some(thinking),
+    )
+    .await
+    .unwrap();
+    converse_message(
+        &client,
+        &format!("us.{SONNET45}"),
+        vec![user("weather?")],
+        Some(forced(ToolChoice::Any(AnyToolChoice::builder().build()))),
+        None,
+    )
+    .await
+    .unwrap();
+}
+
+// ---------------------------------------------------------------- admin API and disconnects
+
+async fn admin(fake: &FakeBedrock, method: &str, route: &str, body: &str) -> RawResponse {
+    raw(
+        fake,
+        method,
+        &format!("/_fake/{route}"),
+        &[("content-type", "application/json")],
+        body.as_bytes(),
+    )
+    .await
+}
+
+fn body_json(resp: &RawResponse) -> serde_json::Value {
+    serde_json::from_slice(&resp.body).unwrap()
+}
+
+#[tokio::test]
+async fn admin_api_scripts_faults_and_lists_requests_without_auth() {
+    let fake = fake().await;
+    let client = runtime(&fake, "us-east-1", SK);
+
+    // A fault rule over raw HTTP (no credentials); the SDK sees the injected error.
+    let resp = admin(
+        &fake,
+        "POST",
+        "faults",
+        r#"{"item": {"type": "error", "status": 400, "error_type": "ModelNotReadyException", "message": "warming up"}, "target": {"model": "anthropic.claude-3-haiku-20240307-v1:0"}, "remaining": 2}"#,
+    )
+    .await;
+    assert_eq!(resp.status, 200, "{}", String::from_utf8_lossy(&resp.body));
+    assert_eq!(
+        body_json(&resp),
+        serde_json::json!({"queued": 1, "pending": 1})
+    );
+    let listed = body_json(&admin(&fake, "GET", "faults", "").await);
+    assert_eq!(listed[0]["item"]["type"], "error");
+    assert_eq!(listed[0]["remaining"], 2);
+    for _ in 0..2 {
+        let e = converse_err(&client).await;
+        assert!(e.is_model_not_ready_exception(), "{e:?}");
+        assert_eq!(e.message(), Some("warming up"));
+    }
+    // Consumed: the next call is answered normally.
+    assert_eq!(
+        text_of(
+            client
+                .converse()
+                .model_id(HAIKU3)
+                .messages(user("x"))
+                .send()
+                .await
+                .unwrap()
+                .output()
+                .unwrap()
+        ),
+        "Echo: x"
+    );
+
+    // Bare faults in an array; a stream fault reaches the SDK's event decoder.
+    let resp = admin(
+        &fake,
+        "POST",
+        "faults",
+        r#"[{"type": "throttle"}, {"type": "stream_exception", "after_events": 2, "kind": "model_stream_error", "message": "boom"}]"#,
+    )
+    .await;
+    assert_eq!(body_json(&resp)["queued"], 2);
+    assert!(converse_err(&client).await.is_throttling_exception());
+    let out = client
+        .converse_stream()
+        .model_id(HAIKU3)
+        .messages(user("x"))
+        .send()
+        .await
+        .unwrap();
+    let c = collect(out.stream).await;
+    assert_eq!(c.kinds.len(), 2);
+    assert!(
+        matches!(
+            c.error,
+            Some(aws_sdk_bedrockruntime::types::error::ConverseStreamOutputError::ModelStreamErrorException(_))
+        ),
+        "{c:?}"
+    );
+
+    // A scripted turn (every block kind) for the next stream.
+    let resp = admin(
+        &fake,
+        "POST",
+        "scripts",
+        r#"{"blocks": [
+            {"type": "reasoning", "text": "hmm", "signature": "c2ln"},
+            {"type": "redacted_reasoning", "data": "AQID"},
+            {"type": "text", "text": "Scripted over HTTP."},
+            {"type": "tool_use", "id": "tooluse_http", "name": "get_weather", "input": {"city": "Oslo"}}
+        ], "usage": {"input_tokens": 7, "output_tokens": 9}, "chunk_size": 4}"#,
+    )
+    .await;
+    assert_eq!(resp.status, 200, "{}", String::from_utf8_lossy(&resp.body));
+    let out = client
+        .converse_stream()
+        .model_id(HAIKU3)
+        .messages(user("x"))
+        .tool_config(weather_tool())
+        .send()
+        .await
+        .unwrap();
+    let c = collect(out.stream).await;
+    assert_eq!(c.reasoning, "hmm");
+    assert_eq!(c.signature, "c2ln");
+    assert_eq!(c.redacted, vec![1u8, 2, 3]);
+    assert_eq!(c.text, "Scripted over HTTP.");
+    assert_eq!(
+        c.tool_starts,
+        vec![("tooluse_http".to_owned(), "get_weather".to_owned())]
+    );
+    assert_eq!(c.stop_reason.as_deref(), Some("tool_use"));
+    let usage = c.usage.unwrap();
+    assert_eq!((usage.input_tokens(), usage.output_tokens()), (7, 9));
+
+    // The request log: Bedrock calls only (admin calls are not recorded), secrets redacted.
+    let log = body_json(&admin(&fake, "GET", "requests", "").await);
+    let log = log.as_array().unwrap();
+    assert_eq!(log.len(), fake.requests().len());
+    assert_eq!(log.len(), 6);
+    assert!(
+        log.iter()
+            .all(|r| !r["path"].as_str().unwrap().starts_with("/_fake"))
+    );
+    let last = log.last().unwrap();
+    assert_eq!(last["model_id"], HAIKU3);
+    assert_eq!(last["status"], 200);
+    assert_eq!(last["auth"]["type"], "sigv4");
+    assert_eq!(last["auth"]["region"], "us-east-1");
+    assert_eq!(last["json"]["messages"][0]["content"][0]["text"], "x");
+    assert_eq!(last["client_disconnected"], false);
+    assert!(!String::from_utf8_lossy(&admin(&fake, "GET", "requests", "").await.body).contains(SK));
+
+    // Errors: bad JSON, unknown fault type, unknown route.
+    let resp = admin(&fake, "POST", "faults", r#"{"type": "meteor"}"#).await;
+    assert_eq!(resp.status, 400);
+    let message = body_json(&resp)["message"].as_str().unwrap().to_owned();
+    assert!(
+        message.starts_with("invalid fault rule in the request body: unknown variant `meteor`"),
+        "{message}"
+    );
+    assert_eq!(admin(&fake, "POST", "scripts", "{").await.status, 400);
+    assert_eq!(admin(&fake, "GET", "nope", "").await.status, 404);
+
+    // Pacing, clearing and reset.
+    let resp = admin(&fake, "PUT", "pacing", r#"{"first_byte_ms": 120}"#).await;
+    assert_eq!(
+        body_json(&resp),
+        serde_json::json!({"first_byte_ms": 120, "between_events_ms": 0})
+    );
+    let started = Instant::now();
+    converse_message(&client, HAIKU3, vec![user("slow")], None, None)
+        .await
+        .unwrap();
+    assert!(started.elapsed() >= Duration::from_millis(120));
+    admin(
+        &fake,
+        "POST",
+        "faults",
+        r#"{"item": {"type": "throttle"}, "remaining": null}"#,
+    )
+    .await;
+    admin(
+        &fake,
+        "POST",
+        "scripts",
+        r#"{"blocks": [{"type": "text", "text": "never"}]}"#,
+    )
+    .await;
+    assert_eq!(
+        body_json(&admin(&fake, "DELETE", "scripts", "").await),
+        serde_json::json!({"cleared": 1})
+    );
+    let resp = admin(&fake, "POST", "reset", "").await;
+    assert_eq!(resp.status, 200);
+    assert!(fake.requests().is_empty());
+    assert_eq!(
+        body_json(&admin(&fake, "GET", "faults", "").await),
+        serde_json::json!([])
+    );
+    let started = Instant::now();
+    assert_eq!(
+        converse_message(&client, HAIKU3, vec![user("fast")], None, None)
+            .await
+            .unwrap(),
+        "Echo: fast",
+        "the forever-throttle is gone"
+    );
+    assert!(
+        started.elapsed() < Duration::from_millis(120),
+        "pacing reset"
+    );
+    assert_eq!(
+        body_json(&admin(&fake, "DELETE", "requests", "").await),
+        serde_json::json!({"cleared": 1})
+    );
+}
+
+/// Polls the recorded request until `client_disconnected` is set (or 5 s pass).
+async fn wait_disconnected(fake: &FakeBedrock, index: usize) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while Instant::now() < deadline {
+        if fake.requests()[index].client_disconnected {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    false
+}
+
+#[tokio::test]
+async fn a_client_closing_a_stream_early_is_recorded() {
+    let fake = fake().await;
+    let client = runtime(&fake, "us-east-1", SK);
+    fake.set_pacing(Pacing {
+        first_byte: Duration::ZERO,
+        between_events: Duration::from_millis(10),
+    });
+
+    // Fully read: not disconnected.
+    fake.script(Turn::text("complete answer").chunk_size(4));
+    let out = client
+        .converse_stream()
+        .model_id(HAIKU3)
+        .messages(user("x"))
+        .send()
+        .await
+        .unwrap();
+    collect(out.stream).await;
+    assert!(!fake.requests()[0].client_disconnected);
+
+    // Dropped after two events: the fake sees the connection go.
+    fake.script(Turn::text("y".repeat(500)).chunk_size(1));
+    let mut out = client
+        .converse_stream()
+        .model_id(HAIKU3)
+        .messages(user("x"))
+        .send()
+        .await
+        .unwrap();
+    assert!(out.stream.recv().await.unwrap().is_some());
+    assert!(out.stream.recv().await.unwrap().is_some());
+    assert!(!fake.requests()[1].client_disconnected, "still reading");
+    drop(out);
+    assert!(
+        wait_disconnected(&fake, 1).await,
+        "the fake did not notice the client closing the stream"
+    );
+    // Over the admin API too.
+    let log = body_json(&admin(&fake, "GET", "requests", "").await);
+    assert_eq!(log[1]["client_disconnected"], true);
+
+    // An injected connection drop is the server's doing, not the client's.
+    fake.set_pacing(Pacing::default());
+    let c = stream_with(&fake, Fault::DropConnection { after_events: 2 }).await;
+    assert_eq!(c.kinds.len(), 2);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert!(!fake.requests()[2].client_disconnected);
+
+    // A client giving up on a hanging request is recorded as well.
+    fake.fault(Fault::Hang);
+    let hung = tokio::time::timeout(
+        Duration::from_millis(200),
+        client
+            .converse()
+            .model_id(HAIKU3)
+            .messages(user("x"))
+            .send(),
+    )
+    .await;
+    assert!(hung.is_err());
+    assert!(
+        wait_disconnected(&fake, 3).await,
+        "the fake did not notice the client giving up a hanging request"
     );
 }
