@@ -189,7 +189,11 @@ impl ConfigDocument {
                 if index < elements.len() {
                     replace_node(&elements[index], input.clone());
                 } else if index == elements.len() {
-                    array.append(input);
+                    let had_comma = elements.last().map(|e| e.trailing_comma().is_some());
+                    let appended = array.append(input);
+                    if let (Some(previous), Some(had_comma)) = (elements.last(), had_comma) {
+                        align_appended(previous, had_comma, &appended);
+                    }
                 } else {
                     return Err(edit_error(
                         path,
@@ -280,7 +284,7 @@ impl ConfigDocument {
 
     fn cst(&self) -> Result<CstRootNode, Error> {
         CstRootNode::parse(&self.text, &parse_options())
-            .map_err(|e| syntax_error(&e, &self.file_name()))
+            .map_err(|e| syntax_error(&e, &self.text, &self.file_name()))
     }
 
     /// Validates the edited tree and, only if valid, makes it the document's text.
@@ -456,6 +460,60 @@ fn replace_node(node: &CstNode, input: CstInputValue) {
         CstNode::Leaf(CstLeafNode::NullKeyword(n)) => drop(n.replace_with(input)),
         CstNode::Leaf(CstLeafNode::WordLit(n)) => drop(n.replace_with(input)),
         _ => {}
+    }
+}
+
+/// Re-indents an element jsonc-parser appended after `previous` so that it lines up with it.
+///
+/// jsonc-parser indents from the first element's column; when that element opens on the `[`
+/// line (`models: [{` ... `}]`) the new element comes out several levels too deep. Its lines
+/// are moved to the indentation of the line where `previous` ends (its closing bracket, or its
+/// own line), keeping their relative indentation. The appended element is not followed by a
+/// trailing comma when `previous` was not (`}]`, not `},]`).
+fn align_appended(previous: &CstNode, previous_had_comma: bool, appended: &CstNode) {
+    let closing = match previous {
+        CstNode::Container(container) => container
+            .children()
+            .last()
+            .filter(|c| matches!(c.token_char(), Some('}' | ']')))
+            .and_then(|c| c.indent_text()),
+        CstNode::Leaf(_) => None,
+    };
+    let Some(target) = closing.or_else(|| previous.indent_text()) else {
+        return;
+    };
+    if let Some(current) = appended.indent_text()
+        && current != target
+    {
+        reindent(appended, &current, &target);
+        // The whitespace in front of the element itself.
+        if let Some(CstNode::Leaf(CstLeafNode::Whitespace(ws))) = appended.previous_sibling() {
+            ws.set_value(target.clone());
+        }
+    }
+    if !previous_had_comma && let Some(comma) = appended.trailing_comma() {
+        comma.remove();
+    }
+}
+
+/// Replaces the `from` prefix of every line-leading whitespace inside `node` by `to`.
+fn reindent(node: &CstNode, from: &str, to: &str) {
+    let CstNode::Container(container) = node else {
+        return;
+    };
+    let mut after_newline = false;
+    for child in container.children() {
+        match &child {
+            CstNode::Leaf(CstLeafNode::Whitespace(ws)) if after_newline => {
+                let value = ws.value();
+                if let Some(rest) = value.strip_prefix(from) {
+                    ws.set_value(format!("{to}{rest}"));
+                }
+            }
+            CstNode::Container(_) => reindent(&child, from, to),
+            _ => {}
+        }
+        after_newline = child.is_newline();
     }
 }
 

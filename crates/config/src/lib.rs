@@ -18,6 +18,9 @@
 //! - **Lenient** (unknown keys allowed, ignored by the typed model): the root (including
 //!   `$schema`), `models`, `agents`, `agents.defaults`, `plugins`, `plugins.entries`,
 //!   `plugins.entries.amazon-bedrock`, `plugins.entries.amazon-bedrock.config`, `gateway`.
+//!   Except a likely misspelling of a key we model, which would otherwise be silently ignored:
+//!   the same key in another case (`bedrockdiscovery`) or within two edits of a key of 12+
+//!   characters (`bedrockDiscvery`) is an error with a suggestion.
 //! - **Strict** (unknown keys are errors, with a "did you mean" suggestion): a provider block,
 //!   a model definition, `cost`, `models.bedrockDiscovery`, the plugin `discovery` block,
 //!   `agents.defaults.model`, `gateway.auth`.

@@ -83,7 +83,7 @@ impl<'a> LineIndex<'a> {
 /// Parses JSON5 text. An empty (or comment-only) text is an empty object.
 pub(crate) fn parse(text: &str, file: &str) -> Result<Parsed, Error> {
     let result = jsonc_parser::parse_to_ast(text, &CollectOptions::default(), &parse_options())
-        .map_err(|e| syntax_error(&e, file))?;
+        .map_err(|e| syntax_error(&e, text, file))?;
     let index = LineIndex::new(text);
     let mut positions = HashMap::new();
     let value = match &result.value {
@@ -103,12 +103,25 @@ pub(crate) fn parse(text: &str, file: &str) -> Result<Parsed, Error> {
     Ok(Parsed { value, positions })
 }
 
-pub(crate) fn syntax_error(e: &jsonc_parser::errors::ParseError, file: &str) -> Error {
+pub(crate) fn syntax_error(e: &jsonc_parser::errors::ParseError, text: &str, file: &str) -> Error {
+    // JSON5 allows `Infinity` and `NaN`; we do not (see `parse_options`), so say so rather than
+    // the parser's "unexpected word".
+    let at = text.get(e.range().start..).unwrap_or_default();
+    let word = at.trim_start_matches(['+', '-']);
+    let message = if word.starts_with("Infinity") || word.starts_with("NaN") {
+        let shown: String = at
+            .chars()
+            .take_while(|c| !c.is_whitespace() && !matches!(c, ',' | '}' | ']'))
+            .collect();
+        format!("`{shown}` is not supported here: expected a finite number")
+    } else {
+        lowercase_first(&e.kind().to_string())
+    };
     Error::Syntax {
         file: file.to_string(),
         line: e.line_display(),
         column: e.column_display(),
-        message: lowercase_first(&e.kind().to_string()),
+        message,
     }
 }
 
@@ -232,6 +245,7 @@ pub(crate) fn load(text: &str, file: &str) -> Result<Config, Error> {
 /// Deserializes and checks a parsed text.
 pub(crate) fn validate(parsed: &Parsed, file: &str) -> Result<Config, Error> {
     check_arrays(&parsed.value, &mut KeyPath::root(), parsed, file)?;
+    check_lenient_typos(parsed, file)?;
     let config: Config = match serde_path_to_error::deserialize(&parsed.value) {
         Ok(config) => config,
         Err(err) => {
@@ -272,6 +286,73 @@ const OBJECT_PATHS: &[&[&str]] = &[
     &["gateway"],
     &["gateway", "auth"],
 ];
+
+/// The lenient sections (unknown keys allowed) and the keys we model in each; a unit test
+/// checks this table against the generated schema.
+pub(crate) const LENIENT_SECTIONS: &[(&[&str], &[&str])] = &[
+    (&[], &["$schema", "models", "agents", "plugins", "gateway"]),
+    (&["models"], &["mode", "providers", "bedrockDiscovery"]),
+    (&["agents"], &["defaults"]),
+    (&["agents", "defaults"], &["model"]),
+    (&["plugins"], &["entries"]),
+    (&["plugins", "entries"], &["amazon-bedrock"]),
+    (
+        &["plugins", "entries", "amazon-bedrock"],
+        &["enabled", "config"],
+    ),
+    (
+        &["plugins", "entries", "amazon-bedrock", "config"],
+        &["discovery"],
+    ),
+    (&["gateway"], &["port", "bind", "auth"]),
+];
+
+/// Keys at least this long are also matched within two edits by [`check_lenient_typos`].
+const LONG_KEY: usize = 12;
+
+/// An unknown key of a lenient section is someone else's setting and is kept, except when it
+/// is a likely misspelling of a key we model, which would otherwise be silently ignored: the
+/// same key in another case (`bedrockdiscovery`), or within two edits of a long key
+/// (`bedrockDiscvery`, `amazon_bedrock`). Short keys match by case only: OpenClaw has real keys
+/// one edit away from ours (the legacy root `agent` beside `agents`).
+fn check_lenient_typos(parsed: &Parsed, file: &str) -> Result<(), Error> {
+    for (section, known) in LENIENT_SECTIONS {
+        let path = section
+            .iter()
+            .fold(KeyPath::root(), |path, key| path.key(*key));
+        let found = section
+            .iter()
+            .try_fold(&parsed.value, |value, key| value.get(*key));
+        let Some(Value::Object(map)) = found else {
+            continue;
+        };
+        for key in map.keys() {
+            if known.contains(&key.as_str()) {
+                continue;
+            }
+            let close = known.iter().find(|k| {
+                k.eq_ignore_ascii_case(key)
+                    || (k.len() >= LONG_KEY && strsim::damerau_levenshtein(k, key) <= 2)
+            });
+            if let Some(close) = close {
+                let message = if close.eq_ignore_ascii_case(key) {
+                    format!("unknown key `{key}` (keys are case-sensitive)")
+                } else {
+                    format!("unknown key `{key}` (as written it would be ignored)")
+                };
+                return Err(diagnostic(
+                    parsed,
+                    file,
+                    &path.key(key.clone()),
+                    true,
+                    message,
+                    Some((*close).to_string()),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
 
 fn expects_object(path: &KeyPath) -> bool {
     OBJECT_PATHS.iter().any(|pattern| {

@@ -92,3 +92,52 @@ fn agent_model_accepts_the_string_shorthand() {
         "{err}"
     );
 }
+
+#[test]
+fn lenient_sections_table_matches_the_schema() {
+    let schema = schema::json_schema();
+    let defs = &schema["$defs"];
+    let properties = |def: &str| -> Vec<String> {
+        let object = if def.is_empty() {
+            &schema["properties"]
+        } else {
+            &defs[def]["properties"]
+        };
+        object.as_object().unwrap().keys().cloned().collect()
+    };
+    let by_section: std::collections::BTreeMap<Vec<&str>, &str> = [
+        (vec![], ""),
+        (vec!["models"], "ModelsConfig"),
+        (vec!["agents"], "AgentsConfig"),
+        (vec!["agents", "defaults"], "AgentDefaults"),
+        (vec!["plugins"], "PluginsConfig"),
+        (vec!["plugins", "entries"], "PluginEntries"),
+        (
+            vec!["plugins", "entries", "amazon-bedrock"],
+            "BedrockPluginEntry",
+        ),
+        (
+            vec!["plugins", "entries", "amazon-bedrock", "config"],
+            "BedrockPluginConfig",
+        ),
+        (vec!["gateway"], "GatewayConfig"),
+    ]
+    .into_iter()
+    .collect();
+    assert_eq!(parse::LENIENT_SECTIONS.len(), by_section.len());
+    for (section, keys) in parse::LENIENT_SECTIONS {
+        let def = by_section[&section.to_vec()];
+        let mut expected = properties(def);
+        let mut actual: Vec<String> = keys.iter().map(|k| k.to_string()).collect();
+        expected.sort();
+        actual.sort();
+        assert_eq!(actual, expected, "{section:?}");
+        // And the schema agrees the section is lenient.
+        let additional = if def.is_empty() {
+            schema.get("additionalProperties")
+        } else {
+            defs[def].get("additionalProperties")
+        };
+        assert!(additional.is_none(), "{def}");
+    }
+}

@@ -171,11 +171,25 @@ const CASES: &[(&str, &str, &str, usize, &str)] = &[
         "did you mean `region`?",
     ),
     (
+        "misspelt modelled key in a lenient section (case)",
+        "{\n  models: {\n    bedrockdiscovery: { enabled: true },\n  },\n}",
+        "models.bedrockdiscovery",
+        3,
+        "unknown key `bedrockdiscovery` (keys are case-sensitive), did you mean `bedrockDiscovery`?",
+    ),
+    (
+        "misspelt modelled key in a lenient section (letters)",
+        "{\n  models: {\n    bedrockDiscvery: { enabled: true },\n  },\n}",
+        "models.bedrockDiscvery",
+        3,
+        "did you mean `bedrockDiscovery`?",
+    ),
+    (
         "non-finite number",
         "{\n  models: { bedrockDiscovery: {\n    refreshInterval: Infinity } } }",
         "",
         3,
-        "syntax error",
+        "syntax error: `Infinity` is not supported here: expected a finite number",
     ),
 ];
 
@@ -245,7 +259,9 @@ fn unknown_sections_are_accepted() {
           agents: { defaults: { workspace: "~/w", model: { primary: "a/b" } }, list: [] },
           plugins: { entries: { other: { enabled: true }, "amazon-bedrock": { enabled: true, config: { extra: 1 } } } },
           models: { mode: "merge", other: 1 },
-          gateway: { mode: "local", port: 1234 },
+          gateway: { mode: "local", port: 1234, Mode: "x" },
+          agent: { model: "legacy/singular" },
+          Channels: {},
         }"#,
     )
     .unwrap();

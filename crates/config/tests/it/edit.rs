@@ -298,3 +298,48 @@ fn keys_with_dots_are_bracketed() {
     );
     assert!(doc.text().contains("\"my.proxy\": {"), "{}", doc.text());
 }
+
+#[test]
+fn appended_array_elements_line_up_with_their_siblings() {
+    // Elements on their own lines, no trailing comma: the new one lines up, no comma added.
+    let mut doc = ConfigDocument::from_text(
+        "{\n  agents: { defaults: { model: {\n    fallbacks: [\n      'a/b',\n      'a/c'\n    ],\n  } } },\n}\n",
+    )
+    .unwrap();
+    doc.set("agents.defaults.model.fallbacks[2]", "a/d", LOOSE)
+        .unwrap();
+    assert_eq!(
+        doc.text(),
+        "{\n  agents: { defaults: { model: {\n    fallbacks: [\n      'a/b',\n      'a/c',\n      \"a/d\"\n    ],\n  } } },\n}\n"
+    );
+
+    // An array on one line stays on one line.
+    let mut doc = ConfigDocument::from_text(
+        "{ models: { providers: { p: { models: [{ id: 'a', name: 'A', input: ['text'] }] } } } }",
+    )
+    .unwrap();
+    doc.set("models.providers.p.models[0].input[1]", "image", LOOSE)
+        .unwrap();
+    assert!(
+        doc.text().contains(r#"input: ['text', "image"]"#),
+        "{}",
+        doc.text()
+    );
+
+    // Objects on their own lines with trailing commas: the new object lines up with them and
+    // keeps the trailing comma.
+    let mut doc = ConfigDocument::from_text(
+        "{\n  models: { providers: { p: {\n    models: [\n      {\n        id: 'a',\n        name: 'A',\n      },\n    ],\n  } } },\n}\n",
+    )
+    .unwrap();
+    doc.set(
+        "models.providers.p.models[1]",
+        "{ id: 'b', name: 'B' }",
+        LOOSE,
+    )
+    .unwrap();
+    assert_eq!(
+        doc.text(),
+        "{\n  models: { providers: { p: {\n    models: [\n      {\n        id: 'a',\n        name: 'A',\n      },\n      {\n        id: \"b\",\n        name: \"B\",\n      },\n    ],\n  } } },\n}\n"
+    );
+}
