@@ -65,6 +65,7 @@ pub struct AwsSettings {
     region: ResolvedRegion,
     bedrock_endpoint: Option<ServiceEndpoint>,
     runtime_endpoint: Option<ServiceEndpoint>,
+    static_key_fingerprint: Option<String>,
 }
 
 impl fmt::Debug for AwsSettings {
@@ -74,6 +75,7 @@ impl fmt::Debug for AwsSettings {
             .field("region", &self.region)
             .field("bedrock_endpoint", &self.bedrock_endpoint)
             .field("runtime_endpoint", &self.runtime_endpoint)
+            .field("static_key_fingerprint", &self.static_key_fingerprint)
             .finish_non_exhaustive()
     }
 }
@@ -115,6 +117,7 @@ impl AwsSettings {
         };
 
         let sdk_region = Region::new(region.region.clone());
+        let mut static_key_fingerprint = None;
         let mut builder = SdkConfig::builder()
             .behavior_version(BehaviorVersion::latest())
             .region(sdk_region.clone())
@@ -132,9 +135,11 @@ impl AwsSettings {
                     ]));
             }
             CredentialSource::StaticKeys { .. } => {
+                let access_key_id = env.get_nonempty(ACCESS_KEY_VAR).unwrap_or_default();
+                static_key_fingerprint = Some(fingerprint(access_key_id));
                 let session = env.get_nonempty(SESSION_TOKEN_VAR).map(Secret::new);
                 let credentials = Credentials::new(
-                    env.get_nonempty(ACCESS_KEY_VAR).unwrap_or_default(),
+                    access_key_id,
                     secret(env, SECRET_KEY_VAR).expose(),
                     session.as_ref().map(|s| s.expose().to_string()),
                     None,
@@ -155,6 +160,7 @@ impl AwsSettings {
             region: region.clone(),
             bedrock_endpoint,
             runtime_endpoint,
+            static_key_fingerprint,
         };
         settings.warn_on_custom_endpoints();
         Ok(settings)
@@ -186,6 +192,16 @@ impl AwsSettings {
     /// The region.
     pub fn region(&self) -> &ResolvedRegion {
         &self.region
+    }
+
+    /// With static keys (`AWS_ACCESS_KEY_ID` + `AWS_SECRET_ACCESS_KEY`), a fingerprint of the
+    /// access key id: `sha256:` and the first 16 hex digits of its SHA-256. `None` for the other
+    /// sources.
+    ///
+    /// It tells two static-key identities apart (e.g. in a cache key or file) without writing
+    /// the key id itself; it is never derived from the secret key or the session token.
+    pub fn static_key_fingerprint(&self) -> Option<&str> {
+        self.static_key_fingerprint.as_deref()
     }
 
     /// The control-plane (`bedrock`) endpoint override, if any.
@@ -249,6 +265,14 @@ impl AwsSettings {
             }
         }
     }
+}
+
+/// `sha256:<first 16 hex digits>` of an access key id (not a secret, but not printed either).
+fn fingerprint(access_key_id: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(access_key_id.as_bytes());
+    let hex: String = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
+    format!("sha256:{hex}")
 }
 
 fn secret(env: &Env, name: &str) -> Secret {

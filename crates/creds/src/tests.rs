@@ -582,6 +582,37 @@ fn sdk_config_per_source() {
 }
 
 #[test]
+fn static_key_fingerprint_tells_keys_apart_without_showing_them() {
+    let keys = |id: &str, secret: &str| {
+        settings(
+            &[("AWS_ACCESS_KEY_ID", id), ("AWS_SECRET_ACCESS_KEY", secret)],
+            None,
+        )
+        .unwrap()
+        .static_key_fingerprint()
+        .map(str::to_string)
+    };
+    let a = keys("AKIDEXAMPLE", "secret-one").unwrap();
+    // SHA-256("AKIDEXAMPLE"), first 8 bytes (computed independently with Python's hashlib).
+    assert_eq!(a, "sha256:7a898e50dbd5b830");
+    // The secret key does not enter it; surrounding whitespace is trimmed like the SDK value.
+    assert_eq!(keys("AKIDEXAMPLE", "secret-two").unwrap(), a);
+    assert_eq!(keys(" AKIDEXAMPLE ", "secret-one").unwrap(), a);
+    let b = keys("AKIDOTHER", "secret-one").unwrap();
+    assert_ne!(a, b);
+    assert!(!a.contains("AKID") && !b.contains("AKID"));
+    // Only static keys have one.
+    for pairs in [
+        &[("AWS_BEARER_TOKEN_BEDROCK", "tok")][..],
+        &[("AWS_PROFILE", "work")][..],
+        &[][..],
+    ] {
+        let s = settings(pairs, None).unwrap();
+        assert_eq!(s.static_key_fingerprint(), None, "{pairs:?}");
+    }
+}
+
+#[test]
 fn missing_credentials_mapping() {
     use aws_credential_types::provider::error::CredentialsError;
     let source = CredentialSource::DefaultChain { marker: None };
@@ -657,7 +688,17 @@ fn secrets_never_print() {
         printed.push(format!("{source} {source:?}"));
         let region = resolve_region(None, None, env).unwrap();
         printed.push(format!("{region} {region:?}"));
-        let s = AwsSettings::from_env(env, &region, Some("http://127.0.0.1:1")).unwrap();
+        // Remote endpoints, so that the custom-endpoint warning is logged (and scanned).
+        let mut built = None;
+        let logs = capture_logs(|| {
+            built = Some(AwsSettings::from_env(
+                env,
+                &region,
+                Some("https://proxy.example.com"),
+            ));
+        });
+        printed.push(logs);
+        let s = built.unwrap().unwrap();
         printed.push(format!("{s:?}"));
         printed.push(format!("{:?}", s.sdk_config()));
         printed.push(format!("{:?}", s.runtime_config()));
@@ -690,6 +731,10 @@ fn secrets_never_print() {
     printed.push(format!("{status} {status:?}"));
     let all = printed.join("\n");
     assert!(all.contains("AwsSettings"), "the scan saw nothing: {all}");
+    assert!(
+        all.contains("static AWS credentials will be sent to a custom endpoint"),
+        "the scan saw no log: {all}"
+    );
     for value in [BEARER, SECRET_KEY, SESSION] {
         assert!(!all.contains(value), "{value} leaked in:\n{all}");
     }
