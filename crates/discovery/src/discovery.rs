@@ -61,7 +61,10 @@ pub struct DiscoveryRequest {
     pub mapping: MappingOptions,
     /// How long a listing stays fresh; `None` disables caching (`refreshInterval: 0`).
     pub ttl: Option<Duration>,
-    /// Ignore fresh cache entries (memory and disk) and call AWS (`models list --refresh`).
+    /// Ignore fresh cache entries (memory and disk) and call AWS (`models list --refresh`): the
+    /// caller gets a listing fetched by its own call or by an in-flight call to AWS it joins,
+    /// never one read from a cache (except as the stale-on-error fallback, with
+    /// [`Catalog::stale_error`] set).
     pub refresh: bool,
 }
 
@@ -125,6 +128,23 @@ pub struct CacheStatus {
     pub in_flight: bool,
 }
 
+/// What the on-disk cache holds for one request, read without calling AWS (for a status
+/// command's "cache age"); see [`Discovery::disk_status`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct DiskCacheStatus {
+    /// The cache file.
+    pub path: PathBuf,
+    /// When its listing was fetched from AWS.
+    pub fetched_at: SystemTime,
+    /// Its age now (by the discovery's clock); `None` when `fetched_at` is in the future.
+    pub age: Option<Duration>,
+    /// Whether it is younger than the request's TTL, i.e. a [`Discovery::discover`] in a new
+    /// process would use it without calling AWS. Always false with `refreshInterval: 0`.
+    pub fresh: bool,
+    /// How many models the request's filter and defaults make of it.
+    pub model_count: usize,
+}
+
 #[derive(Clone, Debug)]
 struct Fetched {
     listing: Arc<Listing>,
@@ -138,11 +158,32 @@ struct Fetched {
 type Outcome = Result<Fetched, (Error, Option<Fetched>)>;
 type InFlight = Shared<BoxFuture<'static, Outcome>>;
 
+/// One in-flight discovery.
+struct Flight {
+    generation: u64,
+    /// `Some(ttl)` when the flight may answer from a disk entry younger than `ttl` instead of
+    /// calling AWS; `None` when it always calls AWS.
+    disk_ttl: Option<Duration>,
+    future: InFlight,
+}
+
+impl Flight {
+    /// Whether `request` may share this flight's answer: always when the flight calls AWS;
+    /// otherwise only when the request accepts cached answers at least as old as the flight's.
+    /// A `refresh` or `refreshInterval: 0` request never joins a flight that may read the disk.
+    fn serves(&self, request: &DiscoveryRequest) -> bool {
+        match self.disk_ttl {
+            None => true,
+            Some(flight_ttl) => !request.refresh && request.ttl.is_some_and(|t| flight_ttl <= t),
+        }
+    }
+}
+
 #[derive(Default)]
 struct Slot {
     good: Option<Fetched>,
     last_error: Option<(SystemTime, Error)>,
-    in_flight: Option<(u64, InFlight)>,
+    in_flight: Option<Flight>,
 }
 
 struct Inner {
@@ -156,7 +197,8 @@ struct Inner {
 ///
 /// - A fresh entry (younger than the request's TTL) is served without calling AWS.
 /// - On a miss, concurrent callers for the same region share **one** in-flight discovery
-///   (single-flight); it is bounded by [`DiscoveryOptions::timeout`].
+///   (single-flight); it is bounded by [`DiscoveryOptions::timeout`]. A `refresh` caller only
+///   joins an in-flight call to AWS, never one that may answer from the disk cache.
 /// - On a failure with an older good listing (memory, else disk), that listing is served with
 ///   [`Catalog::stale_error`] set; with none, the error is returned.
 /// - With a disk cache directory, a miss in memory first looks for a fresh file, and every
@@ -208,17 +250,24 @@ impl Discovery {
             {
                 return Ok(self.catalog(request, good, true, None));
             }
-            match &slot.in_flight {
-                Some((generation, flight)) => (*generation, flight.clone()),
+            match slot.in_flight.as_ref().filter(|f| f.serves(request)) {
+                Some(flight) => (flight.generation, flight.future.clone()),
                 None => {
+                    // No flight, or one whose answer may come from a cache this caller must
+                    // not use: start another and make it the one later callers join (the
+                    // replaced flight still finishes for the callers already waiting on it).
                     let generation = self
                         .inner
                         .next_generation
                         .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    let use_disk = !request.refresh && request.ttl.is_some();
-                    let flight = self.start(request.region.clone(), request.ttl, use_disk);
-                    slot.in_flight = Some((generation, flight.clone()));
-                    (generation, flight)
+                    let disk_ttl = request.ttl.filter(|_| !request.refresh);
+                    let future = self.start(request.region.clone(), request.ttl, disk_ttl);
+                    slot.in_flight = Some(Flight {
+                        generation,
+                        disk_ttl,
+                        future: future.clone(),
+                    });
+                    (generation, future)
                 }
             }
         };
@@ -230,7 +279,7 @@ impl Discovery {
         if slot
             .in_flight
             .as_ref()
-            .is_some_and(|(g, _)| *g == generation)
+            .is_some_and(|f| f.generation == generation)
         {
             slot.in_flight = None;
         }
@@ -279,6 +328,31 @@ impl Discovery {
         }
     }
 
+    /// What the on-disk cache holds for `request` (its region, this discovery's control plane
+    /// identity), read from the file without calling AWS, for a status command's "cache age".
+    ///
+    /// `None` when there is no disk cache directory, no file for this key, or the file is
+    /// corrupt or of another format (a discovery would ignore it too).
+    pub async fn disk_status(&self, request: &DiscoveryRequest) -> Option<DiskCacheStatus> {
+        let dir = self.inner.options.disk_cache_dir.as_ref()?;
+        let key = self.disk_key(&request.region);
+        let (fetched_at, listing) = disk::load(dir, &key).await?;
+        let now = self.inner.options.clock.now();
+        Some(DiskCacheStatus {
+            path: disk::path(dir, &key),
+            fetched_at,
+            age: clock::age(now, fetched_at),
+            fresh: request
+                .ttl
+                .is_some_and(|ttl| clock::fresh(now, fetched_at, ttl)),
+            model_count: build_models(&listing, &request.mapping).len(),
+        })
+    }
+
+    fn disk_key(&self, region: &str) -> disk::Key {
+        disk_key(&self.inner, region)
+    }
+
     fn catalog(
         &self,
         request: &DiscoveryRequest,
@@ -296,15 +370,12 @@ impl Discovery {
         }
     }
 
-    /// The shared future of one discovery: a fresh disk entry if allowed, else AWS (bounded by
-    /// the timeout), writing the result back to disk.
-    fn start(&self, region: String, ttl: Option<Duration>, use_disk: bool) -> InFlight {
+    /// The shared future of one discovery: a disk entry younger than `disk_ttl` if given, else
+    /// AWS (bounded by the timeout), writing the result back to disk when `ttl` allows caching.
+    fn start(&self, region: String, ttl: Option<Duration>, disk_ttl: Option<Duration>) -> InFlight {
         let inner = Arc::clone(&self.inner);
         async move {
-            let key = disk::Key {
-                region: region.clone(),
-                identity: inner.plane.cache_identity(),
-            };
+            let key = disk_key(&inner, &region);
             let dir = inner.options.disk_cache_dir.clone().filter(|_| ttl.is_some());
             let on_disk = match &dir {
                 Some(dir) => disk::load(dir, &key).await,
@@ -315,8 +386,8 @@ impl Discovery {
                 fetched_at,
                 from_disk: true,
             });
-            if let (true, Some(ttl), Some(entry)) = (use_disk, ttl, &on_disk)
-                && clock::fresh(inner.options.clock.now(), entry.fetched_at, ttl)
+            if let (Some(disk_ttl), Some(entry)) = (disk_ttl, &on_disk)
+                && clock::fresh(inner.options.clock.now(), entry.fetched_at, disk_ttl)
             {
                 return Ok(entry.clone());
             }
@@ -348,6 +419,13 @@ impl Discovery {
         }
         .boxed()
         .shared()
+    }
+}
+
+fn disk_key(inner: &Inner, region: &str) -> disk::Key {
+    disk::Key {
+        region: region.to_string(),
+        identity: inner.plane.cache_identity(),
     }
 }
 

@@ -191,3 +191,115 @@ async fn filter_changes_do_not_refetch() {
     );
     assert_eq!(plane.calls.load(Ordering::SeqCst), 1);
 }
+
+/// A discovery over a fresh counting plane (each call takes 20 ms, so flights overlap) and the
+/// disk cache in `dir`, at the clock's time.
+fn with_disk(dir: &std::path::Path, clock: &Arc<ManualClock>) -> (Arc<Counting>, Discovery) {
+    let plane = Arc::new(Counting {
+        delay: Duration::from_millis(20),
+        ..Counting::default()
+    });
+    let discovery = Discovery::new(
+        plane.clone(),
+        DiscoveryOptions {
+            clock: clock.clone(),
+            ..DiscoveryOptions::default()
+        }
+        .with_state_dir(dir),
+    );
+    (plane, discovery)
+}
+
+#[tokio::test]
+async fn refresh_callers_never_get_a_disk_cached_listing() {
+    let state = tempfile::tempdir().unwrap();
+    let clock = Arc::new(ManualClock::new(
+        SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000),
+    ));
+    // A first process fills the disk cache ("a.model-0").
+    let (_, first) = with_disk(state.path(), &clock);
+    first.discover(&request(Some(600))).await.unwrap();
+    clock.advance(Duration::from_secs(10));
+
+    // A second process: a plain caller starts a flight that answers from the disk; a refresh
+    // caller arriving while it is in flight must not share that answer. `join!` polls the
+    // plain caller first, so its flight exists (and is waiting on the disk) when the refresh
+    // caller looks.
+    let (plane, second) = with_disk(state.path(), &clock);
+    let (plain_req, refresh_req) = (request(Some(600)), request(Some(600)).refreshed());
+    let (plain, refreshed) =
+        futures::join!(second.discover(&plain_req), second.discover(&refresh_req),);
+    let (plain, refreshed) = (plain.unwrap(), refreshed.unwrap());
+    assert!(plain.from_cache, "the plain caller may use the disk entry");
+    assert!(
+        !refreshed.from_cache,
+        "the refresh caller got a cached listing"
+    );
+    assert_eq!(refreshed.models[0].id, "a.model-0"); // this plane's first call
+    assert_eq!(plane.calls.load(Ordering::SeqCst), 1);
+
+    // `refreshInterval: 0` callers do not share a disk-reading flight either, and a caller
+    // whose TTL is shorter than the flight's does not accept its older disk entry.
+    clock.advance(Duration::from_secs(10));
+    let (plane, third) = with_disk(state.path(), &clock);
+    let (uncached_req, shorter_req) = (request(None), request(Some(5)));
+    let (plain, uncached, shorter) = futures::join!(
+        third.discover(&plain_req),
+        third.discover(&uncached_req),
+        third.discover(&shorter_req),
+    );
+    assert!(plain.unwrap().from_cache);
+    assert!(!uncached.unwrap().from_cache);
+    assert!(!shorter.unwrap().from_cache);
+    assert_eq!(plane.calls.load(Ordering::SeqCst), 1);
+
+    // The other way round, a plain caller shares a refresh caller's call to AWS.
+    let (plane, fourth) = with_disk(state.path(), &clock);
+    let (refreshed, plain) =
+        futures::join!(fourth.discover(&refresh_req), fourth.discover(&plain_req),);
+    assert!(!refreshed.unwrap().from_cache);
+    assert!(!plain.unwrap().from_cache);
+    assert_eq!(plane.calls.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn disk_status_reads_the_cache_age_without_calling_aws() {
+    let state = tempfile::tempdir().unwrap();
+    let clock = Arc::new(ManualClock::new(
+        SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000),
+    ));
+    let (_, first) = with_disk(state.path(), &clock);
+    assert_eq!(first.disk_status(&request(Some(600))).await, None);
+    let fetched = first.discover(&request(Some(600))).await.unwrap();
+
+    clock.advance(Duration::from_secs(90));
+    let (plane, second) = with_disk(state.path(), &clock);
+    let status = second.disk_status(&request(Some(600))).await.unwrap();
+    assert_eq!(status.fetched_at, fetched.fetched_at);
+    assert_eq!(status.age, Some(Duration::from_secs(90)));
+    assert!(status.fresh);
+    assert_eq!(status.model_count, 1);
+    assert!(status.path.starts_with(state.path().join("cache")));
+    // Stale by a shorter TTL, never fresh without caching.
+    assert!(!second.disk_status(&request(Some(60))).await.unwrap().fresh);
+    assert!(!second.disk_status(&request(None)).await.unwrap().fresh);
+    // The filter is applied to the cached listing.
+    let mut filtered = request(Some(600));
+    filtered.mapping = MappingOptions::new(crate::ProviderFilter::new(["meta"]), 0, 0);
+    assert_eq!(second.disk_status(&filtered).await.unwrap().model_count, 0);
+    // Another region has no entry; nothing called AWS.
+    let mut other = request(Some(600));
+    other.region = "eu-west-1".into();
+    assert_eq!(second.disk_status(&other).await, None);
+    assert_eq!(plane.calls.load(Ordering::SeqCst), 0);
+    // The in-memory status of the second process knows nothing yet.
+    assert_eq!(second.status("us-east-1").fetched_at, None);
+    // Without a disk cache directory there is nothing to report.
+    assert_eq!(
+        setup(Counting::default())
+            .2
+            .disk_status(&request(Some(600)))
+            .await,
+        None
+    );
+}

@@ -31,8 +31,11 @@
 //! # Design choices
 //!
 //! - The raw listings ([`Listing`]) are what is cached, keyed on region and the control plane's
-//!   identity (endpoint override and credential source); filter and defaults are applied per
-//!   request, so changing them never calls AWS.
+//!   identity (endpoint override, credential source, profile name, and for static keys a SHA-256
+//!   of the access key id); filter and defaults are applied per request, so changing them never
+//!   calls AWS. [`Discovery::disk_status`] reads the disk entry's age without calling AWS.
+//! - A `refresh` request never gets a cached listing: it calls AWS, or joins an in-flight call
+//!   to AWS, never a flight that may answer from the disk.
 //! - [`ControlPlane`] is the seam to AWS; [`SdkControlPlane`] is the only implementation that
 //!   talks to it. The crate's tests run the real SDK against `fake-bedrock` over HTTP.
 //! - Time comes from an injectable [`Clock`] so TTLs are testable without sleeping.
@@ -78,6 +81,7 @@ mod plane;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use discovery::{
     CacheStatus, Catalog, DEFAULT_TIMEOUT, Discovery, DiscoveryOptions, DiscoveryRequest,
+    DiskCacheStatus,
 };
 pub use error::{Error, Operation};
 pub use filter::ProviderFilter;

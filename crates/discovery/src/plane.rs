@@ -69,14 +69,21 @@ impl SdkControlPlane {
     /// A control plane over the settings `openclaw-creds` built (credentials, auth scheme,
     /// `AWS_ENDPOINT_URL_BEDROCK`), the usual constructor.
     ///
-    /// The cache identity is the credential source (`env: AWS_PROFILE` plus the profile name,
-    /// ...) and the endpoint override: two processes with the same answer to both share
-    /// on-disk cache entries. Missing credentials are reported with OpenClaw's message.
+    /// The cache identity is the credential source (`env: AWS_PROFILE` plus the profile name;
+    /// static keys plus [`AwsSettings::static_key_fingerprint`], a SHA-256 of the access key id,
+    /// never the key id or a secret) and the endpoint override: two processes with the same
+    /// answer to all of them share on-disk cache entries, two accounts do not. Missing
+    /// credentials are reported with OpenClaw's message.
+    ///
+    /// [`AwsSettings::static_key_fingerprint`]: openclaw_creds::AwsSettings::static_key_fingerprint
     pub fn from_settings(settings: &openclaw_creds::AwsSettings) -> Self {
         let source = settings.credential_source();
         let mut identity = source.to_string();
         if let openclaw_creds::CredentialSource::Profile { name } = source {
             identity.push_str(&format!(" ({name})"));
+        }
+        if let Some(fingerprint) = settings.static_key_fingerprint() {
+            identity.push_str(&format!(" (access key {fingerprint})"));
         }
         match settings.bedrock_endpoint() {
             Some(endpoint) => identity.push_str(&format!(" @ {}", endpoint.url)),

@@ -216,3 +216,128 @@ async fn disk_cache_is_reused_by_a_second_instance() {
     assert!(stale.stale_error.is_some());
     assert_eq!(stale.models, first.models);
 }
+
+/// The cache files under `<state>/cache`, by name.
+fn cache_files(state: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut files: Vec<_> = std::fs::read_dir(state.join("cache"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    files
+}
+
+#[tokio::test]
+async fn two_endpoints_get_two_disk_cache_entries() {
+    // Two Bedrock endpoints (say a proxy and AWS) with different catalogs, one state dir.
+    let a = fake(Catalog::default_catalog()).await;
+    let b = fake(
+        Catalog::from_json_str(
+            r#"{"foundationModels":[{"modelId":"acme.only-at-b-v1","modelName":"Only at B",
+                "providerName":"Acme","inputModalities":["TEXT"],"outputModalities":["TEXT"],
+                "responseStreamingSupported":true,"inferenceTypesSupported":["ON_DEMAND"],
+                "modelLifecycle":{"status":"ACTIVE"}}],"inferenceProfiles":[]}"#,
+        )
+        .unwrap(),
+    )
+    .await;
+    let state = tempfile::tempdir().unwrap();
+    let options = DiscoveryOptions::default().with_state_dir(state.path());
+    let req = request("{}", "us-east-1");
+
+    let from_a = discovery(plane(&a.url()), options.clone())
+        .discover(&req)
+        .await
+        .unwrap();
+    let from_b = discovery(plane(&b.url()), options.clone())
+        .discover(&req)
+        .await
+        .unwrap();
+    assert!(!from_b.from_cache, "B was answered from A's cache entry");
+    assert_eq!(from_b.models.len(), 1);
+    assert!(from_a.models.len() > 1);
+    assert_eq!(cache_files(state.path()).len(), 2);
+
+    // New instances (new processes) get their own endpoint's entry, without calling either.
+    a.clear_requests();
+    b.clear_requests();
+    let again_a = discovery(plane(&a.url()), options.clone())
+        .discover(&req)
+        .await
+        .unwrap();
+    let again_b = discovery(plane(&b.url()), options)
+        .discover(&req)
+        .await
+        .unwrap();
+    assert!(again_a.from_cache && again_b.from_cache);
+    assert_eq!(again_a.models, from_a.models);
+    assert_eq!(again_b.models, from_b.models);
+    assert!(a.requests().is_empty() && b.requests().is_empty());
+}
+
+#[tokio::test]
+async fn two_static_key_accounts_on_one_endpoint_get_two_disk_cache_entries() {
+    let fake = fake(Catalog::default_catalog()).await;
+    let state = tempfile::tempdir().unwrap();
+    let options = DiscoveryOptions::default().with_state_dir(state.path());
+    let req = request("{}", "us-east-1");
+    let account = |key: &str, secret: &str| {
+        discovery(
+            openclaw_discovery::SdkControlPlane::from_settings(&settings_with_keys(
+                &fake.url(),
+                "us-east-1",
+                key,
+                secret,
+            )),
+            options.clone(),
+        )
+    };
+
+    account(ACCESS_KEY, SECRET_KEY)
+        .discover(&req)
+        .await
+        .unwrap();
+    let other = account(OTHER_ACCESS_KEY, OTHER_SECRET_KEY)
+        .discover(&req)
+        .await
+        .unwrap();
+    assert!(
+        !other.from_cache,
+        "the second account got the first one's catalog"
+    );
+    assert_eq!(foundation_calls(&fake), 2);
+    let files = cache_files(state.path());
+    assert_eq!(files.len(), 2);
+
+    // Each account finds its own entry again.
+    fake.clear_requests();
+    assert!(
+        account(ACCESS_KEY, SECRET_KEY)
+            .discover(&req)
+            .await
+            .unwrap()
+            .from_cache
+    );
+    assert!(
+        account(OTHER_ACCESS_KEY, OTHER_SECRET_KEY)
+            .discover(&req)
+            .await
+            .unwrap()
+            .from_cache
+    );
+    assert!(fake.requests().is_empty());
+
+    // Neither the key ids nor the secrets are in the file names or contents; the identity
+    // carries a hash of the key id instead.
+    for file in &files {
+        let name = file.file_name().unwrap().to_string_lossy().into_owned();
+        let text = std::fs::read_to_string(file).unwrap();
+        for value in [ACCESS_KEY, SECRET_KEY, OTHER_ACCESS_KEY, OTHER_SECRET_KEY] {
+            assert!(
+                !name.contains(value) && !text.contains(value),
+                "{value} in {name}"
+            );
+        }
+        assert!(text.contains("(access key sha256:"), "{text:.300}");
+    }
+}

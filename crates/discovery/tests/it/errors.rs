@@ -173,3 +173,53 @@ async fn malformed_response_is_a_typed_error() {
         "{err}"
     );
 }
+
+#[tokio::test]
+async fn missing_credentials_read_like_openclaw() {
+    // No credentials anywhere: an empty HOME, IMDS disabled, the SDK default chain (or
+    // `AWS_PROFILE=default`, the EC2 workaround, off EC2) finds nothing at call time.
+    let fake = fake(Catalog::default_catalog()).await;
+    let home = tempfile::tempdir().unwrap();
+    let base = openclaw_creds::Env::from_pairs([
+        ("HOME", home.path().to_str().unwrap()),
+        ("AWS_EC2_METADATA_DISABLED", "true"),
+        ("AWS_REGION", "us-east-1"),
+        ("AWS_ENDPOINT_URL_BEDROCK", fake.url().as_str()),
+    ]);
+    for (env, checked) in [
+        (base.clone(), "aws-sdk default chain"),
+        (
+            base.clone().with("AWS_PROFILE", "default"),
+            "env: AWS_PROFILE",
+        ),
+    ] {
+        let region = openclaw_creds::resolve_region(None, None, &env).unwrap();
+        let settings = openclaw_creds::AwsSettings::from_env(&env, &region, None).unwrap();
+        let plane = openclaw_discovery::SdkControlPlane::from_settings(&settings)
+            .with_retries(1, Duration::from_millis(1));
+        let err = discovery(plane, DiscoveryOptions::default())
+            .discover(&request("{}", "us-east-1"))
+            .await
+            .unwrap_err();
+        let Error::Credentials { ref message, .. } = err else {
+            panic!("expected a credentials error, got {err:?}");
+        };
+        assert_eq!(
+            message,
+            &format!(
+                "No API key resolved for provider \"amazon-bedrock\" (auth mode: aws-sdk, \
+                 checked: {checked})."
+            )
+        );
+        assert!(
+            err.to_string()
+                .starts_with("no AWS credentials for bedrock List")
+                && err.to_string().ends_with(message.as_str()),
+            "{err}"
+        );
+    }
+    assert!(
+        fake.requests().is_empty(),
+        "an unauthenticated request reached the server"
+    );
+}

@@ -10,10 +10,14 @@ use openclaw_discovery::{
 
 pub const ACCESS_KEY: &str = "AKIDDISCOVERYTEST";
 pub const SECRET_KEY: &str = "discovery/secret/key/for/tests/only";
+/// A second account's key pair, also accepted by [`fake`].
+pub const OTHER_ACCESS_KEY: &str = "AKIDSECONDACCOUNT";
+pub const OTHER_SECRET_KEY: &str = "second/account/secret/key";
 
 pub async fn fake(catalog: Catalog) -> FakeBedrock {
     FakeBedrock::builder()
         .credentials(ACCESS_KEY, SECRET_KEY)
+        .credentials(OTHER_ACCESS_KEY, OTHER_SECRET_KEY)
         .catalog(catalog)
         .start()
         .await
@@ -23,9 +27,14 @@ pub async fn fake(catalog: Catalog) -> FakeBedrock {
 /// Settings the way the gateway builds them, from an explicit environment (never the process
 /// one) pointing `AWS_ENDPOINT_URL_BEDROCK` at `url`.
 pub fn settings(url: &str, region: &str) -> AwsSettings {
+    settings_with_keys(url, region, ACCESS_KEY, SECRET_KEY)
+}
+
+/// [`settings`] with another static key pair.
+pub fn settings_with_keys(url: &str, region: &str, access_key: &str, secret: &str) -> AwsSettings {
     let env = Env::from_pairs([
-        ("AWS_ACCESS_KEY_ID", ACCESS_KEY),
-        ("AWS_SECRET_ACCESS_KEY", SECRET_KEY),
+        ("AWS_ACCESS_KEY_ID", access_key),
+        ("AWS_SECRET_ACCESS_KEY", secret),
         ("AWS_REGION", region),
         ("AWS_ENDPOINT_URL_BEDROCK", url),
     ]);
