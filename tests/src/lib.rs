@@ -70,6 +70,19 @@ pub fn binaries() -> &'static Binaries {
             .parent()
             .map(Path::to_path_buf)
             .unwrap_or_default();
+        let exe_name =
+            |name: &str| profile_dir.join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
+        let binaries = Binaries {
+            openclaw: exe_name("openclaw"),
+            fake_bedrock: exe_name("fake-bedrock"),
+        };
+        // `cargo test --workspace` has just built both binaries with the workspace's feature set.
+        // Building them again with `-p` would resolve features differently and recompile much of
+        // the dependency graph, so the build below only runs when a binary is missing or older
+        // than a source file (e.g. under `cargo test -p openclaw-e2e`).
+        if binaries_are_fresh(&binaries) {
+            return binaries;
+        }
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
         let mut command = Command::new(cargo);
         command
@@ -93,12 +106,6 @@ pub fn binaries() -> &'static Binaries {
             status.as_ref().is_ok_and(|s| s.success()),
             "building the binaries failed: {status:?}"
         );
-        let exe_name =
-            |name: &str| profile_dir.join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
-        let binaries = Binaries {
-            openclaw: exe_name("openclaw"),
-            fake_bedrock: exe_name("fake-bedrock"),
-        };
         assert!(
             binaries.openclaw.is_file(),
             "{:?} missing",
@@ -111,6 +118,41 @@ pub fn binaries() -> &'static Binaries {
         );
         binaries
     })
+}
+
+/// Whether both binaries exist and are newer than every source and manifest they are built from.
+fn binaries_are_fresh(binaries: &Binaries) -> bool {
+    let built = [&binaries.openclaw, &binaries.fake_bedrock]
+        .iter()
+        .map(|path| std::fs::metadata(path).and_then(|m| m.modified()).ok())
+        .collect::<Option<Vec<_>>>()
+        .and_then(|times| times.into_iter().min());
+    let Some(built) = built else {
+        return false;
+    };
+    let root = workspace_root();
+    let mut newest = std::time::SystemTime::UNIX_EPOCH;
+    let mut stack = vec![
+        root.join("crates"),
+        root.join("Cargo.toml"),
+        root.join("Cargo.lock"),
+    ];
+    while let Some(path) = stack.pop() {
+        let Ok(meta) = std::fs::metadata(&path) else {
+            continue;
+        };
+        if meta.is_dir() {
+            let skip = path
+                .file_name()
+                .is_some_and(|n| n == "tests" || n == "benches");
+            if !skip && let Ok(entries) = std::fs::read_dir(&path) {
+                stack.extend(entries.flatten().map(|e| e.path()));
+            }
+        } else if let Ok(modified) = meta.modified() {
+            newest = newest.max(modified);
+        }
+    }
+    built >= newest
 }
 
 /// A `fake-bedrock` child process, killed on drop.
