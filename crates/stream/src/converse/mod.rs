@@ -13,6 +13,21 @@
 //! rejects them); over-long tool-call ids are shortened with a hash suffix (no collisions);
 //! `ToolChoice::None` keeps the tool specs (without a choice) when the history holds tool blocks,
 //! since Bedrock rejects such a history without a `toolConfig`.
+//!
+//! Requests Bedrock would refuse are made valid (each proven against `fake-bedrock`, which
+//! validates them like Bedrock):
+//!
+//! - a tool result with no content (or only blank text) is sent as the text
+//!   [`request::NO_TOOL_OUTPUT`], `(no tool output)` (pi-ai's placeholder);
+//! - a history with tool calls or results but no tools in the request (a summary turn, a
+//!   tool-less follow-up) has its `toolUse`/`toolResult` blocks rewritten as text
+//!   (`[tool call <id>: <name> <arguments>]`, `[tool result <id> (<name>): <text>]`, images kept
+//!   as image blocks): Bedrock refuses those blocks without a `toolConfig`, and synthesising
+//!   tool specs would let the model call tools the caller does not offer;
+//! - a forced tool choice (`Any` or a named tool) with Claude extended thinking, which Anthropic
+//!   refuses ("Thinking may not be enabled when tool_choice forces tool use"), becomes `auto`:
+//!   the thinking asked for is kept, the tool stays offered, and a `tracing::debug!` records the
+//!   downgrade.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
@@ -94,7 +109,10 @@ pub struct ConverseStream {
 
 impl ConverseStream {
     /// An adapter over an SDK configuration (from `openclaw_creds`, or built by hand), with the
-    /// retry and connect-timeout settings of `options` applied on top.
+    /// retry and connect-timeout settings of `options` applied on top. A call that finds no
+    /// credentials (the provider loads none, or the configuration has no provider at all) ends
+    /// with OpenClaw's message, naming the SDK default chain as the source checked:
+    /// `No API key resolved for provider "amazon-bedrock" (auth mode: aws-sdk, checked: aws-sdk default chain).`
     pub fn new(config: aws_sdk_bedrockruntime::Config, options: AdapterOptions) -> Self {
         Self::build(config, None, options)
     }
@@ -336,14 +354,25 @@ impl Driver {
     }
 }
 
-/// A readable message for a failed `converse_stream` call (before any event). With the
-/// credential source that was checked, a missing credential reads like OpenClaw's message.
+/// A readable message for a failed `converse_stream` call (before any event). A missing
+/// credential reads like OpenClaw's message, naming `checked` (the SDK default chain when
+/// `None`).
 pub fn describe_send_error(
     e: &SdkError<ConverseStreamError>,
     checked: Option<&CredentialSource>,
 ) -> String {
-    if let Some(err) = checked.and_then(|c| openclaw_creds::missing_credentials_error(c, e)) {
+    // A raw SDK configuration (`ConverseStream::new`) resolves credentials through whatever
+    // provider it holds, usually the SDK default chain: report that source.
+    let default_chain = CredentialSource::DefaultChain { marker: None };
+    let checked = checked.unwrap_or(&default_chain);
+    if let Some(err) = openclaw_creds::missing_credentials_error(checked, e) {
         return err.to_string();
+    }
+    if no_identity_resolver(e) {
+        return openclaw_creds::Error::MissingCredentials {
+            checked: checked.clone(),
+        }
+        .to_string();
     }
     match e {
         SdkError::ServiceError(ctx) => {
@@ -370,6 +399,20 @@ pub fn describe_send_error(
             DisplayErrorContext(e)
         ),
     }
+}
+
+/// Whether the SDK could not sign because no credentials (or token) provider was configured
+/// at all: the orchestrator's `NoMatchingAuthSchemeError` is not public, so its cause is
+/// recognised by its message ("there was no identity resolver for it").
+fn no_identity_resolver(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cur = Some(e);
+    while let Some(err) = cur {
+        if err.to_string().contains("no identity resolver") {
+            return true;
+        }
+        cur = err.source();
+    }
+    false
 }
 
 /// A readable message for a failure after the stream began: in-stream exceptions by name

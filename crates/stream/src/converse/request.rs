@@ -1,6 +1,6 @@
 //! Building a Converse request from a [`StreamRequest`].
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use aws_sdk_bedrockruntime::types::{
     AnyToolChoice, AutoToolChoice, CachePointBlock, CachePointType, CacheTtl, ContentBlock,
@@ -24,6 +24,9 @@ use crate::{API, Error, PROVIDER};
 pub const IMAGE_OMITTED: &str = "(image omitted: model does not support images)";
 /// The text of the synthetic error result that answers an orphaned tool call.
 pub const NO_RESULT: &str = "No result provided";
+/// The text sent for a tool result with no content (or only blank text): Bedrock refuses an
+/// empty `toolResult.content`. pi-ai's wording.
+pub const NO_TOOL_OUTPUT: &str = "(no tool output)";
 
 /// Everything a `converse_stream` call needs, as SDK types.
 #[derive(Debug, Clone)]
@@ -70,10 +73,16 @@ pub fn build(request: &StreamRequest) -> Result<ConverseInput, Error> {
     {
         last.1.push(ContentBlock::CachePoint(cache_point()?));
     }
-    let history_has_tools = messages
+    let mut history_has_tools = messages
         .iter()
         .flat_map(|m| &m.1)
         .any(|b| matches!(b, ContentBlock::ToolUse(_) | ContentBlock::ToolResult(_)));
+    if history_has_tools && request.tools.is_empty() {
+        // Bedrock refuses toolUse/toolResult blocks without a toolConfig, and with no tools
+        // offered the model must not call any: the old exchanges become plain text.
+        flatten_tool_blocks(&mut messages);
+        history_has_tools = false;
+    }
     let messages = messages
         .into_iter()
         .map(|(role, content)| {
@@ -103,7 +112,7 @@ pub fn build(request: &StreamRequest) -> Result<ConverseInput, Error> {
         system,
         messages,
         inference: inference.build(),
-        tool_config: tool_config(request, history_has_tools)?,
+        tool_config: tool_config(request, history_has_tools, &thinking)?,
         additional_fields: additional_fields(&thinking).map(|v| to_document(&v)),
     })
 }
@@ -134,6 +143,7 @@ fn additional_fields(thinking: &Thinking) -> Option<Value> {
 fn tool_config(
     request: &StreamRequest,
     history_has_tools: bool,
+    thinking: &Thinking,
 ) -> Result<Option<ToolConfiguration>, Error> {
     if request.tools.is_empty() {
         return Ok(None);
@@ -157,7 +167,21 @@ fn tool_config(
                 .map_err(build_error)
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let choice = match &request.tool_choice {
+    let mut tool_choice = &request.tool_choice;
+    // Claude refuses a forced tool with extended thinking ("Thinking may not be enabled when
+    // tool_choice forces tool use"): keep the thinking the caller asked for and let the model
+    // choose (`auto`).
+    if matches!(tool_choice, ToolChoice::Any | ToolChoice::Tool(_))
+        && !matches!(thinking, Thinking::Off { .. })
+    {
+        tracing::debug!(
+            model = %request.model.id,
+            tool_choice = ?request.tool_choice,
+            "forced tool choice downgraded to auto: claude does not allow it with extended thinking"
+        );
+        tool_choice = &ToolChoice::Auto;
+    }
+    let choice = match tool_choice {
         ToolChoice::Auto => Some(WireToolChoice::Auto(AutoToolChoice::builder().build())),
         ToolChoice::Any => Some(WireToolChoice::Any(AnyToolChoice::builder().build())),
         ToolChoice::None => None,
@@ -299,6 +323,9 @@ fn tool_result_block(result: &ToolResultMessage, images: bool) -> Result<Content
             }
         }
     }
+    if content.is_empty() {
+        content.push(ToolResultContentBlock::Text(NO_TOOL_OUTPUT.into()));
+    }
     let status = if result.is_error {
         ToolResultStatus::Error
     } else {
@@ -311,6 +338,60 @@ fn tool_result_block(result: &ToolResultMessage, images: bool) -> Result<Content
         .build()
         .map(ContentBlock::ToolResult)
         .map_err(build_error)
+}
+
+/// Rewrites `toolUse` and `toolResult` blocks as text, for a request that offers no tools:
+/// `[tool call <id>: <name> <arguments JSON>]` and `[tool result <id> (<name>): <text>]`
+/// (`tool error` for error results); images of a result follow its text as image blocks.
+/// Roles and order are kept, so the conversation still alternates.
+fn flatten_tool_blocks(messages: &mut [Wire]) {
+    let mut names: HashMap<String, String> = HashMap::new();
+    for (_, blocks) in messages.iter_mut() {
+        let mut out = Vec::with_capacity(blocks.len());
+        for block in blocks.drain(..) {
+            match block {
+                ContentBlock::ToolUse(call) => {
+                    names.insert(call.tool_use_id().to_owned(), call.name().to_owned());
+                    out.push(ContentBlock::Text(format!(
+                        "[tool call {}: {} {}]",
+                        call.tool_use_id(),
+                        call.name(),
+                        from_document(call.input())
+                    )));
+                }
+                ContentBlock::ToolResult(result) => {
+                    let id = result.tool_use_id();
+                    let name = names.get(id).map_or("unknown tool", String::as_str);
+                    let kind = if result.status() == Some(&ToolResultStatus::Error) {
+                        "tool error"
+                    } else {
+                        "tool result"
+                    };
+                    let mut texts = Vec::new();
+                    let mut images = Vec::new();
+                    for c in result.content() {
+                        match c {
+                            ToolResultContentBlock::Text(t) => texts.push(t.clone()),
+                            ToolResultContentBlock::Image(i) => {
+                                images.push(ContentBlock::Image(i.clone()))
+                            }
+                            ToolResultContentBlock::Json(doc) => {
+                                texts.push(from_document(doc).to_string())
+                            }
+                            _ => {}
+                        }
+                    }
+                    out.push(ContentBlock::Text(format!(
+                        "[{kind} {id} ({name}): {}]",
+                        texts.join("\n")
+                    )));
+                    out.extend(images);
+                }
+                other => out.push(other),
+            }
+        }
+        *blocks = out;
+    }
 }
 
 fn image_block(mime_type: &str, data: &[u8]) -> Result<ImageBlock, Error> {

@@ -79,3 +79,61 @@ async fn missing_credentials_read_like_openclaw() {
     );
     assert!(fake.requests().is_empty());
 }
+
+/// A credentials provider that finds nothing, like an empty default chain.
+#[derive(Debug)]
+struct NoCredentials;
+
+impl aws_credential_types::provider::ProvideCredentials for NoCredentials {
+    fn provide_credentials<'a>(
+        &'a self,
+    ) -> aws_credential_types::provider::future::ProvideCredentials<'a>
+    where
+        Self: 'a,
+    {
+        aws_credential_types::provider::future::ProvideCredentials::ready(Err(
+            aws_credential_types::provider::error::CredentialsError::not_loaded(
+                "no providers in chain provided credentials",
+            ),
+        ))
+    }
+}
+
+const OPENCLAW_MISSING: &str = "No API key resolved for provider \"amazon-bedrock\" (auth mode: aws-sdk, checked: aws-sdk default chain).";
+
+async fn missing_message(config: aws_sdk_bedrockruntime::Config) -> String {
+    let adapter = ConverseStream::new(config, fast_options());
+    let events = collect(openclaw_stream::ModelStream::stream(
+        &adapter,
+        StreamRequest::new(sonnet(), vec![Message::user_text("Hi")]),
+        Default::default(),
+    ))
+    .await;
+    let StreamEvent::Error { message, .. } = terminal(&events) else {
+        panic!("{events:?}")
+    };
+    message.clone()
+}
+
+#[tokio::test]
+async fn missing_credentials_read_like_openclaw_with_a_raw_config() {
+    use aws_sdk_bedrockruntime::config::{BehaviorVersion, Region};
+    let fake = FakeBedrock::builder()
+        .credentials(AK, SK)
+        .start()
+        .await
+        .unwrap();
+    let base = || {
+        aws_sdk_bedrockruntime::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
+            .endpoint_url(fake.url())
+    };
+    // A provider that finds no credentials (what an empty default chain does).
+    let message = missing_message(base().credentials_provider(NoCredentials).build()).await;
+    assert_eq!(message, OPENCLAW_MISSING);
+    // No credentials provider at all.
+    let message = missing_message(base().build()).await;
+    assert_eq!(message, OPENCLAW_MISSING);
+    assert!(fake.requests().is_empty());
+}

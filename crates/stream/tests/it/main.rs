@@ -1,9 +1,11 @@
 //! Integration tests: the real SDK against `fake-bedrock` over loopback HTTP.
 //!
 //! Modules:
-//! - `creds`: the adapter built from `openclaw_creds` settings (bearer token, missing credentials).
-//! - `support`: the harness (fake, adapter, event collection, a connection-observing proxy).
-//! - `requests`: the Converse request JSON the fake received (insta snapshots).
+//! - `creds`: the adapter built from `openclaw_creds` settings or a raw SDK configuration
+//!   (bearer token, missing credentials).
+//! - `support`: the harness (fake, adapter, event collection).
+//! - `requests`: the Converse request JSON the fake received (insta snapshots), accepted by
+//!   the fake's Bedrock-like validation.
 //! - `events`: the unified event sequences, stop reasons, exceptions, usage and cost.
 //! - `resilience`: retries, timeouts, dropped connections, aborts, dropped consumers.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]

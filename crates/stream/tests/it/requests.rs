@@ -369,3 +369,129 @@ async fn prompt_caching_short_long_none_and_unsupported() {
     }
     assert_json_snapshot!("prompt_caching", out);
 }
+
+/// The terminal event is `done`: the fake (validating like Bedrock) accepted the request.
+fn assert_accepted(events: &[openclaw_stream::StreamEvent]) {
+    assert!(
+        matches!(terminal(events), openclaw_stream::StreamEvent::Done { .. }),
+        "bedrock refused the request: {:#?}",
+        terminal(events)
+    );
+}
+
+#[tokio::test]
+async fn empty_tool_results_get_a_placeholder() {
+    let h = harness().await;
+    h.fake.script(Turn::text("ok"));
+    let me = "us.anthropic.claude-sonnet-4-5-20250929-v1:0";
+    let empty = |id: &str, content: Vec<Content>, is_error: bool| {
+        Message::ToolResult(ToolResultMessage {
+            tool_call_id: id.into(),
+            tool_name: "get_weather".into(),
+            content,
+            is_error,
+        })
+    };
+    let mut req = StreamRequest::new(
+        sonnet(),
+        vec![
+            Message::user_text("Weather?"),
+            assistant(me, vec![call("c1", "Paris"), call("c2", "Rome")]),
+            empty("c1", vec![], false),
+            empty("c2", vec![Content::Text { text: " \n".into() }], true),
+        ],
+    );
+    req.tools = vec![weather_tool()];
+    req.cache_retention = CacheRetention::None;
+    let events = h.run(req).await;
+    assert_accepted(&events);
+    assert_json_snapshot!(
+        "empty_tool_results_request",
+        h.last_body()["messages"][2].clone()
+    );
+}
+
+#[tokio::test]
+async fn tool_history_without_tools_becomes_text() {
+    let h = harness().await;
+    h.fake.script(Turn::text("ok"));
+    let me = "us.anthropic.claude-sonnet-4-5-20250929-v1:0";
+    let messages = vec![
+        Message::user_text("Weather in Paris and Rome?"),
+        assistant(
+            me,
+            vec![
+                AssistantContent::Text {
+                    text: "Checking.".into(),
+                },
+                call("c1", "Paris"),
+                call("c2", "Rome"),
+            ],
+        ),
+        result("c1", "18°C"),
+        Message::ToolResult(ToolResultMessage {
+            tool_call_id: "c2".into(),
+            tool_name: "get_weather".into(),
+            content: vec![
+                Content::Text {
+                    text: "service down".into(),
+                },
+                Content::Image {
+                    mime_type: "image/png".into(),
+                    data: PNG.to_vec(),
+                },
+            ],
+            is_error: true,
+        }),
+        assistant(
+            me,
+            vec![AssistantContent::Text {
+                text: "Paris is 18°C; Rome failed.".into(),
+            }],
+        ),
+        Message::user_text("Summarise without tools."),
+    ];
+    let mut req = StreamRequest::new(sonnet(), messages);
+    assert!(req.tools.is_empty());
+    req.cache_retention = CacheRetention::None;
+    let events = h.run(req).await;
+    assert_accepted(&events);
+    let body = h.last_body();
+    assert!(body.get("toolConfig").is_none(), "{body:#}");
+    assert_json_snapshot!(
+        "tool_history_without_tools_request",
+        body["messages"].clone()
+    );
+}
+
+#[tokio::test]
+async fn forced_tool_choice_with_thinking_falls_back_to_auto() {
+    let h = harness().await;
+    h.fake.script(Turn::text("ok").times(3));
+    let mut out = serde_json::Map::new();
+    for (name, choice, reasoning) in [
+        ("any_with_thinking", ToolChoice::Any, ReasoningLevel::Medium),
+        (
+            "named_with_thinking",
+            ToolChoice::Tool("get_weather".into()),
+            ReasoningLevel::Low,
+        ),
+        ("any_without_thinking", ToolChoice::Any, ReasoningLevel::Off),
+    ] {
+        let mut req = StreamRequest::new(sonnet(), vec![Message::user_text("Weather?")]);
+        req.tools = vec![weather_tool()];
+        req.tool_choice = choice;
+        req.reasoning = reasoning;
+        let events = h.run(req).await;
+        assert_accepted(&events);
+        let body = h.last_body();
+        out.insert(
+            name.into(),
+            json!({
+                "toolChoice": body["toolConfig"]["toolChoice"],
+                "thinking": body["additionalModelRequestFields"]["thinking"],
+            }),
+        );
+    }
+    assert_json_snapshot!("forced_tool_choice_with_thinking", out);
+}

@@ -1,14 +1,13 @@
 //! Retries, timeouts, dropped connections, aborts and dropped consumers.
 
-use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use fake_bedrock::{Fault, Pacing, Turn};
 use futures::StreamExt;
 use insta::assert_json_snapshot;
 use openclaw_stream::{
-    AbortController, AdapterOptions, ConverseStream, ErrorReason, Message, ModelStream,
-    StreamEvent, StreamOptions, StreamRequest,
+    AbortController, AdapterOptions, ErrorReason, Message, ModelStream, StreamEvent, StreamOptions,
+    StreamRequest,
 };
 
 use crate::support::*;
@@ -33,6 +32,8 @@ async fn throttled_then_success_is_retried_by_the_sdk() {
     h.fake.script(Turn::text("made it"));
     let events = h.run(request()).await;
     assert_eq!(done_message(&events).text(), "made it");
+    // The retries are invisible in the events: one clean answer.
+    assert_json_snapshot!("throttled_then_success_events", events);
     // Two throttled attempts and the successful one, all seen by the fake.
     let statuses: Vec<_> = h.fake.requests().iter().map(|r| r.status).collect();
     assert_eq!(statuses, [Some(429), Some(429), Some(200)]);
@@ -73,6 +74,16 @@ async fn connection_drop_mid_stream_is_an_error_event() {
         .script(Turn::text("a long answer that will be cut").chunk_size(4));
     h.fake.fault(Fault::DropConnection { after_events: 4 });
     let events = h.run(request()).await;
+    // The transport's wording of the cut is not ours: keep our prefix.
+    fn ours(v: insta::internals::Content, _: insta::internals::ContentPath<'_>) -> &'static str {
+        let s = v.as_str().unwrap().to_owned();
+        assert!(s.starts_with("bedrock stream failed: "), "{s}");
+        "[bedrock stream failed: ...]"
+    }
+    assert_json_snapshot!("connection_drop_events", events, {
+        "[].message" => insta::dynamic_redaction(ours),
+        "[].partial.error.message" => insta::dynamic_redaction(ours),
+    });
     let types: Vec<_> = events
         .iter()
         .map(|e| serde_json::to_value(e).unwrap()["type"].clone())
@@ -170,35 +181,29 @@ async fn abort_mid_stream_reports_aborted_with_partial() {
 
 #[tokio::test]
 async fn dropped_consumer_closes_the_connection() {
-    let fake = fake_bedrock::FakeBedrock::builder()
-        .credentials(AK, SK)
-        .start()
-        .await
-        .unwrap();
-    fake.set_pacing(Pacing {
+    let h = harness().await;
+    h.fake.set_pacing(Pacing {
         first_byte: Duration::ZERO,
         between_events: Duration::from_millis(20),
     });
-    fake.script(Turn::text("y".repeat(2000)).chunk_size(1));
-    let proxy = proxy(fake.addr()).await;
-    let adapter = ConverseStream::new(sdk_config(&proxy.url), fast_options());
-    let mut stream = adapter.stream(request(), StreamOptions::default());
+    h.fake.script(Turn::text("y".repeat(2000)).chunk_size(1));
+    let mut stream = h.adapter.stream(request(), StreamOptions::default());
     for _ in 0..4 {
         assert!(stream.next().await.is_some());
     }
-    assert!(
-        !proxy.client_closed.load(Ordering::SeqCst),
-        "connection still open while consuming"
-    );
+    let disconnected = || h.fake.requests()[0].client_disconnected;
+    assert!(!disconnected(), "connection still open while consuming");
     drop(stream);
+    // The fake records the client closing the stream before it was complete.
     let deadline = Instant::now() + Duration::from_secs(5);
-    while !proxy.client_closed.load(Ordering::SeqCst) {
+    while !disconnected() {
         assert!(
             Instant::now() < deadline,
             "the client did not close its connection after the drop"
         );
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
+    assert_eq!(h.fake.requests()[0].status, Some(200));
 }
 
 #[tokio::test]

@@ -1,5 +1,3 @@
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use aws_credential_types::Credentials;
@@ -12,8 +10,6 @@ use openclaw_stream::{
     StreamRequest,
 };
 use serde_json::Value;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
 
 pub const AK: &str = "AKIDSTREAMTEST";
 pub const SK: &str = "streamtestsecretkeystreamtestsecretkey00";
@@ -137,68 +133,5 @@ pub fn done_message(events: &[StreamEvent]) -> openclaw_stream::AssistantMessage
     match terminal(events) {
         StreamEvent::Done { message, .. } => message.clone(),
         other => panic!("expected done, got {other:#?}"),
-    }
-}
-
-/// A TCP proxy in front of the fake that reports when the client closes its connection.
-pub struct Proxy {
-    pub url: String,
-    pub client_closed: Arc<AtomicBool>,
-    task: tokio::task::JoinHandle<()>,
-}
-
-impl Drop for Proxy {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
-}
-
-pub async fn proxy(upstream: std::net::SocketAddr) -> Proxy {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let client_closed = Arc::new(AtomicBool::new(false));
-    let flag = client_closed.clone();
-    let task = tokio::spawn(async move {
-        let (mut client, _) = listener.accept().await.unwrap();
-        client.set_nodelay(true).unwrap();
-        let mut server = TcpStream::connect(upstream).await.unwrap();
-        server.set_nodelay(true).unwrap();
-        let (mut cr, mut cw) = client.split();
-        let (mut sr, mut sw) = server.split();
-        let up = async {
-            let mut buf = [0u8; 16384];
-            loop {
-                match cr.read(&mut buf).await {
-                    Ok(0) | Err(_) => break,
-                    Ok(n) => {
-                        if sw.write_all(&buf[..n]).await.is_err() {
-                            break;
-                        }
-                    }
-                }
-            }
-            flag.store(true, Ordering::SeqCst);
-        };
-        let down = async {
-            let mut buf = [0u8; 16384];
-            loop {
-                match sr.read(&mut buf).await {
-                    Ok(0) | Err(_) => break,
-                    Ok(n) => {
-                        if cw.write_all(&buf[..n]).await.is_err() {
-                            break;
-                        }
-                    }
-                }
-            }
-            // Keep waiting for the client side to close.
-            std::future::pending::<()>().await;
-        };
-        tokio::select! { () = up => {}, () = down => {} }
-    });
-    Proxy {
-        url,
-        client_closed,
-        task,
     }
 }
