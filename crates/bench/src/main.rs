@@ -68,6 +68,10 @@ struct Args {
     /// Bearer token for `--against`.
     #[arg(long, env = "OPENCLAW_BENCH_AGAINST_TOKEN", hide_env_values = true)]
     against_token: Option<String>,
+    /// Address of the zero-paced fake-bedrock (fix the port to point an `--against` gateway
+    /// at it; loopback only).
+    #[arg(long, default_value = "127.0.0.1:0")]
+    fake_listen: std::net::SocketAddr,
     /// Output directory for results.md, results.json and latency.svg.
     #[arg(long, default_value = "target/bench")]
     out: PathBuf,
@@ -132,6 +136,12 @@ struct Paths {
 }
 
 async fn run(args: Args) -> Result<()> {
+    if !args.fake_listen.ip().is_loopback() {
+        bail!(
+            "--fake-listen must be a loopback address, got {}",
+            args.fake_listen
+        );
+    }
     let started = Instant::now();
     let plan = Plan::new(args.quick);
     let prompt = prompt();
@@ -154,7 +164,7 @@ async fn run(args: Args) -> Result<()> {
 
     let wait = Duration::from_secs(30);
     let fake = Server::spawn(
-        procs::fake_command(&args.fake, 0, 0, CHUNK),
+        procs::fake_command(&args.fake, &args.fake_listen.to_string(), 0, 0, CHUNK),
         "fake-bedrock",
         wait,
     )
@@ -487,7 +497,7 @@ async fn idle(args: &Args, prompt: &str, n: usize) -> Result<Idle> {
     let wait = Duration::from_secs(30);
     // First event at once, then 20 s between events: every stream stays open while measured.
     let fake = Server::spawn(
-        procs::fake_command(&args.fake, 0, 20_000, CHUNK),
+        procs::fake_command(&args.fake, "127.0.0.1:0", 0, 20_000, CHUNK),
         "paced fake-bedrock",
         wait,
     )

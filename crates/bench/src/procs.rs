@@ -71,12 +71,18 @@ impl Server {
     }
 }
 
-/// `fake-bedrock` with the given pacing.
-pub fn fake_command(fake: &Path, pace_first_ms: u64, pace_ms: u64, chunk: usize) -> Command {
+/// `fake-bedrock` on `listen` with the given pacing.
+pub fn fake_command(
+    fake: &Path,
+    listen: &str,
+    pace_first_ms: u64,
+    pace_ms: u64,
+    chunk: usize,
+) -> Command {
     let mut c = Command::new(fake);
     c.args([
         "--listen",
-        "127.0.0.1:0",
+        listen,
         "--access-key",
         ACCESS_KEY,
         "--secret-key",
