@@ -79,6 +79,9 @@ fn allowed_internal(package: &str) -> Option<&'static [&'static str]> {
         // The fake shares no wire-mapping code with the product: a mapping bug must not be able
         // to hide by being on both sides of a test.
         "fake-bedrock" => &[],
+        // The bench measures the binaries from outside, over HTTP: linking the product crates
+        // would let it measure something other than what users run.
+        "openclaw-bench" => &[],
         "xtask" | "openclaw-e2e" => return None,
         _ => return None,
     })
@@ -97,6 +100,14 @@ const INTERNAL: &[&str] = &[
 fn dependency_direction() {
     let mut problems = Vec::new();
     for krate in crates() {
+        let known = ["xtask", "openclaw-e2e"].contains(&krate.package.as_str())
+            || allowed_internal(&krate.package).is_some();
+        if !known {
+            problems.push(format!(
+                "{} has no place in ARCHITECTURE.md's dependency rules: add it to `allowed_internal`",
+                krate.package
+            ));
+        }
         let Some(allowed) = allowed_internal(&krate.package) else {
             continue;
         };
