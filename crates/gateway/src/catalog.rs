@@ -7,8 +7,8 @@ use std::sync::Arc;
 use openclaw_config::{BedrockDiscoveryConfig, Config, ModelDefinition, ModelRef, ProviderConfig};
 use openclaw_creds::{AwsSettings, CredentialSource, ResolvedRegion};
 use openclaw_discovery::{
-    Catalog, Discovery, DiscoveryOptions, DiscoveryRequest, PROVIDER_ID, ProviderFilter,
-    SdkControlPlane, resolve_providers, should_discover,
+    Catalog, Discovery, DiscoveryOptions, DiscoveryRequest, DiskCacheStatus, PROVIDER_ID,
+    ProviderFilter, SdkControlPlane, resolve_providers, should_discover,
 };
 
 use crate::context::Context;
@@ -82,6 +82,30 @@ impl Setup {
         (on, why)
     }
 
+    /// The discovery (with the disk cache under the state directory) and its request.
+    fn discovery(&self, ctx: &Context) -> (Discovery, DiscoveryRequest) {
+        let mut options = DiscoveryOptions::default();
+        if let Some(state) = &ctx.state_dir {
+            options = options.with_state_dir(state);
+        }
+        let discovery = Discovery::new(
+            Arc::new(SdkControlPlane::from_settings(&self.settings)),
+            options,
+        );
+        let request = DiscoveryRequest::from_config(&self.discovery, &self.region.region);
+        (discovery, request)
+    }
+
+    /// What the disk cache holds for this configuration's discovery, read without calling AWS
+    /// (`None` when discovery is off or nothing usable is cached).
+    pub async fn disk_status(&self, ctx: &Context) -> Option<DiskCacheStatus> {
+        if !self.discovery_decision().0 {
+            return None;
+        }
+        let (discovery, request) = self.discovery(ctx);
+        discovery.disk_status(&request).await
+    }
+
     /// Runs discovery when it is on (through the disk cache under the state directory) and
     /// merges the result with the configured providers.
     pub async fn resolve(&self, ctx: &Context, refresh: bool, all: bool) -> Resolved {
@@ -94,15 +118,7 @@ impl Setup {
                 filtered_out: Vec::new(),
             };
         }
-        let mut options = DiscoveryOptions::default();
-        if let Some(state) = &ctx.state_dir {
-            options = options.with_state_dir(state);
-        }
-        let discovery = Discovery::new(
-            Arc::new(SdkControlPlane::from_settings(&self.settings)),
-            options,
-        );
-        let mut request = DiscoveryRequest::from_config(&self.discovery, &self.region.region);
+        let (discovery, mut request) = self.discovery(ctx);
         if refresh {
             request = request.refreshed();
         }

@@ -3,6 +3,8 @@
 
 use std::fmt;
 
+use openclaw_stream::ErrorKind;
+
 /// What kind of failure ended a command. Each kind has its own exit code (see `code`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ExitKind {
@@ -120,26 +122,19 @@ fn is_auth_code(code: &str) -> bool {
     )
 }
 
-/// The kind of a terminal stream error, from its message (`openclaw-stream` reports failures as
-/// events with a readable message that names the AWS error code and HTTP status).
-pub fn stream_error_kind(message: &str) -> ExitKind {
-    let auth_code = [
-        "AccessDeniedException",
-        "UnrecognizedClientException",
-        "InvalidSignatureException",
-        "ExpiredTokenException",
-        "MissingAuthenticationTokenException",
-        "IncompleteSignatureException",
-        "No API key resolved",
-    ]
-    .iter()
-    .any(|code| message.contains(code));
-    if auth_code || message.contains("(HTTP 401") || message.contains("(HTTP 403") {
-        ExitKind::Auth
-    } else if message.contains("ResourceNotFoundException") {
-        ExitKind::UnknownModel
-    } else {
-        ExitKind::Upstream
+/// The kind of a terminal stream error, from its classification by `openclaw-stream`
+/// (credentials missing or refused: auth; unknown model: unknown model; anything else, from
+/// throttling to a dropped connection: upstream).
+pub fn stream_error_kind(kind: ErrorKind) -> ExitKind {
+    match kind {
+        ErrorKind::Auth => ExitKind::Auth,
+        ErrorKind::NotFound => ExitKind::UnknownModel,
+        ErrorKind::Validation
+        | ErrorKind::Throttled
+        | ErrorKind::Unavailable
+        | ErrorKind::Timeout
+        | ErrorKind::Upstream
+        | ErrorKind::Aborted => ExitKind::Upstream,
     }
 }
 
@@ -171,27 +166,20 @@ mod tests {
     }
 
     #[test]
-    fn stream_errors_are_classified() {
-        assert_eq!(
-            stream_error_kind(
-                "bedrock rejected the request (HTTP 403, AccessDeniedException): no access"
-            ),
-            ExitKind::Auth
-        );
-        assert_eq!(
-            stream_error_kind("bedrock rejected the request (HTTP 429, ThrottlingException): slow"),
-            ExitKind::Upstream
-        );
-        assert_eq!(
-            stream_error_kind("bedrock model stream error: boom"),
-            ExitKind::Upstream
-        );
-        assert_eq!(
-            stream_error_kind(
-                "bedrock rejected the request (HTTP 404, ResourceNotFoundException): no model"
-            ),
-            ExitKind::UnknownModel
-        );
+    fn stream_error_kinds_map_to_exit_codes() {
+        let cases = [
+            (ErrorKind::Auth, 4),
+            (ErrorKind::NotFound, 6),
+            (ErrorKind::Validation, 5),
+            (ErrorKind::Throttled, 5),
+            (ErrorKind::Unavailable, 5),
+            (ErrorKind::Timeout, 5),
+            (ErrorKind::Upstream, 5),
+            (ErrorKind::Aborted, 5),
+        ];
+        for (kind, code) in cases {
+            assert_eq!(stream_error_kind(kind).code(), code, "{kind}");
+        }
     }
 
     #[test]

@@ -11,6 +11,11 @@
 //!   exactly one terminal `done{stop_reason, message, usage}` or `error{reason, message}`.
 //!   Failures (bad request, HTTP errors, in-stream exceptions, timeouts, aborts) are events,
 //!   never panics or a silently ended stream.
+//! - **Errors are classified for programs.** Beyond pi-ai's `reason` and readable `message`,
+//!   the `error` event carries an [`ErrorInfo`]: an [`ErrorKind`] (auth, not found, validation,
+//!   throttled, unavailable, timeout, upstream, aborted), the provider's error code, the HTTP
+//!   status and any `Retry-After`. The adapter fills it from the SDK's typed errors, so callers
+//!   map failures to exit codes or HTTP statuses without parsing messages.
 //! - **Cancellation by drop.** [`ModelStream::stream`] returns a lazy stream that owns the SDK
 //!   future and event receiver, with no background task: dropping it closes the HTTP
 //!   connection. An [`AbortSignal`] in [`StreamOptions`] ends the stream with
@@ -43,7 +48,7 @@
 //!     match event {
 //!         StreamEvent::TextDelta { delta, .. } => print!("{delta}"),
 //!         StreamEvent::Done { usage, .. } => println!("\n{} tokens, ${:.6}", usage.total_tokens, usage.cost.total),
-//!         StreamEvent::Error { message, .. } => eprintln!("error: {message}"),
+//!         StreamEvent::Error { message, info, .. } => eprintln!("error ({}): {message}", info.kind),
 //!         _ => {}
 //!     }
 //! }
@@ -64,9 +69,9 @@ pub mod types;
 pub use abort::{AbortController, AbortSignal};
 pub use converse::{AdapterOptions, ConverseStream};
 pub use types::{
-    AssistantContent, AssistantMessage, CacheRetention, Content, Cost, ErrorReason, Message,
-    MessageError, ReasoningLevel, StopReason, StreamEvent, StreamRequest, ToolCall, ToolChoice,
-    ToolDefinition, ToolResultMessage, Usage, UserMessage,
+    AssistantContent, AssistantMessage, CacheRetention, Content, Cost, ErrorInfo, ErrorKind,
+    ErrorReason, Message, MessageError, ReasoningLevel, StopReason, StreamEvent, StreamRequest,
+    ToolCall, ToolChoice, ToolDefinition, ToolResultMessage, Usage, UserMessage,
 };
 
 /// The provider id recorded on assistant messages produced by [`ConverseStream`].
@@ -116,4 +121,14 @@ pub enum Error {
         /// The SDK's description.
         message: String,
     },
+}
+
+impl Error {
+    /// The kind of the terminal event this error becomes: [`ErrorKind::Validation`] (the
+    /// request cannot be sent as it is).
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Error::UnsupportedImage { .. } | Error::Request { .. } => ErrorKind::Validation,
+        }
+    }
 }

@@ -227,6 +227,9 @@ pub struct MessageError {
     pub reason: ErrorReason,
     /// Readable description.
     pub message: String,
+    /// The failure's classification (`kind`, `code`, `status`, `retry_after_secs`).
+    #[serde(flatten)]
+    pub info: ErrorInfo,
 }
 
 /// A block of assistant content.
@@ -291,6 +294,110 @@ pub enum ErrorReason {
     Error,
     /// The caller aborted.
     Aborted,
+}
+
+/// What kind of failure ended a stream, for programs to branch on (an exit code, an HTTP
+/// status, a retry decision) without reading the message.
+///
+/// Classified by the adapter from typed provider errors, never from message text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorKind {
+    /// Credentials missing or refused: no credentials found, access denied, unrecognised key,
+    /// bad signature, expired token.
+    Auth,
+    /// The model (or another resource) does not exist for these credentials and region.
+    NotFound,
+    /// The request is invalid: the provider's validation error, or a request that could not
+    /// be built (an unsupported image type).
+    Validation,
+    /// Throttled or over a quota: worth retrying later.
+    Throttled,
+    /// The service or the model is temporarily unavailable (not ready, overloaded).
+    Unavailable,
+    /// A connect, first-event or idle timeout, ours or the provider's.
+    Timeout,
+    /// Anything else from the provider's side: 5xx, a model stream error, a dropped
+    /// connection, a corrupt frame, an unusable stop reason. Also the default when a serialised
+    /// error carries no kind.
+    #[default]
+    Upstream,
+    /// The caller aborted.
+    Aborted,
+}
+
+impl ErrorKind {
+    /// The snake_case name, as serialised (`"throttled"`), for labels and logs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::Auth => "auth",
+            ErrorKind::NotFound => "not_found",
+            ErrorKind::Validation => "validation",
+            ErrorKind::Throttled => "throttled",
+            ErrorKind::Unavailable => "unavailable",
+            ErrorKind::Timeout => "timeout",
+            ErrorKind::Upstream => "upstream",
+            ErrorKind::Aborted => "aborted",
+        }
+    }
+}
+
+impl std::fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The machine-readable part of a failure: its [`ErrorKind`] and what the provider said.
+///
+/// Serialised flat into the `error` event (and [`MessageError`]): `kind`, then `code`,
+/// `status` and `retry_after_secs` when known.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct ErrorInfo {
+    /// The classification.
+    #[serde(default)]
+    pub kind: ErrorKind,
+    /// The provider's error code, for example `ThrottlingException`; for a response stopped
+    /// for an unusable reason, the stop reason (`guardrail_intervened`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    /// The HTTP status of the provider's error response, when the failure was one (not for
+    /// exceptions inside a started stream, whose HTTP status was 200).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    /// Seconds to wait before retrying, when the provider said (`Retry-After`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_after_secs: Option<u64>,
+}
+
+impl ErrorInfo {
+    /// A failure of `kind` with no provider details.
+    pub fn new(kind: ErrorKind) -> Self {
+        ErrorInfo {
+            kind,
+            ..ErrorInfo::default()
+        }
+    }
+
+    /// The same, with the provider's error code.
+    pub fn with_code(mut self, code: impl Into<String>) -> Self {
+        self.code = Some(code.into());
+        self
+    }
+
+    /// The same, with the HTTP status.
+    pub fn with_status(mut self, status: u16) -> Self {
+        self.status = Some(status);
+        self
+    }
+
+    /// `aborted` for [`ErrorKind::Aborted`], `error` otherwise (pi-ai's `reason`).
+    pub fn reason(&self) -> ErrorReason {
+        match self.kind {
+            ErrorKind::Aborted => ErrorReason::Aborted,
+            _ => ErrorReason::Error,
+        }
+    }
 }
 
 /// Token counts and their cost.
@@ -443,6 +550,10 @@ pub enum StreamEvent {
         reason: ErrorReason,
         /// Readable description (never a credential).
         message: String,
+        /// The failure's classification (`kind`, `code`, `status`, `retry_after_secs`,
+        /// serialised flat beside `reason` and `message`).
+        #[serde(flatten)]
+        info: ErrorInfo,
         /// What had arrived before the failure, if anything.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         partial: Option<Box<AssistantMessage>>,

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use fake_bedrock::{Fault, Pacing, Rule, StreamException, Turn, Usage};
 use serde_json::{Value, json};
-use support::{Gateway, MODEL, Proxy, chat, chunks, fake, get, joined};
+use support::{Gateway, MODEL, chat, chunks, fake, get, joined};
 
 fn user(text: &str) -> Value {
     json!({"model": MODEL, "messages": [{"role": "user", "content": text}]})
@@ -471,12 +471,20 @@ async fn upstream_errors_429_502_503_504() {
         "{last}"
     );
     let metrics = get(&gw.addr, "/metrics", &[]).await.text().await;
-    for kind in ["throttling", "error", "unavailable", "timeout"] {
+    // By kind and AWS code: before the stream (429, 500, 503, first-event timeout) and after
+    // it started (the model stream error).
+    for labels in [
+        r#"type="throttled",code="ThrottlingException""#,
+        r#"type="upstream",code="InternalServerException""#,
+        r#"type="unavailable",code="ServiceUnavailableException""#,
+        r#"type="timeout",code="""#,
+        r#"type="upstream",code="ModelStreamErrorException""#,
+    ] {
         assert!(
             metrics.contains(&format!(
-                "openclaw_gateway_upstream_errors_total{{type=\"{kind}\"}}"
+                "openclaw_gateway_upstream_errors_total{{{labels}}} 1"
             )),
-            "{kind} missing:\n{metrics}"
+            "{labels} missing:\n{metrics}"
         );
     }
 }
@@ -565,35 +573,37 @@ async fn client_disconnect_cancels_the_bedrock_stream() {
     });
     // 100 deltas at 100 ms: 10 s if nobody cancels.
     fake.script(Turn::text("word ".repeat(80)).chunk_size(4));
-    let proxy = Proxy::start(fake.addr()).await;
-    let gw = Gateway::start(&proxy.url, &[], &[]);
+    let gw = Gateway::start(&fake.url(), &[], &[]);
     let mut resp = chat(&gw.addr, &streaming(user("talk for a long time")), &[]).await;
     let mut buf = String::new();
     let mut seen = 0;
     while seen < 3 {
         seen += resp.next_events(&mut buf).await.unwrap().len();
     }
-    let closed_before = proxy.closed.lock().unwrap().len();
+    // The fake records the gateway closing its Bedrock connection before the answer ended.
+    let disconnected = || {
+        let requests = fake.requests();
+        let streams: Vec<_> = requests
+            .iter()
+            .filter(|r| r.path.ends_with("/converse-stream"))
+            .collect();
+        assert_eq!(streams.len(), 1, "one bedrock stream");
+        streams[0].client_disconnected
+    };
+    assert!(!disconnected(), "bedrock connection open while streaming");
     let dropped_at = Instant::now();
     drop(resp);
-    let deadline = dropped_at + Duration::from_secs(3);
     loop {
-        if proxy.closed.lock().unwrap().len() > closed_before {
+        if disconnected() {
             break;
         }
         assert!(
-            Instant::now() < deadline,
+            dropped_at.elapsed() < Duration::from_secs(3),
             "the gateway kept its Bedrock connection open after the client left"
         );
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    let took = proxy
-        .closed
-        .lock()
-        .unwrap()
-        .last()
-        .unwrap()
-        .duration_since(dropped_at);
+    let took = dropped_at.elapsed();
     assert!(took < Duration::from_secs(1), "cancelled after {took:?}");
     let metrics = get(&gw.addr, "/metrics", &[]).await.text().await;
     assert!(

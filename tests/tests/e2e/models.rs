@@ -233,3 +233,49 @@ fn status_without_credentials_and_imds_probe() {
     );
     assert_eq!(s["imds"], "disabled (AWS_EC2_METADATA_DISABLED=true)");
 }
+
+/// With a fresh disk cache (written by `models list`), `models status` reports the cache's age
+/// and model count from the file without running discovery: it works with Bedrock gone.
+#[test]
+fn status_reads_a_fresh_disk_cache_without_aws() {
+    let fake = FakeProcess::start();
+    let sandbox = Sandbox::new(Some(&fake));
+    sandbox.write_config(
+        r#"{ models: { bedrockDiscovery: { enabled: true, region: "us-east-1", providerFilter: ["anthropic"], refreshInterval: 600 },
+             providers: { "amazon-bedrock": { models: [{ id: "anthropic.claude-3-haiku-20240307-v1:0", name: "Haiku" }] } } },
+           agents: { defaults: { model: { primary: "amazon-bedrock/anthropic.claude-3-haiku-20240307-v1:0" } } } }"#,
+    );
+    let env = static_keys();
+    // Nothing cached yet: discovery runs and writes the cache.
+    let s = status_json(&sandbox, &env);
+    assert_eq!(s["discovery"]["fromCache"], false, "{s}");
+    assert_eq!(s["discovery"]["cachePath"], Value::Null, "{s}");
+    // Bedrock goes away: only the disk can answer now.
+    drop(fake);
+    let s = status_json(&sandbox, &env);
+    let state = s["discovery"]["state"].as_str().unwrap();
+    assert!(
+        state.starts_with("ok, ") && state.ends_with(" models (from the disk cache)"),
+        "{s}"
+    );
+    assert_eq!(s["discovery"]["fromCache"], true, "{s}");
+    assert_eq!(s["discovery"]["cacheFresh"], true, "{s}");
+    assert!(
+        s["discovery"]["cacheAgeSeconds"].as_u64().unwrap() < 600,
+        "{s}"
+    );
+    assert!(
+        s["discovery"]["cachePath"]
+            .as_str()
+            .unwrap()
+            .starts_with(&sandbox.home().join("state").display().to_string()),
+        "{s}"
+    );
+    assert_eq!(s["primaryResolves"], true, "{s}");
+    let text = sandbox.run(&["models", "status"], &env, None);
+    assert!(
+        text.ok().contains("(refresh every 600s)"),
+        "{}",
+        text.stdout
+    );
+}

@@ -2,10 +2,9 @@
 
 use std::io::Read;
 
-use aws_credential_types::provider::ProvideCredentials;
 use futures::StreamExt;
 use openclaw_config::{ModelApi, ModelDefinition, ModelRef, ProviderConfig};
-use openclaw_creds::{AwsSettings, CredentialSource};
+use openclaw_creds::AwsSettings;
 use openclaw_stream::{
     AdapterOptions, AssistantMessage, ConverseStream, EventStream, Message, ModelStream,
     ReasoningLevel, StreamEvent, StreamOptions, StreamRequest, ToolDefinition, Usage,
@@ -36,8 +35,9 @@ pub async fn run(ctx: &Context, args: &ChatArgs) -> CmdResult {
     };
     let setup = Setup::new(ctx)?;
     let target = resolve_target(ctx, &setup, args.model.as_deref()).await?;
-    preflight_credentials(&target.settings).await?;
-    let adapter = ConverseStream::new(target.settings.runtime_config(), AdapterOptions::default());
+    // Missing or unloadable credentials end the stream with OpenClaw's message and an auth
+    // kind (exit 4): the adapter knows the source it checked.
+    let adapter = ConverseStream::from_settings(&target.settings, AdapterOptions::default());
     let mut request = StreamRequest::new(target.model.clone(), vec![Message::user_text(prompt)]);
     request.system = args.system.clone();
     request.reasoning = reasoning_level(args.thinking);
@@ -183,45 +183,6 @@ fn check_bedrock(model: &ModelRef, provider: &ProviderConfig) -> CmdResult {
     }
 }
 
-/// Resolves default-chain and profile credentials before the call, so a missing credential reads
-/// as OpenClaw's message (the stream would report a generic dispatch failure).
-pub async fn preflight_credentials(settings: &AwsSettings) -> CmdResult {
-    if !matches!(
-        settings.credential_source(),
-        CredentialSource::DefaultChain { .. } | CredentialSource::Profile { .. }
-    ) {
-        return Ok(());
-    }
-    let Some(provider) = settings.sdk_config().credentials_provider() else {
-        return Ok(());
-    };
-    match provider.provide_credentials().await {
-        Ok(_) => Ok(()),
-        Err(err) => match settings.missing_credentials_error(&err) {
-            Some(missing) => Err(Failure::from(missing)),
-            None => Err(Failure::new(
-                ExitKind::Auth,
-                format!(
-                    "could not load AWS credentials ({}): {}",
-                    settings.credential_source(),
-                    aws_smithy_error_text(&err)
-                ),
-            )),
-        },
-    }
-}
-
-fn aws_smithy_error_text(err: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = err.to_string();
-    let mut cur = err.source();
-    while let Some(e) = cur {
-        text.push_str(": ");
-        text.push_str(&e.to_string());
-        cur = e.source();
-    }
-    text
-}
-
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Block {
     None,
@@ -316,9 +277,9 @@ impl<'a> Renderer<'a> {
                     );
                     return Ok(message);
                 }
-                StreamEvent::Error { message, .. } => {
+                StreamEvent::Error { message, info, .. } => {
                     self.newline();
-                    return Err(Failure::new(stream_error_kind(&message), message));
+                    return Err(Failure::new(stream_error_kind(info.kind), message));
                 }
                 _ => {}
             }

@@ -190,7 +190,7 @@ async fn steps(out: &Out, fake: &FakeBedrock) -> CmdResult {
     // Prices so the cost line shows something (USD per million tokens, Claude Sonnet 4.5 on demand).
     model.cost.input = 3.0;
     model.cost.output = 15.0;
-    let adapter = ConverseStream::new(target.settings.runtime_config(), AdapterOptions::default());
+    let adapter = ConverseStream::from_settings(&target.settings, AdapterOptions::default());
     let tools = vec![ToolDefinition {
         name: "get_weather".into(),
         description: "Current weather for a city".into(),

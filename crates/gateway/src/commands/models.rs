@@ -269,10 +269,27 @@ pub fn table(rows: &[ModelRow], color: bool) -> Vec<String> {
 pub async fn status(ctx: &Context, args: &StatusArgs) -> CmdResult {
     let setup = Setup::new(ctx)?;
     let (on, why) = setup.discovery_decision();
+    // The disk cache's age, read without calling AWS. With a fresh entry, status comes from it
+    // and discovery does not run, unless the primary model is not configured and has to be
+    // looked up among the discovered ones (discovery then reads the same fresh file).
+    let disk = setup.disk_status(ctx).await;
+    let fresh = disk.as_ref().filter(|d| d.fresh);
+    let primary = setup.config.primary_model();
+    let configured = |model: &ModelRef| {
+        setup
+            .config
+            .provider(model.provider())
+            .is_some_and(|p| p.models.iter().any(|m| m.id == model.model()))
+    };
+    let from_disk = fresh.is_some() && primary.is_none_or(configured);
     let spinner = ctx
         .out
-        .spinner("Checking Bedrock discovery…", args.json || !on);
-    let resolved = setup.resolve(ctx, false, false).await;
+        .spinner("Checking Bedrock discovery…", args.json || !on || from_disk);
+    let resolved = if from_disk {
+        None
+    } else {
+        Some(setup.resolve(ctx, false, false).await)
+    };
     let imds = if args.probe_imds {
         Some(openclaw_creds::probe_imds(&ctx.env, DEFAULT_IMDS_TIMEOUT).await)
     } else {
@@ -293,9 +310,13 @@ pub async fn status(ctx: &Context, args: &StatusArgs) -> CmdResult {
         ),
         _ => None,
     };
-    let (discovery_state, cache) = match &resolved.discovery {
-        DiscoveryState::Off { .. } => ("off".to_string(), None),
-        DiscoveryState::Ran(Ok(c)) => {
+    let (discovery_state, cache) = match (resolved.as_ref().map(|r| &r.discovery), fresh) {
+        (Some(DiscoveryState::Off { .. }), _) | (None, None) => ("off".to_string(), None),
+        (None, Some(d)) => (
+            format!("ok, {} models (from the disk cache)", d.model_count),
+            Some((d.age.unwrap_or_default(), true)),
+        ),
+        (Some(DiscoveryState::Ran(Ok(c))), _) => {
             let age = SystemTime::now()
                 .duration_since(c.fetched_at)
                 .unwrap_or_default();
@@ -305,13 +326,15 @@ pub async fn status(ctx: &Context, args: &StatusArgs) -> CmdResult {
             };
             (state, Some((age, c.from_cache)))
         }
-        DiscoveryState::Ran(Err(err)) => (format!("failed: {err}"), None),
+        (Some(DiscoveryState::Ran(Err(err))), _) => (format!("failed: {err}"), None),
     };
     let runtime_default = runtime_base_url(&setup.region.region);
     let bedrock_endpoint = setup.settings.bedrock_endpoint();
     let runtime_endpoint = setup.settings.runtime_endpoint();
-    let primary = setup.config.primary_model();
-    let primary_resolves = primary.map(|p| resolved.find(p).is_some());
+    let primary_resolves = primary.map(|p| match &resolved {
+        Some(r) => r.find(p).is_some(),
+        None => configured(p),
+    });
 
     if args.json {
         let body = json!({
@@ -329,6 +352,8 @@ pub async fn status(ctx: &Context, args: &StatusArgs) -> CmdResult {
                 "state": discovery_state,
                 "cacheAgeSeconds": cache.map(|(age, _)| age.as_secs()),
                 "fromCache": cache.map(|(_, from)| from),
+                "cachePath": disk.as_ref().map(|d| d.path.display().to_string()),
+                "cacheFresh": disk.as_ref().map(|d| d.fresh),
                 "refreshInterval": setup.discovery.refresh_interval,
             },
             "endpoints": {
@@ -421,7 +446,7 @@ pub async fn status(ctx: &Context, args: &StatusArgs) -> CmdResult {
     for line in lines {
         ctx.out.line(&line);
     }
-    if let DiscoveryState::Ran(Err(err)) = &resolved.discovery {
+    if let Some(DiscoveryState::Ran(Err(err))) = resolved.as_ref().map(|r| &r.discovery) {
         tracing::debug!(kind = ?discovery_kind(err), "discovery failed during status");
     }
     Ok(())

@@ -1,8 +1,10 @@
 //! Errors in OpenAI's JSON shape (`{"error":{"message","type","param","code"}}`) with their
-//! HTTP status, and the classification of upstream (Bedrock) failures.
+//! HTTP status, and the mapping of upstream (Bedrock) failures, by their [`ErrorKind`], to
+//! statuses.
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use openclaw_stream::{ErrorInfo, ErrorKind};
 use serde_json::{Value, json};
 
 /// Seconds a throttled client is asked to wait (`Retry-After`). Bedrock sends no hint, and its
@@ -24,8 +26,9 @@ pub struct ApiError {
     pub code: &'static str,
     /// `Retry-After` seconds, if any.
     pub retry_after: Option<u64>,
-    /// Label for the upstream-error metric, when the failure came from Bedrock.
-    pub upstream: Option<&'static str>,
+    /// Labels for the upstream-error metric, when the failure came from Bedrock (boxed: most
+    /// errors have none, and it would double the size of every `Result<_, ApiError>`).
+    pub upstream: Option<Box<UpstreamFailure>>,
 }
 
 impl ApiError {
@@ -148,114 +151,96 @@ impl IntoResponse for ApiError {
         {
             response.headers_mut().insert(header::RETRY_AFTER, v);
         }
-        if let Some(label) = self.upstream {
-            response.extensions_mut().insert(UpstreamFailure(label));
+        if let Some(failure) = self.upstream {
+            response.extensions_mut().insert(*failure);
         }
         response
     }
 }
 
-/// Marks a response as an upstream failure (for the metric), with its label.
-#[derive(Debug, Clone, Copy)]
-pub struct UpstreamFailure(pub &'static str);
+/// Marks a response as an upstream failure (for the metric): its kind and AWS error code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UpstreamFailure {
+    /// The failure's kind.
+    pub kind: ErrorKind,
+    /// The AWS error code (or stop reason), when there was one.
+    pub code: Option<String>,
+}
 
-/// AWS error codes meaning the gateway's own AWS credentials were refused.
-const CREDENTIAL_CODES: [&str; 6] = [
-    "UnrecognizedClientException",
-    "InvalidSignatureException",
-    "ExpiredTokenException",
-    "MissingAuthenticationTokenException",
-    "IncompleteSignatureException",
-    "No API key resolved",
-];
+impl UpstreamFailure {
+    /// The metric labels of a stream failure.
+    pub fn of(info: &ErrorInfo) -> Self {
+        UpstreamFailure {
+            kind: info.kind,
+            code: info.code.clone(),
+        }
+    }
+}
 
-/// Maps a terminal stream error (its message: `openclaw-stream` names the AWS error code and
-/// HTTP status, or the timeout) to an answer.
+/// The AWS error code of a refused model access (IAM, or model access not enabled): the
+/// client asked for a model this account may not use, so it is told 403. Other
+/// authentication failures mean the gateway's own AWS credentials are missing or refused,
+/// which the client cannot fix: 502.
+const ACCESS_DENIED: &str = "AccessDeniedException";
+
+/// Maps a terminal stream error to an answer, from its classification (`openclaw-stream`
+/// fills [`ErrorInfo`] from the SDK's typed errors); `message` is only shown.
 ///
-/// - throttling (`ThrottlingException`, HTTP 429, in-stream throttling, quota) → 429 with
-///   `Retry-After`;
-/// - first-event, idle or connect timeouts → 504;
-/// - `AccessDeniedException` (model access not enabled, IAM) → 403;
-/// - the gateway's AWS credentials refused → 502 (the client cannot fix it);
-/// - `ResourceNotFoundException` → 404; validation errors → 400;
-/// - `ServiceUnavailableException`, `ModelNotReadyException`, HTTP 503 → 503;
-/// - anything else (5xx, model stream errors, dropped or unreachable connections) → 502.
-pub fn classify(message: &str) -> ApiError {
-    let has = |s: &str| message.contains(s);
+/// - [`ErrorKind::Throttled`] → 429 with `Retry-After` (Bedrock's value when it sent one,
+///   else [`RETRY_AFTER_SECS`]);
+/// - [`ErrorKind::Timeout`] (first-event, idle, connect, model timeout) → 504;
+/// - [`ErrorKind::Auth`]: `AccessDeniedException` → 403, the gateway's credentials missing or
+///   refused → 502;
+/// - [`ErrorKind::NotFound`] → 404; [`ErrorKind::Validation`] → 400;
+/// - [`ErrorKind::Unavailable`] → 503;
+/// - [`ErrorKind::Upstream`] (5xx, model stream errors, dropped connections) and
+///   [`ErrorKind::Aborted`] → 502.
+pub fn upstream(info: &ErrorInfo, message: &str) -> ApiError {
     let msg = format!("upstream (bedrock) error: {message}");
-    let (status, kind, code, label) = if has("ThrottlingException")
-        || has("(HTTP 429")
-        || has("throttling error")
-        || has("ServiceQuotaExceededException")
-    {
-        (
+    let (status, kind, code) = match info.kind {
+        ErrorKind::Throttled => (
             StatusCode::TOO_MANY_REQUESTS,
             "rate_limit_error",
             "upstream_throttled",
-            "throttling",
-        )
-    } else if has("timeout)") || has("timed out") {
-        (
+        ),
+        ErrorKind::Timeout => (
             StatusCode::GATEWAY_TIMEOUT,
             "timeout_error",
             "upstream_timeout",
-            "timeout",
-        )
-    } else if has("AccessDeniedException") {
-        (
+        ),
+        ErrorKind::Auth if info.code.as_deref() == Some(ACCESS_DENIED) => (
             StatusCode::FORBIDDEN,
             "permission_error",
             "upstream_access_denied",
-            "access_denied",
-        )
-    } else if CREDENTIAL_CODES.iter().any(|c| has(c)) || has("(HTTP 401") || has("(HTTP 403") {
-        (
+        ),
+        ErrorKind::Auth => (
             StatusCode::BAD_GATEWAY,
             "upstream_error",
             "upstream_auth_failed",
-            "auth",
-        )
-    } else if has("ResourceNotFoundException") {
-        (
+        ),
+        ErrorKind::NotFound => (
             StatusCode::NOT_FOUND,
             "invalid_request_error",
             "model_not_found",
-            "not_found",
-        )
-    } else if has("ValidationException")
-        || has("validation error")
-        || has("(HTTP 400")
-        || has("unsupported image type")
-        || has("could not build the converse request")
-    {
-        (
+        ),
+        ErrorKind::Validation => (
             StatusCode::BAD_REQUEST,
             "invalid_request_error",
             "upstream_validation",
-            "validation",
-        )
-    } else if has("ServiceUnavailableException")
-        || has("ModelNotReadyException")
-        || has("(HTTP 503")
-        || has("service unavailable")
-    {
-        (
+        ),
+        ErrorKind::Unavailable => (
             StatusCode::SERVICE_UNAVAILABLE,
             "server_error",
             "upstream_unavailable",
-            "unavailable",
-        )
-    } else {
-        (
-            StatusCode::BAD_GATEWAY,
-            "upstream_error",
-            "upstream_error",
-            "error",
-        )
+        ),
+        ErrorKind::Upstream | ErrorKind::Aborted => {
+            (StatusCode::BAD_GATEWAY, "upstream_error", "upstream_error")
+        }
     };
     ApiError {
-        retry_after: (status == StatusCode::TOO_MANY_REQUESTS).then_some(RETRY_AFTER_SECS),
-        upstream: Some(label),
+        retry_after: (status == StatusCode::TOO_MANY_REQUESTS)
+            .then(|| info.retry_after_secs.unwrap_or(RETRY_AFTER_SECS)),
+        upstream: Some(Box::new(UpstreamFailure::of(info))),
         ..ApiError::new(status, kind, code, msg)
     }
 }
@@ -265,51 +250,85 @@ mod tests {
     use super::*;
 
     #[test]
-    fn upstream_errors_map_to_statuses() {
+    fn upstream_kinds_map_to_statuses() {
+        let info = |kind, code: Option<&str>| ErrorInfo {
+            kind,
+            code: code.map(str::to_string),
+            ..ErrorInfo::default()
+        };
         let cases = [
             (
-                "bedrock rejected the request (HTTP 429, ThrottlingException): slow down",
+                info(ErrorKind::Throttled, Some("ThrottlingException")),
                 429,
+                "upstream_throttled",
             ),
-            ("bedrock throttling error: slow", 429),
+            (info(ErrorKind::Timeout, None), 504, "upstream_timeout"),
             (
-                "no response from bedrock within 1s (first-event timeout)",
-                504,
-            ),
-            ("no event from bedrock for 30s (idle timeout)", 504),
-            (
-                "bedrock rejected the request (HTTP 403, AccessDeniedException): no access",
+                info(ErrorKind::Auth, Some("AccessDeniedException")),
                 403,
+                "upstream_access_denied",
             ),
             (
-                "bedrock rejected the request (HTTP 403, UnrecognizedClientException): bad key",
+                info(ErrorKind::Auth, Some("UnrecognizedClientException")),
                 502,
+                "upstream_auth_failed",
             ),
+            (info(ErrorKind::Auth, None), 502, "upstream_auth_failed"),
             (
-                "bedrock rejected the request (HTTP 404, ResourceNotFoundException): no model",
+                info(ErrorKind::NotFound, Some("ResourceNotFoundException")),
                 404,
+                "model_not_found",
             ),
             (
-                "bedrock rejected the request (HTTP 400, ValidationException): bad",
+                info(ErrorKind::Validation, Some("ValidationException")),
                 400,
+                "upstream_validation",
             ),
             (
-                "bedrock rejected the request (HTTP 503, ServiceUnavailableException): down",
+                info(ErrorKind::Unavailable, Some("ModelNotReadyException")),
                 503,
+                "upstream_unavailable",
             ),
             (
-                "bedrock rejected the request (HTTP 500, InternalServerException): oops",
+                info(ErrorKind::Upstream, Some("InternalServerException")),
                 502,
+                "upstream_error",
             ),
-            ("bedrock model stream error: boom", 502),
-            ("could not reach bedrock: connection refused", 502),
+            (info(ErrorKind::Upstream, None), 502, "upstream_error"),
+            (info(ErrorKind::Aborted, None), 502, "upstream_error"),
         ];
-        for (message, status) in cases {
-            let e = classify(message);
-            assert_eq!(e.status.as_u16(), status, "{message}");
-            assert_eq!(e.retry_after.is_some(), status == 429, "{message}");
-            assert!(e.upstream.is_some());
+        for (info, status, code) in cases {
+            // The message plays no part: the same text for every case.
+            let e = upstream(&info, "bedrock said something");
+            assert_eq!(e.status.as_u16(), status, "{info:?}");
+            assert_eq!(e.code, code, "{info:?}");
+            assert_eq!(
+                e.retry_after,
+                (status == 429).then_some(RETRY_AFTER_SECS),
+                "{info:?}"
+            );
+            assert_eq!(e.upstream.as_deref(), Some(&UpstreamFailure::of(&info)));
+            assert_eq!(
+                e.message,
+                "upstream (bedrock) error: bedrock said something"
+            );
         }
+    }
+
+    #[test]
+    fn throttling_passes_bedrocks_retry_after_on() {
+        let mut info = ErrorInfo::new(ErrorKind::Throttled);
+        info.retry_after_secs = Some(9);
+        let response = upstream(&info, "slow").into_response();
+        assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(response.headers()[header::RETRY_AFTER], "9");
+        assert_eq!(
+            response.extensions().get::<UpstreamFailure>(),
+            Some(&UpstreamFailure {
+                kind: ErrorKind::Throttled,
+                code: None
+            })
+        );
     }
 
     #[test]

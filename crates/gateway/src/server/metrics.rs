@@ -9,6 +9,8 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
+use super::error::UpstreamFailure;
+
 /// Histogram bucket bounds, in seconds.
 const BUCKETS: [f64; 12] = [
     0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
@@ -59,7 +61,7 @@ impl Histogram {
 #[derive(Debug, Default)]
 struct Inner {
     requests: BTreeMap<(String, u16), u64>,
-    upstream_errors: BTreeMap<String, u64>,
+    upstream_errors: BTreeMap<(&'static str, String), u64>,
     tokens: BTreeMap<&'static str, u64>,
     stream_duration: Histogram,
     ttft: Histogram,
@@ -88,12 +90,21 @@ impl Metrics {
             .observe(took.as_secs_f64());
     }
 
-    /// One upstream failure, by type.
-    pub fn upstream_error(&self, kind: &str) {
+    /// One upstream failure, by kind and AWS error code (empty when there was none).
+    pub fn upstream_error(&self, failure: &UpstreamFailure) {
+        // AWS codes are identifiers; keep label values plain whatever arrives.
+        let code: String = failure
+            .code
+            .as_deref()
+            .unwrap_or_default()
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | ':'))
+            .take(64)
+            .collect();
         *self
             .lock()
             .upstream_errors
-            .entry(kind.to_string())
+            .entry((failure.kind.as_str(), code))
             .or_default() += 1;
     }
 
@@ -157,12 +168,12 @@ impl Metrics {
             let n = m.tokens.get(kind).copied().unwrap_or_default();
             let _ = writeln!(out, "openclaw_gateway_tokens_total{{kind=\"{kind}\"}} {n}");
         }
-        out.push_str("# HELP openclaw_gateway_upstream_errors_total Bedrock failures by type.\n");
+        out.push_str("# HELP openclaw_gateway_upstream_errors_total Bedrock failures by type (openclaw-stream's error kind) and AWS error code.\n");
         out.push_str("# TYPE openclaw_gateway_upstream_errors_total counter\n");
-        for (kind, n) in &m.upstream_errors {
+        for ((kind, code), n) in &m.upstream_errors {
             let _ = writeln!(
                 out,
-                "openclaw_gateway_upstream_errors_total{{type=\"{kind}\"}} {n}"
+                "openclaw_gateway_upstream_errors_total{{type=\"{kind}\",code=\"{code}\"}} {n}"
             );
         }
         out.push_str("# HELP openclaw_gateway_streams_in_flight Model streams open now.\n");
@@ -178,13 +189,22 @@ impl Metrics {
 
 #[cfg(test)]
 mod tests {
+    use openclaw_stream::ErrorKind;
+
     use super::*;
 
     #[test]
     fn renders_prometheus_text() {
         let m = Metrics::default();
         m.request("/v1/chat/completions", 200, Duration::from_millis(30));
-        m.upstream_error("throttling");
+        m.upstream_error(&UpstreamFailure {
+            kind: ErrorKind::Throttled,
+            code: Some("ThrottlingException".into()),
+        });
+        m.upstream_error(&UpstreamFailure {
+            kind: ErrorKind::Timeout,
+            code: Some("bad\"label\nvalue".into()),
+        });
         m.stream_started();
         m.stream_ended(Duration::from_millis(700));
         m.first_token(Duration::from_millis(20));
@@ -192,7 +212,12 @@ mod tests {
         assert!(text.contains(
             "openclaw_gateway_requests_total{route=\"/v1/chat/completions\",status=\"200\"} 1"
         ));
-        assert!(text.contains("openclaw_gateway_upstream_errors_total{type=\"throttling\"} 1"));
+        assert!(text.contains(
+            "openclaw_gateway_upstream_errors_total{type=\"throttled\",code=\"ThrottlingException\"} 1"
+        ));
+        assert!(text.contains(
+            "openclaw_gateway_upstream_errors_total{type=\"timeout\",code=\"badlabelvalue\"} 1"
+        ));
         assert!(text.contains("openclaw_gateway_stream_duration_seconds_bucket{le=\"1\"} 1"));
         assert!(text.contains("openclaw_gateway_stream_duration_seconds_bucket{le=\"0.5\"} 0"));
         assert!(text.contains("openclaw_gateway_time_to_first_token_seconds_count 1"));

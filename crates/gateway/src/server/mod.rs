@@ -284,10 +284,7 @@ fn build_streams(
     if !explicit.contains_key(PROVIDER_ID) {
         streams.insert(
             PROVIDER_ID.to_string(),
-            Arc::new(ConverseStream::new(
-                setup.settings.runtime_config(),
-                options,
-            )),
+            Arc::new(ConverseStream::from_settings(&setup.settings, options)),
         );
     }
     for (id, provider) in explicit {
@@ -307,7 +304,7 @@ fn build_streams(
         let settings = AwsSettings::from_env(&ctx.env, &region, provider.base_url.as_deref())?;
         streams.insert(
             id.clone(),
-            Arc::new(ConverseStream::new(settings.runtime_config(), options)),
+            Arc::new(ConverseStream::from_settings(&settings, options)),
         );
     }
     Ok(streams)

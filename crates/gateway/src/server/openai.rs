@@ -672,8 +672,8 @@ impl ChunkMapper {
                 }
                 out.push(SseItem::Done);
             }
-            StreamEvent::Error { message, .. } => {
-                out.push(SseItem::Data(super::error::classify(message).body()));
+            StreamEvent::Error { message, info, .. } => {
+                out.push(SseItem::Data(super::error::upstream(info, message).body()));
             }
             _ => {}
         }

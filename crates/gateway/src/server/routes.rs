@@ -13,12 +13,12 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use futures::StreamExt;
-use openclaw_stream::{EventStream, StreamEvent, StreamOptions};
+use openclaw_stream::{ErrorInfo, ErrorKind, EventStream, StreamEvent, StreamOptions};
 use serde_json::{Value, json};
 use subtle::ConstantTimeEq;
 use tokio::sync::OwnedSemaphorePermit;
 
-use super::error::{ApiError, UpstreamFailure, classify};
+use super::error::{ApiError, UpstreamFailure, upstream};
 use super::openai::{self, ChatRequest, ChunkMapper, ConvertLimits, SseItem};
 use super::{App, completion_id, unix_now};
 
@@ -65,8 +65,8 @@ async fn observe(State(app): State<Arc<App>>, req: Request, next: Next) -> Respo
     let took = start.elapsed();
     let status = response.status().as_u16();
     app.metrics.request(route, status, took);
-    if let Some(UpstreamFailure(kind)) = response.extensions().get::<UpstreamFailure>() {
-        app.metrics.upstream_error(kind);
+    if let Some(failure) = response.extensions().get::<UpstreamFailure>() {
+        app.metrics.upstream_error(failure);
     }
     let model = response
         .extensions()
@@ -233,14 +233,13 @@ async fn chat_inner(
     let mut events = stream.stream(request, StreamOptions::default());
     // Wait for Bedrock's first event before answering, so a failure before the stream
     // starts gets its own HTTP status instead of a 200 with an error inside.
-    let first = events.next().await.unwrap_or_else(|| StreamEvent::Error {
-        reason: openclaw_stream::ErrorReason::Error,
-        message: "bedrock stream ended without any event".into(),
-        partial: None,
-    });
-    if let StreamEvent::Error { message, .. } = &first {
-        tracing::warn!(target: super::LOG_TARGET, "bedrock call for {key} failed: {message}");
-        return Err(classify(message));
+    let first = events
+        .next()
+        .await
+        .unwrap_or_else(|| no_terminal("bedrock stream ended without any event"));
+    if let StreamEvent::Error { message, info, .. } = &first {
+        tracing::warn!(target: super::LOG_TARGET, "bedrock call for {key} failed ({}): {message}", info.kind);
+        return Err(upstream(info, message));
     }
     let id = completion_id();
     let created = unix_now();
@@ -267,14 +266,9 @@ async fn chat_inner(
             }
             match s.events.next().await {
                 Some(event) => s.push(&event),
-                None => {
-                    let event = StreamEvent::Error {
-                        reason: openclaw_stream::ErrorReason::Error,
-                        message: "bedrock stream ended without a terminal event".into(),
-                        partial: None,
-                    };
-                    s.push(&event);
-                }
+                None => s.push(&no_terminal(
+                    "bedrock stream ended without a terminal event",
+                )),
             }
         }
     }));
@@ -309,8 +303,8 @@ async fn collect(
             None => match events.next().await {
                 Some(e) => e,
                 None => {
-                    return classify("bedrock stream ended without a terminal event")
-                        .into_response();
+                    let message = "bedrock stream ended without a terminal event";
+                    return upstream(&ErrorInfo::new(ErrorKind::Upstream), message).into_response();
                 }
             },
         };
@@ -328,12 +322,24 @@ async fn collect(
                 let body = openai::completion(id, created, model, &message, stop_reason, &usage);
                 return axum::Json(body).into_response();
             }
-            StreamEvent::Error { message, .. } => {
-                tracing::warn!(target: super::LOG_TARGET, "bedrock stream for {model} failed: {message}");
-                return classify(&message).into_response();
+            StreamEvent::Error { message, info, .. } => {
+                tracing::warn!(target: super::LOG_TARGET, "bedrock stream for {model} failed ({}): {message}", info.kind);
+                return upstream(&info, &message).into_response();
             }
             _ => {}
         }
+    }
+}
+
+/// The terminal event standing in for one a misbehaving [`openclaw_stream::ModelStream`]
+/// never sent.
+fn no_terminal(message: &str) -> StreamEvent {
+    let info = ErrorInfo::new(ErrorKind::Upstream);
+    StreamEvent::Error {
+        reason: info.reason(),
+        message: message.into(),
+        info,
+        partial: None,
     }
 }
 
@@ -367,11 +373,9 @@ impl Sse {
         }
         match event {
             StreamEvent::Done { usage, .. } => metrics.tokens(usage),
-            StreamEvent::Error { message, .. } => {
-                tracing::warn!(target: super::LOG_TARGET, "bedrock stream failed after it started: {message}");
-                if let Some(kind) = classify(message).upstream {
-                    metrics.upstream_error(kind);
-                }
+            StreamEvent::Error { message, info, .. } => {
+                tracing::warn!(target: super::LOG_TARGET, "bedrock stream failed after it started ({}): {message}", info.kind);
+                metrics.upstream_error(&UpstreamFailure::of(info));
             }
             _ => {}
         }

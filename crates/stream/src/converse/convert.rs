@@ -30,8 +30,8 @@ use serde_json::{Map, Value};
 
 use crate::partial_json::{parse_final, parse_partial};
 use crate::types::{
-    AssistantContent, AssistantMessage, ErrorReason, MessageError, StopReason, StreamEvent,
-    ToolCall,
+    AssistantContent, AssistantMessage, ErrorInfo, ErrorKind, MessageError, StopReason,
+    StreamEvent, ToolCall,
 };
 use crate::{API, PROVIDER};
 
@@ -52,7 +52,7 @@ pub struct Converter {
     message: AssistantMessage,
     open: Vec<Open>,
     started: bool,
-    stop: Option<Result<StopReason, String>>,
+    stop: Option<Result<StopReason, (ErrorInfo, String)>>,
     usage_seen: bool,
     finished: bool,
 }
@@ -172,17 +172,18 @@ impl Converter {
                     usage,
                 });
             }
-            Some(Err(message)) => self.fail(ErrorReason::Error, message, out),
+            Some(Err((info, message))) => self.fail(info, message, out),
             None => self.fail(
-                ErrorReason::Error,
+                ErrorInfo::new(ErrorKind::Upstream),
                 "bedrock closed the stream before the message was complete (no messageStop)".into(),
                 out,
             ),
         }
     }
 
-    /// Ends the stream with `error{reason, message}`, carrying what arrived so far.
-    pub fn fail(&mut self, reason: ErrorReason, message: String, out: &mut Vec<StreamEvent>) {
+    /// Ends the stream with `error{reason, message, kind, ...}` (`reason` follows from
+    /// `info.kind`: `aborted` for [`ErrorKind::Aborted`]), carrying what arrived so far.
+    pub fn fail(&mut self, info: ErrorInfo, message: String, out: &mut Vec<StreamEvent>) {
         if self.finished {
             return;
         }
@@ -193,14 +194,17 @@ impl Converter {
                 call.arguments = parse_partial(&open.json);
             }
         }
+        let reason = info.reason();
         self.message.error = Some(MessageError {
             reason,
             message: message.clone(),
+            info: info.clone(),
         });
         let partial = self.started.then(|| Box::new(self.message.clone()));
         out.push(StreamEvent::Error {
             reason,
             message,
+            info,
             partial,
         });
     }
@@ -359,26 +363,33 @@ fn non_negative(v: i32) -> u64 {
     u64::try_from(v).unwrap_or(0)
 }
 
-/// Maps Bedrock's stop reason (SPEC section 3).
-pub fn map_stop_reason(reason: &WireStopReason) -> Result<StopReason, String> {
-    match reason {
-        WireStopReason::EndTurn | WireStopReason::StopSequence => Ok(StopReason::Stop),
-        WireStopReason::MaxTokens | WireStopReason::ModelContextWindowExceeded => Ok(StopReason::Length),
-        WireStopReason::ToolUse => Ok(StopReason::ToolUse),
+/// Maps Bedrock's stop reason (SPEC section 3). An unusable reason is an error of kind
+/// [`ErrorKind::Upstream`] whose code is the wire stop reason, with a readable message.
+pub fn map_stop_reason(reason: &WireStopReason) -> Result<StopReason, (ErrorInfo, String)> {
+    let message = match reason {
+        WireStopReason::EndTurn | WireStopReason::StopSequence => return Ok(StopReason::Stop),
+        WireStopReason::MaxTokens | WireStopReason::ModelContextWindowExceeded => {
+            return Ok(StopReason::Length);
+        }
+        WireStopReason::ToolUse => return Ok(StopReason::ToolUse),
         WireStopReason::GuardrailIntervened => {
-            Err("bedrock stopped the response: a guardrail intervened (stop reason guardrail_intervened)".into())
+            "bedrock stopped the response: a guardrail intervened (stop reason guardrail_intervened)".to_string()
         }
         WireStopReason::ContentFiltered => {
-            Err("bedrock stopped the response: content filtered (stop reason content_filtered)".into())
+            "bedrock stopped the response: content filtered (stop reason content_filtered)".to_string()
         }
         WireStopReason::MalformedModelOutput => {
-            Err("the model produced malformed output (stop reason malformed_model_output)".into())
+            "the model produced malformed output (stop reason malformed_model_output)".to_string()
         }
         WireStopReason::MalformedToolUse => {
-            Err("the model produced a malformed tool call (stop reason malformed_tool_use)".into())
+            "the model produced a malformed tool call (stop reason malformed_tool_use)".to_string()
         }
-        other => Err(format!("bedrock stopped the response with unknown stop reason `{}`", other.as_str())),
-    }
+        other => format!("bedrock stopped the response with unknown stop reason `{}`", other.as_str()),
+    };
+    Err((
+        ErrorInfo::new(ErrorKind::Upstream).with_code(reason.as_str()),
+        message,
+    ))
 }
 
 #[cfg(test)]

@@ -46,7 +46,7 @@ use aws_smithy_types::timeout::TimeoutConfig;
 use openclaw_creds::{AwsSettings, CredentialSource};
 use tokio::time::Instant;
 
-use crate::types::{ErrorReason, StreamEvent, StreamRequest};
+use crate::types::{ErrorInfo, ErrorKind, StreamEvent, StreamRequest};
 use crate::{AbortSignal, EventStream, ModelStream, StreamOptions};
 
 pub mod convert;
@@ -245,11 +245,18 @@ impl Driver {
         }
     }
 
-    fn fail(&mut self, reason: ErrorReason, message: String) {
+    fn fail(&mut self, info: ErrorInfo, message: String) {
         let mut out = Vec::new();
-        self.conv.fail(reason, message, &mut out);
+        self.conv.fail(info, message, &mut out);
         self.pending.extend(out);
         self.state = State::Closed;
+    }
+
+    fn aborted(&mut self) {
+        self.fail(
+            ErrorInfo::new(ErrorKind::Aborted),
+            "request was aborted".into(),
+        );
     }
 
     /// Runs `fut` unless the abort signal fires or `deadline` passes first.
@@ -276,14 +283,17 @@ impl Driver {
 
     async fn step(&mut self) {
         match std::mem::replace(&mut self.state, State::Closed) {
-            State::Closed => self.fail(ErrorReason::Error, "stream already closed".into()),
+            State::Closed => self.fail(
+                ErrorInfo::new(ErrorKind::Upstream),
+                "stream already closed".into(),
+            ),
             State::Init(request) => {
                 if self.abort.as_ref().is_some_and(AbortSignal::is_aborted) {
-                    return self.fail(ErrorReason::Aborted, "request was aborted".into());
+                    return self.aborted();
                 }
                 let input = match request::build(&request) {
                     Ok(input) => input,
-                    Err(e) => return self.fail(ErrorReason::Error, e.to_string()),
+                    Err(e) => return self.fail(ErrorInfo::new(e.kind()), e.to_string()),
                 };
                 let deadline = Instant::now() + self.options.first_event_timeout;
                 self.first_deadline = Some(deadline);
@@ -302,12 +312,12 @@ impl Driver {
                         self.state = State::Receiving(Box::new(output.stream))
                     }
                     Step::Ready(Err(e)) => {
-                        let message = describe_send_error(&e, self.source.as_ref());
-                        self.fail(ErrorReason::Error, message);
+                        let (info, message) = send_error(&e, self.source.as_ref());
+                        self.fail(info, message);
                     }
-                    Step::Aborted => self.fail(ErrorReason::Aborted, "request was aborted".into()),
+                    Step::Aborted => self.aborted(),
                     Step::TimedOut => self.fail(
-                        ErrorReason::Error,
+                        ErrorInfo::new(ErrorKind::Timeout),
                         format!(
                             "no response from bedrock within {:?} (first-event timeout)",
                             self.options.first_event_timeout
@@ -332,17 +342,20 @@ impl Driver {
                         self.conv.finish(&mut out);
                         self.pending.extend(out);
                     }
-                    Step::Ready(Err(e)) => self.fail(ErrorReason::Error, describe_stream_error(&e)),
-                    Step::Aborted => self.fail(ErrorReason::Aborted, "request was aborted".into()),
+                    Step::Ready(Err(e)) => {
+                        let (info, message) = stream_error(&e);
+                        self.fail(info, message);
+                    }
+                    Step::Aborted => self.aborted(),
                     Step::TimedOut if first.is_some() => self.fail(
-                        ErrorReason::Error,
+                        ErrorInfo::new(ErrorKind::Timeout),
                         format!(
                             "no event from bedrock within {:?} (first-event timeout)",
                             self.options.first_event_timeout
                         ),
                     ),
                     Step::TimedOut => self.fail(
-                        ErrorReason::Error,
+                        ErrorInfo::new(ErrorKind::Timeout),
                         format!(
                             "no event from bedrock for {:?} (idle timeout)",
                             self.options.idle_timeout
@@ -354,51 +367,155 @@ impl Driver {
     }
 }
 
-/// A readable message for a failed `converse_stream` call (before any event). A missing
-/// credential reads like OpenClaw's message, naming `checked` (the SDK default chain when
-/// `None`).
-pub fn describe_send_error(
+/// The classification and a readable message for a failed `converse_stream` call (before any
+/// event), from the SDK's typed error: the operation's error variant, the AWS error code and
+/// the HTTP status of a service error; the failure kind of a transport error; a credentials
+/// error anywhere in the cause chain. A missing credential reads like OpenClaw's message,
+/// naming `checked` (the SDK default chain when `None`).
+pub fn send_error(
     e: &SdkError<ConverseStreamError>,
     checked: Option<&CredentialSource>,
-) -> String {
+) -> (ErrorInfo, String) {
     // A raw SDK configuration (`ConverseStream::new`) resolves credentials through whatever
     // provider it holds, usually the SDK default chain: report that source.
     let default_chain = CredentialSource::DefaultChain { marker: None };
     let checked = checked.unwrap_or(&default_chain);
     if let Some(err) = openclaw_creds::missing_credentials_error(checked, e) {
-        return err.to_string();
+        return (ErrorInfo::new(ErrorKind::Auth), err.to_string());
     }
     if no_identity_resolver(e) {
-        return openclaw_creds::Error::MissingCredentials {
+        let err = openclaw_creds::Error::MissingCredentials {
             checked: checked.clone(),
-        }
-        .to_string();
+        };
+        return (ErrorInfo::new(ErrorKind::Auth), err.to_string());
     }
     match e {
         SdkError::ServiceError(ctx) => {
             let err = ctx.err();
-            let status = ctx.raw().status().as_u16();
-            let code = err.code().unwrap_or("UnknownError");
-            match err.message() {
+            let raw = ctx.raw();
+            let status = raw.status().as_u16();
+            let (kind, code) = send_error_kind(err, status);
+            let code = code.unwrap_or("UnknownError");
+            let mut info = ErrorInfo::new(kind).with_code(code).with_status(status);
+            info.retry_after_secs = raw
+                .headers()
+                .get("retry-after")
+                .and_then(|v| v.trim().parse::<u64>().ok());
+            let message = match err.message() {
                 Some(m) => format!("bedrock rejected the request (HTTP {status}, {code}): {m}"),
                 None => format!("bedrock rejected the request (HTTP {status}, {code})"),
-            }
+            };
+            (info, message)
         }
-        SdkError::TimeoutError(_) => "timed out waiting for bedrock".into(),
-        SdkError::DispatchFailure(d) if d.is_timeout() => {
-            "timed out connecting to bedrock (connect timeout)".into()
-        }
-        SdkError::DispatchFailure(_) => {
-            format!("could not reach bedrock: {}", DisplayErrorContext(e))
-        }
-        SdkError::ResponseError(_) => {
-            format!("invalid response from bedrock: {}", DisplayErrorContext(e))
-        }
-        _ => format!(
-            "could not send the request to bedrock: {}",
-            DisplayErrorContext(e)
+        _ if credentials_error(e) => (
+            ErrorInfo::new(ErrorKind::Auth),
+            format!(
+                "could not load AWS credentials ({checked}): {}",
+                DisplayErrorContext(e)
+            ),
+        ),
+        SdkError::TimeoutError(_) => (
+            ErrorInfo::new(ErrorKind::Timeout),
+            "timed out waiting for bedrock".into(),
+        ),
+        SdkError::DispatchFailure(d) if d.is_timeout() => (
+            ErrorInfo::new(ErrorKind::Timeout),
+            "timed out connecting to bedrock (connect timeout)".into(),
+        ),
+        SdkError::DispatchFailure(_) => (
+            ErrorInfo::new(ErrorKind::Upstream),
+            format!("could not reach bedrock: {}", DisplayErrorContext(e)),
+        ),
+        SdkError::ResponseError(_) => (
+            ErrorInfo::new(ErrorKind::Upstream),
+            format!("invalid response from bedrock: {}", DisplayErrorContext(e)),
+        ),
+        _ => (
+            ErrorInfo::new(ErrorKind::Upstream),
+            format!(
+                "could not send the request to bedrock: {}",
+                DisplayErrorContext(e)
+            ),
         ),
     }
+}
+
+/// The kind and code of a `ConverseStream` error response: by the modelled error variant
+/// (whose shape name is the code), else (an error the model does not declare) by the AWS error
+/// code, else by the HTTP status.
+fn send_error_kind(err: &ConverseStreamError, status: u16) -> (ErrorKind, Option<&str>) {
+    use ConverseStreamError as E;
+    let (kind, code) = match err {
+        E::AccessDeniedException(_) => (ErrorKind::Auth, "AccessDeniedException"),
+        E::ResourceNotFoundException(_) => (ErrorKind::NotFound, "ResourceNotFoundException"),
+        E::ValidationException(_) => (ErrorKind::Validation, "ValidationException"),
+        E::ThrottlingException(_) => (ErrorKind::Throttled, "ThrottlingException"),
+        E::ServiceUnavailableException(_) => {
+            (ErrorKind::Unavailable, "ServiceUnavailableException")
+        }
+        E::ModelNotReadyException(_) => (ErrorKind::Unavailable, "ModelNotReadyException"),
+        E::ModelTimeoutException(_) => (ErrorKind::Timeout, "ModelTimeoutException"),
+        E::InternalServerException(_) => (ErrorKind::Upstream, "InternalServerException"),
+        E::ModelErrorException(_) => (ErrorKind::Upstream, "ModelErrorException"),
+        E::ModelStreamErrorException(_) => (ErrorKind::Upstream, "ModelStreamErrorException"),
+        _ => {
+            let kind = code_kind(err.code()).unwrap_or_else(|| status_kind(status));
+            return (kind, err.code());
+        }
+    };
+    (kind, Some(code))
+}
+
+/// The kind of an AWS error code Bedrock's model does not declare but AWS sends (the
+/// authentication layer's codes, the quota codes).
+fn code_kind(code: Option<&str>) -> Option<ErrorKind> {
+    Some(match code? {
+        "AccessDeniedException"
+        | "UnrecognizedClientException"
+        | "InvalidSignatureException"
+        | "SignatureDoesNotMatch"
+        | "ExpiredTokenException"
+        | "MissingAuthenticationTokenException"
+        | "IncompleteSignatureException"
+        | "InvalidClientTokenId"
+        | "NotAuthorized" => ErrorKind::Auth,
+        "ThrottlingException" | "ServiceQuotaExceededException" | "TooManyRequestsException" => {
+            ErrorKind::Throttled
+        }
+        "ResourceNotFoundException" => ErrorKind::NotFound,
+        "ValidationException" | "SerializationException" => ErrorKind::Validation,
+        "ServiceUnavailableException" | "ModelNotReadyException" => ErrorKind::Unavailable,
+        "ModelTimeoutException" | "RequestTimeout" | "RequestTimeoutException" => {
+            ErrorKind::Timeout
+        }
+        _ => return None,
+    })
+}
+
+/// The kind of an error response with an unknown code, by its HTTP status.
+fn status_kind(status: u16) -> ErrorKind {
+    match status {
+        401 | 403 => ErrorKind::Auth,
+        404 => ErrorKind::NotFound,
+        408 | 504 => ErrorKind::Timeout,
+        429 => ErrorKind::Throttled,
+        503 => ErrorKind::Unavailable,
+        400..=499 => ErrorKind::Validation,
+        _ => ErrorKind::Upstream,
+    }
+}
+
+/// Whether a credentials (or token) provider failed somewhere in the cause chain.
+fn credentials_error(e: &(dyn std::error::Error + 'static)) -> bool {
+    use aws_credential_types::provider::error::{CredentialsError, TokenError};
+    let mut cur = Some(e);
+    while let Some(err) = cur {
+        if err.is::<CredentialsError>() || err.is::<TokenError>() {
+            return true;
+        }
+        cur = err.source();
+    }
+    false
 }
 
 /// Whether the SDK could not sign because no credentials (or token) provider was configured
@@ -415,35 +532,57 @@ fn no_identity_resolver(e: &(dyn std::error::Error + 'static)) -> bool {
     false
 }
 
-/// A readable message for a failure after the stream began: in-stream exceptions by name
-/// (pi-ai's wording), transport failures with their cause.
-pub fn describe_stream_error<R: std::fmt::Debug>(
+/// The classification and a readable message for a failure after the stream began: in-stream
+/// exceptions by their variant (pi-ai's wording; the code is the exception's shape name, the
+/// HTTP status is none since the response was a 200), transport failures (a dropped
+/// connection, a corrupt frame) as [`ErrorKind::Upstream`] with their cause.
+pub fn stream_error<R: std::fmt::Debug>(
     e: &SdkError<ConverseStreamOutputError, R>,
-) -> String {
-    if let SdkError::ServiceError(ctx) = e {
-        let err = ctx.err();
-        let msg = err.message().unwrap_or("no details");
-        return match err {
-            ConverseStreamOutputError::InternalServerException(_) => {
-                format!("bedrock internal server error: {msg}")
-            }
-            ConverseStreamOutputError::ModelStreamErrorException(_) => {
-                format!("bedrock model stream error: {msg}")
-            }
-            ConverseStreamOutputError::ValidationException(_) => {
-                format!("bedrock validation error: {msg}")
-            }
-            ConverseStreamOutputError::ThrottlingException(_) => {
-                format!("bedrock throttling error: {msg}")
-            }
-            ConverseStreamOutputError::ServiceUnavailableException(_) => {
-                format!("bedrock service unavailable: {msg}")
-            }
-            _ => format!(
-                "bedrock stream error ({}): {msg}",
-                err.code().unwrap_or("unknown")
-            ),
-        };
-    }
-    format!("bedrock stream failed: {}", DisplayErrorContext(e))
+) -> (ErrorInfo, String) {
+    use ConverseStreamOutputError as E;
+    let SdkError::ServiceError(ctx) = e else {
+        return (
+            ErrorInfo::new(ErrorKind::Upstream),
+            format!("bedrock stream failed: {}", DisplayErrorContext(e)),
+        );
+    };
+    let err = ctx.err();
+    let msg = err.message().unwrap_or("no details");
+    let (kind, code, message) = match err {
+        E::InternalServerException(_) => (
+            ErrorKind::Upstream,
+            "InternalServerException",
+            format!("bedrock internal server error: {msg}"),
+        ),
+        E::ModelStreamErrorException(_) => (
+            ErrorKind::Upstream,
+            "ModelStreamErrorException",
+            format!("bedrock model stream error: {msg}"),
+        ),
+        E::ValidationException(_) => (
+            ErrorKind::Validation,
+            "ValidationException",
+            format!("bedrock validation error: {msg}"),
+        ),
+        E::ThrottlingException(_) => (
+            ErrorKind::Throttled,
+            "ThrottlingException",
+            format!("bedrock throttling error: {msg}"),
+        ),
+        E::ServiceUnavailableException(_) => (
+            ErrorKind::Unavailable,
+            "ServiceUnavailableException",
+            format!("bedrock service unavailable: {msg}"),
+        ),
+        _ => {
+            let code = err.code().unwrap_or("unknown");
+            let kind = code_kind(Some(code)).unwrap_or(ErrorKind::Upstream);
+            let info = ErrorInfo::new(kind).with_code(code);
+            return (info, format!("bedrock stream error ({code}): {msg}"));
+        }
+    };
+    (ErrorInfo::new(kind).with_code(code), message)
 }
+
+#[cfg(test)]
+mod tests;

@@ -70,9 +70,13 @@ async fn missing_credentials_read_like_openclaw() {
         Default::default(),
     ))
     .await;
-    let StreamEvent::Error { message, .. } = terminal(&events) else {
+    let StreamEvent::Error { message, info, .. } = terminal(&events) else {
         panic!("{events:?}")
     };
+    assert_eq!(
+        *info,
+        openclaw_stream::ErrorInfo::new(openclaw_stream::ErrorKind::Auth)
+    );
     assert_eq!(
         message,
         "No API key resolved for provider \"amazon-bedrock\" (auth mode: aws-sdk, checked: aws-sdk default chain)."
@@ -102,6 +106,7 @@ impl aws_credential_types::provider::ProvideCredentials for NoCredentials {
 const OPENCLAW_MISSING: &str = "No API key resolved for provider \"amazon-bedrock\" (auth mode: aws-sdk, checked: aws-sdk default chain).";
 
 async fn missing_message(config: aws_sdk_bedrockruntime::Config) -> String {
+    use openclaw_stream::{ErrorInfo, ErrorKind};
     let adapter = ConverseStream::new(config, fast_options());
     let events = collect(openclaw_stream::ModelStream::stream(
         &adapter,
@@ -109,9 +114,10 @@ async fn missing_message(config: aws_sdk_bedrockruntime::Config) -> String {
         Default::default(),
     ))
     .await;
-    let StreamEvent::Error { message, .. } = terminal(&events) else {
+    let StreamEvent::Error { message, info, .. } = terminal(&events) else {
         panic!("{events:?}")
     };
+    assert_eq!(*info, ErrorInfo::new(ErrorKind::Auth));
     message.clone()
 }
 

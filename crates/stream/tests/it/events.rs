@@ -3,7 +3,8 @@
 use fake_bedrock::{Fault, StreamException, Turn, Usage as FakeUsage};
 use insta::assert_json_snapshot;
 use openclaw_stream::{
-    ErrorReason, Message, ReasoningLevel, StopReason, StreamEvent, StreamRequest,
+    AdapterOptions, ErrorInfo, ErrorKind, ErrorReason, Message, ReasoningLevel, StopReason,
+    StreamEvent, StreamRequest,
 };
 use serde_json::{Value, json};
 
@@ -155,9 +156,10 @@ async fn every_stop_reason() {
             StreamEvent::Error {
                 reason,
                 message,
+                info,
                 partial,
             } => json!({
-                "type": "error", "reason": reason, "message": message,
+                "type": "error", "reason": reason, "message": message, "info": info,
                 "partial_text": partial.as_ref().map(|p| p.text()),
             }),
             other => panic!("{other:?}"),
@@ -171,12 +173,32 @@ async fn every_stop_reason() {
 async fn every_in_stream_exception_is_a_readable_error() {
     let h = harness().await;
     let mut out = serde_json::Map::new();
-    for kind in [
-        StreamException::InternalServer,
-        StreamException::ModelStreamError,
-        StreamException::Validation,
-        StreamException::Throttling,
-        StreamException::ServiceUnavailable,
+    for (kind, expected, code) in [
+        (
+            StreamException::InternalServer,
+            ErrorKind::Upstream,
+            "InternalServerException",
+        ),
+        (
+            StreamException::ModelStreamError,
+            ErrorKind::Upstream,
+            "ModelStreamErrorException",
+        ),
+        (
+            StreamException::Validation,
+            ErrorKind::Validation,
+            "ValidationException",
+        ),
+        (
+            StreamException::Throttling,
+            ErrorKind::Throttled,
+            "ThrottlingException",
+        ),
+        (
+            StreamException::ServiceUnavailable,
+            ErrorKind::Unavailable,
+            "ServiceUnavailableException",
+        ),
     ] {
         h.fake
             .script(Turn::text("some text before the failure").chunk_size(5));
@@ -193,15 +215,22 @@ async fn every_in_stream_exception_is_a_readable_error() {
         let StreamEvent::Error {
             reason,
             message,
+            info,
             partial,
         } = terminal(&events)
         else {
             panic!("{events:?}")
         };
         assert_eq!(*reason, ErrorReason::Error);
-        out.insert(kind.wire_name().into(), json!({
-            "types": types, "message": message, "partial_text": partial.as_ref().map(|p| p.text()),
-        }));
+        // In-stream: the HTTP status was 200, so none is reported.
+        assert_eq!(*info, ErrorInfo::new(expected).with_code(code), "{kind:?}");
+        out.insert(
+            kind.wire_name().into(),
+            json!({
+                "types": types, "message": message, "info": info,
+                "partial_text": partial.as_ref().map(|p| p.text()),
+            }),
+        );
     }
     // Nothing after the first event is retried: one request per exception.
     assert_eq!(h.bodies().len(), 5);
@@ -222,6 +251,10 @@ async fn unsupported_image_type_fails_before_sending() {
     );
     let events = h.run(req).await;
     assert_json_snapshot!("unsupported_image_events", events);
+    assert!(
+        matches!(terminal(&events), StreamEvent::Error { info, .. } if *info == ErrorInfo::new(ErrorKind::Validation)),
+        "{events:?}"
+    );
     assert!(h.fake.requests().is_empty());
 }
 
@@ -230,10 +263,179 @@ async fn http_errors_before_the_stream_are_readable() {
     let h = harness().await;
     h.fake.fault(Fault::AccessDenied.times(1));
     let events = h.run(request("x")).await;
+    assert_eq!(
+        *error_info(&events),
+        ErrorInfo::new(ErrorKind::Auth)
+            .with_code("AccessDeniedException")
+            .with_status(403)
+    );
     assert_json_snapshot!("access_denied_events", events, {"[0].message" => insta::dynamic_redaction(|v, _| {
         // The fake's message is its own; keep our prefix.
         let s = v.as_str().unwrap().to_owned();
         assert!(s.starts_with("bedrock rejected the request (HTTP 403, AccessDeniedException)"), "{s}");
         "[bedrock rejected the request (HTTP 403, AccessDeniedException): ...]"
     })});
+}
+
+fn error_info(events: &[StreamEvent]) -> &ErrorInfo {
+    match terminal(events) {
+        StreamEvent::Error { info, .. } => info,
+        other => panic!("expected error, got {other:#?}"),
+    }
+}
+
+/// Every error response before the stream starts, as the real SDK parses it from the fake:
+/// kind, AWS code and HTTP status, with retries off so each fault is seen as is.
+#[tokio::test]
+async fn http_errors_are_classified_from_the_sdk_error() {
+    let h = harness_with(AdapterOptions {
+        max_attempts: 1,
+        ..fast_options()
+    })
+    .await;
+    let error = |status: u16, error_type: &str| Fault::Error {
+        status,
+        error_type: error_type.into(),
+        message: format!("injected {error_type}"),
+    };
+    let cases = [
+        (
+            Fault::Throttle,
+            ErrorKind::Throttled,
+            "ThrottlingException",
+            429,
+        ),
+        (
+            Fault::InternalError,
+            ErrorKind::Upstream,
+            "InternalServerException",
+            500,
+        ),
+        (
+            Fault::ServiceUnavailable,
+            ErrorKind::Unavailable,
+            "ServiceUnavailableException",
+            503,
+        ),
+        (
+            Fault::AccessDenied,
+            ErrorKind::Auth,
+            "AccessDeniedException",
+            403,
+        ),
+        (
+            error(400, "ValidationException"),
+            ErrorKind::Validation,
+            "ValidationException",
+            400,
+        ),
+        (
+            error(429, "ModelNotReadyException"),
+            ErrorKind::Unavailable,
+            "ModelNotReadyException",
+            429,
+        ),
+        (
+            error(408, "ModelTimeoutException"),
+            ErrorKind::Timeout,
+            "ModelTimeoutException",
+            408,
+        ),
+        (
+            error(424, "ModelErrorException"),
+            ErrorKind::Upstream,
+            "ModelErrorException",
+            424,
+        ),
+        (
+            error(400, "ServiceQuotaExceededException"),
+            ErrorKind::Throttled,
+            "ServiceQuotaExceededException",
+            400,
+        ),
+        (
+            error(403, "UnrecognizedClientException"),
+            ErrorKind::Auth,
+            "UnrecognizedClientException",
+            403,
+        ),
+    ];
+    let n = cases.len();
+    for (fault, kind, code, status) in cases {
+        h.fake.fault(fault.clone().times(1));
+        let events = h.run(request("x")).await;
+        assert_eq!(
+            *error_info(&events),
+            ErrorInfo::new(kind).with_code(code).with_status(status),
+            "{fault:?}"
+        );
+        assert!(
+            matches!(
+                terminal(&events),
+                StreamEvent::Error {
+                    reason: ErrorReason::Error,
+                    partial: None,
+                    ..
+                }
+            ),
+            "{events:?}"
+        );
+    }
+    assert_eq!(h.fake.requests().len(), n, "nothing retried");
+}
+
+#[tokio::test]
+async fn unknown_model_is_not_found() {
+    let h = harness().await;
+    let req = StreamRequest::new(
+        model("no.such-model-v1:0", false, false),
+        vec![Message::user_text("x")],
+    );
+    let events = h.run(req).await;
+    assert_eq!(
+        *error_info(&events),
+        ErrorInfo::new(ErrorKind::NotFound)
+            .with_code("ResourceNotFoundException")
+            .with_status(404)
+    );
+}
+
+#[tokio::test]
+async fn validation_refused_by_bedrock_is_validation() {
+    let h = harness().await;
+    // An empty conversation: the fake refuses it like Bedrock does.
+    let events = h.run(StreamRequest::new(sonnet(), Vec::new())).await;
+    assert_eq!(
+        *error_info(&events),
+        ErrorInfo::new(ErrorKind::Validation)
+            .with_code("ValidationException")
+            .with_status(400),
+        "{events:?}"
+    );
+}
+
+#[tokio::test]
+async fn refused_signature_is_auth() {
+    let fake = fake_bedrock::FakeBedrock::builder()
+        .credentials(AK, "a-different-secret-key-than-the-client-has00")
+        .start()
+        .await
+        .unwrap();
+    let adapter = openclaw_stream::ConverseStream::new(sdk_config(&fake.url()), fast_options());
+    let events = collect(openclaw_stream::ModelStream::stream(
+        &adapter,
+        request("x"),
+        Default::default(),
+    ))
+    .await;
+    let info = error_info(&events);
+    assert_eq!(
+        (info.kind, info.code.as_deref(), info.status),
+        (
+            ErrorKind::Auth,
+            Some("InvalidSignatureException"),
+            Some(403)
+        ),
+        "{events:?}"
+    );
 }

@@ -127,6 +127,7 @@ async fn failed_assistant_turns_are_not_replayed_and_roles_alternate() {
     failed.error = Some(openclaw_stream::MessageError {
         reason: openclaw_stream::ErrorReason::Aborted,
         message: "request was aborted".into(),
+        info: openclaw_stream::ErrorInfo::new(openclaw_stream::ErrorKind::Aborted),
     });
     let req = StreamRequest::new(
         sonnet(),

@@ -6,8 +6,8 @@ use fake_bedrock::{Fault, Pacing, Turn};
 use futures::StreamExt;
 use insta::assert_json_snapshot;
 use openclaw_stream::{
-    AbortController, AdapterOptions, ErrorReason, Message, ModelStream, StreamEvent, StreamOptions,
-    StreamRequest,
+    AbortController, AdapterOptions, ErrorInfo, ErrorKind, ErrorReason, Message, ModelStream,
+    StreamEvent, StreamOptions, StreamRequest,
 };
 
 use crate::support::*;
@@ -21,6 +21,13 @@ fn error_message(events: &[StreamEvent]) -> (ErrorReason, String) {
         StreamEvent::Error {
             reason, message, ..
         } => (*reason, message.clone()),
+        other => panic!("expected error, got {other:#?}"),
+    }
+}
+
+fn error_info(events: &[StreamEvent]) -> ErrorInfo {
+    match terminal(events) {
+        StreamEvent::Error { info, .. } => info.clone(),
         other => panic!("expected error, got {other:#?}"),
     }
 }
@@ -64,6 +71,12 @@ async fn retries_are_bounded_by_max_attempts() {
         message.starts_with("bedrock rejected the request (HTTP 429, ThrottlingException)"),
         "{message}"
     );
+    assert_eq!(
+        error_info(&events),
+        ErrorInfo::new(ErrorKind::Throttled)
+            .with_code("ThrottlingException")
+            .with_status(429)
+    );
     assert_eq!(h.fake.requests().len(), 2);
 }
 
@@ -92,6 +105,7 @@ async fn connection_drop_mid_stream_is_an_error_event() {
     let (reason, message) = error_message(&events);
     assert_eq!(reason, ErrorReason::Error);
     assert!(message.starts_with("bedrock"), "{message}");
+    assert_eq!(error_info(&events), ErrorInfo::new(ErrorKind::Upstream));
     assert_eq!(
         h.fake.requests().len(),
         1,
@@ -108,6 +122,7 @@ async fn corrupt_frame_is_an_error_event() {
     let (reason, message) = error_message(&events);
     assert_eq!(reason, ErrorReason::Error);
     assert!(message.starts_with("bedrock stream failed"), "{message}");
+    assert_eq!(error_info(&events), ErrorInfo::new(ErrorKind::Upstream));
 }
 
 #[tokio::test]
@@ -124,6 +139,7 @@ async fn stalled_stream_hits_the_idle_timeout() {
     let events = h.run(request()).await;
     let elapsed = started.elapsed();
     assert_json_snapshot!("idle_timeout_events", events);
+    assert_eq!(error_info(&events), ErrorInfo::new(ErrorKind::Timeout));
     assert!(
         elapsed >= Duration::from_millis(300) && elapsed < Duration::from_secs(5),
         "{elapsed:?}"
@@ -141,6 +157,7 @@ async fn hang_hits_the_first_event_timeout() {
     let started = Instant::now();
     let events = h.run(request()).await;
     assert_json_snapshot!("first_event_timeout_events", events);
+    assert_eq!(error_info(&events), ErrorInfo::new(ErrorKind::Timeout));
     assert!(started.elapsed() < Duration::from_secs(5));
 }
 
@@ -168,12 +185,14 @@ async fn abort_mid_stream_reports_aborted_with_partial() {
     let StreamEvent::Error {
         reason,
         message,
+        info,
         partial,
     } = terminal(&events)
     else {
         panic!("{events:?}")
     };
     assert_eq!(*reason, ErrorReason::Aborted);
+    assert_eq!(*info, ErrorInfo::new(ErrorKind::Aborted));
     assert_eq!(message, "request was aborted");
     assert!(partial.as_ref().unwrap().text().starts_with("xx"));
     assert!(events.len() < 20, "stopped promptly: {}", events.len());

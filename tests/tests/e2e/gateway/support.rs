@@ -1,6 +1,6 @@
 //! Support for the gateway tests: an in-process `fake-bedrock` (for scripts and faults), the
-//! `openclaw gateway` child process, a small HTTP client over hyper, SSE parsing, and a TCP
-//! proxy that observes when the gateway closes its Bedrock connection.
+//! `openclaw gateway` child process, a small HTTP client over hyper, and SSE parsing. (The
+//! fake records when the gateway closes its Bedrock connection: `client_disconnected`.)
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -14,8 +14,7 @@ use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
 use openclaw_e2e::{Sandbox, binaries, leaked_secret, static_keys};
 use serde_json::Value;
-use tokio::io::AsyncWriteExt;
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 use tokio::task::JoinHandle;
 
 /// The model most tests use (an inference profile of the fake's catalog, reasoning-capable).
@@ -287,47 +286,4 @@ pub fn joined(chunks: &[Value], field: &str) -> String {
                 .map(str::to_string)
         })
         .collect()
-}
-
-/// A TCP proxy in front of the fake that records when the gateway side of a connection closes.
-pub struct Proxy {
-    pub url: String,
-    pub closed: Arc<Mutex<Vec<Instant>>>,
-    task: JoinHandle<()>,
-}
-
-impl Drop for Proxy {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
-}
-
-impl Proxy {
-    pub async fn start(upstream: std::net::SocketAddr) -> Proxy {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
-        let closed = Arc::new(Mutex::new(Vec::new()));
-        let c = closed.clone();
-        let task = tokio::spawn(async move {
-            while let Ok((down, _)) = listener.accept().await {
-                let c = c.clone();
-                tokio::spawn(async move {
-                    let up = TcpStream::connect(upstream).await.unwrap();
-                    let _ = down.set_nodelay(true);
-                    let _ = up.set_nodelay(true);
-                    let (mut dr, mut dw) = down.into_split();
-                    let (mut ur, mut uw) = up.into_split();
-                    let back = tokio::spawn(async move {
-                        let _ = tokio::io::copy(&mut ur, &mut dw).await;
-                    });
-                    // Gateway -> fake: ends when the gateway closes its connection.
-                    let _ = tokio::io::copy(&mut dr, &mut uw).await;
-                    c.lock().unwrap().push(Instant::now());
-                    let _ = uw.shutdown().await;
-                    back.abort();
-                });
-            }
-        });
-        Proxy { url, closed, task }
-    }
 }

@@ -210,6 +210,8 @@ async fn error_mid_stream_becomes_error_event_without_done() {
         StreamEvent::Error {
             reason: ErrorReason::Error,
             message: "bedrock model stream error: boom".into(),
+            info: openclaw_stream::ErrorInfo::new(openclaw_stream::ErrorKind::Upstream)
+                .with_code("ModelStreamErrorException"),
             partial: None,
         },
     ];

@@ -8,6 +8,7 @@ use openclaw_config::{ModelCost, ModelDefinition};
 use serde_json::json;
 
 use super::*;
+use crate::types::ErrorReason;
 
 fn model() -> ModelDefinition {
     let mut m = ModelDefinition::new(
@@ -299,7 +300,13 @@ fn stop_reason_mapping() {
         W::MalformedToolUse,
         W::from("brand_new"),
     ] {
-        assert!(map_stop_reason(&w).is_err(), "{w:?}");
+        let Err((info, message)) = map_stop_reason(&w) else {
+            panic!("{w:?}")
+        };
+        assert_eq!(info.kind, ErrorKind::Upstream, "{w:?}");
+        assert_eq!(info.code.as_deref(), Some(w.as_str()));
+        assert_eq!(info.status, None);
+        assert!(message.contains(w.as_str()), "{message}");
     }
 }
 
@@ -314,12 +321,17 @@ fn guardrail_stop_is_an_error_with_partial() {
     let StreamEvent::Error {
         reason,
         message,
+        info,
         partial,
     } = out.last().unwrap()
     else {
         panic!()
     };
     assert_eq!(*reason, ErrorReason::Error);
+    assert_eq!(
+        *info,
+        ErrorInfo::new(ErrorKind::Upstream).with_code("guardrail_intervened")
+    );
     assert!(message.contains("guardrail"), "{message}");
     assert_eq!(partial.as_ref().unwrap().text(), "partial");
 }
@@ -329,13 +341,17 @@ fn end_without_message_stop_is_an_error_and_terminal_is_unique() {
     let (mut c, mut out) = run(vec![start(), text(0, "cut")]);
     c.finish(&mut out);
     c.finish(&mut out);
-    c.fail(ErrorReason::Aborted, "late".into(), &mut out);
+    c.fail(ErrorInfo::new(ErrorKind::Aborted), "late".into(), &mut out);
     c.push(text(0, "more"), &mut out);
     assert_eq!(
         kinds(&out),
         ["start", "text_start", "text_delta", "text_end", "error"]
     );
     assert_eq!(out.iter().filter(|e| e.is_terminal()).count(), 1);
+    assert!(
+        matches!(out.last(), Some(StreamEvent::Error { reason: ErrorReason::Error, info, .. }) if info.kind == ErrorKind::Upstream),
+        "{out:?}"
+    );
 }
 
 #[test]
@@ -361,12 +377,17 @@ fn done_waits_for_both_stop_and_metadata_in_either_order() {
 fn abort_before_start_has_no_partial() {
     let mut c = Converter::new(&model());
     let mut out = Vec::new();
-    c.fail(ErrorReason::Aborted, "request was aborted".into(), &mut out);
+    c.fail(
+        ErrorInfo::new(ErrorKind::Aborted),
+        "request was aborted".into(),
+        &mut out,
+    );
     assert_eq!(
         out,
         [StreamEvent::Error {
             reason: ErrorReason::Aborted,
             message: "request was aborted".into(),
+            info: ErrorInfo::new(ErrorKind::Aborted),
             partial: None
         }]
     );
