@@ -17,10 +17,10 @@
 //!   open responses run to completion for up to `--shutdown-grace` seconds, then the process
 //!   exits.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, SystemTime};
 
 use axum::serve::ListenerExt;
 use openclaw_config::{ConfigDocument, GatewayBind, ModelDefinition, ProviderConfig, Secret};
@@ -97,6 +97,8 @@ pub(crate) struct App {
     pub metrics: metrics::Metrics,
     pub permits: Arc<Semaphore>,
     pub draining: watch::Receiver<bool>,
+    /// The resolved models, while fresh (see [`App::resolve_model`]).
+    pub models: RwLock<Option<Arc<ModelTable>>>,
 }
 
 impl App {
@@ -115,21 +117,104 @@ impl App {
     }
 
     /// Resolves a request's model name: an alias, `provider/id`, or a bare Bedrock id.
-    pub async fn resolve_model(
-        &self,
-        name: &str,
-    ) -> Option<(String, ModelDefinition, Arc<dyn ModelStream>)> {
+    ///
+    /// Reads a prebuilt table (model definition and adapter per `provider/id`), rebuilt only
+    /// when the catalog behind it may have changed, so a request costs a lookup and an `Arc`
+    /// clone instead of a merge of every provider's model list.
+    pub async fn resolve_model(&self, name: &str) -> Option<(String, Arc<ResolvedModel>)> {
         let name = self.aliases.get(name).map(String::as_str).unwrap_or(name);
         let model_ref = parse_model_ref(name).ok()?;
-        let stream = self.streams.get(model_ref.provider())?.clone();
-        let providers = self.providers().await;
-        let def = providers
-            .get(model_ref.provider())?
+        let table = self.model_table().await;
+        let model = table.get(model_ref.provider(), model_ref.model())?;
+        Some((model_ref.to_string(), model))
+    }
+
+    /// The model table, from the cache while it is fresh.
+    async fn model_table(&self) -> Arc<ModelTable> {
+        let cached = self
             .models
-            .iter()
-            .find(|m| m.id == model_ref.model())?
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
             .clone();
-        Some((model_ref.to_string(), def, stream))
+        if let Some(table) = cached.filter(|t| t.is_fresh()) {
+            return table;
+        }
+        let table = match &self.discovery {
+            None => Arc::new(ModelTable::new(&self.explicit, &self.streams, Some(None))),
+            Some((discovery, request)) => match discovery.discover(request).await {
+                Ok(catalog) => {
+                    // Discovery answers with this same listing until it is `ttl` old (and
+                    // nothing else asks it to refresh): the table stays valid as long.
+                    let valid = match (request.ttl, &catalog.stale_error) {
+                        (Some(ttl), None) => Some(catalog.fetched_at.checked_add(ttl)),
+                        _ => None,
+                    };
+                    let providers = catalog.providers(&self.explicit);
+                    Arc::new(ModelTable::new(&providers, &self.streams, valid))
+                }
+                Err(err) => {
+                    tracing::warn!(target: LOG_TARGET, "bedrock discovery failed, serving configured models only: {err}");
+                    let providers = resolve_providers(&self.explicit, None, &self.fallback_region);
+                    Arc::new(ModelTable::new(&providers, &self.streams, None))
+                }
+            },
+        };
+        if table.valid.is_some() {
+            *self.models.write().unwrap_or_else(|p| p.into_inner()) = Some(table.clone());
+        }
+        table
+    }
+}
+
+/// A servable model: its definition and the adapter of its provider.
+pub(crate) struct ResolvedModel {
+    pub def: ModelDefinition,
+    pub stream: Arc<dyn ModelStream>,
+}
+
+/// Every servable model by provider and id.
+pub(crate) struct ModelTable {
+    models: HashMap<String, HashMap<String, Arc<ResolvedModel>>>,
+    /// `None`: valid for this request only; `Some(None)`: for ever (no discovery);
+    /// `Some(Some(t))`: until `t`.
+    valid: Option<Option<SystemTime>>,
+}
+
+impl ModelTable {
+    fn new(
+        providers: &BTreeMap<String, ProviderConfig>,
+        streams: &BTreeMap<String, Arc<dyn ModelStream>>,
+        valid: Option<Option<SystemTime>>,
+    ) -> Self {
+        let mut models: HashMap<String, HashMap<String, Arc<ResolvedModel>>> = HashMap::new();
+        for (pid, provider) in providers {
+            let Some(stream) = streams.get(pid) else {
+                continue;
+            };
+            let by_id = models.entry(pid.clone()).or_default();
+            for def in &provider.models {
+                // The first definition of an id wins, as a linear search would find it.
+                by_id.entry(def.id.clone()).or_insert_with(|| {
+                    Arc::new(ResolvedModel {
+                        def: def.clone(),
+                        stream: stream.clone(),
+                    })
+                });
+            }
+        }
+        ModelTable { models, valid }
+    }
+
+    fn get(&self, provider: &str, id: &str) -> Option<Arc<ResolvedModel>> {
+        self.models.get(provider)?.get(id).cloned()
+    }
+
+    fn is_fresh(&self) -> bool {
+        match self.valid {
+            None => false,
+            Some(None) => true,
+            Some(Some(until)) => SystemTime::now() < until,
+        }
     }
 }
 
@@ -202,6 +287,7 @@ pub async fn run(ctx: &Context, args: &GatewayArgs) -> CmdResult {
         metrics: metrics::Metrics::default(),
         permits: Arc::new(Semaphore::new(serve.max_concurrent_streams)),
         draining: drain_rx.clone(),
+        models: RwLock::new(None),
     });
 
     let addr = SocketAddr::new(ip, port);

@@ -552,7 +552,9 @@ pub fn usage_json(usage: &Usage) -> Value {
     })
 }
 
-/// What one stream event becomes on the SSE wire.
+/// What one stream event becomes on the SSE wire (tests read [`ChunkMapper::write`]'s output
+/// back as these).
+#[cfg(test)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum SseItem {
     /// A `data: <json>` event.
@@ -565,57 +567,92 @@ pub enum SseItem {
 /// `reasoning_content` and `tool_calls` deltas, the finish reason, the optional usage chunk
 /// and `[DONE]`. An error event becomes `{"error": {...}}` and the stream ends without
 /// `[DONE]`, which OpenAI's clients raise as an API error.
+///
+/// [`ChunkMapper::write`] renders the SSE bytes straight into the response buffer: the part of
+/// every chunk that never changes (`{"id":...,"object":...,"created":...,"model":...`) is
+/// rendered once per response, and text and reasoning deltas are written without building a
+/// `serde_json::Value` (the hot path: one chunk per Bedrock text delta).
 #[derive(Debug)]
 pub struct ChunkMapper {
-    id: String,
-    created: u64,
-    model: String,
+    /// `{"id":<id>,"object":"chat.completion.chunk","created":<n>,"model":<model>` (no closing
+    /// brace), JSON-escaped once.
+    head: Box<[u8]>,
     include_usage: bool,
     sent_role: bool,
     /// Content index of a tool-call block -> its OpenAI `tool_calls` index.
     tool_index: HashMap<usize, usize>,
 }
 
+/// The `delta` object of one chunk.
+enum Delta<'a> {
+    /// `{"role":"assistant","content":""}`
+    Role,
+    /// `{"content":<text>}`
+    Content(&'a str),
+    /// `{"reasoning_content":<text>}`
+    Reasoning(&'a str),
+    /// Anything rarer, as a JSON value.
+    Value(Value),
+}
+
 impl ChunkMapper {
     /// A mapper for one response.
     pub fn new(id: String, created: u64, model: String, include_usage: bool) -> Self {
+        let mut head = Vec::with_capacity(64 + id.len() + model.len());
+        head.extend_from_slice(b"{\"id\":");
+        json_to(&mut head, &id);
+        head.extend_from_slice(b",\"object\":\"chat.completion.chunk\",\"created\":");
+        json_to(&mut head, &created);
+        head.extend_from_slice(b",\"model\":");
+        json_to(&mut head, &model);
         ChunkMapper {
-            id,
-            created,
-            model,
+            head: head.into_boxed_slice(),
             include_usage,
             sent_role: false,
             tool_index: HashMap::new(),
         }
     }
 
-    fn chunk(&self, delta: Value, finish: Option<&str>) -> Value {
-        json!({
-            "id": self.id,
-            "object": "chat.completion.chunk",
-            "created": self.created,
-            "model": self.model,
-            "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
-        })
+    /// `data: {<head>,"choices":[{"index":0,"delta":<delta>,"finish_reason":<finish>}]}`
+    fn chunk(&self, out: &mut Vec<u8>, delta: Delta<'_>, finish: Option<&str>) {
+        out.extend_from_slice(b"data: ");
+        out.extend_from_slice(&self.head);
+        out.extend_from_slice(b",\"choices\":[{\"index\":0,\"delta\":");
+        match delta {
+            Delta::Role => out.extend_from_slice(b"{\"role\":\"assistant\",\"content\":\"\"}"),
+            Delta::Content(text) => {
+                out.extend_from_slice(b"{\"content\":");
+                json_to(out, text);
+                out.push(b'}');
+            }
+            Delta::Reasoning(text) => {
+                out.extend_from_slice(b"{\"reasoning_content\":");
+                json_to(out, text);
+                out.push(b'}');
+            }
+            Delta::Value(value) => json_to(out, &value),
+        }
+        out.extend_from_slice(b",\"finish_reason\":");
+        match finish {
+            Some(reason) => json_to(out, reason),
+            None => out.extend_from_slice(b"null"),
+        }
+        out.extend_from_slice(b"}]}\n\n");
     }
 
-    /// The SSE items for one event.
-    pub fn map(&mut self, event: &StreamEvent) -> Vec<SseItem> {
-        let mut out = Vec::new();
+    /// Appends the SSE bytes for one event (`data: <json>\n\n` each, then `data: [DONE]\n\n`
+    /// after the last chunk) to `out`.
+    pub fn write(&mut self, event: &StreamEvent, out: &mut Vec<u8>) {
         if !self.sent_role && !matches!(event, StreamEvent::Error { .. }) {
             self.sent_role = true;
-            out.push(SseItem::Data(
-                self.chunk(json!({"role": "assistant", "content": ""}), None),
-            ));
+            self.chunk(out, Delta::Role, None);
         }
         match event {
             StreamEvent::TextDelta { delta, .. } if !delta.is_empty() => {
-                out.push(SseItem::Data(self.chunk(json!({"content": delta}), None)));
+                self.chunk(out, Delta::Content(delta), None);
             }
             StreamEvent::ThinkingDelta { delta, .. } if !delta.is_empty() => {
-                out.push(SseItem::Data(
-                    self.chunk(json!({"reasoning_content": delta}), None),
-                ));
+                self.chunk(out, Delta::Reasoning(delta), None);
             }
             StreamEvent::ThinkingEnd {
                 signature,
@@ -633,51 +670,77 @@ impl ChunkMapper {
                     );
                 }
                 if !delta.is_empty() {
-                    out.push(SseItem::Data(self.chunk(Value::Object(delta), None)));
+                    self.chunk(out, Delta::Value(Value::Object(delta)), None);
                 }
             }
             StreamEvent::ToolCallStart { index, id, name } => {
                 let k = self.tool_index.len();
                 self.tool_index.insert(*index, k);
-                out.push(SseItem::Data(self.chunk(
-                    json!({"tool_calls": [{
-                        "index": k, "id": id, "type": "function",
-                        "function": {"name": name, "arguments": ""},
-                    }]}),
-                    None,
-                )));
+                let delta = json!({"tool_calls": [{
+                    "index": k, "id": id, "type": "function",
+                    "function": {"name": name, "arguments": ""},
+                }]});
+                self.chunk(out, Delta::Value(delta), None);
             }
             StreamEvent::ToolCallDelta { index, delta, .. } if !delta.is_empty() => {
                 let k = self.tool_index.get(index).copied().unwrap_or_default();
-                out.push(SseItem::Data(self.chunk(
-                    json!({"tool_calls": [{"index": k, "function": {"arguments": delta}}]}),
-                    None,
-                )));
+                let delta = json!({"tool_calls": [{"index": k, "function": {"arguments": delta}}]});
+                self.chunk(out, Delta::Value(delta), None);
             }
             StreamEvent::Done {
                 stop_reason, usage, ..
             } => {
-                out.push(SseItem::Data(
-                    self.chunk(json!({}), Some(finish_reason(*stop_reason))),
-                ));
+                self.chunk(
+                    out,
+                    Delta::Value(Value::Object(serde_json::Map::new())),
+                    Some(finish_reason(*stop_reason)),
+                );
                 if self.include_usage {
-                    out.push(SseItem::Data(json!({
-                        "id": self.id,
-                        "object": "chat.completion.chunk",
-                        "created": self.created,
-                        "model": self.model,
-                        "choices": [],
-                        "usage": usage_json(usage),
-                    })));
+                    out.extend_from_slice(b"data: ");
+                    out.extend_from_slice(&self.head);
+                    out.extend_from_slice(b",\"choices\":[],\"usage\":");
+                    json_to(out, &usage_json(usage));
+                    out.extend_from_slice(b"}\n\n");
                 }
-                out.push(SseItem::Done);
+                out.extend_from_slice(DONE);
             }
             StreamEvent::Error { message, info, .. } => {
-                out.push(SseItem::Data(super::error::upstream(info, message).body()));
+                out.extend_from_slice(b"data: ");
+                json_to(out, &super::error::upstream(info, message).body());
+                out.extend_from_slice(b"\n\n");
             }
             _ => {}
         }
-        out
+    }
+
+    /// The SSE items for one event, parsed back from what [`ChunkMapper::write`] renders.
+    #[cfg(test)]
+    pub fn map(&mut self, event: &StreamEvent) -> Vec<SseItem> {
+        let mut bytes = Vec::new();
+        self.write(event, &mut bytes);
+        bytes
+            .split(|b| *b == b'\n')
+            .filter_map(|line| line.strip_prefix(b"data: "))
+            .map(|data| {
+                if data == b"[DONE]" {
+                    SseItem::Done
+                } else {
+                    // What `write` renders is JSON; anything else would be a bug, kept visible.
+                    SseItem::Data(serde_json::from_slice(data).unwrap_or(Value::Null))
+                }
+            })
+            .collect()
+    }
+}
+
+/// The SSE event ending a successful stream.
+const DONE: &[u8] = b"data: [DONE]\n\n";
+
+/// Appends `value` as compact JSON. Serialising strings, numbers and `Value`s into a `Vec`
+/// cannot fail.
+fn json_to<T: serde::Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) {
+    if serde_json::to_writer(&mut *out, value).is_err() {
+        out.extend_from_slice(b"null");
     }
 }
 

@@ -1,6 +1,5 @@
 //! The router, the handlers and the middleware (auth, access log and request metrics).
 
-use std::collections::VecDeque;
 use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -12,14 +11,14 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use futures::StreamExt;
+use futures::{FutureExt as _, StreamExt};
 use openclaw_stream::{ErrorInfo, ErrorKind, EventStream, StreamEvent, StreamOptions};
-use serde_json::{Value, json};
+use serde_json::json;
 use subtle::ConstantTimeEq;
 use tokio::sync::OwnedSemaphorePermit;
 
 use super::error::{ApiError, UpstreamFailure, upstream};
-use super::openai::{self, ChatRequest, ChunkMapper, ConvertLimits, SseItem};
+use super::openai::{self, ChatRequest, ChunkMapper, ConvertLimits};
 use super::{App, completion_id, unix_now};
 
 /// The model a response was for (access log).
@@ -213,13 +212,13 @@ async fn chat_inner(
         )
     })?;
     *model_label = Some(body.model.clone());
-    let Some((key, def, stream)) = app.resolve_model(&body.model).await else {
+    let Some((key, resolved)) = app.resolve_model(&body.model).await else {
         return Err(ApiError::model_not_found(&body.model));
     };
     *model_label = Some(key.clone());
     let request = openai::to_stream_request(
         &body,
-        def,
+        resolved.def.clone(),
         ConvertLimits {
             max_image_bytes: app.limits.max_image_bytes,
         },
@@ -230,7 +229,7 @@ async fn chat_inner(
         .try_acquire_owned()
         .map_err(|_| ApiError::too_many_streams(app.limits.max_concurrent_streams))?;
     let guard = StreamGuard::new(app.clone(), permit);
-    let mut events = stream.stream(request, StreamOptions::default());
+    let mut events = resolved.stream.stream(request, StreamOptions::default());
     // Wait for Bedrock's first event before answering, so a failure before the stream
     // starts gets its own HTTP status instead of a 200 with an error inside.
     let first = events
@@ -249,7 +248,7 @@ async fn chat_inner(
     let mut state = Sse {
         events,
         mapper: ChunkMapper::new(id, created, key, body.include_usage()),
-        pending: VecDeque::new(),
+        buf: Vec::new(),
         done: false,
         first_token: false,
         start,
@@ -258,18 +257,18 @@ async fn chat_inner(
     state.push(&first);
     let body = Body::from_stream(futures::stream::unfold(state, |mut s| async move {
         loop {
-            if let Some(bytes) = s.pending.pop_front() {
-                return Some((Ok::<Bytes, Infallible>(bytes), s));
+            // Everything Bedrock has already delivered goes out in one body frame (one write
+            // on the socket); nothing waits for events that are not there yet.
+            s.drain_ready();
+            if !s.buf.is_empty() {
+                let frame = Bytes::from(std::mem::take(&mut s.buf));
+                return Some((Ok::<Bytes, Infallible>(frame), s));
             }
             if s.done {
                 return None;
             }
-            match s.events.next().await {
-                Some(event) => s.push(&event),
-                None => s.push(&no_terminal(
-                    "bedrock stream ended without a terminal event",
-                )),
-            }
+            let event = s.events.next().await;
+            s.push_next(event);
         }
     }));
     let mut response = Response::new(body);
@@ -357,14 +356,43 @@ fn is_token(event: &StreamEvent) -> bool {
 struct Sse {
     events: EventStream,
     mapper: ChunkMapper,
-    pending: VecDeque<Bytes>,
+    /// SSE bytes rendered and not yet handed to hyper.
+    buf: Vec<u8>,
     done: bool,
     first_token: bool,
     start: Instant,
     guard: StreamGuard,
 }
 
+/// Most events gathered into one body frame (beyond, the frame goes out and the rest follows).
+const FRAME_EVENTS: usize = 64;
+/// Most bytes gathered into one body frame.
+const FRAME_BYTES: usize = 16 * 1024;
+
 impl Sse {
+    /// Renders the events the model stream has ready now (without waiting), up to a frame's
+    /// worth.
+    fn drain_ready(&mut self) {
+        let mut n = 0;
+        while !self.done && n < FRAME_EVENTS && self.buf.len() < FRAME_BYTES {
+            match self.events.next().now_or_never() {
+                Some(event) => self.push_next(event),
+                None => return,
+            }
+            n += 1;
+        }
+    }
+
+    /// Renders the model stream's next item (`None`: it ended without a terminal event).
+    fn push_next(&mut self, event: Option<StreamEvent>) {
+        match event {
+            Some(event) => self.push(&event),
+            None => self.push(&no_terminal(
+                "bedrock stream ended without a terminal event",
+            )),
+        }
+    }
+
     fn push(&mut self, event: &StreamEvent) {
         let metrics = &self.guard.app.metrics;
         if !self.first_token && is_token(event) {
@@ -382,25 +410,8 @@ impl Sse {
         if event.is_terminal() {
             self.done = true;
         }
-        for item in self.mapper.map(event) {
-            let bytes = match item {
-                SseItem::Data(value) => sse_data(&value),
-                SseItem::Done => Bytes::from_static(b"data: [DONE]\n\n"),
-            };
-            self.pending.push_back(bytes);
-        }
+        self.mapper.write(event, &mut self.buf);
     }
-}
-
-fn sse_data(value: &Value) -> Bytes {
-    let mut out = Vec::with_capacity(128);
-    out.extend_from_slice(b"data: ");
-    // Serialising a `Value` cannot fail; fall back to an empty object regardless.
-    if serde_json::to_writer(&mut out, value).is_err() {
-        out.extend_from_slice(b"{}");
-    }
-    out.extend_from_slice(b"\n\n");
-    Bytes::from(out)
 }
 
 /// Holds a concurrency permit and measures the stream's duration until dropped.

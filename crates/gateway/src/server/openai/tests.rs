@@ -225,6 +225,51 @@ async fn error_mid_stream_becomes_error_event_without_done() {
 }
 
 #[test]
+fn writes_exact_sse_bytes_with_escaped_id_model_and_text() {
+    let mut mapper = ChunkMapper::new("chatcmpl-\"1".into(), 7, "a/m\\n".into(), true);
+    let mut out = Vec::new();
+    mapper.write(
+        &StreamEvent::TextDelta {
+            index: 0,
+            delta: "Hi \"there\"\n".into(),
+        },
+        &mut out,
+    );
+    mapper.write(
+        &StreamEvent::ThinkingDelta {
+            index: 1,
+            delta: "é".into(),
+        },
+        &mut out,
+    );
+    mapper.write(
+        &done(AssistantMessage::new("a", "b", "m"), StopReason::Stop),
+        &mut out,
+    );
+    let head =
+        r#"{"id":"chatcmpl-\"1","object":"chat.completion.chunk","created":7,"model":"a/m\\n""#;
+    let expected = [
+        format!(
+            r#"data: {head},"choices":[{{"index":0,"delta":{{"role":"assistant","content":""}},"finish_reason":null}}]}}"#
+        ),
+        format!(
+            r#"data: {head},"choices":[{{"index":0,"delta":{{"content":"Hi \"there\"\n"}},"finish_reason":null}}]}}"#
+        ),
+        format!(
+            r#"data: {head},"choices":[{{"index":0,"delta":{{"reasoning_content":"é"}},"finish_reason":null}}]}}"#
+        ),
+        format!(r#"data: {head},"choices":[{{"index":0,"delta":{{}},"finish_reason":"stop"}}]}}"#),
+        format!(
+            r#"data: {head},"choices":[],"usage":{{"prompt_tokens":15,"completion_tokens":5,"total_tokens":20,"prompt_tokens_details":{{"cached_tokens":3,"cache_write_tokens":2}}}}}}"#
+        ),
+        "data: [DONE]".to_owned(),
+    ];
+    let mut text = expected.join("\n\n");
+    text.push_str("\n\n");
+    assert_eq!(String::from_utf8(out).unwrap(), text);
+}
+
+#[test]
 fn finish_reasons() {
     assert_eq!(finish_reason(StopReason::Stop), "stop");
     assert_eq!(finish_reason(StopReason::Length), "length");
