@@ -5,8 +5,8 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use super::error::UpstreamFailure;
@@ -16,22 +16,27 @@ const BUCKETS: [f64; 12] = [
     0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
 ];
 
-#[derive(Debug, Default, Clone)]
+/// A histogram updated with atomics only (no lock on the request path). The sum is kept in
+/// nanoseconds, exact, and rendered in seconds.
+#[derive(Debug, Default)]
 struct Histogram {
-    counts: [u64; BUCKETS.len()],
-    count: u64,
-    sum: f64,
+    counts: [AtomicU64; BUCKETS.len()],
+    count: AtomicU64,
+    sum_nanos: AtomicU64,
 }
 
 impl Histogram {
-    fn observe(&mut self, secs: f64) {
+    fn observe(&self, took: Duration) {
+        let secs = took.as_secs_f64();
+        // Cumulative buckets: every bound at or above the value counts it.
         for (i, bound) in BUCKETS.iter().enumerate() {
             if secs <= *bound {
-                self.counts[i] += 1;
+                self.counts[i].fetch_add(1, Ordering::Relaxed);
             }
         }
-        self.count += 1;
-        self.sum += secs;
+        self.count.fetch_add(1, Ordering::Relaxed);
+        let nanos = u64::try_from(took.as_nanos()).unwrap_or(u64::MAX);
+        self.sum_nanos.fetch_add(nanos, Ordering::Relaxed);
     }
 
     fn render(&self, out: &mut String, name: &str, labels: &str) {
@@ -40,54 +45,91 @@ impl Histogram {
             let _ = writeln!(
                 out,
                 "{name}_bucket{{{labels}{sep}le=\"{bound}\"}} {}",
-                self.counts[i]
+                self.counts[i].load(Ordering::Relaxed)
             );
         }
-        let _ = writeln!(
-            out,
-            "{name}_bucket{{{labels}{sep}le=\"+Inf\"}} {}",
-            self.count
-        );
+        let count = self.count.load(Ordering::Relaxed);
+        let _ = writeln!(out, "{name}_bucket{{{labels}{sep}le=\"+Inf\"}} {count}");
         let braces = if labels.is_empty() {
             String::new()
         } else {
             format!("{{{labels}}}")
         };
-        let _ = writeln!(out, "{name}_sum{braces} {}", self.sum);
-        let _ = writeln!(out, "{name}_count{braces} {}", self.count);
+        let sum = self.sum_nanos.load(Ordering::Relaxed) as f64 / 1e9;
+        let _ = writeln!(out, "{name}_sum{braces} {sum}");
+        let _ = writeln!(out, "{name}_count{braces} {count}");
     }
 }
 
-#[derive(Debug, Default)]
-struct Inner {
-    requests: BTreeMap<(String, u16), u64>,
-    upstream_errors: BTreeMap<(&'static str, String), u64>,
-    tokens: BTreeMap<&'static str, u64>,
-    stream_duration: Histogram,
-    ttft: Histogram,
-    request_duration: BTreeMap<String, Histogram>,
+/// Counters and histograms by a label set that is fixed once seen: a read lock and atomic
+/// updates on the request path, the write lock only the first time a label set appears.
+#[derive(Debug)]
+struct Labelled<K, V> {
+    map: RwLock<BTreeMap<K, Arc<V>>>,
 }
 
-/// The gateway's metrics.
+impl<K, V> Default for Labelled<K, V> {
+    fn default() -> Self {
+        Labelled {
+            map: RwLock::new(BTreeMap::new()),
+        }
+    }
+}
+
+impl<K: Ord + Clone, V: Default> Labelled<K, V> {
+    fn get(&self, key: &K) -> Arc<V> {
+        let found = self
+            .map
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(key)
+            .cloned();
+        match found {
+            Some(v) => v,
+            None => self
+                .map
+                .write()
+                .unwrap_or_else(|p| p.into_inner())
+                .entry(key.clone())
+                .or_default()
+                .clone(),
+        }
+    }
+
+    fn snapshot(&self) -> Vec<(K, Arc<V>)> {
+        self.map
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
+    }
+}
+
+/// The gateway's metrics. Updated without a mutex on the request path (atomics, and read
+/// locks for labelled series already seen); upstream errors, rare, take a mutex.
 #[derive(Debug, Default)]
 pub struct Metrics {
-    inner: Mutex<Inner>,
+    requests: Labelled<(&'static str, u16), AtomicU64>,
+    request_duration: Labelled<&'static str, Histogram>,
+    upstream_errors: Mutex<BTreeMap<(&'static str, String), u64>>,
+    /// Input, output, cache read and cache write tokens.
+    tokens: [AtomicU64; 4],
+    stream_duration: Histogram,
+    ttft: Histogram,
     in_flight: AtomicI64,
 }
 
-impl Metrics {
-    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
-        self.inner.lock().unwrap_or_else(|p| p.into_inner())
-    }
+/// The token kinds, in the order of [`Metrics::tokens`].
+const TOKEN_KINDS: [&str; 4] = ["input", "output", "cache_read", "cache_write"];
 
-    /// One answered request (status of the response head).
-    pub fn request(&self, route: &str, status: u16, took: Duration) {
-        let mut m = self.lock();
-        *m.requests.entry((route.to_string(), status)).or_default() += 1;
-        m.request_duration
-            .entry(route.to_string())
-            .or_default()
-            .observe(took.as_secs_f64());
+impl Metrics {
+    /// One answered request (status of the response head). `route` is one of a fixed set.
+    pub fn request(&self, route: &'static str, status: u16, took: Duration) {
+        self.requests
+            .get(&(route, status))
+            .fetch_add(1, Ordering::Relaxed);
+        self.request_duration.get(&route).observe(took);
     }
 
     /// One upstream failure, by kind and AWS error code (empty when there was none).
@@ -102,24 +144,29 @@ impl Metrics {
             .take(64)
             .collect();
         *self
-            .lock()
             .upstream_errors
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
             .entry((failure.kind.as_str(), code))
             .or_default() += 1;
     }
 
     /// Token counts of a completed response.
     pub fn tokens(&self, usage: &openclaw_stream::Usage) {
-        let mut m = self.lock();
-        *m.tokens.entry("input").or_default() += usage.input;
-        *m.tokens.entry("output").or_default() += usage.output;
-        *m.tokens.entry("cache_read").or_default() += usage.cache_read;
-        *m.tokens.entry("cache_write").or_default() += usage.cache_write;
+        let counts = [
+            usage.input,
+            usage.output,
+            usage.cache_read,
+            usage.cache_write,
+        ];
+        for (total, n) in self.tokens.iter().zip(counts) {
+            total.fetch_add(n, Ordering::Relaxed);
+        }
     }
 
     /// Time from the request to the first generated token.
     pub fn first_token(&self, took: Duration) {
-        self.lock().ttft.observe(took.as_secs_f64());
+        self.ttft.observe(took);
     }
 
     /// A model stream (streaming or not) started.
@@ -130,16 +177,16 @@ impl Metrics {
     /// A model stream ended (completed, failed or cancelled) after `took`.
     pub fn stream_ended(&self, took: Duration) {
         self.in_flight.fetch_sub(1, Ordering::Relaxed);
-        self.lock().stream_duration.observe(took.as_secs_f64());
+        self.stream_duration.observe(took);
     }
 
     /// The exposition text.
     pub fn render(&self) -> String {
-        let m = self.lock();
         let mut out = String::new();
         out.push_str("# HELP openclaw_gateway_requests_total HTTP requests by route and status.\n");
         out.push_str("# TYPE openclaw_gateway_requests_total counter\n");
-        for ((route, status), n) in &m.requests {
+        for ((route, status), n) in self.requests.snapshot() {
+            let n = n.load(Ordering::Relaxed);
             let _ = writeln!(
                 out,
                 "openclaw_gateway_requests_total{{route=\"{route}\",status=\"{status}\"}} {n}"
@@ -147,7 +194,7 @@ impl Metrics {
         }
         out.push_str("# HELP openclaw_gateway_request_duration_seconds Time to the response head, by route.\n");
         out.push_str("# TYPE openclaw_gateway_request_duration_seconds histogram\n");
-        for (route, h) in &m.request_duration {
+        for (route, h) in self.request_duration.snapshot() {
             h.render(
                 &mut out,
                 "openclaw_gateway_request_duration_seconds",
@@ -156,21 +203,26 @@ impl Metrics {
         }
         out.push_str("# HELP openclaw_gateway_stream_duration_seconds Duration of model streams, start to end or cancellation.\n");
         out.push_str("# TYPE openclaw_gateway_stream_duration_seconds histogram\n");
-        m.stream_duration
+        self.stream_duration
             .render(&mut out, "openclaw_gateway_stream_duration_seconds", "");
         out.push_str("# HELP openclaw_gateway_time_to_first_token_seconds Time from the request to the first generated token.\n");
         out.push_str("# TYPE openclaw_gateway_time_to_first_token_seconds histogram\n");
-        m.ttft
+        self.ttft
             .render(&mut out, "openclaw_gateway_time_to_first_token_seconds", "");
         out.push_str("# HELP openclaw_gateway_tokens_total Tokens by kind (input, output, cache_read, cache_write).\n");
         out.push_str("# TYPE openclaw_gateway_tokens_total counter\n");
-        for kind in ["input", "output", "cache_read", "cache_write"] {
-            let n = m.tokens.get(kind).copied().unwrap_or_default();
+        for (kind, n) in TOKEN_KINDS.iter().zip(&self.tokens) {
+            let n = n.load(Ordering::Relaxed);
             let _ = writeln!(out, "openclaw_gateway_tokens_total{{kind=\"{kind}\"}} {n}");
         }
         out.push_str("# HELP openclaw_gateway_upstream_errors_total Bedrock failures by type (openclaw-stream's error kind) and AWS error code.\n");
         out.push_str("# TYPE openclaw_gateway_upstream_errors_total counter\n");
-        for ((kind, code), n) in &m.upstream_errors {
+        let errors = self
+            .upstream_errors
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        for ((kind, code), n) in &errors {
             let _ = writeln!(
                 out,
                 "openclaw_gateway_upstream_errors_total{{type=\"{kind}\",code=\"{code}\"}} {n}"

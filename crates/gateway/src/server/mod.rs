@@ -455,11 +455,9 @@ pub(crate) fn completion_id() -> String {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_nanos())
         .unwrap_or_default();
+    // `std::process::id()` is a system call each time; the id does not change.
+    static PID: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
+    let pid = *PID.get_or_init(std::process::id);
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    format!(
-        "chatcmpl-{:x}{:04x}{:x}",
-        nanos,
-        std::process::id() & 0xffff,
-        n
-    )
+    format!("chatcmpl-{:x}{:04x}{:x}", nanos, pid & 0xffff, n)
 }

@@ -54,12 +54,16 @@ pub(crate) fn router(app: Arc<App>) -> Router {
 async fn observe(State(app): State<Arc<App>>, req: Request, next: Next) -> Response {
     let start = Instant::now();
     let method = req.method().clone();
-    let path = req.uri().path().to_string();
     let route = ROUTES
         .iter()
-        .find(|r| **r == path)
+        .find(|r| **r == req.uri().path())
         .copied()
         .unwrap_or("other");
+    // Known routes log their static name; only other paths are copied.
+    let path: std::borrow::Cow<'static, str> = match route {
+        "other" => req.uri().path().to_owned().into(),
+        known => known.into(),
+    };
     let response = next.run(req).await;
     let took = start.elapsed();
     let status = response.status().as_u16();

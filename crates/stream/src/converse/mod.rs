@@ -30,7 +30,7 @@
 //!   downgrade.
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use aws_sdk_bedrockruntime::Client;
@@ -95,6 +95,10 @@ struct Inner {
     /// Where credentials come from, to word a missing-credentials failure like OpenClaw.
     source: Option<CredentialSource>,
     options: AdapterOptions,
+    /// The client without region or endpoint override (nearly every call), created on first
+    /// use.
+    default_client: OnceLock<Client>,
+    /// Clients for calls overriding the region or endpoint.
     clients: Mutex<HashMap<ClientKey, Client>>,
 }
 
@@ -136,6 +140,7 @@ impl ConverseStream {
                 base,
                 source,
                 options,
+                default_client: OnceLock::new(),
                 clients,
             }),
         }
@@ -148,14 +153,24 @@ impl ConverseStream {
 
     /// How many distinct clients have been created so far.
     pub fn client_count(&self) -> usize {
-        self.inner
+        let overrides = self
+            .inner
             .clients
             .lock()
             .map(|c| c.len())
-            .unwrap_or_else(|p| p.into_inner().len())
+            .unwrap_or_else(|p| p.into_inner().len());
+        overrides + usize::from(self.inner.default_client.get().is_some())
     }
 
     fn client(&self, options: &StreamOptions) -> Client {
+        // The common case, no region or endpoint override: no lock, no key to build.
+        if options.region.is_none() && options.endpoint.is_none() {
+            return self
+                .inner
+                .default_client
+                .get_or_init(|| self.make_client(None, None))
+                .clone();
+        }
         let key = ClientKey {
             region: options.region.clone(),
             endpoint: options.endpoint.clone(),
@@ -164,23 +179,27 @@ impl ConverseStream {
         clients
             .entry(key)
             .or_insert_with_key(|key| {
-                let o = &self.inner.options;
-                let mut b = self.inner.base.to_builder();
-                if let Some(region) = &key.region {
-                    b = b.region(Region::new(region.clone()));
-                }
-                if let Some(endpoint) = &key.endpoint {
-                    b = b.endpoint_url(endpoint);
-                }
-                let retry = RetryConfig::standard()
-                    .with_max_attempts(o.max_attempts.max(1))
-                    .with_initial_backoff(o.initial_backoff);
-                let timeout = TimeoutConfig::builder()
-                    .connect_timeout(o.connect_timeout)
-                    .build();
-                Client::from_conf(b.retry_config(retry).timeout_config(timeout).build())
+                self.make_client(key.region.as_deref(), key.endpoint.as_deref())
             })
             .clone()
+    }
+
+    fn make_client(&self, region: Option<&str>, endpoint: Option<&str>) -> Client {
+        let o = &self.inner.options;
+        let mut b = self.inner.base.to_builder();
+        if let Some(region) = region {
+            b = b.region(Region::new(region.to_owned()));
+        }
+        if let Some(endpoint) = endpoint {
+            b = b.endpoint_url(endpoint);
+        }
+        let retry = RetryConfig::standard()
+            .with_max_attempts(o.max_attempts.max(1))
+            .with_initial_backoff(o.initial_backoff);
+        let timeout = TimeoutConfig::builder()
+            .connect_timeout(o.connect_timeout)
+            .build();
+        Client::from_conf(b.retry_config(retry).timeout_config(timeout).build())
     }
 }
 
