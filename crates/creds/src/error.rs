@@ -37,6 +37,15 @@ pub enum Error {
         /// The credential source that was checked.
         checked: CredentialSource,
     },
+    /// A credential provider of the chain failed while loading (an unreachable or refusing
+    /// instance metadata service, a broken profile, a failing `credential_process`, ...).
+    #[error("could not load AWS credentials (checked: {checked}): {reason}")]
+    CredentialsUnavailable {
+        /// The credential source that was checked.
+        checked: CredentialSource,
+        /// What the failing provider reported (its `Display` chain; never a secret value).
+        reason: String,
+    },
 }
 
 /// Maps an AWS SDK error to [`Error::MissingCredentials`] when its cause is that no credential
@@ -67,4 +76,54 @@ pub fn missing_credentials_error(
         cur = e.source();
     }
     None
+}
+
+/// Maps an AWS SDK error whose cause is a credential (or bearer token) failure to this crate's
+/// error: [`Error::MissingCredentials`] (OpenClaw's sentence) when nothing could be loaded,
+/// [`Error::CredentialsUnavailable`] when a provider failed while loading. Other errors give
+/// `None`.
+///
+/// Walks the whole `source()` chain, so it takes a service `SdkError` as well as a bare
+/// credentials error.
+pub fn credentials_failure(
+    checked: &CredentialSource,
+    err: &(dyn std::error::Error + 'static),
+) -> Option<Error> {
+    use aws_credential_types::provider::error::{CredentialsError, TokenError};
+    if let Some(missing) = missing_credentials_error(checked, err) {
+        return Some(missing);
+    }
+    let mut cur = Some(err);
+    while let Some(e) = cur {
+        if e.downcast_ref::<CredentialsError>().is_some()
+            || e.downcast_ref::<TokenError>().is_some()
+        {
+            return Some(Error::CredentialsUnavailable {
+                checked: checked.clone(),
+                reason: error_chain(e),
+            });
+        }
+        cur = e.source();
+    }
+    None
+}
+
+/// An error and its `source()` chain as one readable line (`outer: inner: root`), skipping a
+/// source whose message its parent already contains.
+///
+/// Use this rather than the SDK's `DisplayErrorContext`, which appends the full `Debug` form of
+/// the error (raw HTTP responses, headers and bodies): right for a bug report, too much for a
+/// user's terminal or an HTTP error body.
+pub fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = err.to_string();
+    let mut cur = err.source();
+    while let Some(e) = cur {
+        let message = e.to_string();
+        if !message.is_empty() && !out.contains(&message) {
+            out.push_str(": ");
+            out.push_str(&message);
+        }
+        cur = e.source();
+    }
+    out
 }

@@ -74,7 +74,7 @@ mod secret;
 mod source;
 
 pub use env::Env;
-pub use error::{Error, missing_credentials_error};
+pub use error::{Error, credentials_failure, error_chain, missing_credentials_error};
 pub use imds::{DEFAULT_IMDS_TIMEOUT, ImdsStatus, imds_endpoint, probe_imds};
 pub use region::{
     DEFAULT_REGION, RegionSource, ResolvedRegion, endpoint_for_base_url, is_valid_region,

@@ -223,6 +223,12 @@ impl AwsSettings {
         crate::missing_credentials_error(&self.source, err)
     }
 
+    /// Maps an SDK error caused by a credential failure to [`Error::MissingCredentials`] or
+    /// [`Error::CredentialsUnavailable`] for this source (see [`crate::credentials_failure`]).
+    pub fn credentials_failure(&self, err: &(dyn std::error::Error + 'static)) -> Option<Error> {
+        crate::credentials_failure(&self.source, err)
+    }
+
     /// The `aws-sdk-bedrock` (control plane) client configuration.
     #[cfg(feature = "bedrock")]
     pub fn bedrock_config(&self) -> aws_sdk_bedrock::Config {

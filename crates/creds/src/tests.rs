@@ -636,6 +636,44 @@ fn missing_credentials_mapping() {
     assert!(missing_credentials_error(&source, &io).is_none());
 }
 
+#[test]
+fn credential_provider_failures_are_credentials_errors() {
+    use aws_credential_types::provider::error::CredentialsError;
+    #[derive(Debug, thiserror::Error)]
+    #[error("dispatch failure")]
+    struct Dispatch(#[source] CredentialsError);
+    let source = CredentialSource::DefaultChain { marker: None };
+    let failed = Dispatch(CredentialsError::provider_error(std::io::Error::other(
+        "failed to load IMDS session token",
+    )));
+    let err = credentials_failure(&source, &failed).unwrap();
+    assert_eq!(
+        err.to_string(),
+        "could not load AWS credentials (checked: aws-sdk default chain): an error occurred while \
+         loading credentials: failed to load IMDS session token"
+    );
+    // Nothing loaded is still OpenClaw's sentence.
+    let not_loaded = Dispatch(CredentialsError::not_loaded("x"));
+    assert!(matches!(
+        credentials_failure(&source, &not_loaded),
+        Some(Error::MissingCredentials { .. })
+    ));
+    assert!(credentials_failure(&source, &std::io::Error::other("boom")).is_none());
+}
+
+#[test]
+fn error_chain_joins_sources_without_debug_dumps() {
+    #[derive(Debug, thiserror::Error)]
+    #[error("outer failed")]
+    struct Outer(#[source] Middle);
+    #[derive(Debug, thiserror::Error)]
+    #[error("middle: root cause")]
+    struct Middle(#[source] std::io::Error);
+    let err = Outer(Middle(std::io::Error::other("root cause")));
+    // The root's message is already in its parent's, so it is not repeated.
+    assert_eq!(error_chain(&err), "outer failed: middle: root cause");
+}
+
 #[tokio::test]
 async fn imds_disabled_makes_no_call() {
     // The endpoint points at a port nothing listens on; Disabled must come back without trying.

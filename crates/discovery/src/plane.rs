@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use aws_sdk_bedrock::config::Region;
-use aws_sdk_bedrock::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_bedrock::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_bedrock::types::InferenceProfileType;
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_types::retry::RetryConfig;
@@ -124,7 +124,7 @@ impl SdkControlPlane {
     {
         if let Some(settings) = &self.settings
             && !matches!(err, SdkError::ServiceError(_))
-            && let Some(missing) = settings.missing_credentials_error(&err)
+            && let Some(missing) = settings.credentials_failure(&err)
         {
             return Error::Credentials {
                 operation,
@@ -266,7 +266,7 @@ where
     E: ProvideErrorMetadata + std::error::Error + 'static,
 {
     let region = region.to_string();
-    let context = || DisplayErrorContext(&err).to_string();
+    let context = || openclaw_creds::error_chain(&err);
     match &err {
         SdkError::ServiceError(ctx) => {
             let code = ctx.err().code().map(str::to_string);

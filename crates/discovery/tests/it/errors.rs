@@ -223,3 +223,50 @@ async fn missing_credentials_read_like_openclaw() {
         "an unauthenticated request reached the server"
     );
 }
+
+#[tokio::test]
+async fn a_failing_credential_provider_is_a_short_credentials_error() {
+    // A profile whose `credential_process` fails: the SDK reports a provider error deep inside a
+    // dispatch failure. The user sees one readable line, not the SDK's Debug dump.
+    let fake = fake(Catalog::default_catalog()).await;
+    let home = tempfile::tempdir().unwrap();
+    let config = home.path().join("config");
+    std::fs::write(
+        &config,
+        "[profile broken]\ncredential_process = /bin/false\n",
+    )
+    .unwrap();
+    let env = openclaw_creds::Env::from_pairs([
+        ("HOME", home.path().to_str().unwrap()),
+        ("AWS_CONFIG_FILE", config.to_str().unwrap()),
+        ("AWS_EC2_METADATA_DISABLED", "true"),
+        ("AWS_PROFILE", "broken"),
+        ("AWS_REGION", "us-east-1"),
+        ("AWS_ENDPOINT_URL_BEDROCK", fake.url().as_str()),
+    ]);
+    let region = openclaw_creds::resolve_region(None, None, &env).unwrap();
+    let settings = openclaw_creds::AwsSettings::from_env(&env, &region, None).unwrap();
+    let plane = openclaw_discovery::SdkControlPlane::from_settings(&settings)
+        .with_retries(1, Duration::from_millis(1));
+    let err = discovery(plane, DiscoveryOptions::default())
+        .discover(&request("{}", "us-east-1"))
+        .await
+        .unwrap_err();
+    let Error::Credentials { ref message, .. } = err else {
+        panic!("expected a credentials error, got {err:?}");
+    };
+    assert!(
+        message.starts_with("could not load AWS credentials (checked: env: AWS_PROFILE): "),
+        "{message}"
+    );
+    let text = err.to_string();
+    assert!(
+        !text.contains("DispatchFailure") && !text.contains("SdkBody"),
+        "{text}"
+    );
+    assert!(text.lines().count() == 1, "{text}");
+    assert!(
+        fake.requests().is_empty(),
+        "an unauthenticated request reached the server"
+    );
+}
