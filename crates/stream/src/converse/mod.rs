@@ -316,16 +316,19 @@ impl Driver {
                 };
                 let deadline = Instant::now() + self.options.first_event_timeout;
                 self.first_deadline = Some(deadline);
-                let send = self
-                    .client
-                    .converse_stream()
-                    .model_id(input.model_id)
-                    .set_system(Some(input.system).filter(|s| !s.is_empty()))
-                    .set_messages(Some(input.messages))
-                    .inference_config(input.inference)
-                    .set_tool_config(input.tool_config)
-                    .set_additional_model_request_fields(input.additional_fields)
-                    .send();
+                // Boxed: the SDK's send future is large, and stored inline it would size every
+                // stream's state for its whole life (memory per open stream), not just the call.
+                let send = Box::pin(
+                    self.client
+                        .converse_stream()
+                        .model_id(input.model_id)
+                        .set_system(Some(input.system).filter(|s| !s.is_empty()))
+                        .set_messages(Some(input.messages))
+                        .inference_config(input.inference)
+                        .set_tool_config(input.tool_config)
+                        .set_additional_model_request_fields(input.additional_fields)
+                        .send(),
+                );
                 match Self::guarded(&mut self.abort, deadline, send).await {
                     Step::Ready(Ok(output)) => {
                         self.state = State::Receiving(Box::new(output.stream))
