@@ -40,7 +40,6 @@ use aws_sdk_bedrockruntime::operation::converse_stream::ConverseStreamError;
 use aws_sdk_bedrockruntime::primitives::event_stream::EventReceiver;
 use aws_sdk_bedrockruntime::types::ConverseStreamOutput;
 use aws_sdk_bedrockruntime::types::error::ConverseStreamOutputError;
-use aws_smithy_types::error::display::DisplayErrorContext;
 use aws_smithy_types::retry::RetryConfig;
 use aws_smithy_types::timeout::TimeoutConfig;
 use openclaw_creds::{AwsSettings, CredentialSource};
@@ -433,7 +432,7 @@ pub fn send_error(
             ErrorInfo::new(ErrorKind::Auth),
             format!(
                 "could not load AWS credentials ({checked}): {}",
-                DisplayErrorContext(e)
+                openclaw_creds::error_chain(e)
             ),
         ),
         SdkError::TimeoutError(_) => (
@@ -446,17 +445,23 @@ pub fn send_error(
         ),
         SdkError::DispatchFailure(_) => (
             ErrorInfo::new(ErrorKind::Upstream),
-            format!("could not reach bedrock: {}", DisplayErrorContext(e)),
+            format!(
+                "could not reach bedrock: {}",
+                openclaw_creds::error_chain(e)
+            ),
         ),
         SdkError::ResponseError(_) => (
             ErrorInfo::new(ErrorKind::Upstream),
-            format!("invalid response from bedrock: {}", DisplayErrorContext(e)),
+            format!(
+                "invalid response from bedrock: {}",
+                openclaw_creds::error_chain(e)
+            ),
         ),
         _ => (
             ErrorInfo::new(ErrorKind::Upstream),
             format!(
                 "could not send the request to bedrock: {}",
-                DisplayErrorContext(e)
+                openclaw_creds::error_chain(e)
             ),
         ),
     }
@@ -558,14 +563,14 @@ fn no_identity_resolver(e: &(dyn std::error::Error + 'static)) -> bool {
 /// exceptions by their variant (pi-ai's wording; the code is the exception's shape name, the
 /// HTTP status is none since the response was a 200), transport failures (a dropped
 /// connection, a corrupt frame) as [`ErrorKind::Upstream`] with their cause.
-pub fn stream_error<R: std::fmt::Debug>(
+pub fn stream_error<R: std::fmt::Debug + 'static>(
     e: &SdkError<ConverseStreamOutputError, R>,
 ) -> (ErrorInfo, String) {
     use ConverseStreamOutputError as E;
     let SdkError::ServiceError(ctx) = e else {
         return (
             ErrorInfo::new(ErrorKind::Upstream),
-            format!("bedrock stream failed: {}", DisplayErrorContext(e)),
+            format!("bedrock stream failed: {}", openclaw_creds::error_chain(e)),
         );
     };
     let err = ctx.err();

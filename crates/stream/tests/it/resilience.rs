@@ -105,6 +105,11 @@ async fn connection_drop_mid_stream_is_an_error_event() {
     let (reason, message) = error_message(&events);
     assert_eq!(reason, ErrorReason::Error);
     assert!(message.starts_with("bedrock"), "{message}");
+    // One readable line: the cause chain, not the SDK's Debug dump of the error.
+    assert!(
+        !message.contains('\n') && !message.contains("DispatchFailure("),
+        "{message}"
+    );
     assert_eq!(error_info(&events), ErrorInfo::new(ErrorKind::Upstream));
     assert_eq!(
         h.fake.requests().len(),
