@@ -193,17 +193,8 @@ async fn missing_credentials_read_like_openclaw() {
             "env: AWS_PROFILE",
         ),
     ] {
-        let region = openclaw_creds::resolve_region(None, None, &env).unwrap();
-        let settings = openclaw_creds::AwsSettings::from_env(&env, &region, None).unwrap();
-        let plane = openclaw_discovery::SdkControlPlane::from_settings(&settings)
-            .with_retries(1, Duration::from_millis(1));
-        let err = discovery(plane, DiscoveryOptions::default())
-            .discover(&request("{}", "us-east-1"))
-            .await
-            .unwrap_err();
-        let Error::Credentials { ref message, .. } = err else {
-            panic!("expected a credentials error, got {err:?}");
-        };
+        let (err, message) = credentials_error(&env).await;
+        let message = &message;
         assert_eq!(
             message,
             &format!(
@@ -244,17 +235,7 @@ async fn a_failing_credential_provider_is_a_short_credentials_error() {
         ("AWS_REGION", "us-east-1"),
         ("AWS_ENDPOINT_URL_BEDROCK", fake.url().as_str()),
     ]);
-    let region = openclaw_creds::resolve_region(None, None, &env).unwrap();
-    let settings = openclaw_creds::AwsSettings::from_env(&env, &region, None).unwrap();
-    let plane = openclaw_discovery::SdkControlPlane::from_settings(&settings)
-        .with_retries(1, Duration::from_millis(1));
-    let err = discovery(plane, DiscoveryOptions::default())
-        .discover(&request("{}", "us-east-1"))
-        .await
-        .unwrap_err();
-    let Error::Credentials { ref message, .. } = err else {
-        panic!("expected a credentials error, got {err:?}");
-    };
+    let (err, message) = credentials_error(&env).await;
     assert!(
         message.starts_with("could not load AWS credentials (checked: env: AWS_PROFILE): "),
         "{message}"
@@ -269,4 +250,22 @@ async fn a_failing_credential_provider_is_a_short_credentials_error() {
         fake.requests().is_empty(),
         "an unauthenticated request reached the server"
     );
+}
+
+/// Runs discovery with settings built from `env` (one SDK attempt) and returns the credentials
+/// error it must fail with, and that error's message.
+async fn credentials_error(env: &openclaw_creds::Env) -> (Error, String) {
+    let region = openclaw_creds::resolve_region(None, None, env).unwrap();
+    let settings = openclaw_creds::AwsSettings::from_env(env, &region, None).unwrap();
+    let plane = openclaw_discovery::SdkControlPlane::from_settings(&settings)
+        .with_retries(1, Duration::from_millis(1));
+    let err = discovery(plane, DiscoveryOptions::default())
+        .discover(&request("{}", "us-east-1"))
+        .await
+        .unwrap_err();
+    let Error::Credentials { ref message, .. } = err else {
+        panic!("expected a credentials error, got {err:?}");
+    };
+    let message = message.clone();
+    (err, message)
 }
