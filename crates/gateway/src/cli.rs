@@ -70,7 +70,7 @@ pub enum Command {
 /// `openclaw config ...`.
 #[derive(Debug, Subcommand)]
 pub enum ConfigCommand {
-    /// Print the value at a key path as JSON (exit 1 when unset).
+    /// Print the value at a key path: strings bare, anything else as JSON (exit 1 when unset).
     Get {
         /// Dotted key path, e.g. `models.bedrockDiscovery.region`.
         path: String,
@@ -193,10 +193,10 @@ pub struct DemoArgs {
 /// `openclaw gateway` (issue 8).
 #[derive(Debug, Args)]
 pub struct GatewayArgs {
-    /// Port to listen on.
+    /// Port to listen on (default: `gateway.port`, else 18789; 0 picks a free port).
     #[arg(long)]
     pub port: Option<u16>,
-    /// `loopback`, `lan` or an IP address.
+    /// `loopback`, `lan` or an IP address (default: `gateway.bind`, else `loopback`).
     #[arg(long)]
     pub bind: Option<String>,
     /// Limits and timeouts.

@@ -50,7 +50,7 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure { kind, error }) => {
             let label = Style::Red.paint("error:", out.color_stderr);
-            eprintln!("{label} {error:#}");
+            eprintln!("{label} {}", error_chain(&error));
             ExitCode::from(kind.code())
         }
     }
@@ -68,11 +68,32 @@ async fn run(cli: Cli, env: Env, out: &Out) -> CmdResult {
         Command::Demo(args) => commands::demo::run(out, args).await,
         Command::Gateway(args) => server::run(&ctx()?, args).await,
         Command::Completions(args) => {
+            // Into a buffer first: `clap_complete` panics when stdout is a closed pipe.
             let mut command = Cli::command();
-            clap_complete::generate(args.shell, &mut command, "openclaw", &mut std::io::stdout());
+            let mut script = Vec::new();
+            clap_complete::generate(args.shell, &mut command, "openclaw", &mut script);
+            out.write(&String::from_utf8_lossy(&script));
             Ok(())
         }
     }
+}
+
+/// An error and its causes joined by `: `, like anyhow's `{:#}`, but a cause whose text the
+/// message already contains is left out: several library errors put their source in their own
+/// message (`cannot read x: Is a directory (os error 21)`) and also return it as `source()`.
+fn error_chain(error: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in error.chain() {
+        let part = cause.to_string();
+        if part.is_empty() || text.contains(&part) {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(&part);
+    }
+    text
 }
 
 /// Logs to stderr: by default only warnings of `openclaw-creds` (e.g. credentials sent to a
@@ -129,5 +150,19 @@ mod tests {
             assert!(Cli::try_parse_from(args).is_ok(), "{args:?}");
         }
         assert!(Cli::try_parse_from(["openclaw", "models", "list", "--json", "--plain"]).is_err());
+    }
+
+    #[test]
+    fn error_chain_skips_causes_already_in_the_message() {
+        let io = std::io::Error::other("Is a directory");
+        let err = openclaw_config::Error::Io {
+            action: "read",
+            path: "cfg".into(),
+            source: io,
+        };
+        let error = anyhow::Error::from(err);
+        assert_eq!(error_chain(&error), "cannot read cfg: Is a directory");
+        let wrapped = anyhow::anyhow!("inner cause").context("outer");
+        assert_eq!(error_chain(&wrapped), "outer: inner cause");
     }
 }

@@ -39,14 +39,21 @@ impl Out {
 
     /// A line on stdout.
     pub fn line(&self, text: &str) {
-        println!("{text}");
+        let mut stdout = std::io::stdout().lock();
+        let written = stdout
+            .write_all(text.as_bytes())
+            .and_then(|()| stdout.write_all(b"\n"))
+            .and_then(|()| stdout.flush());
+        exit_if_reader_gone(written);
     }
 
     /// Text on stdout without a newline, flushed (streamed output).
     pub fn write(&self, text: &str) {
         let mut stdout = std::io::stdout().lock();
-        let _ = stdout.write_all(text.as_bytes());
-        let _ = stdout.flush();
+        let written = stdout
+            .write_all(text.as_bytes())
+            .and_then(|()| stdout.flush());
+        exit_if_reader_gone(written);
     }
 
     /// A line on stderr.
@@ -77,6 +84,17 @@ impl Out {
         bar.set_message(message.to_string());
         bar.enable_steady_tick(Duration::from_millis(80));
         Spinner { bar: Some(bar) }
+    }
+}
+
+/// Ends the process quietly (exit 0) when stdout's reader has gone (`openclaw models list | head`),
+/// as a Unix tool killed by SIGPIPE would, instead of `println!`'s panic; a streaming chat stops
+/// there too rather than paying for tokens nobody reads. Other write errors are ignored.
+fn exit_if_reader_gone(written: std::io::Result<()>) {
+    if let Err(err) = written
+        && err.kind() == std::io::ErrorKind::BrokenPipe
+    {
+        std::process::exit(0);
     }
 }
 

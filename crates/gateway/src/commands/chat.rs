@@ -10,7 +10,7 @@ use openclaw_stream::{
     ReasoningLevel, StreamEvent, StreamOptions, StreamRequest, ToolDefinition, Usage,
 };
 
-use crate::catalog::{DiscoveryState, Setup, parse_model_ref};
+use crate::catalog::{DiscoveryState, Resolved, Setup, parse_model_ref};
 use crate::cli::{ChatArgs, Thinking};
 use crate::context::Context;
 use crate::exit::{CmdResult, ExitKind, Failure, WithKind, discovery_kind, stream_error_kind};
@@ -128,7 +128,7 @@ pub async fn resolve_target(
             spinner.finish();
             match resolved.find(&model_ref) {
                 Some((p, m)) => (p.clone(), m.clone()),
-                None => return Err(unknown_model(setup, &model_ref, &resolved.discovery)),
+                None => return Err(unknown_model(setup, &model_ref, &resolved)),
             }
         }
     };
@@ -146,8 +146,8 @@ pub async fn resolve_target(
     })
 }
 
-fn unknown_model(setup: &Setup, model: &ModelRef, discovery: &DiscoveryState) -> Failure {
-    match discovery {
+fn unknown_model(setup: &Setup, model: &ModelRef, resolved: &Resolved) -> Failure {
+    match &resolved.discovery {
         // Without credentials nothing was discovered: the real problem is the credentials.
         DiscoveryState::Off { .. }
             if !setup.source.is_present() && setup.discovery.enabled.is_none() =>
@@ -160,13 +160,54 @@ fn unknown_model(setup: &Setup, model: &ModelRef, discovery: &DiscoveryState) ->
             discovery_kind(err),
             format!("cannot resolve model `{model}`: bedrock discovery failed: {err}"),
         ),
-        _ => Failure::new(
-            ExitKind::UnknownModel,
-            format!(
-                "unknown model `{model}`: not configured and not discovered (see `openclaw models list --all`)"
-            ),
-        ),
+        _ => {
+            let keys = resolved.providers.iter().flat_map(|(provider, config)| {
+                config
+                    .models
+                    .iter()
+                    .map(move |m| format!("{provider}/{}", m.id))
+            });
+            let suggestions = similar_models(&model.to_string(), keys);
+            let hint = if suggestions.is_empty() {
+                String::new()
+            } else {
+                format!("; did you mean `{}`?", suggestions.join("` or `"))
+            };
+            Failure::new(
+                ExitKind::UnknownModel,
+                format!(
+                    "unknown model `{model}`: not configured and not discovered{hint} (all models: `openclaw models list --all`)"
+                ),
+            )
+        }
     }
+}
+
+/// Up to three `provider/modelId` keys close to `wanted`: those containing its model id (a
+/// short name such as `nova-pro`), else those within a small edit distance (a wrong version).
+fn similar_models(wanted: &str, keys: impl Iterator<Item = String>) -> Vec<String> {
+    let wanted = wanted.to_lowercase();
+    let wanted_id = wanted.split_once('/').map_or(wanted.as_str(), |(_, id)| id);
+    let mut scored: Vec<(f64, String)> = keys
+        .filter_map(|key| {
+            let lower = key.to_lowercase();
+            let score = if wanted_id.len() >= 3 && lower.contains(wanted_id) {
+                2.0
+            } else {
+                strsim::normalized_damerau_levenshtein(&wanted, &lower)
+            };
+            (score >= 0.8).then_some((score, key))
+        })
+        .collect();
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.len().cmp(&b.1.len())));
+    // Only the nearest: `nova-pro-v2` should not also suggest `nova-micro-v1`.
+    let best = scored.first().map_or(0.0, |(score, _)| *score);
+    scored
+        .into_iter()
+        .take_while(|(score, _)| *score >= best - 0.05)
+        .take(3)
+        .map(|(_, key)| key)
+        .collect()
 }
 
 fn check_bedrock(model: &ModelRef, provider: &ProviderConfig) -> CmdResult {
@@ -307,6 +348,31 @@ pub fn usage_line(usage: &Usage, stop_reason: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unknown_models_get_close_suggestions() {
+        let keys = || {
+            [
+                "amazon-bedrock/us.amazon.nova-pro-v1:0",
+                "amazon-bedrock/amazon.nova-pro-v1:0",
+                "amazon-bedrock/us.anthropic.claude-opus-4-6-v1",
+            ]
+            .into_iter()
+            .map(String::from)
+        };
+        assert_eq!(
+            similar_models("amazon-bedrock/us.amazon.nova-pro-v2:0", keys()),
+            ["amazon-bedrock/us.amazon.nova-pro-v1:0"]
+        );
+        assert_eq!(
+            similar_models("amazon-bedrock/nova-pro", keys()),
+            [
+                "amazon-bedrock/amazon.nova-pro-v1:0",
+                "amazon-bedrock/us.amazon.nova-pro-v1:0"
+            ]
+        );
+        assert!(similar_models("amazon-bedrock/mistral.large", keys()).is_empty());
+    }
 
     #[test]
     fn usage_line_reads_well() {

@@ -1,6 +1,8 @@
 //! `openclaw config get|set|unset|file|validate|schema`, over `openclaw-config`'s editor.
 
-use openclaw_config::{ConfigDocument, ValueMode};
+use std::path::Path;
+
+use openclaw_config::{Config, ConfigDocument, KeyPath, Segment, ValueMode};
 use serde_json::Value;
 
 use crate::cli::ConfigCommand;
@@ -29,10 +31,15 @@ pub fn run(ctx: &Context, command: &ConfigCommand) -> CmdResult {
                     ctx.out.line(&text);
                     Ok(())
                 }
-                None => Err(Failure::new(
-                    ExitKind::Other,
-                    format!("`{key}` is not set in {}", path.display()),
-                )),
+                None => {
+                    let hint = sibling_suggestion(&doc, key)
+                        .map(|k| format!(", did you mean `{k}`?"))
+                        .unwrap_or_default();
+                    Err(Failure::new(
+                        ExitKind::Other,
+                        format!("`{key}` is not set in {}{hint}", path.display()),
+                    ))
+                }
             }
         }
         ConfigCommand::Set {
@@ -69,7 +76,8 @@ pub fn run(ctx: &Context, command: &ConfigCommand) -> CmdResult {
             Ok(())
         }
         ConfigCommand::Validate => {
-            ctx.load_config()?;
+            let config = ctx.load_config()?;
+            check_regions(&config, path)?;
             let note = if path.exists() {
                 "valid"
             } else {
@@ -84,6 +92,70 @@ pub fn run(ctx: &Context, command: &ConfigCommand) -> CmdResult {
             Ok(())
         }
     }
+}
+
+/// The regions the file sets, checked as `models status` and `chat` would check them (the
+/// configuration crate keeps them as plain strings), so `validate` does not pass a file those
+/// commands then refuse.
+fn check_regions(config: &Config, path: &Path) -> CmdResult {
+    let discovery = config.bedrock_discovery();
+    let providers = config.models.providers.iter().map(|(id, p)| {
+        let key = KeyPath::root()
+            .key("models")
+            .key("providers")
+            .key(id.clone());
+        (key.key("region").to_string(), p.region.as_deref())
+    });
+    let all = std::iter::once((
+        "models.bedrockDiscovery.region".to_string(),
+        discovery.region.as_deref(),
+    ))
+    .chain(providers);
+    for (key, region) in all {
+        let Some(region) = region.map(str::trim).filter(|r| !r.is_empty()) else {
+            continue;
+        };
+        if !openclaw_creds::is_valid_region(region) {
+            return Err(Failure::new(
+                ExitKind::Config,
+                format!(
+                    "{}: `{key}`: invalid region \"{region}\": expected an AWS region such as `us-east-1`",
+                    path.display()
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// For `config get` of an unset key: a key of the same object in the file that is spelt
+/// nearly the same (`models.bedrockDiscovery.regoin` → `models.bedrockDiscovery.region`).
+fn sibling_suggestion(doc: &ConfigDocument, key: &str) -> Option<String> {
+    let path: KeyPath = key.parse().ok()?;
+    let Some(Segment::Key(last)) = path.last() else {
+        return None;
+    };
+    let parent = path.parent()?;
+    // The root is not a key path `get` accepts: there, the modelled sections that are set.
+    let keys: Vec<String> = if parent.is_root() {
+        ["models", "agents", "gateway", "plugins"]
+            .into_iter()
+            .filter(|k| doc.get(k).ok().flatten().is_some())
+            .map(String::from)
+            .collect()
+    } else {
+        match doc.get(&parent.to_string()).ok().flatten()? {
+            Value::Object(map) => map.keys().cloned().collect(),
+            _ => return None,
+        }
+    };
+    let lower = last.to_lowercase();
+    let best = keys
+        .iter()
+        .map(|k| (strsim::jaro_winkler(&lower, &k.to_lowercase()), k))
+        .filter(|(score, _)| *score >= 0.85)
+        .max_by(|a, b| a.0.total_cmp(&b.0))?;
+    Some(parent.key(best.1.clone()).to_string())
 }
 
 /// A value for `config get`: strings bare (scriptable), everything else as pretty JSON.
@@ -126,6 +198,46 @@ mod tests {
         assert!(!text.contains("s3cret"));
         assert!(text.contains("<redacted>"));
         assert!(text.contains("\"port\": 1"));
+    }
+
+    #[test]
+    fn unset_keys_suggest_a_sibling() {
+        let doc = ConfigDocument::from_text(
+            "{models: {bedrockDiscovery: {region: 'us-east-1'}}, channels: {}}",
+        )
+        .unwrap();
+        assert_eq!(
+            sibling_suggestion(&doc, "models.bedrockDiscovery.regoin").as_deref(),
+            Some("models.bedrockDiscovery.region")
+        );
+        assert_eq!(
+            sibling_suggestion(&doc, "modles").as_deref(),
+            Some("models")
+        );
+        assert_eq!(
+            sibling_suggestion(&doc, "models.bedrockDiscovery.enabled"),
+            None
+        );
+        assert_eq!(sibling_suggestion(&doc, "nothing.here"), None);
+    }
+
+    #[test]
+    fn validate_checks_configured_regions() {
+        let path = Path::new("openclaw.json");
+        let ok = Config::from_text("{models: {bedrockDiscovery: {region: 'eu-west-3'}}}").unwrap();
+        assert!(check_regions(&ok, path).is_ok());
+        let bad =
+            Config::from_text("{models: {bedrockDiscovery: {region: 'not-a-region'}}}").unwrap();
+        let err = check_regions(&bad, path).unwrap_err();
+        assert_eq!(err.kind, ExitKind::Config);
+        let text = err.error.to_string();
+        assert!(text.contains("`models.bedrockDiscovery.region`"), "{text}");
+        let provider = Config::from_text("{models: {providers: {b: {region: 'EU'}}}}").unwrap();
+        let text = check_regions(&provider, path)
+            .unwrap_err()
+            .error
+            .to_string();
+        assert!(text.contains("`models.providers.b.region`"), "{text}");
     }
 
     #[test]

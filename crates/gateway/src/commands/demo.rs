@@ -246,7 +246,7 @@ async fn steps(out: &Out, fake: &FakeBedrock) -> CmdResult {
     );
     note(
         out,
-        "`openclaw config set models.bedrockDiscovery.enabled true`, `openclaw models list`, `openclaw chat \"hi\"`.",
+        "`openclaw config set models.bedrockDiscovery.enabled true`, `openclaw models list`, `openclaw chat \"hi\"`, `openclaw gateway`.",
     );
     Ok(())
 }

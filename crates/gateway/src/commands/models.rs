@@ -305,7 +305,7 @@ pub async fn status(ctx: &Context, args: &StatusArgs) -> CmdResult {
         } => Some("with AWS_SESSION_TOKEN".to_string()),
         CredentialSource::DefaultChain { marker: Some(m) } => Some(m.to_string()),
         CredentialSource::DefaultChain { marker: None } => Some(
-            "no offline marker found (an EC2 instance role is only seen by --probe-imds)"
+            "no offline marker found; an EC2 instance role is only seen by --probe-imds"
                 .to_string(),
         ),
         _ => None,
@@ -401,7 +401,7 @@ pub async fn status(ctx: &Context, args: &StatusArgs) -> CmdResult {
     } else {
         Style::Yellow.paint("disabled", c)
     };
-    lines.push(format!("{}{on_text} ({why})", label("Discovery")));
+    lines.push(format!("{}{on_text}: {why}", label("Discovery")));
     if on {
         lines.push(format!("{}{discovery_state}", label("  result")));
         let cache_text = match cache {
@@ -446,10 +446,28 @@ pub async fn status(ctx: &Context, args: &StatusArgs) -> CmdResult {
     for line in lines {
         ctx.out.line(&line);
     }
+    if let Some(hint) = half_set_keys_hint(&ctx.env) {
+        ctx.out.hint(&hint);
+    }
     if let Some(DiscoveryState::Ran(Err(err))) = resolved.as_ref().map(|r| &r.discovery) {
         tracing::debug!(kind = ?discovery_kind(err), "discovery failed during status");
     }
     Ok(())
+}
+
+/// A hint when only one of `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY` is set: detection then
+/// ignores both and falls through to the default chain, which is easy to miss.
+fn half_set_keys_hint(env: &openclaw_creds::Env) -> Option<String> {
+    let id = env.get_nonempty("AWS_ACCESS_KEY_ID").is_some();
+    let secret = env.get_nonempty("AWS_SECRET_ACCESS_KEY").is_some();
+    let (set, missing) = match (id, secret) {
+        (true, false) => ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"),
+        (false, true) => ("AWS_SECRET_ACCESS_KEY", "AWS_ACCESS_KEY_ID"),
+        _ => return None,
+    };
+    Some(format!(
+        "{set} is set but {missing} is not: static keys need both, so they are ignored"
+    ))
 }
 
 /// `95` → `1m 35s`.
@@ -465,6 +483,18 @@ fn human_duration(d: Duration) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn half_set_static_keys_are_pointed_out() {
+        let env = |pairs: &[(&str, &str)]| openclaw_creds::Env::from_pairs(pairs.iter().copied());
+        let hint = half_set_keys_hint(&env(&[("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")])).unwrap();
+        assert!(hint.contains("AWS_SECRET_ACCESS_KEY is not"), "{hint}");
+        assert!(!hint.contains("AKIDEXAMPLE"), "{hint}");
+        assert!(half_set_keys_hint(&env(&[("AWS_SECRET_ACCESS_KEY", "s")])).is_some());
+        let both = env(&[("AWS_ACCESS_KEY_ID", "a"), ("AWS_SECRET_ACCESS_KEY", "s")]);
+        assert!(half_set_keys_hint(&both).is_none());
+        assert!(half_set_keys_hint(&env(&[])).is_none());
+    }
 
     fn row(key: &str, tags: &[&str]) -> ModelRow {
         ModelRow {
