@@ -332,16 +332,18 @@ impl<'a> Renderer<'a> {
     }
 }
 
-/// `stop · 12 in · 34 out · 0 cache read · 0 cache write · 46 total · $0.000123`.
+/// `stop · 12 in · 34 out · 0 cache read · 0 cache write · 46 total · $0.000123`; a zero cost
+/// reads `cost unknown`, since discovered Bedrock models carry zero prices for "unknown" (prices
+/// vary by region and profile) and `$0.000000` would claim the call was free.
 pub fn usage_line(usage: &Usage, stop_reason: &str) -> String {
+    let cost = if usage.cost.total > 0.0 {
+        format!("${:.6}", usage.cost.total)
+    } else {
+        "cost unknown".to_string()
+    };
     format!(
-        "{stop_reason} · {} in · {} out · {} cache read · {} cache write · {} total · ${:.6}",
-        usage.input,
-        usage.output,
-        usage.cache_read,
-        usage.cache_write,
-        usage.total_tokens,
-        usage.cost.total
+        "{stop_reason} · {} in · {} out · {} cache read · {} cache write · {} total · {cost}",
+        usage.input, usage.output, usage.cache_read, usage.cache_write, usage.total_tokens,
     )
 }
 
@@ -387,6 +389,8 @@ mod tests {
             usage_line(&usage, "stop"),
             "stop · 12 in · 34 out · 0 cache read · 0 cache write · 46 total · $0.000123"
         );
+        usage.cost.total = 0.0;
+        assert!(usage_line(&usage, "stop").ends_with("46 total · cost unknown"));
     }
 
     #[test]

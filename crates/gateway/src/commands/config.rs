@@ -53,7 +53,11 @@ pub fn run(ctx: &Context, command: &ConfigCommand) -> CmdResult {
             } else {
                 ValueMode::Json5WithStringFallback
             };
-            doc.set(key, value, mode)?;
+            doc.set(key, value, mode)
+                .map_err(|err| strict_json_hint(err, *strict_json))?;
+            // The regions are plain strings to the configuration crate: checked here so a typo
+            // is refused now rather than by the next `models` or `chat`.
+            check_regions(&doc.config()?, path)?;
             doc.save()?;
             ctx.out
                 .line(&format!("Updated {key} in {}", path.display()));
@@ -92,6 +96,17 @@ pub fn run(ctx: &Context, command: &ConfigCommand) -> CmdResult {
             Ok(())
         }
     }
+}
+
+/// `--strict-json` refuses a bare word: say how to pass a string.
+fn strict_json_hint(err: openclaw_config::Error, strict_json: bool) -> Failure {
+    if strict_json && matches!(err, openclaw_config::Error::InvalidValue { .. }) {
+        return Failure::new(
+            ExitKind::Config,
+            format!("{err}; with --strict-json a string needs JSON quotes, e.g. '\"us-east-1\"'"),
+        );
+    }
+    Failure::from(err)
 }
 
 /// The regions the file sets, checked as `models status` and `chat` would check them (the
@@ -238,6 +253,28 @@ mod tests {
             .error
             .to_string();
         assert!(text.contains("`models.providers.b.region`"), "{text}");
+    }
+
+    #[test]
+    fn strict_json_failures_say_how_to_quote() {
+        let mut doc = ConfigDocument::from_text("{}").unwrap();
+        let err = doc
+            .set(
+                "models.bedrockDiscovery.region",
+                "abc",
+                ValueMode::StrictJson,
+            )
+            .unwrap_err();
+        let failure = strict_json_hint(err, true);
+        assert_eq!(failure.kind, ExitKind::Config);
+        assert!(failure.error.to_string().contains("needs JSON quotes"));
+        let err = doc.set("a..b", "1", ValueMode::StrictJson).unwrap_err();
+        assert!(
+            !strict_json_hint(err, true)
+                .error
+                .to_string()
+                .contains("quotes")
+        );
     }
 
     #[test]
