@@ -124,6 +124,82 @@ fn unknown_model_exits_6() {
         "{}",
         out.stderr
     );
+    // A near miss names the model meant.
+    let out = sandbox.run(
+        &[
+            "chat",
+            "--model",
+            "us.anthropic.claude-haiku-4-5-20251001-v2:0",
+            "hi",
+        ],
+        &static_keys(),
+        None,
+    );
+    assert_eq!(out.code, Some(6), "{out:?}");
+    assert!(
+        out.stderr
+            .contains("did you mean `amazon-bedrock/us.anthropic.claude-haiku-4-5-20251001-v1:0`?"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn config_typos_and_bad_regions_are_named() {
+    let sandbox = Sandbox::new(None);
+    sandbox.write_config("{ models: { bedrockDiscovery: { region: 'us-east-1' } } }");
+    let out = sandbox.run(
+        &["config", "get", "models.bedrockDiscovery.regoin"],
+        &[],
+        None,
+    );
+    assert_eq!(out.code, Some(1), "{out:?}");
+    assert!(
+        out.stderr
+            .contains("did you mean `models.bedrockDiscovery.region`?"),
+        "{}",
+        out.stderr
+    );
+    let out = sandbox.run(
+        &["config", "set", "models.bedrockDiscovery.region", "us-east"],
+        &[],
+        None,
+    );
+    assert_eq!(out.code, Some(3), "{out:?}");
+    assert!(sandbox.read_config().contains("'us-east-1'"), "not saved");
+    sandbox.write_config("{ models: { bedrockDiscovery: { region: 'us-east' } } }");
+    let out = sandbox.run(&["config", "validate"], &[], None);
+    assert_eq!(out.code, Some(3), "{out:?}");
+    assert!(
+        out.stderr
+            .contains("`models.bedrockDiscovery.region`: invalid region \"us-east\""),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn a_closed_stdout_pipe_ends_quietly() {
+    let fake = FakeProcess::start();
+    let sandbox = Sandbox::new(Some(&fake));
+    sandbox.write_config(DISCOVERY_CONFIG);
+    for args in [&["models", "list"][..], &["completions", "bash"]] {
+        // `openclaw models list | head -0`: the reader is gone before the first write.
+        let mut child = std::process::Command::new(&openclaw_e2e::binaries().openclaw)
+            .args(args)
+            .env_clear()
+            .envs(sandbox.base_env())
+            .envs(static_keys())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        let output = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(0), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    }
 }
 
 #[test]

@@ -9,7 +9,8 @@ mod seed;
 mod models;
 // `chat`: streamed text, thinking, tool calls, --json event lines, stdin.
 mod chat;
-// Exit codes: bad config, missing credentials, AccessDenied, unknown model, usage.
+// Exit codes: bad config, missing credentials, AccessDenied, unknown model, usage; did-you-mean
+// for models and config keys, region checks, a closed stdout pipe.
 mod errors;
 // Nothing the binary printed contains a test secret, even with verbose logs.
 mod secrets;

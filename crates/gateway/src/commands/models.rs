@@ -61,9 +61,19 @@ pub async fn list(ctx: &Context, args: &ListArgs) -> CmdResult {
         for line in table(&rows, ctx.out.color_stdout) {
             ctx.out.line(&line);
         }
+        let quiet_off = matches!(resolved.discovery, DiscoveryState::Off { .. })
+            && setup.discovery.enabled.is_some();
+        if rows.is_empty() && quiet_off {
+            ctx.out.hint(
+                "no models: discovery is off in the configuration and no provider lists models (`openclaw config set models.bedrockDiscovery.enabled true`)",
+            );
+        }
     }
     Ok(())
 }
+
+/// What to do when discovery is on but the SDK's default chain found nothing.
+const NO_CREDENTIALS_HINT: &str = "set AWS_PROFILE, AWS_ACCESS_KEY_ID + AWS_SECRET_ACCESS_KEY or AWS_BEARER_TOKEN_BEDROCK (on EC2 with an instance role, AWS_PROFILE=default); `openclaw models status` shows what is detected";
 
 /// Warnings and hints about discovery on stderr.
 fn report_discovery(ctx: &Context, setup: &Setup, resolved: &Resolved) {
@@ -78,6 +88,11 @@ fn report_discovery(ctx: &Context, setup: &Setup, resolved: &Resolved) {
             ctx.out.warn(&format!(
                 "bedrock discovery failed, showing configured models only: {err}"
             ));
+            if matches!(err, openclaw_discovery::Error::Credentials { .. })
+                && !setup.source.is_present()
+            {
+                ctx.out.hint(NO_CREDENTIALS_HINT);
+            }
         }
         DiscoveryState::Ran(Ok(catalog)) => {
             if let Some(err) = &catalog.stale_error {
