@@ -12,7 +12,7 @@ use openclaw_discovery::{
 };
 
 use crate::context::Context;
-use crate::exit::CmdResult;
+use crate::exit::{CmdResult, ExitKind, Failure};
 
 /// Configuration, credentials and region, resolved offline.
 pub struct Setup {
@@ -59,7 +59,23 @@ impl Setup {
             .provider(PROVIDER_ID)
             .and_then(|p| p.base_url.as_deref());
         let region =
-            openclaw_creds::resolve_region(discovery.region.as_deref(), base_url, &ctx.env)?;
+            openclaw_creds::resolve_region(discovery.region.as_deref(), base_url, &ctx.env)
+                .map_err(|err| {
+                    // A configured region wins over the environment, so a bad one is in the file:
+                    // say which file.
+                    if discovery
+                        .region
+                        .as_deref()
+                        .is_some_and(|r| !r.trim().is_empty())
+                    {
+                        Failure::new(
+                            ExitKind::Config,
+                            format!("{}: {err}", ctx.config_path.display()),
+                        )
+                    } else {
+                        Failure::from(err)
+                    }
+                })?;
         let settings = AwsSettings::from_env(&ctx.env, &region, base_url)?;
         Ok(Setup {
             config,

@@ -168,6 +168,14 @@ fn config_typos_and_bad_regions_are_named() {
     assert_eq!(out.code, Some(3), "{out:?}");
     assert!(sandbox.read_config().contains("'us-east-1'"), "not saved");
     sandbox.write_config("{ models: { bedrockDiscovery: { region: 'us-east' } } }");
+    let out = sandbox.run(&["models", "status"], &[], None);
+    assert_eq!(out.code, Some(3), "{out:?}");
+    let path = sandbox.config_path().display().to_string();
+    assert!(
+        out.stderr.contains(&format!("{path}: invalid region")),
+        "{}",
+        out.stderr
+    );
     let out = sandbox.run(&["config", "validate"], &[], None);
     assert_eq!(out.code, Some(3), "{out:?}");
     assert!(
