@@ -598,14 +598,21 @@ fn semantic_checks(config: &Config, parsed: &Parsed, file: &str) -> Result<(), E
         if id.contains('/') {
             return fail(base, "provider ids may not contain `/` (it separates provider and model in model references)".to_string());
         }
-        if let Some(url) = &provider.base_url
-            && (!(url.starts_with("https://") || url.starts_with("http://"))
-                || url.len() <= "https://".len())
-        {
-            return fail(
-                base.key("baseUrl"),
-                format!("expected an http:// or https:// URL, found {url:?}"),
-            );
+        if let Some(url) = &provider.base_url {
+            let rest = url
+                .strip_prefix("https://")
+                .or_else(|| url.strip_prefix("http://"));
+            let host = rest.map(|r| r.split(['/', '?', '#']).next().unwrap_or(""));
+            let problem = match host {
+                None => Some("expected a URL starting with http:// or https://"),
+                Some(h) if h.is_empty() || h.starts_with(':') => {
+                    Some("expected a host after http:// or https://")
+                }
+                Some(_) => None,
+            };
+            if let Some(problem) = problem {
+                return fail(base.key("baseUrl"), format!("{problem}, found {url:?}"));
+            }
         }
         if let Some(region) = &provider.region
             && region.trim().is_empty()

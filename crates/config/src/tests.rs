@@ -141,3 +141,35 @@ fn lenient_sections_table_matches_the_schema() {
         assert!(additional.is_none(), "{def}");
     }
 }
+
+#[test]
+fn base_url_needs_a_scheme_and_a_host() {
+    let with = |url: &str| {
+        Config::from_text(&format!(
+            "{{ models: {{ providers: {{ p: {{ baseUrl: {url:?} }} }} }} }}"
+        ))
+    };
+    // Short hosts are hosts too (`http://x` on a private network, `localhost`).
+    for ok in [
+        "http://x",
+        "https://localhost:8443/v1",
+        "http://127.0.0.1:4000",
+    ] {
+        assert!(with(ok).is_ok(), "{ok}: {:?}", with(ok).err());
+    }
+    for (bad, expected) in [
+        (
+            "bedrock.example",
+            "expected a URL starting with http:// or https://",
+        ),
+        ("https://", "expected a host after http:// or https://"),
+        (
+            "http://:8080/x",
+            "expected a host after http:// or https://",
+        ),
+    ] {
+        let err = with(bad).unwrap_err().to_string();
+        assert!(err.contains(expected), "{bad}: {err}");
+        assert!(err.contains("models.providers.p.baseUrl"), "{err}");
+    }
+}

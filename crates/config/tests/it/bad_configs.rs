@@ -161,7 +161,7 @@ const CASES: &[(&str, &str, &str, usize, &str)] = &[
         "{ models: { providers: { p: {\n  baseUrl: 'bedrock.example' } } } }",
         "models.providers.p.baseUrl",
         2,
-        "expected an http:// or https:// URL",
+        "expected a URL starting with http:// or https://",
     ),
     (
         "unknown key in the plugin discovery block",
