@@ -176,6 +176,18 @@ impl Resolved {
     }
 }
 
+/// The AWS settings a Bedrock provider is called with: its region (configured region, else its
+/// standard baseUrl, else the environment) and its endpoint (a non-standard baseUrl).
+/// Used by `chat` and by the HTTP gateway, so both reach a provider the same way.
+pub fn provider_settings(
+    env: &openclaw_creds::Env,
+    provider: &ProviderConfig,
+) -> Result<AwsSettings, openclaw_creds::Error> {
+    let base_url = provider.base_url.as_deref();
+    let region = openclaw_creds::resolve_region(provider.region.as_deref(), base_url, env)?;
+    AwsSettings::from_env(env, &region, base_url)
+}
+
 /// Parses a `--model` value: `provider/modelId`, or a bare Bedrock model id (no `/`), which
 /// OpenClaw reads as a model of the default provider (`amazon-bedrock` here).
 pub fn parse_model_ref(text: &str) -> Result<ModelRef, openclaw_config::Error> {

@@ -44,28 +44,45 @@ struct Scan {
     boundaries: Vec<usize>,
 }
 
-fn scan(text: &str) -> Scan {
-    let mut boundaries = Vec::new();
-    let mut in_string = false;
-    let mut escaped = false;
+/// Where a string-aware walk over JSON text ended: inside a string, and right after a `\\`.
+struct StringState {
+    in_string: bool,
+    escaped: bool,
+}
+
+/// Calls `structural` with each byte (and its index) that is outside every string, the opening
+/// `"` of a string included, and reports whether the text ends inside a string.
+fn walk_outside_strings(text: &str, mut structural: impl FnMut(usize, u8)) -> StringState {
+    let mut state = StringState {
+        in_string: false,
+        escaped: false,
+    };
     for (i, b) in text.bytes().enumerate() {
-        if in_string {
-            if escaped {
-                escaped = false;
+        if state.in_string {
+            if state.escaped {
+                state.escaped = false;
             } else if b == b'\\' {
-                escaped = true;
+                state.escaped = true;
             } else if b == b'"' {
-                in_string = false;
+                state.in_string = false;
             }
             continue;
         }
-        match b {
-            b'"' => in_string = true,
-            b'{' | b'[' => boundaries.push(i + 1),
-            b',' => boundaries.push(i),
-            _ => {}
+        if b == b'"' {
+            state.in_string = true;
         }
+        structural(i, b);
     }
+    state
+}
+
+fn scan(text: &str) -> Scan {
+    let mut boundaries = Vec::new();
+    walk_outside_strings(text, |i, b| match b {
+        b'{' | b'[' => boundaries.push(i + 1),
+        b',' => boundaries.push(i),
+        _ => {}
+    });
     Scan { boundaries }
 }
 
@@ -73,29 +90,14 @@ fn scan(text: &str) -> Scan {
 /// then parses it.
 fn try_close(prefix: &str) -> Option<Value> {
     let mut stack = Vec::new();
-    let mut in_string = false;
-    let mut escaped = false;
-    for b in prefix.bytes() {
-        if in_string {
-            if escaped {
-                escaped = false;
-            } else if b == b'\\' {
-                escaped = true;
-            } else if b == b'"' {
-                in_string = false;
-            }
-            continue;
+    let StringState { in_string, escaped } = walk_outside_strings(prefix, |_, b| match b {
+        b'{' => stack.push(b'}'),
+        b'[' => stack.push(b']'),
+        b'}' | b']' => {
+            stack.pop();
         }
-        match b {
-            b'"' => in_string = true,
-            b'{' => stack.push(b'}'),
-            b'[' => stack.push(b']'),
-            b'}' | b']' => {
-                stack.pop();
-            }
-            _ => {}
-        }
-    }
+        _ => {}
+    });
     let mut closed = String::with_capacity(prefix.len() + stack.len() + 2);
     closed.push_str(prefix);
     if in_string {

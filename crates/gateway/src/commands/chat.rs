@@ -133,12 +133,7 @@ pub async fn resolve_target(
         }
     };
     check_bedrock(&model_ref, &provider)?;
-    let region = openclaw_creds::resolve_region(
-        provider.region.as_deref(),
-        provider.base_url.as_deref(),
-        &ctx.env,
-    )?;
-    let settings = AwsSettings::from_env(&ctx.env, &region, provider.base_url.as_deref())?;
+    let settings = crate::catalog::provider_settings(&ctx.env, &provider)?;
     Ok(Target {
         model_ref,
         model: def,

@@ -24,7 +24,7 @@ use std::time::{Duration, SystemTime};
 
 use axum::serve::ListenerExt;
 use openclaw_config::{ConfigDocument, GatewayBind, ModelDefinition, ProviderConfig, Secret};
-use openclaw_creds::{AwsSettings, CredentialSource};
+use openclaw_creds::CredentialSource;
 use openclaw_discovery::{
     Discovery, DiscoveryOptions, DiscoveryRequest, PROVIDER_ID, SdkControlPlane, resolve_providers,
     should_discover,
@@ -382,12 +382,7 @@ fn build_streams(
             tracing::info!(target: LOG_TARGET, "provider `{id}` does not speak bedrock-converse-stream: not served");
             continue;
         }
-        let region = openclaw_creds::resolve_region(
-            provider.region.as_deref(),
-            provider.base_url.as_deref(),
-            &ctx.env,
-        )?;
-        let settings = AwsSettings::from_env(&ctx.env, &region, provider.base_url.as_deref())?;
+        let settings = crate::catalog::provider_settings(&ctx.env, provider)?;
         streams.insert(
             id.clone(),
             Arc::new(ConverseStream::from_settings(&settings, options)),
