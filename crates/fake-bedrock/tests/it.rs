@@ -1642,32 +1642,12 @@ async fn boto3_is_compatible() {
         println!("SKIPPED: boto3 not installed (interpreter `{python}`; set FAKE_BEDROCK_PYTHON)");
         return;
     }
-    let fake = fake().await;
-    fake.fault(
-        Fault::StreamException {
-            after_events: 2,
-            kind: StreamException::Throttling,
-            message: "Too many tokens, please wait before trying again.".into(),
-        }
-        .for_model("meta.llama3-8b-instruct-v1:0"),
-    );
+    let fake = compat_fake().await;
     let script = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/tests/sdk-compat/boto3_check.py"
     );
-    let out = tokio::process::Command::new(&python)
-        .arg(script)
-        .arg(fake.url())
-        // Explicit environment: no AWS settings of the host leak in.
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("AWS_ACCESS_KEY_ID", AK)
-        .env("AWS_SECRET_ACCESS_KEY", SK)
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_DEFAULT_REGION", "us-east-1")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AWS_CONFIG_FILE", "/dev/null")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+    let out = clean_sdk_command(&python, script, &fake.url())
         .output()
         .await
         .unwrap();
@@ -1716,30 +1696,11 @@ async fn js_sdk_is_compatible() {
         );
         return;
     }
-    let fake = fake().await;
-    fake.fault(
-        Fault::StreamException {
-            after_events: 2,
-            kind: StreamException::Throttling,
-            message: "Too many tokens, please wait before trying again.".into(),
-        }
-        .for_model("meta.llama3-8b-instruct-v1:0"),
-    );
+    let fake = compat_fake().await;
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/sdk-compat/js_check.mjs");
-    let out = tokio::process::Command::new(&node)
-        .arg(script)
-        .arg(fake.url())
+    let out = clean_sdk_command(&node, script, &fake.url())
         .arg(TOKEN)
-        // Explicit environment: no AWS settings of the host leak in.
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("FAKE_BEDROCK_NODE_MODULES", &modules)
-        .env("AWS_ACCESS_KEY_ID", AK)
-        .env("AWS_SECRET_ACCESS_KEY", SK)
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AWS_CONFIG_FILE", "/dev/null")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
         .env("NODE_NO_WARNINGS", "1")
         .output()
         .await
@@ -2226,4 +2187,37 @@ async fn a_client_closing_a_stream_early_is_recorded() {
         wait_disconnected(&fake, 3).await,
         "the fake did not notice the client giving up a hanging request"
     );
+}
+
+/// A fake with the mid-stream throttling fault the other-language SDK checks expect.
+async fn compat_fake() -> FakeBedrock {
+    let fake = fake().await;
+    fake.fault(
+        Fault::StreamException {
+            after_events: 2,
+            kind: StreamException::Throttling,
+            message: "Too many tokens, please wait before trying again.".into(),
+        }
+        .for_model("meta.llama3-8b-instruct-v1:0"),
+    );
+    fake
+}
+
+/// `program script url` with an explicit environment: only `PATH` and the fake's test keys, so
+/// no AWS setting of the host leaks into another language's SDK.
+fn clean_sdk_command(program: &str, script: &str, url: &str) -> tokio::process::Command {
+    let mut command = tokio::process::Command::new(program);
+    command
+        .arg(script)
+        .arg(url)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("AWS_ACCESS_KEY_ID", AK)
+        .env("AWS_SECRET_ACCESS_KEY", SK)
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_DEFAULT_REGION", "us-east-1")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null");
+    command
 }
