@@ -3,6 +3,11 @@
 //! Edits go through jsonc-parser's concrete syntax tree, so comments, key order, quoting and
 //! layout of everything not edited stay as they were. Every edit is validated as a whole
 //! typed configuration before it is accepted; a refused edit changes nothing.
+//!
+//! Writes are serialised by a lock (see `file.rs`): [`ConfigDocument::edit`] holds it from the
+//! read to the write; [`ConfigDocument::save`] takes it and, when another process changed the
+//! file since [`ConfigDocument::load`], applies this document's edits again to the file as it
+//! is now, so no acknowledged edit of either process is lost.
 
 use std::path::{Path, PathBuf};
 
@@ -15,7 +20,7 @@ use serde_json::Value;
 use crate::parse::{self, parse_options, syntax_error};
 use crate::path::{KeyPath, Segment};
 use crate::types::Config;
-use crate::{Error, write};
+use crate::{Error, file};
 
 /// How [`ConfigDocument::set`] reads the value text.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -32,8 +37,19 @@ pub enum ValueMode {
 #[derive(Clone, Debug)]
 pub struct ConfigDocument {
     path: Option<PathBuf>,
+    /// The text as read from `path` (empty for a missing file), before any edit.
+    base: String,
     text: String,
     value: Value,
+    /// The accepted edits, in order, to apply again when the file changed before the save.
+    edits: Vec<Edit>,
+}
+
+/// One accepted edit.
+#[derive(Clone, Debug)]
+enum Edit {
+    Set(String, Value),
+    Unset(String),
 }
 
 const TEXT_NAME: &str = "<text>";
@@ -42,26 +58,58 @@ impl ConfigDocument {
     /// Reads a file. A missing file is an empty document. The text must be JSON5; it need not
     /// be a valid configuration (so that a broken file can be repaired by edits), see
     /// [`ConfigDocument::config`].
+    ///
+    /// A file larger than [`crate::MAX_CONFIG_BYTES`] or that is not a regular file is
+    /// refused.
     pub fn load(path: impl AsRef<Path>) -> Result<Self, Error> {
         let path = path.as_ref();
-        let text = match std::fs::read_to_string(path) {
-            Ok(text) => text,
-            Err(err) if err.kind() == std::io::ErrorKind::NotFound => String::new(),
-            Err(source) => {
-                return Err(Error::Io {
-                    action: "read",
-                    path: path.to_path_buf(),
-                    source,
-                });
-            }
-        };
-        let file = path.display().to_string();
-        let value = parse::parse(&text, &file)?.value;
+        let text = file::read_text(path)?.unwrap_or_default();
+        Self::from_file_text(path, text)
+    }
+
+    fn from_file_text(path: &Path, text: String) -> Result<Self, Error> {
+        let value = parse::parse(&text, &path.display().to_string())?.value;
         Ok(ConfigDocument {
             path: Some(path.to_path_buf()),
+            base: text.clone(),
             text,
             value,
+            edits: Vec::new(),
         })
+    }
+
+    /// Edits the file at `path` under its write lock: reads it, runs `edit` on the document
+    /// and, when `edit` succeeds and changed something, writes the result atomically, all
+    /// before another process may edit the file. When `edit` fails nothing is written.
+    ///
+    /// Waits at most [`crate::LOCK_TIMEOUT`] for another process's edit to finish. Refuses to
+    /// replace a read-only file, a file of another user or a dangling symlink.
+    ///
+    /// ```
+    /// use openclaw_config::{ConfigDocument, ValueMode};
+    ///
+    /// let dir = tempfile::tempdir()?;
+    /// let path = dir.path().join("openclaw.json");
+    /// ConfigDocument::edit(&path, |doc| {
+    ///     doc.set("gateway.port", "18790", ValueMode::Json5WithStringFallback)
+    /// })?;
+    /// assert!(std::fs::read_to_string(&path)?.contains("18790"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn edit<T, E: From<Error>>(
+        path: impl AsRef<Path>,
+        edit: impl FnOnce(&mut ConfigDocument) -> Result<T, E>,
+    ) -> Result<T, E> {
+        let path = path.as_ref();
+        let lock = file::lock(path, file::LOCK_TIMEOUT)?;
+        let mut doc = Self::load(path)?;
+        let out = edit(&mut doc)?;
+        if !doc.edits.is_empty() {
+            file::write_locked(&lock, &doc.text)?;
+            doc.base = doc.text.clone();
+            doc.edits.clear();
+        }
+        Ok(out)
     }
 
     /// A document over a text that is not tied to a file ([`ConfigDocument::save`] then fails;
@@ -71,8 +119,10 @@ impl ConfigDocument {
         let value = parse::parse(&text, TEXT_NAME)?.value;
         Ok(ConfigDocument {
             path: None,
+            base: text.clone(),
             text,
             value,
+            edits: Vec::new(),
         })
     }
 
@@ -214,7 +264,9 @@ impl ConfigDocument {
                 ));
             }
         }
-        self.commit(root)
+        self.commit(root)?;
+        self.edits.push(Edit::Set(path.to_string(), value));
+        Ok(())
     }
 
     /// Removes the value at a key path. Returns whether something was removed (removing a
@@ -259,27 +311,51 @@ impl ConfigDocument {
         };
         if removed {
             self.commit(root)?;
+            self.edits.push(Edit::Unset(path.to_string()));
         }
         Ok(removed)
     }
 
-    /// Writes the text back to the file it was loaded from, atomically (see
-    /// [`ConfigDocument::save_to`]).
-    pub fn save(&self) -> Result<(), Error> {
-        match &self.path {
-            Some(path) => self.save_to(path),
-            None => Err(Error::Edit {
+    /// Writes the edits back to the file the document was loaded from, atomically and under
+    /// the file's write lock (see [`ConfigDocument::save_to`]).
+    ///
+    /// When another process changed the file since [`ConfigDocument::load`], this document's
+    /// edits are applied again, in order, to the file as it is now (and validated again), so
+    /// both processes' edits are kept; the document then holds the text written. Prefer
+    /// [`ConfigDocument::edit`], which holds the lock from the read on.
+    pub fn save(&mut self) -> Result<(), Error> {
+        let Some(path) = self.path.clone() else {
+            return Err(Error::Edit {
                 path: String::new(),
                 reason: "the document was not loaded from a file; use save_to".to_string(),
-            }),
+            });
+        };
+        let lock = file::lock(&path, file::LOCK_TIMEOUT)?;
+        let now = file::read_text(&path)?.unwrap_or_default();
+        if now != self.base {
+            let mut fresh = Self::from_file_text(&path, now)?;
+            for edit in &self.edits {
+                match edit {
+                    Edit::Set(key, value) => fresh.set_value(key, value.clone())?,
+                    Edit::Unset(key) => {
+                        fresh.unset(key)?;
+                    }
+                }
+            }
+            *self = fresh;
         }
+        file::write_locked(&lock, &self.text)?;
+        self.base = self.text.clone();
+        self.edits.clear();
+        Ok(())
     }
 
-    /// Writes the text to `path` atomically: a temporary file in the same directory, fsync,
-    /// rename. An existing file keeps its permissions; a new file is created with mode 0600
-    /// (and its directory with 0700).
+    /// Writes the text to `path` atomically, under its write lock: a temporary file (mode
+    /// 0600) in the same directory, fsync, rename. An existing file keeps its permissions; a
+    /// new file is created with mode 0600 (and its directory with 0700). Refuses to replace a
+    /// read-only file, a file of another user or a dangling symlink.
     pub fn save_to(&self, path: impl AsRef<Path>) -> Result<(), Error> {
-        write::atomic_write(path.as_ref(), &self.text)
+        file::atomic_write(path.as_ref(), &self.text)
     }
 
     fn cst(&self) -> Result<CstRootNode, Error> {

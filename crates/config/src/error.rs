@@ -68,6 +68,27 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// A configuration file cannot be read or replaced safely: not a regular file, larger than
+    /// [`crate::MAX_CONFIG_BYTES`], read-only, owned by another user, or a dangling symlink.
+    #[error("{}: {reason}", path.display())]
+    File {
+        /// The file (or symlink).
+        path: PathBuf,
+        /// What is wrong and what was expected.
+        reason: String,
+    },
+    /// Another process held the configuration's write lock for longer than the wait allows.
+    #[error(
+        "timed out after {} s waiting for the lock on {}: another process is editing the configuration",
+        waited.as_secs_f64(),
+        lock.display()
+    )]
+    LockTimeout {
+        /// The lock file.
+        lock: PathBuf,
+        /// How long the write waited.
+        waited: std::time::Duration,
+    },
     /// A `provider/modelId` reference is malformed.
     #[error("invalid model reference `{input}`: {reason} (expected `<provider>/<modelId>`)")]
     InvalidModelRef {

@@ -49,7 +49,10 @@
 //!   `serde_path_to_error`, so an error's key path maps back to a line and column.
 //! - Editing ([`ConfigDocument`]) uses jsonc-parser's concrete syntax tree, so comments, key
 //!   order and layout survive (OpenClaw's own `config set` strips comments). The whole edited
-//!   text is validated before it is accepted, and writes are atomic.
+//!   text is validated before it is accepted, and writes are atomic. Writers are serialised by
+//!   an advisory lock on a sibling `.<file>.lock` ([`ConfigDocument::edit`] holds it from the
+//!   read to the write), so parallel `config set`s all land. A read-only file, a file of another
+//!   user, a dangling symlink, a device or a file over [`MAX_CONFIG_BYTES`] is refused.
 //! - The file location comes from an environment lookup passed in ([`config_path`],
 //!   [`state_dir`]): nothing here reads the process environment.
 //!
@@ -82,18 +85,19 @@
 
 mod edit;
 mod error;
+mod file;
 mod location;
 mod model_ref;
 mod parse;
 mod path;
 pub mod schema;
 mod types;
-mod write;
 
 use std::path::Path;
 
 pub use edit::{ConfigDocument, ValueMode};
 pub use error::{Diagnostic, Error};
+pub use file::{LOCK_TIMEOUT, MAX_CONFIG_BYTES};
 pub use location::{config_path, state_dir};
 pub use model_ref::ModelRef;
 pub use path::{KeyPath, Segment};
@@ -117,17 +121,13 @@ impl Config {
     }
 
     /// Reads and validates a configuration file. A missing file is the default (empty)
-    /// configuration, not an error.
+    /// configuration, not an error. A file larger than [`MAX_CONFIG_BYTES`] or that is not a
+    /// regular file (a device, a FIFO) is refused.
     pub fn load(path: impl AsRef<Path>) -> Result<Self, Error> {
         let path = path.as_ref();
-        match std::fs::read_to_string(path) {
-            Ok(text) => Self::from_text_at(&text, path),
-            Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(Config::default()),
-            Err(source) => Err(Error::Io {
-                action: "read",
-                path: path.to_path_buf(),
-                source,
-            }),
+        match file::read_text(path)? {
+            Some(text) => Self::from_text_at(&text, path),
+            None => Ok(Config::default()),
         }
     }
 

@@ -14,5 +14,8 @@ mod chat;
 mod errors;
 // Nothing the binary printed contains a test secret, even with verbose logs.
 mod secrets;
+// `config set` from many processes at once keeps every edit; read-only files, dangling symlinks
+// and devices are refused.
+mod config_edits;
 // `openclaw gateway`: the OpenAI-compatible HTTP gateway (streaming, tools, errors, shutdown).
 mod gateway;
