@@ -28,7 +28,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::record::RecordedJson;
 use crate::script::{Fault, Pacing, Rule, Turn};
-use crate::server::Shared;
+use crate::state::Shared;
 
 /// The path prefix of the admin API.
 pub const ADMIN_PREFIX: &str = "/_fake/";

@@ -15,7 +15,7 @@ use percent_encoding::{
 };
 use sha2::{Digest, Sha256};
 
-use crate::server::ApiError;
+use crate::error::ApiError;
 
 /// How a recorded request was authenticated.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]

@@ -6,7 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::Error;
+use crate::error::Error;
 
 const DEFAULT_CATALOG_JSON: &str = include_str!("default_catalog.json");
 

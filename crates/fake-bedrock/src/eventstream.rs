@@ -8,7 +8,7 @@ use aws_smithy_eventstream::frame::write_message_to;
 use aws_smithy_types::event_stream::{Header, HeaderValue, Message};
 use bytes::Bytes;
 
-use crate::Error;
+use crate::error::Error;
 
 /// Encodes an event frame (`:message-type: event`) with a JSON payload.
 pub fn event_frame(event_type: &str, payload: &[u8]) -> Result<Bytes, Error> {

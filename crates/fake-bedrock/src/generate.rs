@@ -6,8 +6,8 @@ use std::hash::{DefaultHasher, Hash, Hasher};
 use serde_json::{Map, Value};
 
 use crate::catalog::FoundationModel;
+use crate::error::ApiError;
 use crate::script::{Turn, Usage};
-use crate::server::ApiError;
 use crate::wire::ConverseRequest;
 
 /// Bedrock's Converse image size limit: 3.75 MB.

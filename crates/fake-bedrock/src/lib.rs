@@ -69,11 +69,17 @@
 mod admin;
 mod auth;
 mod catalog;
+mod control;
+mod error;
 mod eventstream;
+mod faults;
+mod frames;
 mod generate;
 mod record;
+mod runtime;
 mod script;
 mod server;
+mod state;
 mod wire;
 
 use std::collections::HashMap;
@@ -81,13 +87,13 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use axum::serve::ListenerExt;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 pub use admin::ADMIN_PREFIX;
 pub use auth::{Auth, SIGNING_NAME};
 pub use catalog::{Catalog, FoundationModel, InferenceProfile, ModelLifecycle};
+pub use error::Error;
 pub use eventstream::{event_frame, exception_frame};
 pub use generate::MAX_IMAGE_BYTES;
 pub use record::{REDACTED, RecordedRequest};
@@ -104,30 +110,6 @@ pub const DEFAULT_REGION: &str = "us-east-1";
 pub const DEFAULT_ACCOUNT_ID: &str = "123456789012";
 /// Characters per streamed delta unless configured.
 pub const DEFAULT_CHUNK_SIZE: usize = 16;
-
-/// Errors of the fake itself (not the API errors it serves).
-#[derive(Debug, thiserror::Error)]
-pub enum Error {
-    /// A catalog did not parse.
-    #[error("invalid catalog in {origin}: {source}")]
-    Catalog {
-        /// Where the catalog came from.
-        origin: String,
-        /// The JSON error.
-        source: serde_json::Error,
-    },
-    /// An I/O operation failed.
-    #[error("{context}: {source}")]
-    Io {
-        /// What was being done.
-        context: String,
-        /// The I/O error.
-        source: std::io::Error,
-    },
-    /// An eventstream frame could not be encoded.
-    #[error("cannot encode an eventstream frame: {0}")]
-    Frame(String),
-}
 
 /// Configures and starts a [`FakeBedrock`].
 #[derive(Debug, Clone)]
@@ -232,8 +214,8 @@ impl Builder {
             );
         }
         let (stop, stop_rx) = watch::channel(false);
-        let shared = Arc::new(server::Shared {
-            config: server::Config {
+        let shared = Arc::new(state::Shared {
+            config: state::Config {
                 keys,
                 tokens: self.tokens,
                 catalog: self.catalog.unwrap_or_default(),
@@ -242,30 +224,13 @@ impl Builder {
                 chunk_size: self.chunk_size,
                 pacing: self.pacing,
             },
-            state: Mutex::new(server::Mutable {
+            state: Mutex::new(state::Mutable {
                 pacing: self.pacing,
-                ..server::Mutable::default()
+                ..state::Mutable::default()
             }),
             shutdown: stop_rx.clone(),
         });
-        let app = axum::Router::new()
-            .fallback(server::handle)
-            .with_state(shared.clone());
-        let listener = listener.tap_io(|tcp| {
-            // Many small writes per stream: without this, Nagle + delayed ACK add ~40 ms stalls.
-            if let Err(err) = tcp.set_nodelay(true) {
-                tracing::debug!("cannot set TCP_NODELAY: {err}");
-            }
-        });
-        let mut signal = stop_rx;
-        let task = tokio::spawn(async move {
-            let serve = axum::serve(listener, app).with_graceful_shutdown(async move {
-                let _ = signal.wait_for(|stop| *stop).await;
-            });
-            if let Err(err) = serve.await {
-                tracing::warn!("fake-bedrock server stopped: {err}");
-            }
-        });
+        let task = server::serve(listener, shared.clone(), stop_rx);
         Ok(FakeBedrock {
             addr,
             shared,
@@ -278,7 +243,7 @@ impl Builder {
 /// A running fake Bedrock. Dropping it stops the server.
 pub struct FakeBedrock {
     addr: SocketAddr,
-    shared: Arc<server::Shared>,
+    shared: Arc<state::Shared>,
     stop: watch::Sender<bool>,
     task: Option<JoinHandle<()>>,
 }

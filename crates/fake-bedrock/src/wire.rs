@@ -70,12 +70,6 @@ pub(crate) struct ListInferenceProfilesResponse<'a> {
 
 // ---------- Errors ----------
 
-/// The JSON error body (`{"message": ...}`).
-#[derive(Serialize)]
-pub(crate) struct ErrorBody<'a> {
-    pub message: &'a str,
-}
-
 /// The body of a `modelStreamErrorException`.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]

@@ -1,0 +1,133 @@
+//! The runtime: `Converse` and `ConverseStream`.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::http::HeaderValue;
+use axum::response::Response;
+use bytes::Bytes;
+
+use crate::control::Ctx;
+use crate::error::{ApiError, json_response, to_json};
+use crate::faults::{take_rule, target_matches};
+use crate::frames::{stream_body, stream_frames};
+use crate::generate;
+use crate::script::{Block, Fault, Pacing, Target};
+use crate::state::{DisconnectWatch, Shared, pause};
+use crate::wire;
+
+#[allow(clippy::too_many_arguments)]
+/// `Converse` and `ConverseStream`: validation, the scripted or generated turn, and the answer
+/// (JSON, or eventstream frames when `stream`).
+pub(crate) async fn converse(
+    shared: &Arc<Shared>,
+    ctx: &Ctx<'_>,
+    identifier: &str,
+    stream: bool,
+    body: &Bytes,
+    fault: Option<Fault>,
+    pacing: Pacing,
+    started: Instant,
+    request_id: &str,
+) -> Result<Response, ApiError> {
+    let resolved = ctx.resolve(identifier)?;
+    let model = resolved.model;
+    if !model.text_output() {
+        return Err(ApiError::validation(
+            "This action doesn't support the model that you provided. Try again with a supported text or chat model.",
+        ));
+    }
+    if resolved.profile.is_none() && !model.on_demand() {
+        let message = if model
+            .inference_types_supported
+            .iter()
+            .any(|t| t == "INFERENCE_PROFILE")
+        {
+            format!(
+                "Invocation of model ID {} with on-demand throughput isn\u{2019}t supported. Retry your request with the ID or ARN of an inference profile that contains this model.",
+                model.model_id
+            )
+        } else {
+            "The provided model doesn't support on-demand throughput.".to_owned()
+        };
+        return Err(ApiError::validation(&message));
+    }
+    if stream && model.response_streaming_supported == Some(false) {
+        return Err(ApiError::validation(
+            "The model is unsupported for streaming. Try again with a model that supports streaming, or call Converse instead.",
+        ));
+    }
+    let request: wire::ConverseRequest = serde_json::from_slice(body).map_err(|_| {
+        ApiError::validation("Malformed input request, please reformat your input and try again.")
+    })?;
+    generate::validate(&request, model)?;
+
+    let model_names = [identifier.to_owned(), model.model_id.clone()];
+    let scripted = take_rule(&mut shared.lock().turns, |rule| {
+        target_matches(&rule.target, true, &model_names) && rule.target != Target::ControlPlane
+    });
+    let (turn, usage) = {
+        let mut state = shared.lock();
+        let turn = match scripted {
+            Some(turn) => turn,
+            None => generate::default_turn(&request, &mut state.tool_counter),
+        };
+        let usage = match turn.usage {
+            Some(usage) => usage,
+            None => generate::estimate_usage(&request, &turn, &mut state.cache_prefixes),
+        };
+        (turn, usage)
+    };
+    let chunk = turn.chunk_size.unwrap_or(shared.config.chunk_size).max(1);
+
+    pause(pacing.first_byte).await;
+    if !stream {
+        let latency = turn
+            .latency_ms
+            .unwrap_or_else(|| u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX));
+        let response = wire::ConverseResponse {
+            metrics: wire::Metrics {
+                latency_ms: latency,
+            },
+            output: wire::ConverseOutput {
+                message: wire::OutputMessage {
+                    role: "assistant",
+                    content: turn.blocks.iter().map(output_block).collect(),
+                },
+            },
+            stop_reason: turn.resolved_stop_reason(),
+            usage: usage.into(),
+        };
+        return to_json(&response).map(json_response);
+    }
+
+    let frames = stream_frames(&turn, usage, chunk, started)?;
+    let watch = DisconnectWatch::new(shared.clone(), request_id.to_owned());
+    let body = stream_body(shared.clone(), watch, frames, fault, pacing, started);
+    let mut response = Response::new(body);
+    response.headers_mut().insert(
+        "content-type",
+        HeaderValue::from_static("application/vnd.amazon.eventstream"),
+    );
+    Ok(response)
+}
+
+fn output_block(block: &Block) -> wire::OutputBlock {
+    match block {
+        Block::Text(text) => wire::OutputBlock::Text(text.clone()),
+        Block::ToolUse { id, name, input } => wire::OutputBlock::ToolUse(wire::ToolUseBlock {
+            tool_use_id: id.clone(),
+            name: name.clone(),
+            input: input.clone(),
+        }),
+        Block::Reasoning { text, signature } => wire::OutputBlock::ReasoningContent(
+            wire::ReasoningContentBlock::ReasoningText(wire::ReasoningText {
+                text: text.clone(),
+                signature: signature.clone(),
+            }),
+        ),
+        Block::RedactedReasoning(bytes) => wire::OutputBlock::ReasoningContent(
+            wire::ReasoningContentBlock::RedactedContent(aws_smithy_types::base64::encode(bytes)),
+        ),
+    }
+}
