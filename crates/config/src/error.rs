@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 /// A problem in a configuration text, with where it is.
 ///
-/// Displayed as `<file>:<line>:<column>: <keyPath>: <message>[, did you mean `<key>`?]`.
+/// Displayed as ``<file>:<line>:<column>: <keyPath>: <message>[, did you mean `<key>`?]``.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Diagnostic {
     /// The file (or `<text>` for a text that did not come from a file).
