@@ -6,8 +6,9 @@
 //! Only the parts this project uses: `models.providers.<id>` ([`ProviderConfig`] with its
 //! [`ModelDefinition`]s), `models.bedrockDiscovery` ([`BedrockDiscoveryConfig`], also accepted
 //! at `plugins.entries.amazon-bedrock.config.discovery`), `agents.defaults.model`
-//! (`primary` and `fallbacks` as [`ModelRef`]s, or a plain reference string) and `gateway`
-//! (`port`, `bind`, `auth.token`).
+//! (`primary` and `fallbacks` as [`ModelRef`]s, or a plain reference string),
+//! `agents.defaults.models` (per-model entries with their `alias`, see
+//! [`Config::model_aliases`]) and `gateway` (`port`, `bind`, `auth.token`).
 //!
 //! # Lenient and strict sections
 //!
@@ -16,7 +17,8 @@
 //! keeps them because it edits the text, not the typed model.
 //!
 //! - **Lenient** (unknown keys allowed, ignored by the typed model): the root (including
-//!   `$schema`), `models`, `agents`, `agents.defaults`, `plugins`, `plugins.entries`,
+//!   `$schema`), `models`, `agents`, `agents.defaults`, each `agents.defaults.models` entry,
+//!   `plugins`, `plugins.entries`,
 //!   `plugins.entries.amazon-bedrock`, `plugins.entries.amazon-bedrock.config`, `gateway`.
 //!   Except a likely misspelling of a key we model, which would otherwise be silently ignored:
 //!   the same key in another case (`bedrockdiscovery`) or within two edits of a key of 12+
@@ -99,14 +101,14 @@ pub use edit::{ConfigDocument, ValueMode};
 pub use error::{Diagnostic, Error};
 pub use file::{LOCK_TIMEOUT, MAX_CONFIG_BYTES};
 pub use location::{config_path, state_dir};
-pub use model_ref::ModelRef;
+pub use model_ref::{BEDROCK_PROVIDER_ID, ModelRef};
 pub use path::{KeyPath, Segment};
 pub use types::{
-    AgentDefaults, AgentModelConfig, AgentsConfig, AuthMode, BedrockDiscoveryConfig,
-    BedrockPluginConfig, BedrockPluginEntry, Config, DEFAULT_CONTEXT_WINDOW, DEFAULT_GATEWAY_PORT,
-    DEFAULT_MAX_TOKENS, DEFAULT_REFRESH_INTERVAL, GatewayAuth, GatewayBind, GatewayConfig,
-    InputModality, ModelApi, ModelCost, ModelDefinition, ModelsConfig, ModelsMode, PluginEntries,
-    PluginsConfig, ProviderConfig, Secret,
+    AgentDefaults, AgentModelConfig, AgentModelEntry, AgentsConfig, AuthMode,
+    BedrockDiscoveryConfig, BedrockPluginConfig, BedrockPluginEntry, Config,
+    DEFAULT_CONTEXT_WINDOW, DEFAULT_GATEWAY_PORT, DEFAULT_MAX_TOKENS, DEFAULT_REFRESH_INTERVAL,
+    GatewayAuth, GatewayBind, GatewayConfig, InputModality, ModelApi, ModelCost, ModelDefinition,
+    ModelsConfig, ModelsMode, PluginEntries, PluginsConfig, ProviderConfig, Secret,
 };
 
 impl Config {

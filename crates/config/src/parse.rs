@@ -14,6 +14,7 @@ use serde_json::Value;
 
 use crate::Error;
 use crate::error::Diagnostic;
+use crate::model_ref::ModelRef;
 use crate::path::{KeyPath, Segment};
 use crate::types::{BedrockDiscoveryConfig, Config};
 
@@ -272,6 +273,8 @@ const OBJECT_PATHS: &[&[&str]] = &[
     &["agents"],
     &["agents", "defaults"],
     &["agents", "defaults", "model"],
+    &["agents", "defaults", "models"],
+    &["agents", "defaults", "models", "*"],
     &["plugins"],
     &["plugins", "entries"],
     &["plugins", "entries", "amazon-bedrock"],
@@ -293,7 +296,7 @@ pub(crate) const LENIENT_SECTIONS: &[(&[&str], &[&str])] = &[
     (&[], &["$schema", "models", "agents", "plugins", "gateway"]),
     (&["models"], &["mode", "providers", "bedrockDiscovery"]),
     (&["agents"], &["defaults"]),
-    (&["agents", "defaults"], &["model"]),
+    (&["agents", "defaults"], &["model", "models"]),
     (&["plugins"], &["entries"]),
     (&["plugins", "entries"], &["amazon-bedrock"]),
     (
@@ -665,6 +668,7 @@ fn semantic_checks(config: &Config, parsed: &Parsed, file: &str) -> Result<(), E
             }
         }
     }
+    check_model_aliases(config, parsed, file)?;
     let models_path: KeyPath = KeyPath::root().key("models").key("bedrockDiscovery");
     let plugin_path = plugin_discovery_path();
     for (block, path) in [
@@ -695,6 +699,71 @@ fn semantic_checks(config: &Config, parsed: &Parsed, file: &str) -> Result<(), E
                 None,
             ));
         }
+    }
+    Ok(())
+}
+
+/// `agents.defaults.models`: keys are model references, aliases are non-empty and each names
+/// one model.
+fn check_model_aliases(config: &Config, parsed: &Parsed, file: &str) -> Result<(), Error> {
+    let base = KeyPath::root().key("agents").key("defaults").key("models");
+    let mut seen: Vec<(&str, &str)> = Vec::new();
+    for (key, entry) in &config.agents.defaults.models {
+        let at = base.key(key.clone());
+        if let Err(err) = ModelRef::parse_or_default_provider(key) {
+            let reason = match err {
+                Error::InvalidModelRef { reason, .. } => reason.to_string(),
+                other => other.to_string(),
+            };
+            return Err(diagnostic(
+                parsed,
+                file,
+                &at,
+                true,
+                format!("expected a model reference `<provider>/<modelId>` as the key: {reason}"),
+                None,
+            ));
+        }
+        let Some(alias) = entry.alias.as_deref() else {
+            continue;
+        };
+        let alias_at = at.key("alias");
+        let alias = alias.trim();
+        if alias.is_empty() {
+            return Err(diagnostic(
+                parsed,
+                file,
+                &alias_at,
+                false,
+                "expected a non-empty alias".to_string(),
+                None,
+            ));
+        }
+        if let Some((_, other)) = seen.iter().find(|(a, _)| *a == alias) {
+            // Reported at the later of the two in the file, naming the earlier.
+            let other_at = base.key(other.to_string()).key("alias");
+            let position = |path: &KeyPath| {
+                let at = locate(parsed, path, false);
+                (at.line, at.column)
+            };
+            let (here, there, there_key) = if position(&other_at) > position(&alias_at) {
+                (&other_at, &alias_at, key.as_str())
+            } else {
+                (&alias_at, &other_at, *other)
+            };
+            let line = locate(parsed, there, false).line;
+            return Err(diagnostic(
+                parsed,
+                file,
+                here,
+                false,
+                format!(
+                    "alias `{alias}` is also the alias of `{there_key}` (line {line}); expected each alias to name one model"
+                ),
+                None,
+            ));
+        }
+        seen.push((alias, key));
     }
     Ok(())
 }

@@ -173,3 +173,87 @@ fn base_url_needs_a_scheme_and_a_host() {
         assert!(err.contains("models.providers.p.baseUrl"), "{err}");
     }
 }
+
+const ALIASES: &str = r#"{
+  agents: {
+    defaults: {
+      models: {
+        "amazon-bedrock/us.anthropic.claude-opus-4-6-v1:0": { alias: "opus", params: { temperature: 0.2 } },
+        "us.amazon.nova-pro-v1:0": { alias: " nova " },
+        "proxy/openai/gpt-4o": {},
+      },
+    },
+  },
+}"#;
+
+#[test]
+fn model_aliases_map_aliases_to_model_references() {
+    let config = Config::from_text(ALIASES).unwrap();
+    let aliases: Vec<(String, String)> = config
+        .model_aliases()
+        .into_iter()
+        .map(|(alias, model)| (alias, model.to_string()))
+        .collect();
+    assert_eq!(
+        aliases,
+        [
+            (
+                "nova".to_string(),
+                "amazon-bedrock/us.amazon.nova-pro-v1:0".to_string()
+            ),
+            (
+                "opus".to_string(),
+                "amazon-bedrock/us.anthropic.claude-opus-4-6-v1:0".to_string()
+            ),
+        ]
+    );
+    // OpenClaw's other per-model settings are accepted and not modelled.
+    let entry = &config.agents.defaults.models["proxy/openai/gpt-4o"];
+    assert_eq!(entry.alias, None);
+    assert!(Config::default().model_aliases().is_empty());
+}
+
+#[test]
+fn a_non_string_alias_is_an_error_at_its_line() {
+    let err = Config::from_text(&ALIASES.replace(r#"alias: " nova ""#, "alias: 3"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.starts_with(
+            r#"<text>:6:45: `agents.defaults.models["us.amazon.nova-pro-v1:0"].alias`: expected a string"#
+        ),
+        "{err}"
+    );
+}
+
+#[test]
+fn two_models_with_one_alias_is_an_error_naming_both() {
+    let err = Config::from_text(&ALIASES.replace(" nova ", "opus"))
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        err,
+        r#"<text>:6:45: `agents.defaults.models["us.amazon.nova-pro-v1:0"].alias`: alias `opus` is also the alias of `amazon-bedrock/us.anthropic.claude-opus-4-6-v1:0` (line 5); expected each alias to name one model"#
+    );
+}
+
+#[test]
+fn alias_entries_need_a_model_reference_key_and_a_non_empty_alias() {
+    let err = Config::from_text(&ALIASES.replace(" nova ", " "))
+        .unwrap_err()
+        .to_string();
+    assert!(err.ends_with("`: expected a non-empty alias"), "{err}");
+    let err = Config::from_text(&ALIASES.replace("proxy/openai", "/openai"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.starts_with(
+            r#"<text>:7:9: `agents.defaults.models["/openai/gpt-4o"]`: expected a model reference"#
+        ),
+        "{err}"
+    );
+    let err = Config::from_text("{ agents: { defaults: { models: [] } } }")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("expected an object, found an array"), "{err}");
+}

@@ -421,6 +421,26 @@ pub struct AgentDefaults {
     /// The default model and its fallbacks.
     #[serde(skip_serializing_if = "AgentModelConfig::is_empty")]
     pub model: AgentModelConfig,
+    /// Settings per model, keyed by model reference `<provider>/<modelId>` (a key without `/`,
+    /// or a Bedrock ARN, is a model of `amazon-bedrock`). For example
+    /// `{ "amazon-bedrock/us.anthropic.claude-opus-4-6-v1:0": { "alias": "opus" } }` lets
+    /// requests and `--model` name that model `opus`.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub models: BTreeMap<String, AgentModelEntry>,
+}
+
+/// One entry of `agents.defaults.models`: settings of one model.
+///
+/// Lenient: OpenClaw keeps other per-model settings here (`params`, ...); they are accepted and
+/// ignored.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(default, rename_all = "camelCase")]
+pub struct AgentModelEntry {
+    /// A short name for the model, for example `opus`, usable wherever a model is named
+    /// (`--model opus`, the `model` of a Gateway request). Each alias names one model.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1))]
+    pub alias: Option<String>,
 }
 
 /// `agents.defaults.model`: the primary model and its fallbacks.
@@ -729,5 +749,22 @@ impl Config {
     /// The default model (`agents.defaults.model.primary`).
     pub fn primary_model(&self) -> Option<&ModelRef> {
         self.agents.defaults.model.primary.as_ref()
+    }
+
+    /// The model aliases of `agents.defaults.models`: alias (trimmed) to model reference.
+    ///
+    /// Loading rejects an empty alias, an alias given to two models and a key that is not a
+    /// model reference, so for a loaded config every alias is here exactly once.
+    pub fn model_aliases(&self) -> BTreeMap<String, ModelRef> {
+        self.agents
+            .defaults
+            .models
+            .iter()
+            .filter_map(|(key, entry)| {
+                let alias = entry.alias.as_deref()?.trim();
+                let model = ModelRef::parse_or_default_provider(key).ok()?;
+                (!alias.is_empty()).then(|| (alias.to_string(), model))
+            })
+            .collect()
     }
 }

@@ -7,8 +7,8 @@ use openclaw_config::{
 };
 use openclaw_creds::CredentialSource;
 
-/// The provider id discovery fills: `amazon-bedrock`.
-pub const PROVIDER_ID: &str = "amazon-bedrock";
+/// The provider id discovery fills: `amazon-bedrock` (defined once, in `openclaw-config`).
+pub use openclaw_config::BEDROCK_PROVIDER_ID as PROVIDER_ID;
 
 /// The Bedrock runtime endpoint of a region: `https://bedrock-runtime.<region>.amazonaws.com`.
 pub fn runtime_base_url(region: &str) -> String {

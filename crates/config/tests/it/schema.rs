@@ -61,11 +61,34 @@ fn schema_and_serde_agree() {
             "model as a string",
             json!({ "agents": { "defaults": { "model": "a/b" } } }),
         ),
+        (
+            "model aliases with OpenClaw's other per-model settings",
+            json!({ "agents": { "defaults": { "models": {
+                "amazon-bedrock/us.anthropic.claude-opus-4-6-v1:0": { "alias": "opus", "params": { "temperature": 0.2 } },
+                "proxy/gpt-4o": {}
+            } } } }),
+        ),
+        (
+            "a Bedrock ARN with its provider",
+            json!({ "agents": { "defaults": { "model": "amazon-bedrock/arn:aws:bedrock:us-east-1:1:application-inference-profile/abc" } } }),
+        ),
     ];
     for (name, value) in &valid {
         agree(&validator, name, value, true);
     }
     let invalid = [
+        (
+            "alias not a string",
+            json!({ "agents": { "defaults": { "models": { "a/b": { "alias": 3 } } } } }),
+        ),
+        (
+            "empty alias",
+            json!({ "agents": { "defaults": { "models": { "a/b": { "alias": "" } } } } }),
+        ),
+        (
+            "a bare ARN as the primary model",
+            json!({ "agents": { "defaults": { "model": "arn:aws:bedrock:us-east-1:1:application-inference-profile/abc" } } }),
+        ),
         (
             "enabled as string",
             json!({ "models": { "bedrockDiscovery": { "enabled": "yes" } } }),
