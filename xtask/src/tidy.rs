@@ -66,14 +66,22 @@ fn crates() -> Vec<Crate> {
 fn allowed_internal(package: &str) -> Option<&'static [&'static str]> {
     Some(match package {
         "openclaw-config" => &[],
-        "openclaw-creds" => &[],
+        // `creds` uses `config`'s data types (`Secret`); `config` knows nothing of `creds`.
+        "openclaw-creds" => &["openclaw-config"],
         "openclaw-discovery" => &["openclaw-config", "openclaw-creds"],
         "openclaw-stream" => &["openclaw-config", "openclaw-creds"],
+        "openclaw-serve" => &[
+            "openclaw-config",
+            "openclaw-creds",
+            "openclaw-discovery",
+            "openclaw-stream",
+        ],
         "openclaw-gateway" => &[
             "openclaw-config",
             "openclaw-creds",
             "openclaw-discovery",
             "openclaw-stream",
+            "openclaw-serve",
             "fake-bedrock",
         ],
         // The fake shares no wire-mapping code with the product: a mapping bug must not be able
@@ -92,6 +100,7 @@ const INTERNAL: &[&str] = &[
     "openclaw-creds",
     "openclaw-discovery",
     "openclaw-stream",
+    "openclaw-serve",
     "openclaw-gateway",
     "fake-bedrock",
 ];
@@ -131,35 +140,198 @@ fn dependency_direction() {
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
 
-/// Only `gateway` knows HTTP serving, CLI parsing and terminal output; only the fake (and the
-/// test/bench tooling) may serve HTTP besides it.
+/// Library crates.
+const LIBRARIES: [&str; 5] = [
+    "openclaw-config",
+    "openclaw-creds",
+    "openclaw-discovery",
+    "openclaw-stream",
+    "openclaw-serve",
+];
+
+/// `serve` is the only library crate that knows HTTP serving; only `gateway` knows the CLI and
+/// the terminal, and it serves HTTP only through `serve` (no direct axum). Only the fake (and
+/// the test/bench tooling) may serve HTTP besides them.
 #[test]
-fn only_the_top_crate_knows_serving_and_cli() {
-    let serving = ["axum", "clap", "clap_complete", "indicatif", "hyper-util"];
-    let library = [
-        "openclaw-config",
-        "openclaw-creds",
-        "openclaw-discovery",
-        "openclaw-stream",
-    ];
+fn only_serve_knows_http_serving_and_only_gateway_the_cli() {
+    let serving = ["axum", "hyper-util"];
+    let terminal = ["clap", "clap_complete", "indicatif", "tracing-subscriber"];
     let mut problems = Vec::new();
     for krate in crates() {
-        if !library.contains(&krate.package.as_str()) {
-            continue;
-        }
-        for dep in krate.normal_deps() {
-            if serving.contains(&dep.as_str()) {
-                problems.push(format!("library crate {} depends on {dep}", krate.package));
+        let package = krate.package.as_str();
+        let deps = krate.normal_deps();
+        if LIBRARIES.contains(&package) {
+            for dep in terminal.iter().filter(|d| deps.contains(**d)) {
+                problems.push(format!(
+                    "library crate {package} depends on {dep} (CLI and terminal belong to openclaw-gateway)"
+                ));
+            }
+            if deps.contains("anyhow") {
+                problems.push(format!(
+                    "library crate {package} uses anyhow (one thiserror enum)"
+                ));
             }
         }
-        if krate.normal_deps().contains("anyhow") {
+        if (LIBRARIES.contains(&package) && package != "openclaw-serve")
+            || package == "openclaw-gateway"
+        {
+            for dep in serving.iter().filter(|d| deps.contains(**d)) {
+                problems.push(format!(
+                    "{package} depends on {dep} (HTTP serving belongs to openclaw-serve)"
+                ));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// No two modules of one crate import each other (directly or through others): shared types
+/// live in leaf modules. The crate root, which declares the modules, is not a node.
+#[test]
+fn no_module_import_cycles() {
+    let mut problems = Vec::new();
+    for krate in crates() {
+        if !["openclaw-gateway", "openclaw-serve", "fake-bedrock"].contains(&krate.package.as_str())
+        {
+            continue;
+        }
+        let graph = module_graph(&krate.dir.join("src"));
+        if let Some(cycle) = find_cycle(&graph) {
             problems.push(format!(
-                "library crate {} uses anyhow (one thiserror enum)",
-                krate.package
+                "{}: modules import each other: {}",
+                krate.package,
+                cycle.join(" -> ")
             ));
         }
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// Module path (`commands::chat`) to the modules its non-test code names through `crate::` or
+/// `super::`.
+fn module_graph(src: &Path) -> std::collections::BTreeMap<String, BTreeSet<String>> {
+    let mut files = Vec::new();
+    collect_rs(src, &mut files);
+    let mut modules = BTreeSet::new();
+    let mut texts = Vec::new();
+    for file in files {
+        let rel = file.strip_prefix(src).unwrap().with_extension("");
+        let mut parts: Vec<String> = rel
+            .iter()
+            .map(|p| p.to_string_lossy().into_owned())
+            .collect();
+        if parts.last().is_some_and(|p| p == "mod") {
+            parts.pop();
+        }
+        if parts.is_empty()
+            || parts == ["lib"]
+            || parts == ["main"]
+            || parts.iter().any(|p| p == "tests" || p.ends_with("_tests"))
+        {
+            continue;
+        }
+        let text = std::fs::read_to_string(&file).unwrap();
+        // Unit tests may use anything.
+        let code = text
+            .split("#[cfg(test)]")
+            .next()
+            .unwrap_or_default()
+            .to_string();
+        modules.insert(parts.join("::"));
+        texts.push((parts, code));
+    }
+    let mut graph = std::collections::BTreeMap::new();
+    for (parts, code) in texts {
+        let me = parts.join("::");
+        let mut edges = BTreeSet::new();
+        let parent = parts[..parts.len() - 1].join("::");
+        for (prefix, base) in [("crate::", String::new()), ("super::", parent)] {
+            for (at, _) in code.match_indices(prefix) {
+                let rest = &code[at + prefix.len()..];
+                let path: String = rest
+                    .chars()
+                    .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == ':')
+                    .collect();
+                let mut segs: Vec<&str> = base.split("::").filter(|s| !s.is_empty()).collect();
+                segs.extend(path.split("::").filter(|s| !s.is_empty()));
+                // The longest prefix that is a module is the one depended on.
+                while !segs.is_empty() && !modules.contains(&segs.join("::")) {
+                    segs.pop();
+                }
+                let target = segs.join("::");
+                // A module naming its own submodules is its own business.
+                if !target.is_empty()
+                    && target != me
+                    && !target.starts_with(&format!("{me}::"))
+                    && !me.starts_with(&format!("{target}::"))
+                {
+                    edges.insert(target);
+                }
+            }
+        }
+        graph.insert(me, edges);
+    }
+    graph
+}
+
+fn collect_rs(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            collect_rs(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+}
+
+fn find_cycle(graph: &std::collections::BTreeMap<String, BTreeSet<String>>) -> Option<Vec<String>> {
+    fn visit(
+        node: &str,
+        graph: &std::collections::BTreeMap<String, BTreeSet<String>>,
+        stack: &mut Vec<String>,
+        done: &mut BTreeSet<String>,
+    ) -> Option<Vec<String>> {
+        if let Some(pos) = stack.iter().position(|n| n == node) {
+            let mut cycle = stack[pos..].to_vec();
+            cycle.push(node.to_string());
+            return Some(cycle);
+        }
+        if done.contains(node) {
+            return None;
+        }
+        stack.push(node.to_string());
+        for next in graph.get(node).into_iter().flatten() {
+            if let Some(cycle) = visit(next, graph, stack, done) {
+                return Some(cycle);
+            }
+        }
+        stack.pop();
+        done.insert(node.to_string());
+        None
+    }
+    let mut done = BTreeSet::new();
+    for node in graph.keys() {
+        if let Some(cycle) = visit(node, graph, &mut Vec::new(), &mut done) {
+            return Some(cycle);
+        }
+    }
+    None
+}
+
+#[test]
+fn module_cycles_are_found() {
+    let graph = std::collections::BTreeMap::from([
+        ("a".to_string(), BTreeSet::from(["b".to_string()])),
+        ("b".to_string(), BTreeSet::from(["c".to_string()])),
+        ("c".to_string(), BTreeSet::from(["a".to_string()])),
+    ]);
+    assert_eq!(find_cycle(&graph).unwrap(), ["a", "b", "c", "a"]);
+    let acyclic = std::collections::BTreeMap::from([
+        ("a".to_string(), BTreeSet::from(["b".to_string()])),
+        ("b".to_string(), BTreeSet::new()),
+    ]);
+    assert_eq!(find_cycle(&acyclic), None);
 }
 
 /// `config` sits at the bottom: it knows nothing of AWS.

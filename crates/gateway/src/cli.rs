@@ -201,7 +201,33 @@ pub struct GatewayArgs {
     pub bind: Option<String>,
     /// Limits and timeouts.
     #[command(flatten)]
-    pub serve: crate::server::ServeArgs,
+    pub serve: ServeArgs,
+}
+
+/// Limits and timeouts of `openclaw gateway` (flattened into its arguments).
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Largest accepted request body, in bytes (413 above).
+    #[arg(long, value_name = "BYTES", default_value_t = 20 * 1024 * 1024)]
+    pub max_body_bytes: usize,
+    /// Largest accepted image (decoded), in bytes (413 above; Bedrock's own limit is 3.75 MB).
+    #[arg(long, value_name = "BYTES", default_value_t = 3_932_160)]
+    pub max_image_bytes: usize,
+    /// Chat completions served at once (429 above).
+    #[arg(long, value_name = "N", default_value_t = 64)]
+    pub max_concurrent_streams: usize,
+    /// Seconds open responses may take to finish after SIGINT/SIGTERM.
+    #[arg(long, value_name = "SECS", default_value_t = 30.0)]
+    pub shutdown_grace: f64,
+    /// Seconds to wait for Bedrock's first event (504 after).
+    #[arg(long, value_name = "SECS", default_value_t = 60.0)]
+    pub upstream_timeout: f64,
+    /// Longest silence between two Bedrock events, in seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 30.0)]
+    pub idle_timeout: f64,
+    /// Attempts per Bedrock call for throttling and 5xx answers before the stream starts.
+    #[arg(long, value_name = "N", default_value_t = 3)]
+    pub upstream_attempts: u32,
 }
 
 /// `openclaw completions`.

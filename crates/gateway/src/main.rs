@@ -5,13 +5,12 @@
 //! an exit code (`exit.rs`) in one place.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
-mod catalog;
 mod cli;
 mod commands;
 mod context;
 mod exit;
 mod output;
-mod server;
+mod setup;
 
 use std::process::ExitCode;
 
@@ -66,7 +65,7 @@ async fn run(cli: Cli, env: Env, out: &Out) -> CmdResult {
         }
         Command::Chat(args) => commands::chat::run(&ctx()?, args).await,
         Command::Demo(args) => commands::demo::run(out, args).await,
-        Command::Gateway(args) => server::run(&ctx()?, args).await,
+        Command::Gateway(args) => commands::gateway::run(&ctx()?, args).await,
         Command::Completions(args) => {
             // Into a buffer first: `clap_complete` panics when stdout is a closed pipe.
             let mut command = Cli::command();

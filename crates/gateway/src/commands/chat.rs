@@ -10,11 +10,11 @@ use openclaw_stream::{
     ReasoningLevel, StreamEvent, StreamOptions, StreamRequest, ToolDefinition, Usage,
 };
 
-use crate::catalog::{DiscoveryState, Resolved, Setup, parse_model_ref};
 use crate::cli::{ChatArgs, Thinking};
 use crate::context::Context;
 use crate::exit::{CmdResult, ExitKind, Failure, WithKind, discovery_kind, stream_error_kind};
 use crate::output::{Out, Style};
+use crate::setup::{DiscoveryState, Resolved, Setup, parse_model_ref};
 
 /// A model ready to be called: where it lives and the SDK settings to reach it.
 pub struct Target {
@@ -133,7 +133,7 @@ pub async fn resolve_target(
         }
     };
     check_bedrock(&model_ref, &provider)?;
-    let settings = crate::catalog::provider_settings(&ctx.env, &provider)?;
+    let settings = crate::setup::provider_settings(&ctx.env, &provider)?;
     Ok(Target {
         model_ref,
         model: def,

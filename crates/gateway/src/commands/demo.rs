@@ -15,13 +15,13 @@ use openclaw_stream::{
 };
 use serde_json::json;
 
-use crate::catalog::Setup;
 use crate::cli::{DemoArgs, ListArgs, StatusArgs};
 use crate::commands::chat::{Renderer, resolve_target};
 use crate::commands::models;
 use crate::context::Context;
 use crate::exit::{CmdResult, ExitKind, WithKind};
 use crate::output::{Out, Style};
+use crate::setup::Setup;
 
 const DEMO_CONFIG: &str = r#"{
   // Written by `openclaw demo` into a temporary directory.

@@ -4,4 +4,5 @@
 pub mod chat;
 pub mod config;
 pub mod demo;
+pub mod gateway;
 pub mod models;

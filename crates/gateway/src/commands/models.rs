@@ -8,11 +8,11 @@ use openclaw_discovery::runtime_base_url;
 use serde::Serialize;
 use serde_json::json;
 
-use crate::catalog::{DiscoveryState, Resolved, Setup, is_local_base_url};
 use crate::cli::{ListArgs, StatusArgs};
 use crate::context::Context;
 use crate::exit::{CmdResult, ExitKind, WithKind, discovery_kind};
 use crate::output::Style;
+use crate::setup::{DiscoveryState, Resolved, Setup, is_local_base_url};
 
 /// One row of `models list`, serialised exactly as OpenClaw's `--json` rows.
 #[derive(Clone, Debug, PartialEq, Serialize)]

@@ -27,7 +27,7 @@ use openclaw_stream::{
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::error::ApiError;
+use crate::api_error::ApiError;
 
 /// Image MIME types Bedrock accepts.
 const IMAGE_TYPES: [&str; 4] = ["image/jpeg", "image/png", "image/gif", "image/webp"];
@@ -706,7 +706,7 @@ impl ChunkMapper {
             }
             StreamEvent::Error { message, info, .. } => {
                 out.extend_from_slice(b"data: ");
-                json_to(out, &super::error::upstream(info, message).body());
+                json_to(out, &crate::api_error::upstream(info, message).body());
                 out.extend_from_slice(b"\n\n");
             }
             _ => {}

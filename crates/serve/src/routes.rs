@@ -17,9 +17,11 @@ use serde_json::json;
 use subtle::ConstantTimeEq;
 use tokio::sync::OwnedSemaphorePermit;
 
-use super::error::{ApiError, UpstreamFailure, upstream};
-use super::openai::{self, ChatRequest, ChunkMapper, ConvertLimits};
-use super::{App, completion_id, unix_now};
+use crate::api_error::{ApiError, UpstreamFailure, upstream};
+use crate::ids::{response_id, unix_now};
+use crate::log::{ACCESS_TARGET, LOG_TARGET};
+use crate::openai::{self, ChatRequest, ChunkMapper, ConvertLimits};
+use crate::state::App;
 
 /// The model a response was for (access log).
 #[derive(Debug, Clone)]
@@ -77,7 +79,7 @@ async fn observe(State(app): State<Arc<App>>, req: Request, next: Next) -> Respo
         .map(|m| m.0.as_str())
         .unwrap_or("-");
     tracing::info!(
-        target: super::ACCESS_TARGET,
+        target: ACCESS_TARGET,
         "{method} {path} {status} {}ms model={model}",
         took.as_millis()
     );
@@ -86,7 +88,7 @@ async fn observe(State(app): State<Arc<App>>, req: Request, next: Next) -> Respo
 
 /// Bearer-token check (constant time) when a token is configured.
 async fn auth(State(app): State<Arc<App>>, req: Request, next: Next) -> Response {
-    if let Some(token) = &app.token {
+    if let Some(token) = &app.options.token {
         let given = req
             .headers()
             .get(header::AUTHORIZATION)
@@ -114,14 +116,20 @@ async fn healthz() -> Response {
 }
 
 async fn readyz(State(app): State<Arc<App>>) -> Response {
-    let draining = *app.draining.borrow();
-    let credentials = app.source.is_present();
-    let ready = credentials && !draining;
+    let draining = app.is_draining();
+    let credentials = app.models.credentials();
+    let has_credentials = credentials.is_none_or(|c| c.is_present());
+    let ready = has_credentials && !draining;
+    let credentials = match credentials {
+        None => "not needed".to_string(),
+        Some(c) if c.is_present() => c.to_string(),
+        Some(_) => "none detected".to_string(),
+    };
     let body = json!({
         "ready": ready,
         "checks": {
             "config": "loaded",
-            "credentials": if credentials { app.source.to_string() } else { "none detected".to_string() },
+            "credentials": credentials,
             "shutting_down": draining,
         },
     });
@@ -145,15 +153,16 @@ async fn metrics(State(app): State<Arc<App>>) -> Response {
 }
 
 async fn models(State(app): State<Arc<App>>) -> Response {
-    let providers = app.providers().await;
+    let providers = app.models.providers().await;
     let mut data = Vec::new();
     for (pid, provider) in &providers {
-        if !app.streams.contains_key(pid) {
+        if !app.models.serves(pid) {
             continue;
         }
         for m in &provider.models {
             let key = format!("{pid}/{}", m.id);
             let aliases: Vec<&String> = app
+                .options
                 .aliases
                 .iter()
                 .filter(|(_, target)| **target == key)
@@ -195,7 +204,7 @@ async fn chat_inner(
     start: Instant,
     model_label: &mut Option<String>,
 ) -> Result<Response, ApiError> {
-    let limit = app.limits.max_body_bytes;
+    let limit = app.options.limits.max_body_bytes;
     let declared = req
         .headers()
         .get(header::CONTENT_LENGTH)
@@ -224,14 +233,14 @@ async fn chat_inner(
         &body,
         resolved.def.clone(),
         ConvertLimits {
-            max_image_bytes: app.limits.max_image_bytes,
+            max_image_bytes: app.options.limits.max_image_bytes,
         },
     )?;
     let permit = app
         .permits
         .clone()
         .try_acquire_owned()
-        .map_err(|_| ApiError::too_many_streams(app.limits.max_concurrent_streams))?;
+        .map_err(|_| ApiError::too_many_streams(app.options.limits.max_concurrent_streams))?;
     let guard = StreamGuard::new(app.clone(), permit);
     let mut events = resolved.stream.stream(request, StreamOptions::default());
     // Wait for Bedrock's first event before answering, so a failure before the stream
@@ -241,10 +250,10 @@ async fn chat_inner(
         .await
         .unwrap_or_else(|| no_terminal("bedrock stream ended without any event"));
     if let StreamEvent::Error { message, info, .. } = &first {
-        tracing::warn!(target: super::LOG_TARGET, "bedrock call for {key} failed ({}): {message}", info.kind);
+        tracing::warn!(target: LOG_TARGET, "bedrock call for {key} failed ({}): {message}", info.kind);
         return Err(upstream(info, message));
     }
-    let id = completion_id();
+    let id = response_id("chatcmpl-");
     let created = unix_now();
     if !body.is_stream() {
         return Ok(collect(app, events, first, guard, start, &id, created, &key).await);
@@ -326,7 +335,7 @@ async fn collect(
                 return axum::Json(body).into_response();
             }
             StreamEvent::Error { message, info, .. } => {
-                tracing::warn!(target: super::LOG_TARGET, "bedrock stream for {model} failed ({}): {message}", info.kind);
+                tracing::warn!(target: LOG_TARGET, "bedrock stream for {model} failed ({}): {message}", info.kind);
                 return upstream(&info, &message).into_response();
             }
             _ => {}
@@ -406,7 +415,7 @@ impl Sse {
         match event {
             StreamEvent::Done { usage, .. } => metrics.tokens(usage),
             StreamEvent::Error { message, info, .. } => {
-                tracing::warn!(target: super::LOG_TARGET, "bedrock stream failed after it started ({}): {message}", info.kind);
+                tracing::warn!(target: LOG_TARGET, "bedrock stream failed after it started ({}): {message}", info.kind);
                 metrics.upstream_error(&UpstreamFailure::of(info));
             }
             _ => {}
@@ -440,6 +449,6 @@ impl Drop for StreamGuard {
     fn drop(&mut self) {
         let took: Duration = self.started.elapsed();
         self.app.metrics.stream_ended(took);
-        tracing::debug!(target: super::LOG_TARGET, "model stream closed after {}ms", took.as_millis());
+        tracing::debug!(target: LOG_TARGET, "model stream closed after {}ms", took.as_millis());
     }
 }

@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
-use super::error::UpstreamFailure;
+use crate::api_error::UpstreamFailure;
 
 /// Histogram bucket bounds, in seconds.
 const BUCKETS: [f64; 12] = [

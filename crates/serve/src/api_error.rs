@@ -19,7 +19,7 @@ pub struct ApiError {
     /// Readable message (never a secret).
     pub message: String,
     /// OpenAI's `type`.
-    pub kind: &'static str,
+    pub error_type: &'static str,
     /// The request field at fault, if any.
     pub param: Option<String>,
     /// A machine-readable code.
@@ -32,11 +32,16 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    fn new(status: StatusCode, kind: &'static str, code: &'static str, message: String) -> Self {
+    fn new(
+        status: StatusCode,
+        error_type: &'static str,
+        code: &'static str,
+        message: String,
+    ) -> Self {
         ApiError {
             status,
             message,
-            kind,
+            error_type,
             param: None,
             code,
             retry_after: None,
@@ -136,7 +141,7 @@ impl ApiError {
     pub fn body(&self) -> Value {
         json!({"error": {
             "message": self.message,
-            "type": self.kind,
+            "type": self.error_type,
             "param": self.param,
             "code": self.code,
         }})
@@ -197,7 +202,7 @@ const ACCESS_DENIED: &str = "AccessDeniedException";
 ///   [`ErrorKind::Aborted`] → 502.
 pub fn upstream(info: &ErrorInfo, message: &str) -> ApiError {
     let msg = format!("upstream (bedrock) error: {message}");
-    let (status, kind, code) = match info.kind {
+    let (status, error_type, code) = match info.kind {
         ErrorKind::Throttled => (
             StatusCode::TOO_MANY_REQUESTS,
             "rate_limit_error",
@@ -241,7 +246,7 @@ pub fn upstream(info: &ErrorInfo, message: &str) -> ApiError {
         retry_after: (status == StatusCode::TOO_MANY_REQUESTS)
             .then(|| info.retry_after_secs.unwrap_or(RETRY_AFTER_SECS)),
         upstream: Some(Box::new(UpstreamFailure::of(info))),
-        ..ApiError::new(status, kind, code, msg)
+        ..ApiError::new(status, error_type, code, msg)
     }
 }
 

@@ -112,6 +112,11 @@ impl Setup {
         (discovery, request)
     }
 
+    /// The discovery and its request when discovery is on (see [`Setup::discovery_decision`]).
+    pub fn enabled_discovery(&self, ctx: &Context) -> Option<(Discovery, DiscoveryRequest)> {
+        self.discovery_decision().0.then(|| self.discovery(ctx))
+    }
+
     /// What the disk cache holds for this configuration's discovery, read without calling AWS
     /// (`None` when discovery is off or nothing usable is cached).
     pub async fn disk_status(&self, ctx: &Context) -> Option<DiskCacheStatus> {
