@@ -193,16 +193,6 @@ pub fn provider_settings(
     AwsSettings::from_env(env, &region, base_url)
 }
 
-/// Parses a `--model` value: `provider/modelId`, or a bare Bedrock model id (no `/`), which
-/// OpenClaw reads as a model of the default provider (`amazon-bedrock` here).
-pub fn parse_model_ref(text: &str) -> Result<ModelRef, openclaw_config::Error> {
-    if text.contains('/') {
-        text.parse()
-    } else {
-        ModelRef::new(PROVIDER_ID, text)
-    }
-}
-
 /// Whether a base URL points at this machine (OpenClaw's `isLocalBaseUrl`: loopback, wildcard,
 /// `localhost`, mDNS `.local`).
 pub fn is_local_base_url(base_url: &str) -> bool {
@@ -239,15 +229,5 @@ mod tests {
             "https://bedrock-runtime.us-east-1.amazonaws.com"
         ));
         assert!(!is_local_base_url("not a url"));
-    }
-
-    #[test]
-    fn bare_model_ids_belong_to_bedrock() {
-        let m = parse_model_ref("us.anthropic.claude-opus-4-6-v1:0").unwrap();
-        assert_eq!(m.provider(), "amazon-bedrock");
-        assert_eq!(m.model(), "us.anthropic.claude-opus-4-6-v1:0");
-        let m = parse_model_ref("other/a/b").unwrap();
-        assert_eq!((m.provider(), m.model()), ("other", "a/b"));
-        assert!(parse_model_ref("/x").is_err());
     }
 }

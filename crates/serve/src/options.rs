@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use openclaw_config::Secret;
+use openclaw_config::{ModelRef, Secret};
 
 /// Limits applied to every request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,8 +32,9 @@ pub struct ServeOptions {
     /// The token clients must send (`Authorization: Bearer <token>`); `None` serves everyone,
     /// which only makes sense on loopback.
     pub token: Option<Secret>,
-    /// Model aliases: a request may name `alias` for `provider/id` (`alias -> provider/id`).
-    pub aliases: BTreeMap<String, String>,
+    /// Model aliases: a request may name the alias instead of the model (OpenClaw's
+    /// `agents.defaults.models`, see `openclaw_config::Config::model_aliases`).
+    pub aliases: BTreeMap<String, ModelRef>,
     /// Request limits.
     pub limits: Limits,
     /// How long open responses may run after shutdown starts before [`crate::Gateway::serve`]

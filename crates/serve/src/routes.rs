@@ -165,7 +165,7 @@ async fn models(State(app): State<Arc<App>>) -> Response {
                 .options
                 .aliases
                 .iter()
-                .filter(|(_, target)| **target == key)
+                .filter(|(_, target)| target.provider() == pid && target.model() == m.id)
                 .map(|(alias, _)| alias)
                 .collect();
             data.push(json!({

@@ -23,13 +23,10 @@ impl App {
     /// Resolves a request's model name: an alias, `provider/id`, or a bare Bedrock id; the
     /// key is `provider/id`.
     pub(crate) async fn resolve_model(&self, name: &str) -> Option<(String, Arc<ResolvedModel>)> {
-        let name = self
-            .options
-            .aliases
-            .get(name)
-            .map(String::as_str)
-            .unwrap_or(name);
-        let model_ref = parse_model_ref(name).ok()?;
+        let model_ref = match self.options.aliases.get(name) {
+            Some(target) => target.clone(),
+            None => ModelRef::parse_or_default_provider(name).ok()?,
+        };
         let model = self.models.resolve(&model_ref).await?;
         Some((model_ref.to_string(), model))
     }
@@ -40,11 +37,3 @@ impl App {
     }
 }
 
-/// `provider/modelId`, or a bare Bedrock model id (no `/`) of the default provider.
-fn parse_model_ref(text: &str) -> Result<ModelRef, openclaw_config::Error> {
-    if text.contains('/') {
-        text.parse()
-    } else {
-        ModelRef::new(openclaw_discovery::PROVIDER_ID, text)
-    }
-}

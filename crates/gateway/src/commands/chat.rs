@@ -14,7 +14,7 @@ use crate::cli::{ChatArgs, Thinking};
 use crate::context::Context;
 use crate::exit::{CmdResult, ExitKind, Failure, WithKind, discovery_kind, stream_error_kind};
 use crate::output::{Out, Style};
-use crate::setup::{DiscoveryState, Resolved, Setup, parse_model_ref};
+use crate::setup::{DiscoveryState, Resolved, Setup};
 
 /// A model ready to be called: where it lives and the SDK settings to reach it.
 pub struct Target {
@@ -106,7 +106,7 @@ pub async fn resolve_target(
     model: Option<&str>,
 ) -> CmdResult<Target> {
     let model_ref = match model {
-        Some(text) => parse_model_ref(text)?,
+        Some(text) => ModelRef::parse_or_default_provider(text)?,
         None => setup.config.primary_model().cloned().ok_or_else(|| {
             Failure::new(
                 ExitKind::Config,

@@ -11,7 +11,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use openclaw_config::{ConfigDocument, GatewayBind, ModelApi, Secret};
+use openclaw_config::{GatewayBind, ModelApi, Secret};
 use openclaw_discovery::PROVIDER_ID;
 use openclaw_serve::{Gateway, LOG_TARGET, Limits, ModelSource, ServeOptions};
 use openclaw_stream::{AdapterOptions, ConverseStream, ModelStream};
@@ -65,7 +65,7 @@ pub async fn run(ctx: &Context, args: &GatewayArgs) -> CmdResult {
     let authenticated = token.is_some();
     let options = ServeOptions {
         token,
-        aliases: aliases(ctx),
+        aliases: setup.config.model_aliases(),
         limits: Limits {
             max_body_bytes: serve.max_body_bytes,
             max_image_bytes: serve.max_image_bytes,
@@ -149,27 +149,6 @@ fn build_streams(
         );
     }
     Ok(streams)
-}
-
-/// Model aliases: OpenClaw's `agents.defaults.models` map (`{"<provider>/<id>": {"alias":
-/// "opus"}}`), read from the raw file since the typed configuration does not model it. A
-/// request may name a model by its alias.
-fn aliases(ctx: &Context) -> BTreeMap<String, String> {
-    let mut out = BTreeMap::new();
-    let Ok(text) = std::fs::read_to_string(&ctx.config_path) else {
-        return out;
-    };
-    let Ok(Some(serde_json::Value::Object(models))) =
-        ConfigDocument::from_text(text).and_then(|doc| doc.get("agents.defaults.models"))
-    else {
-        return out;
-    };
-    for (key, entry) in models {
-        if let Some(alias) = entry.get("alias").and_then(|a| a.as_str()) {
-            out.insert(alias.to_string(), key);
-        }
-    }
-    out
 }
 
 /// Completes on SIGINT or SIGTERM.
