@@ -45,6 +45,10 @@ pub struct FoundationModel {
     pub inference_types_supported: Vec<String>,
     /// The lifecycle status.
     pub model_lifecycle: ModelLifecycle,
+    /// Whether the runtime's `CountTokens` accepts this model (a fake-only trait, never served
+    /// by the control plane). Absent: Anthropic models count, others do not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub count_tokens_supported: Option<bool>,
 }
 
 impl FoundationModel {
@@ -58,6 +62,13 @@ impl FoundationModel {
     /// True when the model produces text (so Converse accepts it).
     pub fn text_output(&self) -> bool {
         self.output_modalities.iter().any(|m| m == "TEXT")
+    }
+
+    /// True when `CountTokens` accepts this model: `count_tokens_supported` when set, else
+    /// whether the provider is Anthropic.
+    pub fn counts_tokens(&self) -> bool {
+        self.count_tokens_supported
+            .unwrap_or_else(|| self.provider_name.eq_ignore_ascii_case("anthropic"))
     }
 
     /// True when the model accepts image input.

@@ -1,6 +1,7 @@
 //! Rule matching (which queued fault or turn takes a request) and the error answers of the
 //! HTTP-level faults.
 
+use crate::control::Ctx;
 use crate::error::ApiError;
 use crate::script::{Fault, Rule, Target};
 
@@ -39,14 +40,45 @@ pub(crate) fn fault_error(fault: &Fault, action: &str, account: &str) -> Option<
 }
 
 /// True when a rule's target covers a request (`runtime`: a `/model/...` route; `model_names`:
-/// the names the request's model goes by).
+/// the names the request's model goes by, from [`model_names`]). A `{"model": ..}` target given
+/// as an ARN matches by the id the ARN names.
 pub(crate) fn target_matches(target: &Target, runtime: bool, model_names: &[String]) -> bool {
     match target {
         Target::Any => true,
         Target::ControlPlane => !runtime,
         Target::Runtime => runtime,
-        Target::Model(m) => model_names.iter().any(|n| n == m),
+        Target::Model(m) => {
+            let m = arn_resource_id(m).unwrap_or(m);
+            runtime && model_names.iter().any(|n| n == m)
+        }
     }
+}
+
+/// `us.anthropic.x` of `arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.anthropic.x`
+/// (any Bedrock ARN: the part after the resource type).
+fn arn_resource_id(identifier: &str) -> Option<&str> {
+    identifier
+        .strip_prefix("arn:")
+        .and_then(|rest| rest.split_once('/'))
+        .map(|(_, id)| id)
+}
+
+/// The names a runtime request's model goes by, which a `{"model": ..}` target can name: the
+/// identifier as sent, the id inside it when it is an ARN, the inference profile it goes
+/// through and the foundation model it resolves to.
+pub(crate) fn model_names(ctx: &Ctx<'_>, identifier: &str) -> Vec<String> {
+    let mut names = vec![identifier.to_owned()];
+    if let Some(id) = arn_resource_id(identifier) {
+        names.push(id.to_owned());
+    }
+    if let Ok(resolved) = ctx.resolve(identifier) {
+        if let Some(profile) = resolved.profile {
+            names.push(profile.inference_profile_id.clone());
+        }
+        names.push(resolved.model.model_id.clone());
+    }
+    names.dedup();
+    names
 }
 
 /// Takes the first matching rule, decrementing (and dropping when exhausted) its count.

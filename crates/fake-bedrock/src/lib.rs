@@ -9,7 +9,8 @@
 //!   and `GetInferenceProfile`;
 //! - the runtime (`bedrock-runtime`): `Converse` and `ConverseStream`, the latter as
 //!   `application/vnd.amazon.eventstream` frames (prelude and CRCs written by
-//!   `aws-smithy-eventstream`).
+//!   `aws-smithy-eventstream`), and `CountTokens` (a deterministic count, documented in the
+//!   README, for Converse and Anthropic InvokeModel inputs).
 //!
 //! Design choices:
 //!
@@ -70,6 +71,7 @@ mod admin;
 mod auth;
 mod catalog;
 mod control;
+mod count;
 mod error;
 mod eventstream;
 mod faults;

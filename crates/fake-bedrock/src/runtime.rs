@@ -1,4 +1,4 @@
-//! The runtime: `Converse` and `ConverseStream`.
+//! The runtime: `Converse`, `ConverseStream` and `CountTokens`.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -8,8 +8,9 @@ use axum::response::Response;
 use bytes::Bytes;
 
 use crate::control::Ctx;
+use crate::count;
 use crate::error::{ApiError, json_response, to_json};
-use crate::faults::{take_rule, target_matches};
+use crate::faults::{model_names, take_rule, target_matches};
 use crate::frames::{stream_body, stream_frames};
 use crate::generate;
 use crate::script::{Block, Fault, Pacing, Target};
@@ -62,7 +63,7 @@ pub(crate) async fn converse(
     })?;
     generate::validate(&request, model)?;
 
-    let model_names = [identifier.to_owned(), model.model_id.clone()];
+    let model_names = model_names(ctx, identifier);
     let scripted = take_rule(&mut shared.lock().turns, |rule| {
         target_matches(&rule.target, true, &model_names) && rule.target != Target::ControlPlane
     });
@@ -130,4 +131,63 @@ fn output_block(block: &Block) -> wire::OutputBlock {
             wire::ReasoningContentBlock::RedactedContent(aws_smithy_types::base64::encode(bytes)),
         ),
     }
+}
+
+/// `CountTokens`: a foundation model id or ARN whose model counts tokens (inference profiles are
+/// refused, as on the real service), and an `input` union of `converse` (validated as Converse
+/// validates it) or `invokeModel` (an Anthropic Messages body in base64). See `count.rs` for the
+/// counting rule.
+pub(crate) async fn count_tokens(
+    ctx: &Ctx<'_>,
+    identifier: &str,
+    body: &Bytes,
+    pacing: Pacing,
+) -> Result<Response, ApiError> {
+    let resolved = ctx.resolve(identifier)?;
+    if resolved.profile.is_some() || !resolved.model.counts_tokens() {
+        return Err(ApiError::validation(
+            "The provided model doesn't support counting tokens.",
+        ));
+    }
+    let malformed = || {
+        ApiError::validation("Malformed input request, please reformat your input and try again.")
+    };
+    let request: wire::CountTokensRequest =
+        serde_json::from_slice(body).map_err(|_| malformed())?;
+    let Some(input) = request.input else {
+        return Err(ApiError::validation(
+            "1 validation error detected: Value null at 'input' failed to satisfy constraint: Member must not be null",
+        ));
+    };
+    let mut members = input.into_iter();
+    let (Some((member, value)), None) = (members.next(), members.next()) else {
+        return Err(ApiError::validation(
+            "Exactly one member of the 'input' union must be set: converse or invokeModel.",
+        ));
+    };
+    let input_tokens = match member.as_str() {
+        "converse" => {
+            let request: wire::ConverseRequest =
+                serde_json::from_value(value).map_err(|_| malformed())?;
+            generate::validate(&request, resolved.model)?;
+            count::converse_tokens(&request)
+        }
+        "invokeModel" => {
+            let request: wire::InvokeModelTokensRequest =
+                serde_json::from_value(value).map_err(|_| malformed())?;
+            let body = aws_smithy_types::base64::decode(&request.body).map_err(|_| {
+                ApiError::validation(
+                    "1 validation error detected: Value at 'input.invokeModel.body' failed to satisfy constraint: Member must be valid base64",
+                )
+            })?;
+            count::anthropic_body_tokens(&body)?
+        }
+        other => {
+            return Err(ApiError::validation(&format!(
+                "Unknown member '{other}' of the 'input' union: expected converse or invokeModel."
+            )));
+        }
+    };
+    pause(pacing.first_byte).await;
+    to_json(&wire::CountTokensResponse { input_tokens }).map(json_response)
 }

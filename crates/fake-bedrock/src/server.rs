@@ -19,7 +19,7 @@ use crate::admin;
 use crate::auth::{self, Auth, Received, Verifier};
 use crate::control::Ctx;
 use crate::error::{ApiError, insert_request_id, json_response};
-use crate::faults::{fault_error, take_rule, target_matches};
+use crate::faults::{fault_error, model_names, take_rule, target_matches};
 use crate::record::{RecordedRequest, redact_headers};
 use crate::runtime;
 use crate::script::Fault;
@@ -58,6 +58,7 @@ enum Route {
     ListInferenceProfiles,
     GetInferenceProfile(String),
     Converse { model: String, stream: bool },
+    CountTokens(String),
     Unknown,
 }
 
@@ -82,6 +83,7 @@ impl Route {
                 model: decode(id),
                 stream: true,
             },
+            ("POST", ["model", id, "count-tokens"]) => Self::CountTokens(decode(id)),
             _ => Self::Unknown,
         }
     }
@@ -94,6 +96,7 @@ impl Route {
             Self::GetInferenceProfile(_) => "GetInferenceProfile",
             Self::Converse { stream: false, .. } => "InvokeModel",
             Self::Converse { stream: true, .. } => "InvokeModelWithResponseStream",
+            Self::CountTokens(_) => "CountTokens",
             Self::Unknown => "Unknown",
         }
     }
@@ -216,12 +219,8 @@ async fn respond(
 
     // Names a model-targeted rule can match: the id as sent and the model it resolves to.
     let (runtime, model_names) = match &route {
-        Route::Converse { model, .. } => {
-            let mut names = vec![model.clone()];
-            if let Ok(resolved) = ctx.resolve(model) {
-                names.push(resolved.model.model_id.clone());
-            }
-            (true, names)
+        Route::Converse { model, .. } | Route::CountTokens(model) => {
+            (true, model_names(&ctx, model))
         }
         _ => (false, Vec::new()),
     };
@@ -257,6 +256,7 @@ async fn respond(
             )
             .await
         }
+        Route::CountTokens(model) => runtime::count_tokens(&ctx, &model, body, pacing).await,
         Route::Unknown => Err(ApiError::coral(
             404,
             "UnknownOperationException",

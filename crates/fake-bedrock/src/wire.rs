@@ -122,6 +122,21 @@ pub(crate) struct ToolConfig {
     pub tool_choice: Option<Map<String, Value>>,
 }
 
+/// The `CountTokens` request body: `{"input": {"converse": {..}}}` or
+/// `{"input": {"invokeModel": {"body": "<base64>"}}}` (`input` is a union: exactly one member).
+#[derive(Deserialize)]
+pub(crate) struct CountTokensRequest {
+    #[serde(default)]
+    pub input: Option<Map<String, Value>>,
+}
+
+/// `input.invokeModel` of a `CountTokens` request.
+#[derive(Deserialize)]
+pub(crate) struct InvokeModelTokensRequest {
+    /// The `InvokeModel` body, base64 (a blob).
+    pub body: String,
+}
+
 // ---------- Runtime responses ----------
 
 /// `usage` (TokenUsage).
@@ -210,6 +225,13 @@ pub(crate) struct ConverseResponse {
     pub output: ConverseOutput,
     pub stop_reason: String,
     pub usage: TokenUsage,
+}
+
+/// The `CountTokens` response body.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct CountTokensResponse {
+    pub input_tokens: u32,
 }
 
 // ---------- Stream events (one JSON payload per frame) ----------

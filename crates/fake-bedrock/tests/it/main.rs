@@ -4,6 +4,7 @@
 //! Modules:
 //! - `support`: the harness (fake, SDK clients, stream collection, raw HTTP, request helpers).
 //! - `control_plane`: listing, filters, pagination and regions through `aws-sdk-bedrock`.
+//! - `count_tokens`: `CountTokens` with Converse and InvokeModel inputs, and its refusals.
 //! - `runtime`: `Converse` and `ConverseStream`, scripted turns and the default generator.
 //! - `validation`: Bedrock-like request validation (conversation shape, images, tool blocks).
 //! - `auth`: SigV4 and bearer tokens, accepted and refused.
@@ -23,6 +24,7 @@ mod admin;
 mod auth;
 mod binary;
 mod control_plane;
+mod count_tokens;
 mod faults;
 mod runtime;
 mod sdk_compat;
