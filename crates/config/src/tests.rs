@@ -257,3 +257,21 @@ fn alias_entries_need_a_model_reference_key_and_a_non_empty_alias() {
         .to_string();
     assert!(err.contains("expected an object, found an array"), "{err}");
 }
+
+#[test]
+fn secrets_never_print_and_serialize_as_the_plain_string() {
+    let secret = Secret::new("sk-live-123");
+    assert_eq!(format!("{secret:?}"), "Secret([redacted])");
+    assert_eq!(secret.to_string(), "[redacted]");
+    assert_eq!(
+        format!("{secret:#?} {secret:>20}"),
+        "Secret([redacted]) [redacted]"
+    );
+    assert_eq!(secret.expose(), "sk-live-123");
+    assert_eq!(serde_json::to_string(&secret).unwrap(), "\"sk-live-123\"");
+    let back: Secret = serde_json::from_str("\"sk-live-123\"").unwrap();
+    assert_eq!(back, secret);
+    assert_eq!(Secret::from("a"), Secret::from("a".to_string()));
+    let config = Config::from_text("{ gateway: { auth: { token: 'sk-live-123' } } }").unwrap();
+    assert!(!format!("{config:?}").contains("sk-live-123"));
+}

@@ -142,9 +142,16 @@ impl fmt::Display for AuthMode {
     }
 }
 
-/// A secret string (API key, token): its `Debug` output is redacted.
+/// A secret value (API key, bearer token, secret access key, session token) that never prints
+/// itself.
 ///
-/// Serialized as the plain string (it must be written back to the file).
+/// `Debug` prints `Secret([redacted])` and `Display` prints `[redacted]`; the only way to the
+/// value is [`Secret::expose`], called only where the value is handed on (to the AWS SDK, or
+/// compared with a request's token). Serialized as the plain string (it must be written back
+/// to the file), so never log a serialized configuration.
+///
+/// Equality is ordinary string equality: compare secrets received from outside (a request's
+/// token) in constant time instead.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(transparent)]
 pub struct Secret(String);
@@ -155,7 +162,7 @@ impl Secret {
         Secret(value.into())
     }
 
-    /// The secret value itself. Never log it.
+    /// The secret value itself. Never log or format the result.
     pub fn expose(&self) -> &str {
         &self.0
     }
@@ -164,6 +171,12 @@ impl Secret {
 impl fmt::Debug for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("Secret([redacted])")
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
     }
 }
 

@@ -70,18 +70,18 @@ mod error;
 mod imds;
 mod region;
 mod sdk;
-mod secret;
 mod source;
 
 pub use env::Env;
 pub use error::{Error, credentials_failure, error_chain, missing_credentials_error};
 pub use imds::{DEFAULT_IMDS_TIMEOUT, ImdsStatus, imds_endpoint, probe_imds};
+/// The redacting secret wrapper, `openclaw_config::Secret` (one type for the workspace).
+pub use openclaw_config::Secret;
 pub use region::{
     DEFAULT_REGION, RegionSource, ResolvedRegion, endpoint_for_base_url, is_valid_region,
     region_from_base_url, resolve_region,
 };
 pub use sdk::{AwsSettings, EndpointSource, ServiceEndpoint};
-pub use secret::Secret;
 pub use source::{
     ACCESS_KEY_VAR, BEARER_TOKEN_VAR, ChainMarker, CredentialSource, PROFILE_VAR,
     ProfileCredentialKind, SECRET_KEY_VAR, SESSION_TOKEN_VAR, SharedFiles, probe,
