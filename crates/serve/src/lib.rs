@@ -62,6 +62,7 @@
 #![deny(missing_docs)]
 
 mod api_error;
+mod body;
 mod error;
 mod ids;
 mod log;

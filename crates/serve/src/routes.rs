@@ -18,6 +18,7 @@ use subtle::ConstantTimeEq;
 use tokio::sync::OwnedSemaphorePermit;
 
 use crate::api_error::{ApiError, UpstreamFailure, upstream};
+use crate::body::read_json;
 use crate::ids::{response_id, unix_now};
 use crate::log::{ACCESS_TARGET, LOG_TARGET};
 use crate::openai::{self, ChatRequest, ChunkMapper, ConvertLimits};
@@ -204,26 +205,7 @@ async fn chat_inner(
     start: Instant,
     model_label: &mut Option<String>,
 ) -> Result<Response, ApiError> {
-    let limit = app.options.limits.max_body_bytes;
-    let declared = req
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<usize>().ok());
-    if declared.is_some_and(|n| n > limit) {
-        return Err(ApiError::body_too_large(limit));
-    }
-    let bytes = axum::body::to_bytes(req.into_body(), limit)
-        .await
-        .map_err(|_| ApiError::body_too_large(limit))?;
-    let de = &mut serde_json::Deserializer::from_slice(&bytes);
-    let body: ChatRequest = serde_path_to_error::deserialize(de).map_err(|e| {
-        let path = e.path().to_string();
-        ApiError::invalid(
-            format!("invalid request body: {}", e.inner()),
-            (path != ".").then_some(path.as_str()),
-        )
-    })?;
+    let body: ChatRequest = read_json(req, &app.options.limits).await?;
     *model_label = Some(body.model.clone());
     let Some((key, resolved)) = app.resolve_model(&body.model).await else {
         return Err(ApiError::model_not_found(&body.model));
