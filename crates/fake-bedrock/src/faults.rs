@@ -97,3 +97,42 @@ pub(crate) fn take_rule<T: Clone>(
     }
     Some(item)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::Catalog;
+
+    #[test]
+    fn model_targets_match_ids_profiles_and_arns() {
+        let catalog = Catalog::default_catalog();
+        let ctx = Ctx {
+            catalog: &catalog,
+            region: "us-east-1",
+            account: "123456789012",
+        };
+        let model = "anthropic.claude-sonnet-4-5-20250929-v1:0";
+        let us = "us.anthropic.claude-sonnet-4-5-20250929-v1:0";
+        let us_arn = format!("arn:aws:bedrock:us-east-1:123456789012:inference-profile/{us}");
+        let global = "global.anthropic.claude-sonnet-4-5-20250929-v1:0";
+        let hits = |target: &str, sent: &str| {
+            target_matches(
+                &Target::Model(target.to_owned()),
+                true,
+                &model_names(&ctx, sent),
+            )
+        };
+        assert!(hits(model, us) && hits(model, global) && hits(model, &us_arn));
+        assert!(hits(us, us) && hits(us, &us_arn) && hits(&us_arn, us));
+        assert!(!hits(us, global) && !hits(us, model));
+        let model_arn = format!("arn:aws:bedrock:us-east-1::foundation-model/{model}");
+        assert!(hits(&model_arn, global));
+        assert!(!hits("anthropic.claude-3-haiku-20240307-v1:0", us));
+        // Control-plane requests never match a model target.
+        assert!(!target_matches(
+            &Target::Model(model.to_owned()),
+            false,
+            &[model.to_owned()]
+        ));
+    }
+}

@@ -376,8 +376,12 @@ pub enum Target {
     /// Any request the item applies to (runtime requests for turns; any request for faults).
     #[default]
     Any,
-    /// Runtime requests whose model id (as sent, or the foundation model it resolves to) equals
-    /// this string.
+    /// Runtime requests (`converse`, `converse-stream`, `count-tokens`) for this model; other
+    /// models are served normally. It matches the identifier as sent, the id inside an ARN, the
+    /// inference profile the request goes through and the foundation model it resolves to; given
+    /// as an ARN, it matches by the id the ARN names. So a foundation-model id covers every
+    /// profile to that model, and a profile id only that profile (the failover case: one
+    /// profile failing while another profile of the same model answers).
     Model(String),
     /// Control-plane requests only (`/foundation-models`, `/inference-profiles`).
     ControlPlane,
@@ -438,8 +442,9 @@ impl<T> Rule<T> {
         }
     }
 
-    /// Restricts the rule to one model id (profile ids and ARNs match too when they resolve to
-    /// it, as do the ids they were sent as).
+    /// Restricts the rule to runtime requests for one model: a foundation-model id (matching
+    /// requests by that id, its ARN or any profile to it), a profile id (requests through that
+    /// profile, by id or ARN) or an ARN of either (see [`Target::Model`]).
     pub fn for_model(mut self, model: impl Into<String>) -> Self {
         self.target = Target::Model(model.into());
         self

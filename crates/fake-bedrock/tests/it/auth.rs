@@ -1,4 +1,5 @@
-//! Authentication: SigV4 (right and wrong secrets, unknown keys), bearer tokens, missing credentials.
+//! Authentication: SigV4 (right and wrong secrets, unknown keys), bearer tokens, missing
+//! credentials.
 
 use aws_sdk_bedrockruntime::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_bedrockruntime::error::ProvideErrorMetadata;

@@ -1,4 +1,5 @@
-//! The control plane through the official `aws-sdk-bedrock` client: listing, filters, pagination, regions.
+//! The control plane through the official `aws-sdk-bedrock` client: listing, filters, pagination,
+//! regions.
 
 use aws_sdk_bedrock::types::{FoundationModelLifecycleStatus, InferenceType, ModelModality};
 use aws_sdk_bedrockruntime::error::ProvideErrorMetadata;

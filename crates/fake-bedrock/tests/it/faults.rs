@@ -1,4 +1,5 @@
-//! Injected faults: HTTP errors, SDK retries, exception frames, dropped and corrupt streams, hangs, stalls, pacing.
+//! Injected faults: HTTP errors, SDK retries, exception frames, dropped and corrupt streams, hangs,
+//! stalls, pacing.
 
 use std::time::{Duration, Instant};
 
@@ -206,4 +207,123 @@ async fn pacing_delays_first_byte_and_events() {
     );
     assert!(c.latency.unwrap() >= 150);
     fake.set_pacing(Pacing::default());
+}
+
+/// The answer text, or the error code.
+async fn ask(client: &aws_sdk_bedrockruntime::Client, model: &str) -> Result<String, String> {
+    client
+        .converse()
+        .model_id(model)
+        .messages(user("ping"))
+        .send()
+        .await
+        .map(|out| text_of(out.output().unwrap()))
+        .map_err(|e| e.into_service_error().code().unwrap_or_default().to_owned())
+}
+
+#[tokio::test]
+async fn a_model_targeted_fault_spares_the_other_models() {
+    let fake = fake().await;
+    let client = runtime(&fake, "us-east-1", SK);
+    let model_b = "amazon.nova-micro-v1:0";
+
+    // Model A throttled forever (given as its foundation-model ARN: it matches by the id).
+    fake.fault(
+        Fault::Throttle
+            .for_model(format!(
+                "arn:aws:bedrock:us-east-1::foundation-model/{HAIKU3}"
+            ))
+            .forever(),
+    );
+    for _ in 0..3 {
+        assert_eq!(
+            ask(&client, HAIKU3).await,
+            Err("ThrottlingException".into())
+        );
+        assert_eq!(ask(&client, model_b).await, Ok("Echo: ping".into()));
+    }
+    // Through a profile to A, or A's ARN: still A.
+    assert_eq!(
+        ask(&client, "us.anthropic.claude-3-haiku-20240307-v1:0").await,
+        Err("ThrottlingException".into())
+    );
+    let arn_a = format!("arn:aws:bedrock:us-east-1::foundation-model/{HAIKU3}");
+    assert_eq!(
+        ask(&client, &arn_a).await,
+        Err("ThrottlingException".into())
+    );
+    // A stream to B and the control plane are served normally.
+    let out = client
+        .converse_stream()
+        .model_id(model_b)
+        .messages(user("stream me"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(collect(out.stream).await.text, "Echo: stream me");
+    control(&fake, "us-east-1")
+        .list_foundation_models()
+        .send()
+        .await
+        .unwrap();
+    let statuses: Vec<_> = fake.requests().iter().map(|r| r.status).collect();
+    assert_eq!(
+        statuses,
+        [
+            Some(429),
+            Some(200),
+            Some(429),
+            Some(200),
+            Some(429),
+            Some(200),
+            Some(429),
+            Some(429),
+            Some(200),
+            Some(200)
+        ]
+    );
+    fake.clear_faults();
+    assert_eq!(ask(&client, HAIKU3).await, Ok("Echo: ping".into()));
+}
+
+#[tokio::test]
+async fn a_profile_targeted_fault_spares_other_profiles_of_the_same_model() {
+    let fake = fake().await;
+    let client = runtime(&fake, "us-east-1", SK);
+    let us = "us.anthropic.claude-sonnet-4-5-20250929-v1:0";
+    let global = "global.anthropic.claude-sonnet-4-5-20250929-v1:0";
+    let us_arn = format!("arn:aws:bedrock:us-east-1:123456789012:inference-profile/{us}");
+
+    // The admin API's JSON form: `"target": {"model": ..}`, `"remaining": null` is forever.
+    let resp = admin(
+        &fake,
+        "POST",
+        "faults",
+        &serde_json::json!({
+            "item": {"type": "service_unavailable"},
+            "target": {"model": us},
+            "remaining": null
+        })
+        .to_string(),
+    )
+    .await;
+    assert_eq!(resp.status, 200);
+    for model in [us, us_arn.as_str(), us] {
+        assert_eq!(
+            ask(&client, model).await,
+            Err("ServiceUnavailableException".into()),
+            "{model}"
+        );
+    }
+    // The failover target: another profile of the same foundation model answers.
+    assert_eq!(ask(&client, global).await, Ok("Echo: ping".into()));
+    let pending = body_json(&admin(&fake, "GET", "faults", "").await);
+    assert_eq!(
+        pending,
+        serde_json::json!([{
+            "item": {"type": "service_unavailable"},
+            "target": {"model": us},
+            "remaining": null
+        }])
+    );
 }

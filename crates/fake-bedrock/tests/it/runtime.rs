@@ -1,4 +1,5 @@
-//! `Converse` and `ConverseStream` through the official runtime client: echoes, every event kind, scripted turns, the default generator.
+//! `Converse` and `ConverseStream` through the official runtime client: echoes, every event kind,
+//! scripted turns, the default generator.
 
 use aws_sdk_bedrockruntime::types::{
     CachePointBlock, CachePointType, ContentBlock, ConversationRole, ConverseOutput, Message,
