@@ -1,5 +1,6 @@
 //! The clock the cache reads, injectable for TTL tests.
 
+#[cfg(any(test, feature = "test-util"))]
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
 
@@ -22,12 +23,15 @@ impl Clock for SystemClock {
     }
 }
 
-/// A clock that only moves when told to, for tests.
+/// A clock that only moves when told to, for tests (the `test-util` feature; not part of the
+/// default API).
+#[cfg(any(test, feature = "test-util"))]
 #[derive(Debug)]
 pub struct ManualClock {
     now: Mutex<SystemTime>,
 }
 
+#[cfg(any(test, feature = "test-util"))]
 impl ManualClock {
     /// A clock showing `start`.
     pub fn new(start: SystemTime) -> Self {
@@ -43,6 +47,7 @@ impl ManualClock {
     }
 }
 
+#[cfg(any(test, feature = "test-util"))]
 impl Clock for ManualClock {
     fn now(&self) -> SystemTime {
         *self.now.lock().unwrap_or_else(|e| e.into_inner())

@@ -8,6 +8,7 @@ use std::time::{Duration, SystemTime};
 use futures::FutureExt;
 use futures::future::{BoxFuture, Shared};
 use openclaw_config::{BedrockDiscoveryConfig, ModelDefinition, ProviderConfig};
+use openclaw_creds::AwsSettings;
 
 use crate::clock::{self, Clock, SystemClock};
 use crate::disk;
@@ -15,7 +16,7 @@ use crate::error::Error;
 use crate::listing::Listing;
 use crate::map::{MappingOptions, build_models};
 use crate::merge::resolve_providers;
-use crate::plane::ControlPlane;
+use crate::plane::{ControlPlane, SdkControlPlane};
 
 /// The default bound on one discovery (both listings, every page, all retries): 30 s, as OpenClaw.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -113,6 +114,17 @@ impl Catalog {
     ) -> BTreeMap<String, ProviderConfig> {
         resolve_providers(explicit, Some(&self.models), &self.region)
     }
+}
+
+/// The outcome of [`Discovery::providers_or_explicit`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct ProvidersOrExplicit {
+    /// The explicit providers merged with the discovered models, or the explicit providers
+    /// unchanged when discovery failed.
+    pub providers: BTreeMap<String, ProviderConfig>,
+    /// The discovery behind them: its catalog (possibly stale, see [`Catalog::stale_error`]),
+    /// or why it failed.
+    pub catalog: Result<Catalog, Error>,
 }
 
 /// What a status command can show about one region's cache.
@@ -234,6 +246,13 @@ impl Discovery {
         }
     }
 
+    /// A discovery over the real control plane ([`SdkControlPlane::from_settings`]): the
+    /// credentials, auth scheme and endpoint override of `settings`, the cache identity they
+    /// imply. The usual constructor; [`Discovery::new`] takes any [`ControlPlane`].
+    pub fn from_settings(settings: &AwsSettings, options: DiscoveryOptions) -> Self {
+        Self::new(Arc::new(SdkControlPlane::from_settings(settings)), options)
+    }
+
     fn slots(&self) -> MutexGuard<'_, HashMap<String, Slot>> {
         // The lock is never held across an await or a panic-prone call; recover anyway.
         self.inner.slots.lock().unwrap_or_else(|e| e.into_inner())
@@ -312,6 +331,25 @@ impl Discovery {
                 }
             }
         }
+    }
+
+    /// Discovers (through the cache, as [`Discovery::discover`]) and merges the catalog into the
+    /// user's `explicit` providers; when discovery fails, the explicit providers alone.
+    ///
+    /// The one place that decides what a failed discovery serves. It does not log: the caller
+    /// says what the failure means for its user (a warning on a terminal, a log line in a
+    /// server), from [`ProvidersOrExplicit::catalog`].
+    pub async fn providers_or_explicit(
+        &self,
+        request: &DiscoveryRequest,
+        explicit: &BTreeMap<String, ProviderConfig>,
+    ) -> ProvidersOrExplicit {
+        let catalog = self.discover(request).await;
+        let providers = match &catalog {
+            Ok(catalog) => catalog.providers(explicit),
+            Err(_) => resolve_providers(explicit, None, &request.region),
+        };
+        ProvidersOrExplicit { providers, catalog }
     }
 
     /// What the cache knows about `region`, for a status command.

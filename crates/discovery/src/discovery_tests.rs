@@ -158,6 +158,40 @@ async fn failure_without_a_good_catalog_is_an_error() {
 }
 
 #[tokio::test]
+async fn providers_or_explicit_merges_or_falls_back() {
+    let explicit = BTreeMap::from([(
+        "local".to_string(),
+        ProviderConfig {
+            models: vec![ModelDefinition::new("mine", "Mine")],
+            ..ProviderConfig::default()
+        },
+    )]);
+    let (_plane, _clock, discovery) = setup(Counting::default());
+    let merged = discovery
+        .providers_or_explicit(&request(Some(60)), &explicit)
+        .await;
+    let ids: Vec<_> = merged.providers.keys().map(String::as_str).collect();
+    assert_eq!(ids, ["amazon-bedrock", "local"]);
+    assert_eq!(
+        merged.providers["amazon-bedrock"].models,
+        merged.catalog.unwrap().models
+    );
+
+    let (_plane, _clock, failing) = setup(Counting {
+        fail_from: Some(0),
+        ..Counting::default()
+    });
+    let fallback = failing
+        .providers_or_explicit(&request(Some(60)), &explicit)
+        .await;
+    assert_eq!(fallback.providers, explicit);
+    assert_eq!(
+        fallback.catalog.map_err(|e| e.kind()),
+        Err(crate::ErrorKind::Unavailable)
+    );
+}
+
+#[tokio::test]
 async fn timeout_bounds_a_slow_plane() {
     let plane = Arc::new(Counting {
         delay: Duration::from_secs(3600),

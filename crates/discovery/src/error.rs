@@ -35,6 +35,50 @@ impl std::fmt::Display for Operation {
     }
 }
 
+/// What kind of failure an [`Error`] is, for callers that act on it (an exit code, an HTTP
+/// status, a hint) without reading AWS codes or messages.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// No credentials could be resolved, or AWS did not accept them (an unknown access key, a
+    /// bad signature, an expired token).
+    Auth,
+    /// AWS accepted the identity but it lacks an IAM permission (`AccessDeniedException`).
+    AccessDenied,
+    /// Throttled until the SDK's retries were exhausted.
+    Throttled,
+    /// Discovery as a whole did not finish within its bound.
+    Timeout,
+    /// Bedrock could not be reached, or answered with a server error (HTTP 5xx,
+    /// `InternalServerException`, `ServiceUnavailableException`).
+    Unavailable,
+    /// A response arrived that could not be understood.
+    Malformed,
+    /// Any other AWS error response, e.g. `ValidationException`.
+    Other,
+}
+
+/// AWS error codes that mean "these credentials are not accepted" (the identity is unknown or
+/// the request is not properly signed), as opposed to an identity that lacks a permission.
+const AUTH_CODES: &[&str] = &[
+    "UnrecognizedClientException",
+    "InvalidSignatureException",
+    "IncompleteSignatureException",
+    "MissingAuthenticationTokenException",
+    "ExpiredTokenException",
+    "ExpiredToken",
+    "InvalidClientTokenId",
+    "SignatureDoesNotMatch",
+];
+
+/// AWS error codes of a server-side failure.
+const UNAVAILABLE_CODES: &[&str] = &[
+    "InternalServerException",
+    "InternalFailure",
+    "ServiceUnavailableException",
+    "ServiceUnavailable",
+];
+
 /// Why discovery failed.
 ///
 /// `Clone` because one failure is shared by every caller waiting on the same in-flight discovery
@@ -126,6 +170,20 @@ pub enum Error {
 }
 
 impl Error {
+    /// The kind of failure, decided here from the variant and the AWS error code so that no
+    /// caller matches codes or messages.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Error::AccessDenied { .. } => ErrorKind::AccessDenied,
+            Error::Credentials { .. } => ErrorKind::Auth,
+            Error::Throttled { .. } => ErrorKind::Throttled,
+            Error::Timeout { .. } => ErrorKind::Timeout,
+            Error::Transport { .. } => ErrorKind::Unavailable,
+            Error::Malformed { .. } => ErrorKind::Malformed,
+            Error::Service { code, .. } => service_kind(code),
+        }
+    }
+
     /// The operation concerned, when the failure belongs to one.
     pub fn operation(&self) -> Option<Operation> {
         match self {
@@ -136,6 +194,113 @@ impl Error {
             | Error::Credentials { operation, .. }
             | Error::Transport { operation, .. } => Some(*operation),
             Error::Timeout { .. } => None,
+        }
+    }
+}
+
+/// The kind of an AWS error response by its code (`HTTP <status>` when it had none).
+fn service_kind(code: &str) -> ErrorKind {
+    if AUTH_CODES.contains(&code) || code == "HTTP 401" {
+        return ErrorKind::Auth;
+    }
+    if UNAVAILABLE_CODES.contains(&code) {
+        return ErrorKind::Unavailable;
+    }
+    match code.strip_prefix("HTTP ").map(str::parse::<u16>) {
+        Some(Ok(500..=599)) => ErrorKind::Unavailable,
+        _ => ErrorKind::Other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn service(code: &str) -> Error {
+        Error::Service {
+            operation: Operation::ListFoundationModels,
+            region: "us-east-1".into(),
+            code: code.into(),
+            message: "m".into(),
+        }
+    }
+
+    #[test]
+    fn service_codes_have_kinds() {
+        let cases = [
+            ("UnrecognizedClientException", ErrorKind::Auth),
+            ("InvalidSignatureException", ErrorKind::Auth),
+            ("ExpiredTokenException", ErrorKind::Auth),
+            ("HTTP 401", ErrorKind::Auth),
+            ("InternalServerException", ErrorKind::Unavailable),
+            ("ServiceUnavailableException", ErrorKind::Unavailable),
+            ("HTTP 502", ErrorKind::Unavailable),
+            ("HTTP 404", ErrorKind::Other),
+            ("HTTP five", ErrorKind::Other),
+            ("ValidationException", ErrorKind::Other),
+        ];
+        for (code, kind) in cases {
+            assert_eq!(service(code).kind(), kind, "{code}");
+        }
+    }
+
+    #[test]
+    fn variants_have_kinds() {
+        let op = Operation::ListInferenceProfiles;
+        let region = || "eu-west-1".to_string();
+        let message = || "m".to_string();
+        let cases = [
+            (
+                Error::AccessDenied {
+                    operation: op,
+                    region: region(),
+                    message: message(),
+                },
+                ErrorKind::AccessDenied,
+            ),
+            (
+                Error::Credentials {
+                    operation: op,
+                    region: region(),
+                    message: message(),
+                },
+                ErrorKind::Auth,
+            ),
+            (
+                Error::Throttled {
+                    operation: op,
+                    region: region(),
+                    code: "ThrottlingException".into(),
+                    message: message(),
+                },
+                ErrorKind::Throttled,
+            ),
+            (
+                Error::Transport {
+                    operation: op,
+                    region: region(),
+                    message: message(),
+                },
+                ErrorKind::Unavailable,
+            ),
+            (
+                Error::Malformed {
+                    operation: op,
+                    region: region(),
+                    message: message(),
+                },
+                ErrorKind::Malformed,
+            ),
+            (
+                Error::Timeout {
+                    region: region(),
+                    timeout: Duration::from_secs(1),
+                },
+                ErrorKind::Timeout,
+            ),
+        ];
+        for (err, kind) in cases {
+            assert_eq!(err.kind(), kind, "{err}");
         }
     }
 }

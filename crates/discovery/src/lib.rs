@@ -19,13 +19,15 @@
 //!   `data/bedrock-known-models.json`, from pi-ai 0.73.1's public registry) gives context window,
 //!   max tokens and reasoning; the configured defaults (floored: 0 → 32000 / 4096) are the
 //!   fallback; explicit user model entries always win ([`resolve_providers`]).
-//! - **Merging** ([`resolve_providers`], [`should_discover`]): per SPEC section 3.
+//! - **Merging** ([`resolve_providers`], [`should_discover`], [`Discovery::providers_or_explicit`]):
+//!   explicit fields and model lists win over discovered ones; a failed discovery serves the
+//!   explicit providers alone.
 //! - **Cache** ([`Discovery`]): in memory with TTL = `refreshInterval` (0 = none), single-flight
 //!   (concurrent callers share one in-flight discovery), stale-on-error, a bounded timeout (30 s
 //!   by default), typed errors naming the AWS failure (AccessDenied names the missing IAM action),
 //!   and an optional on-disk cache under the state directory, written atomically.
-//! - **Degraded listing**: when IAM denies only `bedrock:ListInferenceProfiles` (the seed
-//!   document lists just `bedrock:ListFoundationModels`), the on-demand models are still
+//! - **Degraded listing**: when IAM denies only `bedrock:ListInferenceProfiles` (a policy
+//!   granting just `bedrock:ListFoundationModels`), the on-demand models are still
 //!   discovered and [`Catalog::warnings`] names the missing action.
 //!
 //! # Design choices
@@ -38,28 +40,37 @@
 //!   to AWS, never a flight that may answer from the disk.
 //! - [`ControlPlane`] is the seam to AWS; [`SdkControlPlane`] is the only implementation that
 //!   talks to it. The crate's tests run the real SDK against `fake-bedrock` over HTTP.
-//! - Time comes from an injectable [`Clock`] so TTLs are testable without sleeping.
+//! - Time comes from an injectable [`Clock`] so TTLs are testable without sleeping; the
+//!   `test-util` feature adds `ManualClock`, a clock that only moves when told to (for tests,
+//!   not part of the default API).
 //! - Discovered models cost zero: the price depends on region and profile, and zero is the
 //!   honest "unknown" that OpenClaw also uses; users who want costs write the model by hand.
 //!
 //! # Example
 //!
 //! ```no_run
-//! use std::sync::Arc;
-//! use openclaw_discovery::{Discovery, DiscoveryOptions, DiscoveryRequest, SdkControlPlane};
+//! use openclaw_discovery::{Discovery, DiscoveryOptions, DiscoveryRequest};
 //!
-//! # async fn run(sdk_config: aws_sdk_bedrock::Config) -> Result<(), openclaw_discovery::Error> {
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! let config = openclaw_config::Config::default();
-//! let plane = SdkControlPlane::new(sdk_config, "env: AWS_PROFILE");
-//! let discovery = Discovery::new(
-//!     Arc::new(plane),
+//! let env = openclaw_creds::Env::from_process();
+//! let region = openclaw_creds::resolve_region(None, None, &env)?;
+//! let settings = openclaw_creds::AwsSettings::from_env(&env, &region, None)?;
+//! let discovery = Discovery::from_settings(
+//!     &settings,
 //!     DiscoveryOptions::default().with_state_dir("/home/me/.openclaw"),
 //! );
-//! let request = DiscoveryRequest::from_config(&config.bedrock_discovery(), "us-east-1");
-//! let catalog = discovery.discover(&request).await?;
-//! let providers = catalog.providers(&config.models.providers);
-//! for model in &providers["amazon-bedrock"].models {
-//!     println!("amazon-bedrock/{} ({})", model.id, model.name);
+//! let request = DiscoveryRequest::from_config(&config.bedrock_discovery(), &region.region);
+//! let resolved = discovery
+//!     .providers_or_explicit(&request, &config.models.providers)
+//!     .await;
+//! if let Err(err) = &resolved.catalog {
+//!     eprintln!("bedrock discovery failed ({:?}), configured models only: {err}", err.kind());
+//! }
+//! for (provider, config) in &resolved.providers {
+//!     for model in &config.models {
+//!         println!("{provider}/{} ({})", model.id, model.name);
+//!     }
 //! }
 //! # Ok(())
 //! # }
@@ -78,12 +89,14 @@ mod map;
 mod merge;
 mod plane;
 
-pub use clock::{Clock, ManualClock, SystemClock};
+#[cfg(any(test, feature = "test-util"))]
+pub use clock::ManualClock;
+pub use clock::{Clock, SystemClock};
 pub use discovery::{
     CacheStatus, Catalog, DEFAULT_TIMEOUT, Discovery, DiscoveryOptions, DiscoveryRequest,
-    DiskCacheStatus,
+    DiskCacheStatus, ProvidersOrExplicit,
 };
-pub use error::{Error, Operation};
+pub use error::{Error, ErrorKind, Operation};
 pub use filter::ProviderFilter;
 pub use listing::{FoundationModel, InferenceProfile, Listing};
 pub use map::{MappingOptions, build_models, invocable_on_demand, sort_models, usable};

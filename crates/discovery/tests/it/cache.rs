@@ -341,3 +341,64 @@ async fn two_static_key_accounts_on_one_endpoint_get_two_disk_cache_entries() {
         assert!(text.contains("(access key sha256:"), "{text:.300}");
     }
 }
+
+#[tokio::test]
+async fn from_settings_discovers_and_shares_the_disk_cache() {
+    // `Discovery::from_settings` is `Discovery::new` over `SdkControlPlane::from_settings`: the
+    // same cache identity, so each reads the disk entry the other wrote.
+    let fake = fake(Catalog::default_catalog()).await;
+    let state = tempfile::tempdir().unwrap();
+    let options = DiscoveryOptions::default().with_state_dir(state.path());
+    let req = request("{}", "us-east-1");
+    let settings = settings(&fake.url(), "us-east-1");
+
+    let first = openclaw_discovery::Discovery::from_settings(&settings, options.clone())
+        .discover(&req)
+        .await
+        .unwrap();
+    assert!(!first.from_cache && !first.models.is_empty());
+    let again = discovery(
+        openclaw_discovery::SdkControlPlane::from_settings(&settings),
+        options.clone(),
+    )
+    .discover(&req)
+    .await
+    .unwrap();
+    assert!(again.from_cache);
+    assert_eq!(again.models, first.models);
+    assert_eq!(foundation_calls(&fake), 1);
+    assert_eq!(cache_files(state.path()).len(), 1);
+}
+
+#[tokio::test]
+async fn providers_or_explicit_over_http() {
+    let fake = fake(Catalog::default_catalog()).await;
+    let config = "{models: {providers: {local: {baseUrl: 'http://127.0.0.1:9', models: [{id: 'mine', name: 'Mine'}]}}}}";
+    let explicit = openclaw_config::Config::from_text(config)
+        .unwrap()
+        .models
+        .providers;
+    let new_discovery = || {
+        openclaw_discovery::Discovery::from_settings(
+            &settings(&fake.url(), "us-east-1"),
+            DiscoveryOptions::default(),
+        )
+    };
+    let req = request(config, "us-east-1");
+
+    let merged = new_discovery().providers_or_explicit(&req, &explicit).await;
+    let catalog = merged.catalog.unwrap();
+    assert_eq!(merged.providers.len(), 2);
+    assert_eq!(merged.providers["local"], explicit["local"]);
+    assert_eq!(merged.providers["amazon-bedrock"].models, catalog.models);
+
+    fake.fault(Rule::new(Fault::AccessDenied).control_plane().forever());
+    // A new discovery: no last good catalog to serve stale.
+    let fallback = new_discovery().providers_or_explicit(&req, &explicit).await;
+    assert_eq!(fallback.providers, explicit);
+    assert!(
+        matches!(fallback.catalog, Err(Error::AccessDenied { .. })),
+        "{:?}",
+        fallback.catalog
+    );
+}

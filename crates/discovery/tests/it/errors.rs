@@ -3,7 +3,7 @@
 use std::time::{Duration, Instant};
 
 use fake_bedrock::{Catalog, Fault, Rule};
-use openclaw_discovery::{DiscoveryOptions, Error, Operation};
+use openclaw_discovery::{DiscoveryOptions, Error, ErrorKind, Operation};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::support::*;
@@ -103,6 +103,7 @@ async fn a_hang_is_bounded_by_the_timeout() {
         matches!(err, Error::Timeout { timeout, .. } if timeout == Duration::from_millis(300)),
         "{err:?}"
     );
+    assert_eq!(err.kind(), ErrorKind::Timeout);
     assert!(
         elapsed >= Duration::from_millis(300) && elapsed < Duration::from_secs(5),
         "{elapsed:?}"
@@ -167,6 +168,7 @@ async fn malformed_response_is_a_typed_error() {
         .unwrap_err();
     server.abort();
     assert!(matches!(err, Error::Malformed { .. }), "{err:?}");
+    assert_eq!(err.kind(), ErrorKind::Malformed);
     assert!(
         err.to_string()
             .starts_with("malformed response from bedrock List"),
@@ -266,6 +268,67 @@ async fn credentials_error(env: &openclaw_creds::Env) -> (Error, String) {
     let Error::Credentials { ref message, .. } = err else {
         panic!("expected a credentials error, got {err:?}");
     };
+    assert_eq!(err.kind(), ErrorKind::Auth);
     let message = message.clone();
     (err, message)
+}
+
+#[tokio::test]
+async fn every_failure_has_a_kind() {
+    // Faults answered by the fake, read through the real SDK: callers act on the kind, never
+    // on codes or messages.
+    let validation = Fault::Error {
+        status: 400,
+        error_type: "ValidationException".into(),
+        message: "bad request".into(),
+    };
+    let cases = [
+        (Fault::AccessDenied, ErrorKind::AccessDenied),
+        (Fault::Throttle, ErrorKind::Throttled),
+        (Fault::InternalError, ErrorKind::Unavailable),
+        (Fault::ServiceUnavailable, ErrorKind::Unavailable),
+        (validation, ErrorKind::Other),
+    ];
+    let fake = fake(Catalog::default_catalog()).await;
+    for (fault, kind) in cases {
+        fake.clear_faults();
+        fake.fault(Rule::new(fault.clone()).control_plane().forever());
+        let err = discovery(plane(&fake.url()), DiscoveryOptions::default())
+            .discover(&request("{}", "us-east-1"))
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), kind, "{fault:?}: {err}");
+    }
+    fake.clear_faults();
+
+    // Credentials AWS does not accept: an unknown access key, a wrong secret.
+    for (key, secret) in [
+        ("AKIDUNKNOWNTOFAKE", SECRET_KEY),
+        (ACCESS_KEY, "not/the/right/secret"),
+    ] {
+        let plane = openclaw_discovery::SdkControlPlane::from_settings(&settings_with_keys(
+            &fake.url(),
+            "us-east-1",
+            key,
+            secret,
+        ))
+        .with_retries(1, Duration::from_millis(1));
+        let err = discovery(plane, DiscoveryOptions::default())
+            .discover(&request("{}", "us-east-1"))
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Auth, "{err}");
+        assert!(!err.to_string().contains(SECRET_KEY), "{err}");
+    }
+
+    // Nothing listening.
+    let closed = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let err = discovery(plane(&url), DiscoveryOptions::default())
+        .discover(&request("{}", "us-east-1"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Transport { .. }), "{err:?}");
+    assert_eq!(err.kind(), ErrorKind::Unavailable);
 }
