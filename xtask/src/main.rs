@@ -8,6 +8,8 @@
 //!   `target/dist/openclaw-bedrock-<version>-<target>.tar.gz` plus a `.sha256`.
 //! - `cargo xtask release <version>`: bump the workspace version and prepend a `CHANGELOG.md`
 //!   section from `git log` since the last tag (offline; no commit, tag or push).
+//! - `cargo xtask release <version> --dry-run`: change nothing; package and verify every published
+//!   crate in dependency order and print what would be published.
 //!
 //! `xtask` keeps few dependencies on purpose: it is compiled on every contributor's machine.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
@@ -52,8 +54,9 @@ fn run(args: Vec<String>) -> Result<()> {
             other => bail!("unexpected arguments to `dist`: {other:?} (expected none)"),
         },
         "release" => match rest.as_slice() {
-            [version] => release::run(version),
-            other => bail!("expected `release <version>`, got {other:?}"),
+            [version] => release::run(version, false),
+            [version, flag] | [flag, version] if flag == "--dry-run" => release::run(version, true),
+            other => bail!("expected `release <version> [--dry-run]`, got {other:?}"),
         },
         "bench" => bench::run(rest),
         "help" | "--help" | "-h" => {
@@ -74,6 +77,8 @@ fn print_help() {
          codegen [--check]   regenerate generated files (or fail with a diff when stale)\n  \
          dist                release tarball + sha256 of openclaw and fake-bedrock in target/dist\n  \
          release <version>   bump workspace versions and prepend a CHANGELOG.md section\n  \
+         release <version> --dry-run\n                      \
+         change nothing: package and verify the published crates, list them\n  \
          bench [--quick]     build release binaries and benchmark the gateway (target/bench/)"
     );
 }
