@@ -4,7 +4,7 @@
 //!
 //! # Design
 //!
-//! - **Two layers.** [`types`] (request, messages, events) and [`ModelStream`] know nothing of
+//! - **Two layers.** The types (request, messages, events) and [`ModelStream`] know nothing of
 //!   AWS; only [`converse`] touches the SDK (the ripgrep `matcher` pattern). A gateway or a CLI
 //!   can drive any `dyn ModelStream` and map [`StreamEvent`]s to JSON lines or OpenAI SSE.
 //! - **pi-ai's contract, event for event.** `start`, `text_*`, `thinking_*`, `toolcall_*`, then
@@ -59,25 +59,27 @@
 use std::pin::Pin;
 
 use futures::Stream;
+use futures::future::BoxFuture;
 
 mod abort;
 mod b64;
 pub mod converse;
-pub mod partial_json;
-pub mod types;
+mod partial_json;
+mod types;
 
 pub use abort::{AbortController, AbortSignal};
-pub use converse::{AdapterOptions, ConverseStream};
+pub use converse::adapter::{AdapterOptions, ConverseStream};
 pub use types::{
-    AssistantContent, AssistantMessage, CacheRetention, Content, Cost, ErrorInfo, ErrorKind,
-    ErrorReason, Message, MessageError, ReasoningLevel, StopReason, StreamEvent, StreamRequest,
-    ToolCall, ToolChoice, ToolDefinition, ToolResultMessage, Usage, UserMessage,
+    AssistantContent, AssistantMessage, CachePlacement, CachePoint, CacheRetention, CacheTtl,
+    Content, Cost, ErrorInfo, ErrorKind, ErrorReason, Message, MessageError, ReasoningLevel,
+    StopReason, StreamEvent, StreamRequest, SystemBlock, ThinkingBudget, ToolCall, ToolChoice,
+    ToolDefinition, ToolResultMessage, Usage, UserMessage,
 };
 
-/// The provider id recorded on assistant messages produced by [`ConverseStream`].
-pub const PROVIDER: &str = "amazon-bedrock";
-/// The API id recorded on assistant messages produced by [`ConverseStream`].
-pub const API: &str = "bedrock-converse-stream";
+// Compatibility for callers written before the provider and API ids moved to `converse`: use
+// `converse::PROVIDER` and `converse::API`.
+#[doc(hidden)]
+pub use converse::{API, PROVIDER};
 
 /// A stream of [`StreamEvent`]s ending with exactly one terminal event.
 pub type EventStream = Pin<Box<dyn Stream<Item = StreamEvent> + Send>>;
@@ -90,7 +92,40 @@ pub type EventStream = Pin<Box<dyn Stream<Item = StreamEvent> + Send>>;
 pub trait ModelStream: Send + Sync {
     /// Starts a model call.
     fn stream(&self, request: StreamRequest, options: StreamOptions) -> EventStream;
+
+    /// Counts the input tokens `request` would use, without running the model. The default
+    /// answers that counting is not supported ([`ErrorKind::Validation`], code
+    /// `count_tokens_unsupported`).
+    fn count_tokens(
+        &self,
+        request: StreamRequest,
+        options: StreamOptions,
+    ) -> BoxFuture<'static, Result<u64, CallError>> {
+        let _ = (request, options);
+        Box::pin(std::future::ready(Err(CallError {
+            info: ErrorInfo::new(ErrorKind::Validation).with_code("count_tokens_unsupported"),
+            message: "token counting is not supported by this model stream".into(),
+        })))
+    }
 }
+
+/// A failed non-streaming call (such as [`ModelStream::count_tokens`]), classified like the
+/// terminal error of a stream.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CallError {
+    /// The failure's classification (kind, provider code, HTTP status, `Retry-After`).
+    pub info: ErrorInfo,
+    /// Readable description (never a credential).
+    pub message: String,
+}
+
+impl std::fmt::Display for CallError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for CallError {}
 
 /// Per-call options that are not part of the conversation.
 #[derive(Debug, Clone, Default)]
@@ -115,6 +150,22 @@ pub enum Error {
         /// The MIME type found.
         mime_type: String,
     },
+    /// A document whose format Bedrock does not accept.
+    #[error(
+        "unsupported document format `{format}` in the conversation: expected pdf, csv, doc, docx, xls, xlsx, html, txt or md"
+    )]
+    UnsupportedDocument {
+        /// The format found.
+        format: String,
+    },
+    /// A caller's additional model request field the adapter also sets, with another value.
+    #[error(
+        "additional model request field `{key}` conflicts with the value the adapter sets: expected the same value or no such field"
+    )]
+    FieldConflict {
+        /// The top-level key.
+        key: String,
+    },
     /// The SDK refused to build a request value.
     #[error("could not build the converse request: {message}")]
     Request {
@@ -128,7 +179,10 @@ impl Error {
     /// request cannot be sent as it is).
     pub fn kind(&self) -> ErrorKind {
         match self {
-            Error::UnsupportedImage { .. } | Error::Request { .. } => ErrorKind::Validation,
+            Error::UnsupportedImage { .. }
+            | Error::UnsupportedDocument { .. }
+            | Error::FieldConflict { .. }
+            | Error::Request { .. } => ErrorKind::Validation,
         }
     }
 }

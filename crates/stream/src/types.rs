@@ -26,8 +26,30 @@ pub struct StreamRequest {
     pub stop_sequences: Vec<String>,
     /// Extended-thinking level.
     pub reasoning: ReasoningLevel,
-    /// Prompt-cache retention.
+    /// Prompt-cache retention (automatic placement only).
     pub cache_retention: CacheRetention,
+    /// Extra system blocks sent after `system` (text, or explicit cache points).
+    pub system_blocks: Vec<SystemBlock>,
+    /// Who places prompt-cache points: `Automatic` (default: the adapter, from `cache_retention`
+    /// and the model's support) or `Explicit` (only the cache-point markers the caller put in
+    /// `system_blocks`, `tools_cache_point` and message content; `cache_retention` is then
+    /// ignored).
+    pub cache_placement: CachePlacement,
+    /// Explicit cache point after the tool definitions (explicit placement).
+    pub tools_cache_point: Option<CachePoint>,
+    /// Explicit thinking budget; overrides `reasoning` when set.
+    pub thinking: Option<ThinkingBudget>,
+    /// Nucleus sampling (Converse `inferenceConfig.topP`).
+    pub top_p: Option<f32>,
+    /// Top-k sampling (Claude: `additionalModelRequestFields.top_k`; other models: not sent,
+    /// with a warning logged).
+    pub top_k: Option<u32>,
+    /// Anthropic beta flags (Claude: `additionalModelRequestFields.anthropic_beta`; other
+    /// models: not sent).
+    pub anthropic_beta: Vec<String>,
+    /// Extra `additionalModelRequestFields` merged with what the adapter sets; a key the adapter
+    /// also sets with a different value ends the stream with a validation error naming the key.
+    pub additional_fields: serde_json::Map<String, Value>,
 }
 
 impl StreamRequest {
@@ -45,8 +67,70 @@ impl StreamRequest {
             stop_sequences: Vec::new(),
             reasoning: ReasoningLevel::Off,
             cache_retention: CacheRetention::Short,
+            system_blocks: Vec::new(),
+            cache_placement: CachePlacement::Automatic,
+            tools_cache_point: None,
+            thinking: None,
+            top_p: None,
+            top_k: None,
+            anthropic_beta: Vec::new(),
+            additional_fields: serde_json::Map::new(),
         }
     }
+}
+
+/// Who places prompt-cache points.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CachePlacement {
+    /// The adapter: after the system prompt and at the end of the last user message, from
+    /// [`StreamRequest::cache_retention`] and the model's support.
+    #[default]
+    Automatic,
+    /// Only the [`CachePoint`] markers the caller placed (system blocks, after the tools,
+    /// message content); dropped for a model without prompt caching.
+    Explicit,
+}
+
+/// An explicit prompt-cache point: everything before it is cached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct CachePoint {
+    /// How long the cached prefix lives.
+    #[serde(default)]
+    pub ttl: CacheTtl,
+}
+
+/// The time to live of a [`CachePoint`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CacheTtl {
+    /// The provider's default (5 minutes on Bedrock).
+    #[default]
+    Default,
+    /// One hour.
+    OneHour,
+}
+
+/// One extra block of the system prompt.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SystemBlock {
+    /// System text (blank text is not sent).
+    Text(String),
+    /// An explicit cache point after the blocks before it (explicit placement).
+    CachePoint(CachePoint),
+}
+
+/// An explicit extended-thinking budget.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ThinkingBudget {
+    /// Think with up to this many tokens (maxTokens is raised to leave room for the answer,
+    /// within the model's limit).
+    Tokens(u32),
+    /// The model decides how much to think (adaptive thinking where the model supports it,
+    /// else the medium level's budget).
+    Adaptive,
 }
 
 /// A tool the model may call.
@@ -108,6 +192,9 @@ pub enum CacheRetention {
 }
 
 /// One message of the conversation.
+// Boxing the assistant variant would change the public shape for a few hundred bytes per
+// message of a conversation that is built once per turn.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "role", rename_all = "snake_case")]
 pub enum Message {
@@ -131,7 +218,7 @@ impl Message {
 /// A user message.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct UserMessage {
-    /// Text and image blocks.
+    /// Text, image, document and cache-point blocks.
     pub content: Vec<Content>,
 }
 
@@ -152,6 +239,19 @@ pub enum Content {
         #[serde(with = "crate::b64")]
         data: Vec<u8>,
     },
+    /// A document (user messages and tool results).
+    Document {
+        /// Its format: `pdf`, `csv`, `doc`, `docx`, `xls`, `xlsx`, `html`, `txt` or `md`.
+        format: String,
+        /// Its name (sanitised for the provider: letters, digits, single spaces, hyphens,
+        /// parentheses and square brackets).
+        name: String,
+        /// The document bytes (base64 in JSON).
+        #[serde(with = "crate::b64")]
+        data: Vec<u8>,
+    },
+    /// An explicit prompt-cache point after the blocks before it (explicit placement).
+    CachePoint(CachePoint),
 }
 
 /// A tool result, answering the tool call with the same id.
@@ -161,7 +261,7 @@ pub struct ToolResultMessage {
     pub tool_call_id: String,
     /// Name of the tool that ran.
     pub tool_name: String,
-    /// Text and image blocks.
+    /// Text, image, document and cache-point blocks.
     pub content: Vec<Content>,
     /// Whether the tool failed.
     #[serde(default)]
@@ -185,6 +285,10 @@ pub struct AssistantMessage {
     /// Why generation stopped, when it completed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stop_reason: Option<StopReason>,
+    /// The stop sequence that ended generation, when one did and the provider said which
+    /// (Claude: requested when the request has stop sequences).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stop_sequence: Option<String>,
     /// Why generation failed, when it did; such messages are not replayed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<MessageError>,
@@ -204,6 +308,7 @@ impl AssistantMessage {
             model: model.into(),
             usage: Usage::default(),
             stop_reason: None,
+            stop_sequence: None,
             error: None,
         }
     }
@@ -258,6 +363,9 @@ pub enum AssistantContent {
     },
     /// A tool call.
     ToolCall(ToolCall),
+    /// An explicit prompt-cache point after the blocks before it (input only, explicit
+    /// placement: a response never contains one).
+    CachePoint(CachePoint),
 }
 
 /// A tool call made by the model.
@@ -451,6 +559,8 @@ impl Usage {
 ///
 /// Order: `start`, then per content block `*_start`, `*_delta`..., `*_end` (blocks do not
 /// interleave on Bedrock), then exactly one terminal `done` or `error`.
+// `done` carries the message by value (the public shape); events are moved, not stored.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum StreamEvent {

@@ -18,6 +18,9 @@
 //!   other reasons (`guardrail_intervened`, `content_filtered`, `malformed_model_output`,
 //!   `malformed_tool_use`, unknown ones) end in `error` with a readable message, since the
 //!   answer is unusable as a normal turn (pi-ai maps them to `error` too, with a generic text).
+//!   Its `additionalModelResponseFields.stop_sequence` (Claude's, when requested) fills
+//!   [`AssistantMessage::stop_sequence`](crate::AssistantMessage::stop_sequence); a
+//!   `stop_sequence` stop reason without that field leaves it empty.
 //! - `metadata` records usage and cost; `done` is emitted once both `messageStop` and
 //!   `metadata` have arrived, or when the stream ends after `messageStop`.
 
@@ -28,12 +31,13 @@ use aws_sdk_bedrockruntime::types::{
 use openclaw_config::ModelDefinition;
 use serde_json::{Map, Value};
 
+use super::request::from_document;
+use super::{API, PROVIDER};
 use crate::partial_json::{parse_final, parse_partial};
 use crate::types::{
     AssistantContent, AssistantMessage, ErrorInfo, ErrorKind, MessageError, StopReason,
     StreamEvent, ToolCall,
 };
-use crate::{API, PROVIDER};
 
 #[derive(Debug)]
 struct Open {
@@ -125,6 +129,12 @@ impl Converter {
             ConverseStreamOutput::MessageStop(ev) => {
                 self.ensure_started(out);
                 self.stop = Some(map_stop_reason(&ev.stop_reason));
+                if let Some(fields) = ev.additional_model_response_fields() {
+                    self.message.stop_sequence = from_document(fields)
+                        .get("stop_sequence")
+                        .and_then(Value::as_str)
+                        .map(str::to_owned);
+                }
                 if self.usage_seen {
                     self.finish(out);
                 }
@@ -354,7 +364,8 @@ impl Converter {
                     call: call.clone(),
                 });
             }
-            None => {}
+            // The converter never opens a cache point.
+            Some(AssistantContent::CachePoint(_)) | None => {}
         }
     }
 }
@@ -365,7 +376,7 @@ fn non_negative(v: i32) -> u64 {
 
 /// Maps Bedrock's stop reason (SPEC section 3). An unusable reason is an error of kind
 /// [`ErrorKind::Upstream`] whose code is the wire stop reason, with a readable message.
-pub fn map_stop_reason(reason: &WireStopReason) -> Result<StopReason, (ErrorInfo, String)> {
+pub(crate) fn map_stop_reason(reason: &WireStopReason) -> Result<StopReason, (ErrorInfo, String)> {
     let message = match reason {
         WireStopReason::EndTurn | WireStopReason::StopSequence => return Ok(StopReason::Stop),
         WireStopReason::MaxTokens | WireStopReason::ModelContextWindowExceeded => {

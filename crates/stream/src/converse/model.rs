@@ -13,6 +13,11 @@
 //!   level above high); `maxTokens` becomes `min(base + budget, model.maxTokens)`, and when that
 //!   leaves no room the budget shrinks to `maxTokens - 1024`; below Claude's 1024 minimum,
 //!   thinking is left off. The `interleaved-thinking-2025-05-14` beta is requested, as pi-ai does.
+//! - **Explicit budgets** (`StreamRequest::thinking`, overriding the level): `Tokens(n)` is
+//!   budgeted thinking with budget `n`, fitted like a level's budget (adaptive-thinking models
+//!   included: they accept a budget); `Adaptive` is `thinking: {type: adaptive}` without an
+//!   effort on adaptive-thinking models, the medium level's budget on the others. Both need a
+//!   Claude model with `reasoning: true`, like the levels.
 //! - **Model family** (for replaying signatures and redacted thinking): the same model id once a
 //!   cross-region prefix (`us.`, `eu.`, `apac.`, `global.` ...) is removed, so a signature made by
 //!   `us.anthropic.claude-sonnet-4-5-...` is replayed to `eu.anthropic.claude-sonnet-4-5-...`
@@ -20,16 +25,16 @@
 
 use openclaw_config::ModelDefinition;
 
-use crate::types::ReasoningLevel;
+use crate::types::{ReasoningLevel, ThinkingBudget};
 
 /// pi-ai's default output budget when the request sets none: `min(model.maxTokens, 32000)`.
-pub const DEFAULT_MAX_TOKENS_CAP: u32 = 32_000;
+pub(crate) const DEFAULT_MAX_TOKENS_CAP: u32 = 32_000;
 /// Claude's smallest thinking budget, and the output room kept when the budget must shrink.
-pub const MIN_THINKING_BUDGET: u32 = 1024;
+pub(crate) const MIN_THINKING_BUDGET: u32 = 1024;
 
 /// How the request asks for extended thinking.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Thinking {
+pub(crate) enum Thinking {
     /// No thinking fields.
     Off {
         /// maxTokens to send.
@@ -48,14 +53,15 @@ pub enum Thinking {
     Adaptive {
         /// maxTokens to send.
         max_tokens: u32,
-        /// `low`, `medium`, `high` or `max`.
-        effort: &'static str,
+        /// `low`, `medium`, `high` or `max`; none for an explicit adaptive request (the
+        /// model's default effort, or the caller's `output_config`).
+        effort: Option<&'static str>,
     },
 }
 
 impl Thinking {
     /// The maxTokens to send.
-    pub fn max_tokens(&self) -> u32 {
+    pub(crate) fn max_tokens(&self) -> u32 {
         match self {
             Thinking::Off { max_tokens }
             | Thinking::Budget { max_tokens, .. }
@@ -65,13 +71,13 @@ impl Thinking {
 }
 
 /// Whether the id names an Anthropic Claude model.
-pub fn is_claude(id: &str) -> bool {
+pub(crate) fn is_claude(id: &str) -> bool {
     let id = id.to_ascii_lowercase();
     id.contains("anthropic.claude") || id.contains("anthropic/claude")
 }
 
 /// Whether Bedrock accepts cache points for this model.
-pub fn supports_caching(model: &ModelDefinition) -> bool {
+pub(crate) fn supports_caching(model: &ModelDefinition) -> bool {
     if model.cost.cache_read > 0.0 || model.cost.cache_write > 0.0 {
         return true;
     }
@@ -85,7 +91,7 @@ pub fn supports_caching(model: &ModelDefinition) -> bool {
 }
 
 /// Whether the model requires adaptive thinking.
-pub fn supports_adaptive_thinking(id: &str) -> bool {
+pub(crate) fn supports_adaptive_thinking(id: &str) -> bool {
     let id = id.to_ascii_lowercase();
     ["opus-4-6", "opus-4.6", "sonnet-4-6", "sonnet-4.6"]
         .iter()
@@ -93,7 +99,7 @@ pub fn supports_adaptive_thinking(id: &str) -> bool {
 }
 
 /// The thinking budget for a level (`None` for `Off`).
-pub fn budget(level: ReasoningLevel) -> Option<u32> {
+pub(crate) fn budget(level: ReasoningLevel) -> Option<u32> {
     match level {
         ReasoningLevel::Off => None,
         ReasoningLevel::Minimal => Some(1024),
@@ -113,23 +119,57 @@ fn effort(level: ReasoningLevel) -> &'static str {
 }
 
 /// Decides the thinking fields and maxTokens for a request.
-pub fn thinking(
+pub(crate) fn thinking(
     model: &ModelDefinition,
     level: ReasoningLevel,
     requested_max: Option<u32>,
 ) -> Thinking {
-    let base = requested_max
-        .unwrap_or_else(|| model.max_tokens.min(DEFAULT_MAX_TOKENS_CAP))
-        .max(1);
+    let base = base_max_tokens(model, requested_max);
     let Some(budget) = budget(level).filter(|_| model.reasoning && is_claude(&model.id)) else {
         return Thinking::Off { max_tokens: base };
     };
     if supports_adaptive_thinking(&model.id) {
         return Thinking::Adaptive {
             max_tokens: base,
-            effort: effort(level),
+            effort: Some(effort(level)),
         };
     }
+    budgeted(model, base, budget)
+}
+
+/// Decides the thinking fields and maxTokens for a request with an explicit budget, which
+/// overrides the level; `None` falls back to the level.
+pub(crate) fn thinking_for(
+    model: &ModelDefinition,
+    explicit: Option<ThinkingBudget>,
+    level: ReasoningLevel,
+    requested_max: Option<u32>,
+) -> Thinking {
+    let base = base_max_tokens(model, requested_max);
+    match explicit {
+        None => thinking(model, level, requested_max),
+        Some(_) if !(model.reasoning && is_claude(&model.id)) => Thinking::Off { max_tokens: base },
+        Some(ThinkingBudget::Adaptive) if supports_adaptive_thinking(&model.id) => {
+            Thinking::Adaptive {
+                max_tokens: base,
+                effort: None,
+            }
+        }
+        Some(ThinkingBudget::Adaptive) => thinking(model, ReasoningLevel::Medium, requested_max),
+        Some(ThinkingBudget::Tokens(budget)) => budgeted(model, base, budget),
+    }
+}
+
+fn base_max_tokens(model: &ModelDefinition, requested_max: Option<u32>) -> u32 {
+    requested_max
+        .unwrap_or_else(|| model.max_tokens.min(DEFAULT_MAX_TOKENS_CAP))
+        .max(1)
+}
+
+/// Budgeted thinking: maxTokens raised by the budget within the model's limit, the budget
+/// shrunk to leave [`MIN_THINKING_BUDGET`] of output room when needed, off below Claude's
+/// minimum budget.
+fn budgeted(model: &ModelDefinition, base: u32, budget: u32) -> Thinking {
     let max_tokens = base.saturating_add(budget).min(model.max_tokens.max(1));
     let budget = if max_tokens <= budget {
         max_tokens.saturating_sub(MIN_THINKING_BUDGET)
@@ -147,7 +187,7 @@ pub fn thinking(
 }
 
 /// Whether a thinking signature (or redacted thinking) made by `producer` is valid for `target`.
-pub fn same_family(producer: &str, target: &str) -> bool {
+pub(crate) fn same_family(producer: &str, target: &str) -> bool {
     strip_geo(producer) == strip_geo(target)
 }
 
@@ -156,4 +196,10 @@ fn strip_geo(id: &str) -> &str {
         "us.", "us-gov.", "eu.", "apac.", "au.", "jp.", "ca.", "global.", "ap.",
     ];
     GEO.iter().find_map(|p| id.strip_prefix(p)).unwrap_or(id)
+}
+
+/// The foundation model id behind a system cross-region inference profile id (its prefix
+/// removed); any other id (a foundation model, an ARN) unchanged.
+pub(crate) fn foundation_model_id(id: &str) -> &str {
+    strip_geo(id)
 }

@@ -1,77 +1,122 @@
 //! Building a Converse request from a [`StreamRequest`].
+//!
+//! Prompt caching has two placements. Automatic (the default): a cache point after the system
+//! prompt and at the end of the last user message, from `cache_retention` and the model's
+//! support. Explicit: only the caller's markers, each where it was placed: a system
+//! `CachePoint` block, `tools_cache_point` after the tool specs, a `CachePoint` in user,
+//! assistant or tool-result content right after the block it followed (a marker anywhere in a
+//! tool result's content follows the `toolResult` block, which is kept in place when
+//! consecutive tool results merge into one user message). A marker with no block before it in
+//! its message (its block was blank and dropped) or right after another marker is dropped;
+//! markers given with automatic placement are ignored. A model without prompt caching gets no
+//! cache point at all (Bedrock refuses them), with a `tracing::debug!` when markers are dropped.
+//!
+//! Model request fields (`additionalModelRequestFields`): the thinking fields, `top_k` and
+//! `anthropic_beta` (Claude only; the interleaved-thinking beta first) and the caller's
+//! `additional_fields`, merged by top-level key: a caller key the adapter also sets with a
+//! different value is a validation error naming the key. `top_k` is not sent while Claude
+//! thinks (Anthropic refuses it with thinking, as it does temperature).
 
 use std::collections::{HashMap, HashSet};
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use aws_sdk_bedrockruntime::types::{
-    AnyToolChoice, AutoToolChoice, CachePointBlock, CachePointType, CacheTtl, ContentBlock,
-    ConversationRole, ImageBlock, ImageFormat, ImageSource, InferenceConfiguration,
-    Message as WireMessage, ReasoningContentBlock, ReasoningTextBlock, SpecificToolChoice,
-    SystemContentBlock, Tool, ToolChoice as WireToolChoice, ToolConfiguration, ToolInputSchema,
-    ToolResultBlock, ToolResultContentBlock, ToolResultStatus, ToolSpecification, ToolUseBlock,
+    AnyToolChoice, AutoToolChoice, CachePointBlock, CachePointType, CacheTtl as WireCacheTtl,
+    ContentBlock, ConversationRole, DocumentBlock, DocumentFormat, DocumentSource, ImageBlock,
+    ImageFormat, ImageSource, InferenceConfiguration, Message as WireMessage,
+    ReasoningContentBlock, ReasoningTextBlock, SpecificToolChoice, SystemContentBlock, Tool,
+    ToolChoice as WireToolChoice, ToolConfiguration, ToolInputSchema, ToolResultBlock,
+    ToolResultContentBlock, ToolResultStatus, ToolSpecification, ToolUseBlock,
 };
 use aws_smithy_types::{Blob, Document, Number};
 use openclaw_config::{InputModality, ModelDefinition};
 use serde_json::{Map, Value, json};
 
 use super::model::{self, Thinking};
+use super::{API, PROVIDER};
+use crate::Error;
 use crate::types::{
-    AssistantContent, AssistantMessage, CacheRetention, Content, Message, StreamRequest,
-    ToolChoice, ToolResultMessage,
+    AssistantContent, AssistantMessage, CachePlacement, CachePoint, CacheRetention, CacheTtl,
+    Content, Message, StreamRequest, SystemBlock, ToolChoice, ToolResultMessage,
 };
-use crate::{API, Error, PROVIDER};
 
 /// The text sent instead of an image to a model without image input.
-pub const IMAGE_OMITTED: &str = "(image omitted: model does not support images)";
+pub(crate) const IMAGE_OMITTED: &str = "(image omitted: model does not support images)";
 /// The text of the synthetic error result that answers an orphaned tool call.
-pub const NO_RESULT: &str = "No result provided";
+pub(crate) const NO_RESULT: &str = "No result provided";
 /// The text sent for a tool result with no content (or only blank text): Bedrock refuses an
 /// empty `toolResult.content`. pi-ai's wording.
-pub const NO_TOOL_OUTPUT: &str = "(no tool output)";
+pub(crate) const NO_TOOL_OUTPUT: &str = "(no tool output)";
 
 /// Everything a `converse_stream` call needs, as SDK types.
 #[derive(Debug, Clone)]
-pub struct ConverseInput {
+pub(crate) struct ConverseInput {
     /// The model id (an id, an inference-profile id or an ARN).
-    pub model_id: String,
-    /// System blocks (text, then a cache point when caching).
-    pub system: Vec<SystemContentBlock>,
+    pub(crate) model_id: String,
+    /// System blocks (text and cache points).
+    pub(crate) system: Vec<SystemContentBlock>,
     /// The conversation, roles alternating.
-    pub messages: Vec<WireMessage>,
-    /// maxTokens, temperature, stopSequences.
-    pub inference: InferenceConfiguration,
+    pub(crate) messages: Vec<WireMessage>,
+    /// maxTokens, temperature, topP, stopSequences.
+    pub(crate) inference: InferenceConfiguration,
     /// Tools and tool choice.
-    pub tool_config: Option<ToolConfiguration>,
-    /// Model-specific fields (Claude thinking).
-    pub additional_fields: Option<Document>,
+    pub(crate) tool_config: Option<ToolConfiguration>,
+    /// Model-specific fields (Claude thinking, top_k, betas, the caller's fields).
+    pub(crate) additional_fields: Option<Document>,
+    /// `additionalModelResponseFieldPaths` (Claude's `/stop_sequence` when stop sequences are
+    /// set).
+    pub(crate) response_field_paths: Option<Vec<String>>,
 }
 
+/// The JSON pointer of the stop sequence in Claude's response fields.
+pub(crate) const STOP_SEQUENCE_PATH: &str = "/stop_sequence";
+
 /// Builds the Converse input for `request` (SPEC section 3, issue 6).
-pub fn build(request: &StreamRequest) -> Result<ConverseInput, Error> {
+pub(crate) fn build(request: &StreamRequest) -> Result<ConverseInput, Error> {
     let model = &request.model;
-    let caching = request.cache_retention != CacheRetention::None && model::supports_caching(model);
-    let cache_point = || -> Result<CachePointBlock, Error> {
-        let mut b = CachePointBlock::builder().r#type(CachePointType::Default);
-        if request.cache_retention == CacheRetention::Long {
-            b = b.ttl(CacheTtl::OneHour);
-        }
-        b.build().map_err(build_error)
+    let supports_caching = model::supports_caching(model);
+    let explicit = request.cache_placement == CachePlacement::Explicit;
+    let caching = !explicit && request.cache_retention != CacheRetention::None && supports_caching;
+    let markers = explicit && supports_caching;
+    if explicit && !supports_caching && has_markers(request) {
+        tracing::debug!(
+            model = %model.id,
+            "explicit cache points dropped: the model does not support prompt caching"
+        );
+    }
+    let auto_ttl = match request.cache_retention {
+        CacheRetention::Long => CacheTtl::OneHour,
+        _ => CacheTtl::Default,
     };
+    let auto_point = || cache_point_block(CachePoint { ttl: auto_ttl });
 
     let mut system = Vec::new();
     if let Some(text) = request.system.as_deref().filter(|s| !s.trim().is_empty()) {
         system.push(SystemContentBlock::Text(text.to_owned()));
-        if caching {
-            system.push(SystemContentBlock::CachePoint(cache_point()?));
+    }
+    for block in &request.system_blocks {
+        match block {
+            SystemBlock::Text(text) if text.trim().is_empty() => {}
+            SystemBlock::Text(text) => system.push(SystemContentBlock::Text(text.clone())),
+            SystemBlock::CachePoint(point) => {
+                if markers && matches!(system.last(), Some(SystemContentBlock::Text(_))) {
+                    system.push(SystemContentBlock::CachePoint(cache_point_block(*point)?));
+                }
+            }
         }
     }
+    if caching && !system.is_empty() {
+        system.push(SystemContentBlock::CachePoint(auto_point()?));
+    }
 
-    let mut messages = convert_messages(&request.messages, model)?;
+    let mut messages = convert_messages(&request.messages, model, markers)?;
     if caching
         && let Some(last) = messages
             .last_mut()
             .filter(|m| m.0 == ConversationRole::User)
     {
-        last.1.push(ContentBlock::CachePoint(cache_point()?));
+        last.1.push(ContentBlock::CachePoint(auto_point()?));
     }
     let mut history_has_tools = messages
         .iter()
@@ -82,6 +127,11 @@ pub fn build(request: &StreamRequest) -> Result<ConverseInput, Error> {
         // offered the model must not call any: the old exchanges become plain text.
         flatten_tool_blocks(&mut messages);
         history_has_tools = false;
+    }
+    if markers {
+        for (_, blocks) in &mut messages {
+            drop_stray_cache_points(blocks);
+        }
     }
     let messages = messages
         .into_iter()
@@ -94,7 +144,12 @@ pub fn build(request: &StreamRequest) -> Result<ConverseInput, Error> {
         })
         .collect::<Result<Vec<_>, _>>()?;
 
-    let thinking = model::thinking(model, request.reasoning, request.max_tokens);
+    let thinking = model::thinking_for(
+        model,
+        request.thinking,
+        request.reasoning,
+        request.max_tokens,
+    );
     let mut inference =
         InferenceConfiguration::builder().max_tokens(clamp_i32(thinking.max_tokens()));
     if let Some(t) = request
@@ -103,47 +158,151 @@ pub fn build(request: &StreamRequest) -> Result<ConverseInput, Error> {
     {
         inference = inference.temperature(t);
     }
+    if let Some(p) = request.top_p {
+        inference = inference.top_p(p);
+    }
     if !request.stop_sequences.is_empty() {
         inference = inference.set_stop_sequences(Some(request.stop_sequences.clone()));
     }
+    let claude = model::is_claude(&model.id);
+    let response_field_paths =
+        (claude && !request.stop_sequences.is_empty()).then(|| vec![STOP_SEQUENCE_PATH.to_owned()]);
+    let fields = additional_fields(request, &thinking)?;
 
     Ok(ConverseInput {
         model_id: model.id.clone(),
         system,
         messages,
         inference: inference.build(),
-        tool_config: tool_config(request, history_has_tools, &thinking)?,
-        additional_fields: additional_fields(&thinking).map(|v| to_document(&v)),
+        tool_config: tool_config(request, history_has_tools, &thinking, markers)?,
+        additional_fields: (!fields.is_empty()).then(|| to_document(&Value::Object(fields))),
+        response_field_paths,
     })
 }
 
-fn additional_fields(thinking: &Thinking) -> Option<Value> {
+/// Whether the request holds any explicit cache-point marker.
+fn has_markers(request: &StreamRequest) -> bool {
+    let content = |c: &[Content]| c.iter().any(|c| matches!(c, Content::CachePoint(_)));
+    request.tools_cache_point.is_some()
+        || request
+            .system_blocks
+            .iter()
+            .any(|b| matches!(b, SystemBlock::CachePoint(_)))
+        || request.messages.iter().any(|m| match m {
+            Message::User(u) => content(&u.content),
+            Message::ToolResult(r) => content(&r.content),
+            Message::Assistant(a) => a
+                .content
+                .iter()
+                .any(|c| matches!(c, AssistantContent::CachePoint(_))),
+        })
+}
+
+fn cache_point_block(point: CachePoint) -> Result<CachePointBlock, Error> {
+    let mut b = CachePointBlock::builder().r#type(CachePointType::Default);
+    if point.ttl == CacheTtl::OneHour {
+        b = b.ttl(WireCacheTtl::OneHour);
+    }
+    b.build().map_err(build_error)
+}
+
+/// Removes the cache points Bedrock would refuse: one opening a message (its block was dropped)
+/// and one right after another.
+fn drop_stray_cache_points(blocks: &mut Vec<ContentBlock>) {
+    let mut previous_is_point = true;
+    blocks.retain(|b| {
+        let is_point = matches!(b, ContentBlock::CachePoint(_));
+        let keep = !(is_point && previous_is_point);
+        if keep {
+            previous_is_point = is_point;
+        }
+        keep
+    });
+}
+
+/// Warns once per process that `top_k` was not sent to a model other than Claude.
+static TOP_K_WARNED: AtomicBool = AtomicBool::new(false);
+
+/// The `additionalModelRequestFields`: the thinking fields, Claude's `top_k` and
+/// `anthropic_beta`, then the caller's fields (a conflicting key is an error).
+fn additional_fields(
+    request: &StreamRequest,
+    thinking: &Thinking,
+) -> Result<Map<String, Value>, Error> {
+    let model = &request.model;
+    let claude = model::is_claude(&model.id);
+    let mut fields = Map::new();
+    let mut betas: Vec<String> = Vec::new();
     match thinking {
-        Thinking::Off { .. } => None,
+        Thinking::Off { .. } => {}
         Thinking::Budget {
             budget_tokens,
             interleaved,
             ..
         } => {
-            let mut v = json!({"thinking": {"type": "enabled", "budget_tokens": budget_tokens}});
-            if *interleaved && let Some(obj) = v.as_object_mut() {
-                obj.insert(
-                    "anthropic_beta".into(),
-                    json!(["interleaved-thinking-2025-05-14"]),
-                );
+            fields.insert(
+                "thinking".into(),
+                json!({"type": "enabled", "budget_tokens": budget_tokens}),
+            );
+            if *interleaved {
+                betas.push("interleaved-thinking-2025-05-14".into());
             }
-            Some(v)
         }
         Thinking::Adaptive { effort, .. } => {
-            Some(json!({"thinking": {"type": "adaptive"}, "output_config": {"effort": effort}}))
+            fields.insert("thinking".into(), json!({"type": "adaptive"}));
+            if let Some(effort) = effort {
+                fields.insert("output_config".into(), json!({"effort": effort}));
+            }
         }
     }
+    if let Some(top_k) = request.top_k {
+        if !claude {
+            if !TOP_K_WARNED.swap(true, Ordering::Relaxed) {
+                tracing::warn!(
+                    model = %model.id,
+                    "top_k not sent: only claude models take it on bedrock"
+                );
+            }
+        } else if !matches!(thinking, Thinking::Off { .. }) {
+            tracing::debug!(
+                model = %model.id,
+                "top_k not sent: claude does not allow it with extended thinking"
+            );
+        } else {
+            fields.insert("top_k".into(), json!(top_k));
+        }
+    }
+    if !request.anthropic_beta.is_empty() && !claude {
+        tracing::debug!(model = %model.id, "anthropic_beta not sent: not a claude model");
+    } else {
+        for beta in &request.anthropic_beta {
+            if !betas.contains(beta) {
+                betas.push(beta.clone());
+            }
+        }
+    }
+    if !betas.is_empty() {
+        fields.insert("anthropic_beta".into(), json!(betas));
+    }
+    for (key, value) in &request.additional_fields {
+        match fields.get(key) {
+            Some(ours) if ours != value => {
+                return Err(Error::FieldConflict { key: key.clone() });
+            }
+            Some(_) => {}
+            None => {
+                fields.insert(key.clone(), value.clone());
+            }
+        }
+    }
+    Ok(fields)
 }
 
 fn tool_config(
     request: &StreamRequest,
     history_has_tools: bool,
     thinking: &Thinking,
+    markers: bool,
 ) -> Result<Option<ToolConfiguration>, Error> {
     if request.tools.is_empty() {
         return Ok(None);
@@ -154,7 +313,7 @@ fn tool_config(
     if request.tool_choice == ToolChoice::None && !history_has_tools {
         return Ok(None);
     }
-    let tools = request
+    let mut tools = request
         .tools
         .iter()
         .map(|t| {
@@ -167,6 +326,9 @@ fn tool_config(
                 .map_err(build_error)
         })
         .collect::<Result<Vec<_>, _>>()?;
+    if let Some(point) = request.tools_cache_point.filter(|_| markers) {
+        tools.push(Tool::CachePoint(cache_point_block(point)?));
+    }
     let mut tool_choice = &request.tool_choice;
     // Claude refuses a forced tool with extended thinking ("Thinking may not be enabled when
     // tool_choice forces tool use"): keep the thinking the caller asked for and let the model
@@ -205,7 +367,11 @@ type Wire = (ConversationRole, Vec<ContentBlock>);
 /// Converts the conversation: drops failed assistant turns and empty blocks, answers orphaned
 /// tool calls, sanitises tool-call ids, and merges consecutive same-role messages (which also
 /// merges consecutive tool results into one user message).
-fn convert_messages(messages: &[Message], model: &ModelDefinition) -> Result<Vec<Wire>, Error> {
+fn convert_messages(
+    messages: &[Message],
+    model: &ModelDefinition,
+    markers: bool,
+) -> Result<Vec<Wire>, Error> {
     let images = model.input.contains(&InputModality::Image);
     let mut out: Vec<Wire> = Vec::new();
     // Tool calls of the last assistant turn that have no result yet: (sanitised id, name).
@@ -240,7 +406,7 @@ fn convert_messages(messages: &[Message], model: &ModelDefinition) -> Result<Vec
                 flush_orphans(&mut out, &mut pending, &mut answered);
                 let mut blocks = Vec::new();
                 for c in &user.content {
-                    if let Some(b) = user_block(c, images)? {
+                    if let Some(b) = user_block(c, images, markers)? {
                         blocks.push(b);
                     }
                 }
@@ -252,7 +418,7 @@ fn convert_messages(messages: &[Message], model: &ModelDefinition) -> Result<Vec
                     // A failed or aborted turn is incomplete: not replayed (as pi-ai).
                     continue;
                 }
-                let blocks = assistant_blocks(assistant, model)?;
+                let blocks = assistant_blocks(assistant, model, markers)?;
                 for b in &blocks {
                     if let ContentBlock::ToolUse(t) = b {
                         pending.push((t.tool_use_id().to_owned(), t.name().to_owned()));
@@ -261,9 +427,19 @@ fn convert_messages(messages: &[Message], model: &ModelDefinition) -> Result<Vec
                 push(&mut out, ConversationRole::Assistant, blocks);
             }
             Message::ToolResult(result) => {
-                let block = tool_result_block(result, images)?;
+                let mut blocks = vec![tool_result_block(result, images)?];
+                // A marker anywhere in the result's content follows the toolResult block (the
+                // result content itself takes no cache point): the last one wins its TTL.
+                if markers
+                    && let Some(point) = result.content.iter().rev().find_map(|c| match c {
+                        Content::CachePoint(p) => Some(*p),
+                        _ => None,
+                    })
+                {
+                    blocks.push(ContentBlock::CachePoint(cache_point_block(point)?));
+                }
                 answered.insert(sanitize_tool_call_id(&result.tool_call_id));
-                push(&mut out, ConversationRole::User, vec![block]);
+                push(&mut out, ConversationRole::User, blocks);
             }
         }
     }
@@ -279,7 +455,8 @@ fn push(out: &mut Vec<Wire>, role: ConversationRole, blocks: Vec<ContentBlock>) 
     }
     match out.last_mut() {
         Some((last, content)) if *last == role => {
-            // Tool results must come first in a user message.
+            // Tool results must come first in a user message; a cache point that follows one
+            // stays right after it.
             if role == ConversationRole::User
                 && blocks
                     .iter()
@@ -287,7 +464,9 @@ fn push(out: &mut Vec<Wire>, role: ConversationRole, blocks: Vec<ContentBlock>) 
             {
                 let at = content
                     .iter()
-                    .take_while(|b| matches!(b, ContentBlock::ToolResult(_)))
+                    .take_while(|b| {
+                        matches!(b, ContentBlock::ToolResult(_) | ContentBlock::CachePoint(_))
+                    })
                     .count();
                 content.splice(at..at, blocks);
             } else {
@@ -298,7 +477,11 @@ fn push(out: &mut Vec<Wire>, role: ConversationRole, blocks: Vec<ContentBlock>) 
     }
 }
 
-fn user_block(content: &Content, images: bool) -> Result<Option<ContentBlock>, Error> {
+fn user_block(
+    content: &Content,
+    images: bool,
+    markers: bool,
+) -> Result<Option<ContentBlock>, Error> {
     Ok(match content {
         Content::Text { text } if text.trim().is_empty() => None,
         Content::Text { text } => Some(ContentBlock::Text(text.clone())),
@@ -306,6 +489,13 @@ fn user_block(content: &Content, images: bool) -> Result<Option<ContentBlock>, E
         Content::Image { mime_type, data } => {
             Some(ContentBlock::Image(image_block(mime_type, data)?))
         }
+        Content::Document { format, name, data } => {
+            Some(ContentBlock::Document(document_block(format, name, data)?))
+        }
+        Content::CachePoint(point) if markers => {
+            Some(ContentBlock::CachePoint(cache_point_block(*point)?))
+        }
+        Content::CachePoint(_) => None,
     })
 }
 
@@ -321,6 +511,13 @@ fn tool_result_block(result: &ToolResultMessage, images: bool) -> Result<Content
             Content::Image { mime_type, data } => {
                 content.push(ToolResultContentBlock::Image(image_block(mime_type, data)?));
             }
+            Content::Document { format, name, data } => {
+                content.push(ToolResultContentBlock::Document(document_block(
+                    format, name, data,
+                )?));
+            }
+            // Placed after the toolResult block by the caller.
+            Content::CachePoint(_) => {}
         }
     }
     if content.is_empty() {
@@ -342,7 +539,8 @@ fn tool_result_block(result: &ToolResultMessage, images: bool) -> Result<Content
 
 /// Rewrites `toolUse` and `toolResult` blocks as text, for a request that offers no tools:
 /// `[tool call <id>: <name> <arguments JSON>]` and `[tool result <id> (<name>): <text>]`
-/// (`tool error` for error results); images of a result follow its text as image blocks.
+/// (`tool error` for error results); images and documents of a result follow its text as
+/// blocks of their own.
 /// Roles and order are kept, so the conversation still alternates.
 fn flatten_tool_blocks(messages: &mut [Wire]) {
     let mut names: HashMap<String, String> = HashMap::new();
@@ -374,6 +572,9 @@ fn flatten_tool_blocks(messages: &mut [Wire]) {
                             ToolResultContentBlock::Text(t) => texts.push(t.clone()),
                             ToolResultContentBlock::Image(i) => {
                                 images.push(ContentBlock::Image(i.clone()))
+                            }
+                            ToolResultContentBlock::Document(d) => {
+                                images.push(ContentBlock::Document(d.clone()))
                             }
                             ToolResultContentBlock::Json(doc) => {
                                 texts.push(from_document(doc).to_string())
@@ -413,9 +614,56 @@ fn image_block(mime_type: &str, data: &[u8]) -> Result<ImageBlock, Error> {
         .map_err(build_error)
 }
 
+/// A document block: a known format (lowercase or not), the name sanitised (see
+/// [`document_name`]).
+fn document_block(format: &str, name: &str, data: &[u8]) -> Result<DocumentBlock, Error> {
+    let lower = format.to_ascii_lowercase();
+    if !DOCUMENT_FORMATS.contains(&lower.as_str()) {
+        return Err(Error::UnsupportedDocument {
+            format: format.to_owned(),
+        });
+    }
+    DocumentBlock::builder()
+        .format(DocumentFormat::from(lower.as_str()))
+        .name(document_name(name))
+        .source(DocumentSource::Bytes(Blob::new(data.to_vec())))
+        .build()
+        .map_err(build_error)
+}
+
+/// The document formats Converse accepts.
+const DOCUMENT_FORMATS: [&str; 9] = [
+    "pdf", "csv", "doc", "docx", "xls", "xlsx", "html", "txt", "md",
+];
+
+/// A document name as Bedrock demands it: ASCII letters and digits, hyphens, parentheses,
+/// square brackets and single spaces. Any other character becomes a space, runs of whitespace
+/// become one space, the ends are trimmed; an empty result is `document`.
+pub(crate) fn document_name(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    for c in name.chars() {
+        let c = if c.is_ascii_alphanumeric() || matches!(c, '-' | '(' | ')' | '[' | ']') {
+            c
+        } else {
+            ' '
+        };
+        if c == ' ' && (out.is_empty() || out.ends_with(' ')) {
+            continue;
+        }
+        out.push(c);
+    }
+    let trimmed = out.trim_end().len();
+    out.truncate(trimmed);
+    if out.is_empty() {
+        out.push_str("document");
+    }
+    out
+}
+
 fn assistant_blocks(
     message: &AssistantMessage,
     target: &ModelDefinition,
+    markers: bool,
 ) -> Result<Vec<ContentBlock>, Error> {
     let same_family = message.provider == PROVIDER
         && message.api == API
@@ -477,6 +725,11 @@ fn assistant_blocks(
                     .map_err(build_error)?;
                 blocks.push(ContentBlock::ToolUse(block));
             }
+            AssistantContent::CachePoint(point) => {
+                if markers {
+                    blocks.push(ContentBlock::CachePoint(cache_point_block(*point)?));
+                }
+            }
         }
     }
     Ok(blocks)
@@ -486,7 +739,7 @@ fn assistant_blocks(
 /// characters become `_`; an over-long id keeps its first 55 characters plus `_` and 8 hex
 /// digits of an FNV-1a hash of the original id, so two long ids sharing a prefix stay distinct
 /// (pi-ai truncates, which can collide). Deterministic, so calls and results agree.
-pub fn sanitize_tool_call_id(id: &str) -> String {
+pub(crate) fn sanitize_tool_call_id(id: &str) -> String {
     let mut out: String = id
         .chars()
         .map(|c| {
@@ -511,7 +764,7 @@ pub fn sanitize_tool_call_id(id: &str) -> String {
 }
 
 /// Converts JSON to the SDK's `Document`.
-pub fn to_document(value: &Value) -> Document {
+pub(crate) fn to_document(value: &Value) -> Document {
     match value {
         Value::Null => Document::Null,
         Value::Bool(b) => Document::Bool(*b),
@@ -531,7 +784,7 @@ pub fn to_document(value: &Value) -> Document {
 }
 
 /// Converts the SDK's `Document` to JSON.
-pub fn from_document(doc: &Document) -> Value {
+pub(crate) fn from_document(doc: &Document) -> Value {
     match doc {
         Document::Null => Value::Null,
         Document::Bool(b) => Value::Bool(*b),

@@ -89,7 +89,7 @@ fn adaptive_thinking_for_4_6_models_and_none_for_non_claude() {
         thinking(&opus, ReasoningLevel::XHigh, None),
         Thinking::Adaptive {
             max_tokens: 32000,
-            effort: "max"
+            effort: Some("max")
         }
     );
     let sonnet = claude("global.anthropic.claude-sonnet-4-6", 64000);
@@ -97,7 +97,7 @@ fn adaptive_thinking_for_4_6_models_and_none_for_non_claude() {
         thinking(&sonnet, ReasoningLevel::Minimal, Some(100)),
         Thinking::Adaptive {
             max_tokens: 100,
-            effort: "low"
+            effort: Some("low")
         }
     );
     let deepseek = claude("us.deepseek.r1-v1:0", 32000);
