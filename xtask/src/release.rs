@@ -201,7 +201,7 @@ fn dry_run(version: &str) -> Result<()> {
         "packaging and verifying, in dependency order: {}",
         names.join(", ")
     );
-    if !git(&["status", "--porcelain"])?.trim().is_empty() {
+    if git(&["status", "--porcelain"]).is_ok_and(|s| !s.trim().is_empty()) {
         println!("note: the working tree has uncommitted changes; they are packaged as they are");
     }
 
