@@ -436,3 +436,156 @@ fn file_name(path: &Path) -> String {
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default()
 }
+
+/// Crates a team can depend on: every library crate is publishable on its own, and the tools
+/// are not. A published manifest names what it is (description, README, keywords, categories)
+/// and what its package holds (`include`); a dev-dependency on a workspace crate is path-only,
+/// so `cargo package` drops it and the crate packages without that crate on the registry; a file
+/// the library embeds (`include_str!`, `include_bytes!`) lives inside the crate and its package.
+#[test]
+fn library_crates_are_publishable_and_the_tools_are_not() {
+    const UNPUBLISHED: [&str; 4] = [
+        "openclaw-gateway",
+        "openclaw-bench",
+        "openclaw-e2e",
+        "xtask",
+    ];
+    let all = crates();
+    let members: BTreeSet<&str> = all.iter().map(|k| k.package.as_str()).collect();
+    let mut problems = Vec::new();
+    for krate in &all {
+        let name = krate.package.as_str();
+        let package = krate.manifest["package"].as_table().unwrap();
+        let publish_false = package.get("publish").and_then(|p| p.as_bool()) == Some(false);
+        if UNPUBLISHED.contains(&name) {
+            if !publish_false {
+                problems.push(format!(
+                    "{name}: expected `publish = false` (not a library)"
+                ));
+            }
+            continue;
+        }
+        if publish_false {
+            problems.push(format!(
+                "{name}: library crates are published (drop `publish = false`, or list it in UNPUBLISHED with a reason)"
+            ));
+            continue;
+        }
+        for field in [
+            "description",
+            "repository",
+            "readme",
+            "keywords",
+            "categories",
+            "include",
+        ] {
+            if !package.contains_key(field) {
+                problems.push(format!("{name}: published, but no `{field}` in [package]"));
+            }
+        }
+        let dev = krate
+            .manifest
+            .get("dev-dependencies")
+            .and_then(|d| d.as_table());
+        for (dep, spec) in dev.into_iter().flatten() {
+            let dep_package = spec.get("package").and_then(|p| p.as_str()).unwrap_or(dep);
+            if !members.contains(dep_package) {
+                continue;
+            }
+            let path_only = spec.get("path").is_some()
+                && spec.get("version").is_none()
+                && spec.get("workspace").is_none();
+            if !path_only {
+                problems.push(format!(
+                    "{name}: dev-dependency {dep} should be path-only (`{{ path = \"../...\" }}`, no version, not `.workspace`)"
+                ));
+            }
+        }
+        let include: Vec<String> = package
+            .get("include")
+            .and_then(|i| i.as_array())
+            .into_iter()
+            .flatten()
+            .filter_map(|p| p.as_str().map(str::to_string))
+            .collect();
+        let mut sources = Vec::new();
+        collect_rs(&krate.dir.join("src"), &mut sources);
+        for source in sources {
+            let text = std::fs::read_to_string(&source).unwrap();
+            for embedded in embedded_files(&text) {
+                let Some(dir) = source.parent() else { continue };
+                let resolved = normalize(&dir.join(&embedded));
+                let Ok(inside) = resolved.strip_prefix(&krate.dir) else {
+                    problems.push(format!(
+                        "{name}: {} embeds {embedded}, which is outside the crate (move it in)",
+                        file_name(&source)
+                    ));
+                    continue;
+                };
+                let inside = inside.to_string_lossy().replace('\\', "/");
+                if !include.is_empty() && !include.iter().any(|p| include_matches(p, &inside)) {
+                    problems.push(format!(
+                        "{name}: {inside} is embedded but not in `include` {include:?}"
+                    ));
+                }
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// The string literals of `include_str!("...")` and `include_bytes!("...")` in `text`.
+fn embedded_files(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for mac in ["include_str!(\"", "include_bytes!(\""] {
+        for (at, _) in text.match_indices(mac) {
+            let rest = &text[at + mac.len()..];
+            if let Some(end) = rest.find('"') {
+                out.push(rest[..end].to_string());
+            }
+        }
+    }
+    out
+}
+
+/// `a/b/../c` -> `a/c`, without touching the file system.
+fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for part in path.components() {
+        match part {
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            std::path::Component::CurDir => {}
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// Whether an `include` pattern of the forms the workspace uses (`dir/**/*`, `dir/**`, an exact
+/// file) matches `path`, relative to the crate.
+fn include_matches(pattern: &str, path: &str) -> bool {
+    match pattern
+        .strip_suffix("/**/*")
+        .or_else(|| pattern.strip_suffix("/**"))
+    {
+        Some(dir) => path.starts_with(&format!("{dir}/")),
+        None => pattern == path,
+    }
+}
+
+#[test]
+fn embedded_files_and_include_patterns() {
+    let text = r#"const A: &str = include_str!("../data/x.json"); const B: &[u8] = include_bytes!("y.bin");"#;
+    assert_eq!(embedded_files(text), ["../data/x.json", "y.bin"]);
+    assert_eq!(
+        normalize(Path::new("/w/crates/d/src/../data/x.json")),
+        Path::new("/w/crates/d/data/x.json")
+    );
+    assert!(include_matches("data/**/*", "data/x.json"));
+    assert!(include_matches("src/**", "src/a/b.json"));
+    assert!(include_matches("README.md", "README.md"));
+    assert!(!include_matches("src/**/*", "data/x.json"));
+    assert!(!include_matches("data/**/*", "database.json"));
+}
