@@ -186,3 +186,36 @@ impl Error {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Silent;
+
+    impl ModelStream for Silent {
+        fn stream(&self, _: StreamRequest, _: StreamOptions) -> EventStream {
+            Box::pin(futures::stream::empty())
+        }
+    }
+
+    #[tokio::test]
+    async fn count_tokens_defaults_to_unsupported() {
+        let model = openclaw_config::ModelDefinition::new("m", "m");
+        let err = Silent
+            .count_tokens(
+                StreamRequest::new(model, vec![Message::user_text("hi")]),
+                StreamOptions::default(),
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(
+            err,
+            CallError {
+                info: ErrorInfo::new(ErrorKind::Validation).with_code("count_tokens_unsupported"),
+                message: "token counting is not supported by this model stream".into(),
+            }
+        );
+        assert_eq!(err.to_string(), err.message);
+    }
+}

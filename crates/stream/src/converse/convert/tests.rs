@@ -392,3 +392,45 @@ fn abort_before_start_has_no_partial() {
         }]
     );
 }
+
+#[test]
+fn stop_sequence_comes_from_the_response_fields() {
+    let done = |fields: Option<serde_json::Value>| {
+        let mut conv = Converter::new(&model());
+        let mut out = Vec::new();
+        let mut ev = MessageStopEvent::builder().stop_reason(WireStopReason::StopSequence);
+        if let Some(fields) = fields {
+            ev =
+                ev.additional_model_response_fields(crate::converse::request::to_document(&fields));
+        }
+        for item in [
+            start(),
+            text(0, "one two"),
+            block_stop(0),
+            ConverseStreamOutput::MessageStop(ev.build().unwrap()),
+            metadata(5, 2, 0, 0),
+        ] {
+            conv.push(item, &mut out);
+        }
+        match out.pop() {
+            Some(StreamEvent::Done {
+                stop_reason,
+                message,
+                ..
+            }) => {
+                assert_eq!(stop_reason, StopReason::Stop);
+                message.stop_sequence
+            }
+            other => panic!("expected done, got {other:?}"),
+        }
+    };
+    assert_eq!(
+        done(Some(json!({"stop_sequence": "END"}))).as_deref(),
+        Some("END")
+    );
+    // Claude's null (no sequence matched) and a missing field leave it empty.
+    assert_eq!(done(Some(json!({"stop_sequence": null}))), None);
+    assert_eq!(done(None), None);
+    let serialised = serde_json::to_value(AssistantMessage::new(API, PROVIDER, "m")).unwrap();
+    assert!(serialised.get("stop_sequence").is_none());
+}

@@ -2,7 +2,7 @@ use openclaw_config::ModelDefinition;
 
 use super::model::{Thinking, same_family, supports_caching, thinking};
 use super::*;
-use crate::types::ReasoningLevel;
+use crate::types::{ReasoningLevel, ThinkingBudget};
 
 fn claude(id: &str, max_tokens: u32) -> ModelDefinition {
     let mut m = ModelDefinition::new(id, id);
@@ -167,4 +167,354 @@ fn unsupported_image_is_a_clear_error() {
         err.to_string(),
         "unsupported image type `image/tiff` in the conversation: expected image/jpeg, image/png, image/gif or image/webp"
     );
+}
+
+/// A compact view of a block: `text:<text>`, `toolResult:<id>`, `toolUse:<id>`, `cachePoint`
+/// (`cachePoint:1h` with the one-hour TTL), `document:<name>`, `other`.
+fn describe(block: &ContentBlock) -> String {
+    match block {
+        ContentBlock::Text(t) => format!("text:{t}"),
+        ContentBlock::ToolResult(r) => format!("toolResult:{}", r.tool_use_id()),
+        ContentBlock::ToolUse(u) => format!("toolUse:{}", u.tool_use_id()),
+        ContentBlock::CachePoint(p) if p.ttl() == Some(&WireCacheTtl::OneHour) => {
+            "cachePoint:1h".into()
+        }
+        ContentBlock::CachePoint(_) => "cachePoint".into(),
+        ContentBlock::Document(d) => format!("document:{}", d.name()),
+        _ => "other".into(),
+    }
+}
+
+fn described(input: &ConverseInput) -> Vec<Vec<String>> {
+    input
+        .messages
+        .iter()
+        .map(|m| m.content().iter().map(describe).collect())
+        .collect()
+}
+
+const SONNET: &str = "us.anthropic.claude-sonnet-4-5-20250929-v1:0";
+const ONE_HOUR: CachePoint = CachePoint {
+    ttl: CacheTtl::OneHour,
+};
+
+fn explicit(model: ModelDefinition, messages: Vec<Message>) -> StreamRequest {
+    let mut req = StreamRequest::new(model, messages);
+    req.cache_placement = CachePlacement::Explicit;
+    req.tools = vec![crate::types::ToolDefinition {
+        name: "get_weather".into(),
+        description: "Weather".into(),
+        parameters: serde_json::json!({"type": "object"}),
+    }];
+    req
+}
+
+fn call(id: &str) -> AssistantContent {
+    AssistantContent::ToolCall(crate::types::ToolCall {
+        id: id.into(),
+        name: "get_weather".into(),
+        arguments: serde_json::json!({}),
+        invalid_arguments: None,
+    })
+}
+
+fn assistant(content: Vec<AssistantContent>) -> Message {
+    let mut m = AssistantMessage::new(API, PROVIDER, SONNET);
+    m.content = content;
+    Message::Assistant(m)
+}
+
+fn tool_result(id: &str, content: Vec<Content>) -> Message {
+    Message::ToolResult(ToolResultMessage {
+        tool_call_id: id.into(),
+        tool_name: "get_weather".into(),
+        content,
+        is_error: false,
+    })
+}
+
+fn text(t: &str) -> Content {
+    Content::Text { text: t.into() }
+}
+
+fn user(content: Vec<Content>) -> Message {
+    Message::User(crate::types::UserMessage { content })
+}
+
+#[test]
+fn markers_stay_after_their_tool_results_when_results_merge() {
+    let messages = vec![
+        Message::user_text("Weather?"),
+        assistant(vec![call("a"), call("b"), call("c")]),
+        tool_result(
+            "a",
+            vec![text("18C"), Content::CachePoint(CachePoint::default())],
+        ),
+        // A marker before the result's text still follows the toolResult block.
+        tool_result("b", vec![Content::CachePoint(ONE_HOUR), text("12C")]),
+        tool_result("c", vec![text("9C")]),
+        user(vec![text("Thanks."), Content::CachePoint(ONE_HOUR)]),
+    ];
+    let input = build(&explicit(claude(SONNET, 64000), messages)).unwrap();
+    assert_eq!(
+        described(&input)[2],
+        [
+            "toolResult:a",
+            "cachePoint",
+            "toolResult:b",
+            "cachePoint:1h",
+            "toolResult:c",
+            "text:Thanks.",
+            "cachePoint:1h"
+        ]
+    );
+}
+
+#[test]
+fn orphan_answers_go_after_the_marked_results() {
+    // `a` gets no result: its synthetic error result joins the user message after `b`'s
+    // result and marker, which stay together.
+    let messages = vec![
+        Message::user_text("Weather?"),
+        assistant(vec![call("a"), call("b")]),
+        tool_result("b", vec![text("12C"), Content::CachePoint(ONE_HOUR)]),
+        user(vec![text("Go on.")]),
+    ];
+    let input = build(&explicit(claude(SONNET, 64000), messages)).unwrap();
+    assert_eq!(
+        described(&input)[2],
+        [
+            "toolResult:b",
+            "cachePoint:1h",
+            "toolResult:a",
+            "text:Go on."
+        ]
+    );
+}
+
+#[test]
+fn stray_markers_are_dropped_and_assistant_markers_kept() {
+    let messages = vec![
+        user(vec![
+            Content::CachePoint(ONE_HOUR),
+            text(" "),
+            Content::CachePoint(ONE_HOUR),
+            text("Hi"),
+            Content::CachePoint(ONE_HOUR),
+            Content::CachePoint(ONE_HOUR),
+        ]),
+        assistant(vec![
+            AssistantContent::Text {
+                text: "Hello".into(),
+            },
+            AssistantContent::Text { text: "\n".into() },
+            AssistantContent::CachePoint(CachePoint::default()),
+        ]),
+        Message::user_text("Again"),
+    ];
+    let input = build(&explicit(claude(SONNET, 64000), messages)).unwrap();
+    assert_eq!(
+        described(&input),
+        [
+            vec!["text:Hi", "cachePoint:1h"],
+            vec!["text:Hello", "cachePoint"],
+            vec!["text:Again"]
+        ]
+    );
+}
+
+#[test]
+fn explicit_placement_has_no_automatic_points_and_markers_need_caching() {
+    let mut req = explicit(claude(SONNET, 64000), vec![Message::user_text("Hi")]);
+    req.system = Some("System.".into());
+    req.cache_retention = CacheRetention::Long;
+    let input = build(&req).unwrap();
+    assert_eq!(
+        input.system,
+        vec![SystemContentBlock::Text("System.".into())]
+    );
+    assert_eq!(described(&input), [vec!["text:Hi"]]);
+
+    // A model without prompt caching: every marker dropped.
+    let mut req = explicit(
+        claude("us.meta.llama3-3-70b-instruct-v1:0", 8192),
+        vec![user(vec![text("Hi"), Content::CachePoint(ONE_HOUR)])],
+    );
+    req.system_blocks = vec![
+        SystemBlock::Text("System.".into()),
+        SystemBlock::CachePoint(ONE_HOUR),
+    ];
+    req.tools_cache_point = Some(ONE_HOUR);
+    let input = build(&req).unwrap();
+    assert_eq!(
+        input.system,
+        vec![SystemContentBlock::Text("System.".into())]
+    );
+    assert_eq!(described(&input), [vec!["text:Hi"]]);
+    let tools = input.tool_config.unwrap();
+    assert!(tools.tools().iter().all(|t| matches!(t, Tool::ToolSpec(_))));
+
+    // Automatic placement ignores markers (the adapter places its own).
+    let mut req = explicit(
+        claude(SONNET, 64000),
+        vec![user(vec![text("Hi"), Content::CachePoint(ONE_HOUR)])],
+    );
+    req.cache_placement = CachePlacement::Automatic;
+    req.tools_cache_point = Some(ONE_HOUR);
+    let input = build(&req).unwrap();
+    assert_eq!(described(&input), [vec!["text:Hi", "cachePoint"]]);
+}
+
+#[test]
+fn system_markers_need_text_before_them() {
+    let mut req = explicit(claude(SONNET, 64000), vec![Message::user_text("Hi")]);
+    req.system_blocks = vec![
+        SystemBlock::CachePoint(ONE_HOUR),
+        SystemBlock::Text("A".into()),
+        SystemBlock::Text("  ".into()),
+        SystemBlock::CachePoint(ONE_HOUR),
+        SystemBlock::CachePoint(CachePoint::default()),
+    ];
+    let input = build(&req).unwrap();
+    assert_eq!(input.system.len(), 2);
+    assert_eq!(input.system[0], SystemContentBlock::Text("A".into()));
+    assert!(
+        matches!(&input.system[1], SystemContentBlock::CachePoint(p) if p.ttl() == Some(&WireCacheTtl::OneHour))
+    );
+}
+
+#[test]
+fn document_names_are_sanitised() {
+    for (name, want) in [
+        ("report.pdf", "report pdf"),
+        (
+            "Q3  results (final) [v2]-draft",
+            "Q3 results (final) [v2]-draft",
+        ),
+        ("  tab\there\n", "tab here"),
+        ("Ünïcode_name", "n code name"),
+        ("...", "document"),
+        ("", "document"),
+    ] {
+        assert_eq!(document_name(name), want, "{name:?}");
+    }
+    let err = build(&StreamRequest::new(
+        claude(SONNET, 64000),
+        vec![user(vec![Content::Document {
+            format: "rtf".into(),
+            name: "x".into(),
+            data: vec![1],
+        }])],
+    ))
+    .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "unsupported document format `rtf` in the conversation: expected pdf, csv, doc, docx, xls, xlsx, html, txt or md"
+    );
+}
+
+#[test]
+fn additional_fields_merge_and_conflicts_name_the_key() {
+    let mut req = StreamRequest::new(claude(SONNET, 64000), vec![Message::user_text("Hi")]);
+    req.thinking = Some(ThinkingBudget::Tokens(2048));
+    req.additional_fields.insert(
+        "thinking".into(),
+        serde_json::json!({"type": "enabled", "budget_tokens": 2048}),
+    );
+    req.additional_fields
+        .insert("custom".into(), serde_json::json!(1));
+    let fields = from_document(&build(&req).unwrap().additional_fields.unwrap());
+    assert_eq!(fields["custom"], 1);
+    assert_eq!(fields["thinking"]["budget_tokens"], 2048);
+
+    req.additional_fields.insert(
+        "thinking".into(),
+        serde_json::json!({"type": "enabled", "budget_tokens": 4096}),
+    );
+    let err = build(&req).unwrap_err();
+    assert_eq!(err.kind(), crate::types::ErrorKind::Validation);
+    assert_eq!(
+        err.to_string(),
+        "additional model request field `thinking` conflicts with the value the adapter sets: expected the same value or no such field"
+    );
+}
+
+#[test]
+fn explicit_thinking_budgets() {
+    use super::model::thinking_for;
+    let sonnet = claude(SONNET, 64000);
+    let tokens = Some(ThinkingBudget::Tokens(2048));
+    assert_eq!(
+        thinking_for(&sonnet, tokens, ReasoningLevel::High, Some(4000)),
+        Thinking::Budget {
+            max_tokens: 6048,
+            budget_tokens: 2048,
+            interleaved: true
+        }
+    );
+    // Adaptive on a model without adaptive thinking: the medium level.
+    assert_eq!(
+        thinking_for(
+            &sonnet,
+            Some(ThinkingBudget::Adaptive),
+            ReasoningLevel::Off,
+            Some(4000)
+        ),
+        thinking(&sonnet, ReasoningLevel::Medium, Some(4000))
+    );
+    let opus = claude("us.anthropic.claude-opus-4-6-v1", 128000);
+    assert_eq!(
+        thinking_for(
+            &opus,
+            Some(ThinkingBudget::Adaptive),
+            ReasoningLevel::Low,
+            Some(4000)
+        ),
+        Thinking::Adaptive {
+            max_tokens: 4000,
+            effort: None
+        }
+    );
+    // A budget on an adaptive model is a budget.
+    assert!(matches!(
+        thinking_for(&opus, tokens, ReasoningLevel::Off, Some(4000)),
+        Thinking::Budget {
+            budget_tokens: 2048,
+            ..
+        }
+    ));
+    // No thinking for a model without reasoning.
+    let mut plain = claude(SONNET, 64000);
+    plain.reasoning = false;
+    assert_eq!(
+        thinking_for(&plain, tokens, ReasoningLevel::Off, Some(4000)),
+        Thinking::Off { max_tokens: 4000 }
+    );
+}
+
+#[test]
+fn top_k_and_betas_only_for_claude() {
+    let mut req = StreamRequest::new(claude(SONNET, 64000), vec![Message::user_text("Hi")]);
+    req.top_k = Some(40);
+    req.top_p = Some(0.9);
+    req.anthropic_beta = vec!["context-1m-2025-08-07".into()];
+    let input = build(&req).unwrap();
+    assert_eq!(input.inference.top_p(), Some(0.9));
+    assert_eq!(
+        from_document(&input.additional_fields.unwrap()),
+        serde_json::json!({"top_k": 40, "anthropic_beta": ["context-1m-2025-08-07"]})
+    );
+    // With thinking: top_k is not sent, the interleaved beta comes first.
+    req.thinking = Some(ThinkingBudget::Tokens(2048));
+    let fields = from_document(&build(&req).unwrap().additional_fields.unwrap());
+    assert!(fields.get("top_k").is_none());
+    assert_eq!(
+        fields["anthropic_beta"],
+        serde_json::json!(["interleaved-thinking-2025-05-14", "context-1m-2025-08-07"])
+    );
+    req.model = claude("us.meta.llama3-3-70b-instruct-v1:0", 8192);
+    req.model.reasoning = false;
+    let input = build(&req).unwrap();
+    assert!(input.additional_fields.is_none());
+    assert_eq!(input.inference.top_p(), Some(0.9));
 }
