@@ -17,15 +17,14 @@ use aws_sdk_bedrockruntime::types::{
 };
 use aws_smithy_types::retry::RetryConfig;
 use aws_smithy_types::timeout::TimeoutConfig;
+use futures::future::BoxFuture;
 use openclaw_creds::{AwsSettings, CredentialSource};
 use tokio::time::Instant;
 
-use crate::types::{ErrorInfo, ErrorKind, StreamEvent, StreamRequest};
-use crate::{AbortSignal, CallError, EventStream, ModelStream, StreamOptions};
-use futures::future::BoxFuture;
-
 use super::convert::Converter;
 use super::request;
+use crate::types::{ErrorInfo, ErrorKind, StreamEvent, StreamRequest};
+use crate::{AbortSignal, CallError, EventStream, ModelStream, StreamOptions};
 
 /// Resilience settings of a [`ConverseStream`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

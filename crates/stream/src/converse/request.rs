@@ -10,6 +10,8 @@
 //! its message (its block was blank and dropped) or right after another marker is dropped;
 //! markers given with automatic placement are ignored. A model without prompt caching gets no
 //! cache point at all (Bedrock refuses them), with a `tracing::debug!` when markers are dropped.
+//! Markers are not counted: Bedrock takes at most four cache points per request and refuses
+//! more, as Anthropic refuses more than four `cache_control` blocks.
 //!
 //! Model request fields (`additionalModelRequestFields`): the thinking fields, `top_k` and
 //! `anthropic_beta` (Claude only; the interleaved-thinking beta first) and the caller's

@@ -2,6 +2,7 @@
 
 use fake_bedrock::Turn;
 use insta::assert_json_snapshot;
+use openclaw_stream::converse::{API, PROVIDER};
 use openclaw_stream::{
     AssistantContent, AssistantMessage, CacheRetention, Content, Message, ReasoningLevel,
     StreamRequest, ToolCall, ToolChoice, ToolDefinition, ToolResultMessage, UserMessage,
@@ -22,7 +23,7 @@ fn weather_tool() -> ToolDefinition {
 }
 
 fn assistant(model: &str, content: Vec<AssistantContent>) -> Message {
-    let mut m = AssistantMessage::new(openclaw_stream::API, openclaw_stream::PROVIDER, model);
+    let mut m = AssistantMessage::new(API, PROVIDER, model);
     m.content = content;
     Message::Assistant(m)
 }
@@ -120,7 +121,7 @@ async fn multi_turn_with_tools_merged_results_orphans_and_ids() {
 async fn failed_assistant_turns_are_not_replayed_and_roles_alternate() {
     let h = harness().await;
     let me = "us.anthropic.claude-sonnet-4-5-20250929-v1:0";
-    let mut failed = AssistantMessage::new(openclaw_stream::API, openclaw_stream::PROVIDER, me);
+    let mut failed = AssistantMessage::new(API, PROVIDER, me);
     failed.content = vec![AssistantContent::Text {
         text: "half an ans".into(),
     }];
