@@ -108,19 +108,23 @@ pub fn credentials_failure(
     None
 }
 
-/// An error and its `source()` chain as one readable line (`outer: inner: root`), skipping a
-/// source whose message its parent already contains.
+/// An error and its `source()` chain as one readable line (`outer: inner: root`), leaving out
+/// an empty message and one the line already contains (several errors put their source in their
+/// own message and also return it as `source()`).
 ///
-/// Use this rather than the SDK's `DisplayErrorContext`, which appends the full `Debug` form of
-/// the error (raw HTTP responses, headers and bodies): right for a bug report, too much for a
-/// user's terminal or an HTTP error body.
+/// The workspace's one way to print an error with its causes. Use it rather than the SDK's
+/// `DisplayErrorContext`, which appends the full `Debug` form of the error (raw HTTP responses,
+/// headers and bodies): right for a bug report, too much for a user's terminal or an HTTP error
+/// body. An `anyhow::Error` passes as `error.as_ref()`.
 pub fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
-    let mut out = err.to_string();
-    let mut cur = err.source();
+    let mut out = String::new();
+    let mut cur = Some(err);
     while let Some(e) = cur {
         let message = e.to_string();
         if !message.is_empty() && !out.contains(&message) {
-            out.push_str(": ");
+            if !out.is_empty() {
+                out.push_str(": ");
+            }
             out.push_str(&message);
         }
         cur = e.source();

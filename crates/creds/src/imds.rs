@@ -71,7 +71,7 @@ pub fn imds_endpoint(env: &Env) -> String {
 }
 
 /// Asks IMDS whether an instance role is available, within `timeout` (use
-/// [`DEFAULT_IMDS_TIMEOUT`]). Opt-in: detection ([`crate::probe`]) never calls it.
+/// [`DEFAULT_IMDS_TIMEOUT`]). Opt-in: detection ([`crate::detect`]) never calls it.
 ///
 /// Uses aws-config's own IMDSv2 client (token `PUT /latest/api/token`, then
 /// `GET /latest/meta-data/iam/security-credentials/` with the token), one attempt, at the

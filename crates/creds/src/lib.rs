@@ -1,7 +1,7 @@
 //! AWS credentials, region and SDK configuration for OpenClaw's Amazon Bedrock provider.
 //!
 //! This crate answers three questions, and nothing else: *where do credentials come from*
-//! ([`probe`]), *which region* ([`resolve_region`]) and *how is the AWS SDK configured*
+//! ([`detect`]), *which region* ([`resolve_region`]) and *how is the AWS SDK configured*
 //! ([`AwsSettings`]). `discovery` and `stream` build their clients from [`AwsSettings`]; no other
 //! crate reads AWS environment variables.
 //!
@@ -10,7 +10,7 @@
 //! - **Explicit environment.** Everything takes an [`Env`], a snapshot of variables.
 //!   [`Env::from_process`] is the one place the process environment is read; tests pass maps and
 //!   never mutate the real environment. The SDK's own providers are handed the same snapshot.
-//! - **Detection is offline.** [`probe`] follows OpenClaw's precedence:
+//! - **Detection is offline.** [`detect`] follows OpenClaw's precedence:
 //!   `AWS_BEARER_TOKEN_BEDROCK`, then `AWS_ACCESS_KEY_ID` + `AWS_SECRET_ACCESS_KEY`, then
 //!   `AWS_PROFILE`, then the AWS SDK default chain; its `Display` strings are OpenClaw's.
 //!   For the default chain it also reports offline markers ([`ChainMarker`]): a `[default]`
@@ -49,10 +49,10 @@
 //! # Example
 //!
 //! ```
-//! use openclaw_creds::{AwsSettings, Env, probe, resolve_region};
+//! use openclaw_creds::{AwsSettings, Env, detect, resolve_region};
 //!
 //! let env = Env::from_pairs([("AWS_PROFILE", "default"), ("AWS_REGION", "eu-west-1")]);
-//! let source = probe(&env);
+//! let source = detect(&env);
 //! assert_eq!(source.to_string(), "env: AWS_PROFILE");
 //! assert!(source.is_present());
 //!
@@ -84,7 +84,7 @@ pub use region::{
 pub use sdk::{AwsSettings, EndpointSource, ServiceEndpoint};
 pub use source::{
     ACCESS_KEY_VAR, BEARER_TOKEN_VAR, ChainMarker, CredentialSource, PROFILE_VAR,
-    ProfileCredentialKind, SECRET_KEY_VAR, SESSION_TOKEN_VAR, SharedFiles, probe,
+    ProfileCredentialKind, SECRET_KEY_VAR, SESSION_TOKEN_VAR, SharedFiles, detect,
     profile_credential_kind,
 };
 

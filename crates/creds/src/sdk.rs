@@ -15,7 +15,7 @@ use aws_types::SdkConfig;
 use aws_types::region::Region;
 
 use crate::source::{ACCESS_KEY_VAR, BEARER_TOKEN_VAR, SECRET_KEY_VAR, SESSION_TOKEN_VAR};
-use crate::{CredentialSource, Env, Error, ResolvedRegion, Secret, probe};
+use crate::{CredentialSource, Env, Error, ResolvedRegion, Secret, detect};
 
 /// Where an endpoint override came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -81,7 +81,7 @@ impl fmt::Debug for AwsSettings {
 }
 
 impl AwsSettings {
-    /// Builds the configuration for `region`, with the credentials of [`probe`] and the endpoint
+    /// Builds the configuration for `region`, with the credentials of [`detect`] and the endpoint
     /// overrides of `env` and `provider_base_url`.
     ///
     /// Credentials: the bearer token (and bearer auth preferred, so SigV4 is never used), static
@@ -97,7 +97,7 @@ impl AwsSettings {
         region: &ResolvedRegion,
         provider_base_url: Option<&str>,
     ) -> Result<Self, Error> {
-        let source = probe(env);
+        let source = detect(env);
         let ignore_env = env.is_true("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS");
         let env_endpoint = |service_var: &'static str| -> Result<Option<ServiceEndpoint>, Error> {
             if ignore_env {

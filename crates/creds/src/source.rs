@@ -141,7 +141,9 @@ impl fmt::Display for ProfileCredentialKind {
     }
 }
 
-/// Detects the credential source, offline and without blocking on the network.
+/// Detects the credential source, offline and without blocking on the network (the verb says
+/// so: `detect` reads only the environment and local files, [`probe_imds`](crate::probe_imds)
+/// goes to the network).
 ///
 /// Precedence (OpenClaw's): `AWS_BEARER_TOKEN_BEDROCK` (non-empty after trimming), then
 /// `AWS_ACCESS_KEY_ID` + `AWS_SECRET_ACCESS_KEY` (both non-empty), then `AWS_PROFILE`, then the
@@ -151,7 +153,7 @@ impl fmt::Display for ProfileCredentialKind {
 ///
 /// The SDK's generic `AWS_BEARER_TOKEN` fallback is deliberately neither reported nor used: see
 /// the crate documentation.
-pub fn probe(env: &Env) -> CredentialSource {
+pub fn detect(env: &Env) -> CredentialSource {
     if env.get_nonempty(BEARER_TOKEN_VAR).is_some() {
         return CredentialSource::BearerToken;
     }

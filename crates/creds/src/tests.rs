@@ -34,7 +34,7 @@ impl TestEnv {
 }
 
 fn src(pairs: &[(&str, &str)]) -> CredentialSource {
-    probe(&TestEnv::new().env(pairs))
+    detect(&TestEnv::new().env(pairs))
 }
 
 #[test]
@@ -168,7 +168,7 @@ fn container_markers() {
 }
 
 fn shared_kind(t: &TestEnv, env: &[(&str, &str)]) -> Option<ProfileCredentialKind> {
-    match probe(&t.env(env)) {
+    match detect(&t.env(env)) {
         CredentialSource::DefaultChain {
             marker: Some(ChainMarker::SharedProfile { kind }),
         } => Some(kind),
@@ -190,7 +190,7 @@ fn shared_profile_in_default_locations() {
         Some(ProfileCredentialKind::StaticKeys)
     );
     assert_eq!(
-        probe(&t.env(&[])).marker().unwrap().to_string(),
+        detect(&t.env(&[])).marker().unwrap().to_string(),
         "shared files: [default] profile with static keys"
     );
 }
@@ -264,7 +264,7 @@ fn shared_credentials_file_override_and_marker_order() {
         Some(ProfileCredentialKind::StaticKeys)
     );
     assert_eq!(
-        probe(&t.env(&env[1..])).marker(),
+        detect(&t.env(&env[1..])).marker(),
         Some(&ChainMarker::WebIdentity)
     );
 }
@@ -672,6 +672,15 @@ fn error_chain_joins_sources_without_debug_dumps() {
     let err = Outer(Middle(std::io::Error::other("root cause")));
     // The root's message is already in its parent's, so it is not repeated.
     assert_eq!(error_chain(&err), "outer failed: middle: root cause");
+
+    // An empty message adds no separator, at the top or inside.
+    #[derive(Debug, thiserror::Error)]
+    #[error("")]
+    struct Silent(#[source] std::io::Error);
+    let silent = Silent(std::io::Error::other("root cause"));
+    assert_eq!(error_chain(&silent), "root cause");
+    let nested = Outer(Middle(std::io::Error::other("")));
+    assert_eq!(error_chain(&nested), "outer failed: middle: root cause");
 }
 
 #[tokio::test]
@@ -722,7 +731,7 @@ fn secrets_never_print() {
     let mut printed = Vec::new();
     for env in &envs {
         printed.push(format!("{env:?}"));
-        let source = probe(env);
+        let source = detect(env);
         printed.push(format!("{source} {source:?}"));
         let region = resolve_region(None, None, env).unwrap();
         printed.push(format!("{region} {region:?}"));
@@ -750,7 +759,7 @@ fn secrets_never_print() {
         let err = Error::MissingCredentials { checked: source };
         printed.push(format!("{err} {err:?}"));
     }
-    let kinds: Vec<_> = envs.iter().map(|e| probe(e).to_string()).collect();
+    let kinds: Vec<_> = envs.iter().map(|e| detect(e).to_string()).collect();
     assert_eq!(
         kinds,
         [

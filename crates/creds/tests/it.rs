@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use aws_sdk_bedrockruntime::types::{ContentBlock, ConversationRole, Message};
 use fake_bedrock::{Auth, FakeBedrock};
-use openclaw_creds::{AwsSettings, Env, ImdsStatus, probe, probe_imds, resolve_region};
+use openclaw_creds::{AwsSettings, Env, ImdsStatus, detect, probe_imds, resolve_region};
 
 const AKID: &str = "AKIDEXAMPLE";
 const SECRET: &str = "it-secret-key-ZZ9";
@@ -181,7 +181,7 @@ async fn named_profile_from_temporary_shared_files() {
         .with("AWS_SHARED_CREDENTIALS_FILE", creds.to_str().unwrap())
         .with("AWS_CONFIG_FILE", config.to_str().unwrap())
         .with("AWS_REGION", "eu-central-1");
-    assert_eq!(probe(&env).to_string(), "env: AWS_PROFILE");
+    assert_eq!(detect(&env).to_string(), "env: AWS_PROFILE");
     call_both(&settings(&env, None)).await;
     for auth in auths(&fake) {
         assert_eq!(
@@ -240,7 +240,7 @@ async fn default_profile_in_home_through_the_default_chain() {
     )
     .unwrap();
     let env = base_env(&home, &fake.url());
-    let source = probe(&env);
+    let source = detect(&env);
     assert_eq!(source.to_string(), "aws-sdk default chain");
     assert_eq!(
         source.marker().unwrap().to_string(),
@@ -352,7 +352,7 @@ async fn aws_profile_default_authenticates_through_imds() {
         .with("AWS_EC2_METADATA_DISABLED", "false")
         .with("AWS_EC2_METADATA_SERVICE_ENDPOINT", &imds.url)
         .with("AWS_PROFILE", "default");
-    let source = probe(&env);
+    let source = detect(&env);
     assert!(source.is_present());
     let s = settings(&env, None);
     assert!(

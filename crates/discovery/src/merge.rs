@@ -82,7 +82,7 @@ pub fn resolve_providers(
 }
 
 /// Whether discovery should run: `enabled: false` never, `enabled: true` always, unset only when
-/// `openclaw_creds::probe` reports credentials present (offline detection: an EC2 instance role
+/// `openclaw_creds::detect` reports credentials present (offline detection: an EC2 instance role
 /// alone is not detected; `AWS_PROFILE=default` is the documented workaround).
 pub fn should_discover(config: &BedrockDiscoveryConfig, credentials: &CredentialSource) -> bool {
     config.enabled.unwrap_or_else(|| credentials.is_present())

@@ -99,27 +99,15 @@ impl From<openclaw_creds::Error> for Failure {
     }
 }
 
-/// The kind of a discovery failure.
+/// The kind of a discovery failure, from its classification by `openclaw-discovery`
+/// (credentials missing or refused, or a missing IAM permission: auth; anything else, from
+/// throttling to an unreachable endpoint: upstream).
 pub fn discovery_kind(err: &openclaw_discovery::Error) -> ExitKind {
-    use openclaw_discovery::Error as E;
-    match err {
-        E::AccessDenied { .. } | E::Credentials { .. } => ExitKind::Auth,
-        E::Service { code, .. } if is_auth_code(code) => ExitKind::Auth,
+    use openclaw_discovery::ErrorKind as K;
+    match err.kind() {
+        K::Auth | K::AccessDenied => ExitKind::Auth,
         _ => ExitKind::Upstream,
     }
-}
-
-/// AWS error codes that mean "these credentials are not accepted".
-fn is_auth_code(code: &str) -> bool {
-    matches!(
-        code,
-        "AccessDeniedException"
-            | "UnrecognizedClientException"
-            | "InvalidSignatureException"
-            | "ExpiredTokenException"
-            | "MissingAuthenticationTokenException"
-            | "IncompleteSignatureException"
-    )
 }
 
 /// The kind of a terminal stream error, from its classification by `openclaw-stream`
@@ -179,6 +167,59 @@ mod tests {
         ];
         for (kind, code) in cases {
             assert_eq!(stream_error_kind(kind).code(), code, "{kind}");
+        }
+    }
+
+    #[test]
+    fn discovery_error_kinds_map_to_exit_codes() {
+        use openclaw_discovery::{Error, Operation};
+        let op = Operation::ListFoundationModels;
+        let service = |code: &str| Error::Service {
+            operation: op,
+            region: "us-east-1".into(),
+            code: code.into(),
+            message: "m".into(),
+        };
+        let cases = [
+            (
+                Error::AccessDenied {
+                    operation: op,
+                    region: "us-east-1".into(),
+                    message: "m".into(),
+                },
+                4,
+            ),
+            (
+                Error::Credentials {
+                    operation: op,
+                    region: "us-east-1".into(),
+                    message: "m".into(),
+                },
+                4,
+            ),
+            (service("UnrecognizedClientException"), 4),
+            (service("ExpiredTokenException"), 4),
+            (service("ValidationException"), 5),
+            (service("InternalServerException"), 5),
+            (
+                Error::Throttled {
+                    operation: op,
+                    region: "us-east-1".into(),
+                    code: "ThrottlingException".into(),
+                    message: "m".into(),
+                },
+                5,
+            ),
+            (
+                Error::Timeout {
+                    region: "us-east-1".into(),
+                    timeout: std::time::Duration::from_secs(1),
+                },
+                5,
+            ),
+        ];
+        for (err, code) in cases {
+            assert_eq!(discovery_kind(&err).code(), code, "{err}");
         }
     }
 

@@ -49,7 +49,7 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure { kind, error }) => {
             let label = Style::Red.paint("error:", out.color_stderr);
-            eprintln!("{label} {}", error_chain(&error));
+            eprintln!("{label} {}", openclaw_creds::error_chain(error.as_ref()));
             ExitCode::from(kind.code())
         }
     }
@@ -75,24 +75,6 @@ async fn run(cli: Cli, env: Env, out: &Out) -> CmdResult {
             Ok(())
         }
     }
-}
-
-/// An error and its causes joined by `: `, like anyhow's `{:#}`, but a cause whose text the
-/// message already contains is left out: several library errors put their source in their own
-/// message (`cannot read x: Is a directory (os error 21)`) and also return it as `source()`.
-fn error_chain(error: &anyhow::Error) -> String {
-    let mut text = String::new();
-    for cause in error.chain() {
-        let part = cause.to_string();
-        if part.is_empty() || text.contains(&part) {
-            continue;
-        }
-        if !text.is_empty() {
-            text.push_str(": ");
-        }
-        text.push_str(&part);
-    }
-    text
 }
 
 /// Logs to stderr: by default only warnings of `openclaw-creds` (e.g. credentials sent to a
@@ -160,8 +142,14 @@ mod tests {
             source: io,
         };
         let error = anyhow::Error::from(err);
-        assert_eq!(error_chain(&error), "cannot read cfg: Is a directory");
+        assert_eq!(
+            openclaw_creds::error_chain(error.as_ref()),
+            "cannot read cfg: Is a directory"
+        );
         let wrapped = anyhow::anyhow!("inner cause").context("outer");
-        assert_eq!(error_chain(&wrapped), "outer: inner cause");
+        assert_eq!(
+            openclaw_creds::error_chain(wrapped.as_ref()),
+            "outer: inner cause"
+        );
     }
 }

@@ -2,13 +2,12 @@
 //! `openclaw-creds`, discovery from `openclaw-discovery`, merged with the configured providers.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 use openclaw_config::{BedrockDiscoveryConfig, Config, ModelDefinition, ModelRef, ProviderConfig};
 use openclaw_creds::{AwsSettings, CredentialSource, ResolvedRegion};
 use openclaw_discovery::{
     Catalog, Discovery, DiscoveryOptions, DiscoveryRequest, DiskCacheStatus, PROVIDER_ID,
-    ProviderFilter, SdkControlPlane, resolve_providers, should_discover,
+    ProviderFilter, ProvidersOrExplicit, should_discover,
 };
 
 use crate::context::Context;
@@ -54,7 +53,7 @@ impl Setup {
     pub fn new(ctx: &Context) -> CmdResult<Self> {
         let config = ctx.load_config()?;
         let discovery = config.bedrock_discovery();
-        let source = openclaw_creds::probe(&ctx.env);
+        let source = openclaw_creds::detect(&ctx.env);
         let base_url = config
             .provider(PROVIDER_ID)
             .and_then(|p| p.base_url.as_deref());
@@ -104,10 +103,7 @@ impl Setup {
         if let Some(state) = &ctx.state_dir {
             options = options.with_state_dir(state);
         }
-        let discovery = Discovery::new(
-            Arc::new(SdkControlPlane::from_settings(&self.settings)),
-            options,
-        );
+        let discovery = Discovery::from_settings(&self.settings, options);
         let request = DiscoveryRequest::from_config(&self.discovery, &self.region.region);
         (discovery, request)
     }
@@ -143,10 +139,11 @@ impl Setup {
         if refresh {
             request = request.refreshed();
         }
-        let result = discovery.discover(&request).await;
+        let ProvidersOrExplicit { providers, catalog } =
+            discovery.providers_or_explicit(&request, explicit).await;
         let mut filtered_out = Vec::new();
         if all
-            && let Ok(catalog) = &result
+            && let Ok(catalog) = &catalog
             && !request.mapping.provider_filter.is_empty()
         {
             let mut unfiltered = request.clone();
@@ -160,13 +157,9 @@ impl Setup {
                     .collect();
             }
         }
-        let providers = match &result {
-            Ok(catalog) => catalog.providers(explicit),
-            Err(_) => resolve_providers(explicit, None, &self.region.region),
-        };
         Resolved {
             providers,
-            discovery: DiscoveryState::Ran(result),
+            discovery: DiscoveryState::Ran(catalog),
             filtered_out,
         }
     }

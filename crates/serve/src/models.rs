@@ -7,7 +7,7 @@ use std::time::SystemTime;
 
 use openclaw_config::{ModelDefinition, ModelRef, ProviderConfig};
 use openclaw_creds::CredentialSource;
-use openclaw_discovery::{Discovery, DiscoveryRequest, resolve_providers};
+use openclaw_discovery::{Discovery, DiscoveryRequest, ProvidersOrExplicit};
 use openclaw_stream::ModelStream;
 
 use crate::LOG_TARGET;
@@ -21,22 +21,23 @@ pub struct ModelSource {
     explicit: BTreeMap<String, ProviderConfig>,
     streams: BTreeMap<String, Arc<dyn ModelStream>>,
     discovery: Option<(Arc<Discovery>, DiscoveryRequest)>,
-    region: String,
     credentials: Option<CredentialSource>,
+    region: String,
     /// The resolved models, while fresh (see [`ModelSource::resolve`]).
     table: RwLock<Option<Arc<ModelTable>>>,
 }
 
 impl ModelSource {
     /// Serves `providers` (the configuration's `models.providers`); `region` is the region of
-    /// the implicit `amazon-bedrock` provider when discovery fails.
+    /// the `amazon-bedrock` provider, which picks the inference profile an Anthropic model name
+    /// (`claude-sonnet-4-5`) resolves to (`us.`, `eu.`, ...).
     pub fn new(providers: BTreeMap<String, ProviderConfig>, region: impl Into<String>) -> Self {
         ModelSource {
             explicit: providers,
             streams: BTreeMap::new(),
             discovery: None,
-            region: region.into(),
             credentials: None,
+            region: region.into(),
             table: RwLock::new(None),
         }
     }
@@ -77,28 +78,55 @@ impl ModelSource {
         self.streams.contains_key(provider_id)
     }
 
+    /// The region of the implicit `amazon-bedrock` provider.
+    pub(crate) fn region(&self) -> &str {
+        &self.region
+    }
+
+    /// Every served model as `provider/id` with its display name.
+    pub(crate) async fn served_models(&self) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        for (pid, provider) in self.providers().await {
+            if !self.serves(&pid) {
+                continue;
+            }
+            for m in &provider.models {
+                out.push((format!("{pid}/{}", m.id), m.name.clone()));
+            }
+        }
+        out
+    }
+
+    /// Every served model as `provider/id`.
+    pub(crate) async fn served_keys(&self) -> Vec<String> {
+        self.served_models().await.into_iter().map(|(k, _)| k).collect()
+    }
+
     /// Fills the discovery cache, so the first request does not wait for it (a no-op without
     /// discovery). Failures are logged.
     pub(crate) async fn warm_up(&self) {
-        if let Some((discovery, request)) = &self.discovery
-            && let Err(err) = discovery.discover(request).await
-        {
-            tracing::warn!(target: LOG_TARGET, "bedrock discovery failed: {err}");
-        }
+        self.discover().await;
     }
 
     /// Configured plus discovered providers (discovery served from the shared cache).
     pub(crate) async fn providers(&self) -> BTreeMap<String, ProviderConfig> {
-        match &self.discovery {
+        match self.discover().await {
+            Some(resolved) => resolved.providers,
             None => self.explicit.clone(),
-            Some((discovery, request)) => match discovery.discover(request).await {
-                Ok(catalog) => catalog.providers(&self.explicit),
-                Err(err) => {
-                    tracing::warn!(target: LOG_TARGET, "bedrock discovery failed, serving configured models only: {err}");
-                    resolve_providers(&self.explicit, None, &self.region)
-                }
-            },
         }
+    }
+
+    /// Discovery merged into the configured providers (`None` without discovery). The one
+    /// place a failed discovery is logged; it serves the configured providers.
+    async fn discover(&self) -> Option<ProvidersOrExplicit> {
+        let (discovery, request) = self.discovery.as_ref()?;
+        let resolved = discovery
+            .providers_or_explicit(request, &self.explicit)
+            .await;
+        if let Err(err) = &resolved.catalog {
+            tracing::warn!(target: LOG_TARGET, "bedrock discovery failed, serving configured models only: {err}");
+        }
+        Some(resolved)
     }
 
     /// Resolves a request's model reference to its definition and stream; the key is
@@ -118,36 +146,26 @@ impl ModelSource {
         if let Some(table) = cached.filter(|t| t.is_fresh()) {
             return table;
         }
-        let table = match &self.discovery {
+        let table = match self.discover().await {
             None => Arc::new(ModelTable::new(
                 &self.explicit,
                 &self.streams,
                 Validity::Forever,
             )),
-            Some((discovery, request)) => match discovery.discover(request).await {
-                Ok(catalog) => {
-                    // Discovery answers with this same listing until it is `ttl` old (and
-                    // nothing else asks it to refresh): the table stays valid as long.
-                    let valid = match (request.ttl, &catalog.stale_error) {
-                        (Some(ttl), None) => catalog
-                            .fetched_at
-                            .checked_add(ttl)
-                            .map_or(Validity::ThisRequest, Validity::Until),
-                        _ => Validity::ThisRequest,
-                    };
-                    let providers = catalog.providers(&self.explicit);
-                    Arc::new(ModelTable::new(&providers, &self.streams, valid))
-                }
-                Err(err) => {
-                    tracing::warn!(target: LOG_TARGET, "bedrock discovery failed, serving configured models only: {err}");
-                    let providers = resolve_providers(&self.explicit, None, &self.region);
-                    Arc::new(ModelTable::new(
-                        &providers,
-                        &self.streams,
-                        Validity::ThisRequest,
-                    ))
-                }
-            },
+            Some(ProvidersOrExplicit { providers, catalog }) => {
+                // Discovery answers with this same listing until it is `ttl` old (and nothing
+                // else asks it to refresh): the table stays valid as long. A failed or stale
+                // discovery is for this request only.
+                let ttl = self.discovery.as_ref().and_then(|(_, request)| request.ttl);
+                let valid = match (ttl, &catalog) {
+                    (Some(ttl), Ok(catalog)) if catalog.stale_error.is_none() => catalog
+                        .fetched_at
+                        .checked_add(ttl)
+                        .map_or(Validity::ThisRequest, Validity::Until),
+                    _ => Validity::ThisRequest,
+                };
+                Arc::new(ModelTable::new(&providers, &self.streams, valid))
+            }
         };
         if table.valid != Validity::ThisRequest {
             *self.table.write().unwrap_or_else(|p| p.into_inner()) = Some(table.clone());
