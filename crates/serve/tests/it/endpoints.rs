@@ -1,0 +1,129 @@
+//! `/v1/models` (discovery through the fake), aliases and bare ids, `/healthz`, `/readyz`,
+//! `/metrics`, and the bearer token.
+
+use openclaw_config::Secret;
+use serde_json::json;
+
+use crate::support::*;
+
+#[tokio::test]
+async fn models_health_ready_metrics_and_aliases() {
+    let fake = fake().await;
+    let gw = Target::from(&Setup::default().bedrock(&fake));
+    let models = gw.get("/v1/models", &[]).await.json().await;
+    assert_eq!(models["object"], "list");
+    let ids: Vec<&str> = models["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["id"].as_str().unwrap())
+        .collect();
+    assert!(ids.contains(&MODEL), "{ids:?}");
+    assert!(ids.iter().all(|id| id.starts_with("amazon-bedrock/")));
+    assert!(
+        ids.iter().all(|id| id.contains("anthropic")),
+        "filter applied"
+    );
+    let haiku = models["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["aliases"] == json!(["haiku"]))
+        .unwrap();
+    assert_eq!(haiku["id"], HAIKU);
+
+    // Bare id and alias.
+    let mut req = user("bare");
+    req["model"] = json!("us.anthropic.claude-sonnet-4-5-20250929-v1:0");
+    assert_eq!(gw.chat(&req, &[]).await.status, 200);
+    req["model"] = json!("haiku");
+    let body = gw.chat(&req, &[]).await.json().await;
+    assert_eq!(body["model"], HAIKU);
+    assert!(
+        fake.requests()
+            .last()
+            .unwrap()
+            .path
+            .contains("us.anthropic.claude-haiku-4-5")
+    );
+
+    assert_eq!(gw.get("/healthz", &[]).await.json().await["status"], "ok");
+    let ready = gw.get("/readyz", &[]).await;
+    assert_eq!(ready.status, 200);
+    let ready = ready.json().await;
+    assert_eq!(ready["ready"], true);
+    assert_eq!(
+        ready["checks"]["credentials"],
+        "env: AWS_ACCESS_KEY_ID + AWS_SECRET_ACCESS_KEY"
+    );
+    assert_eq!(ready["checks"]["shutting_down"], false);
+    let metrics = gw.get("/metrics", &[]).await;
+    assert!(
+        metrics.headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain")
+    );
+    let text = metrics.text().await;
+    for needle in [
+        "openclaw_gateway_requests_total{route=\"/v1/chat/completions\",status=\"200\"} 2",
+        "openclaw_gateway_requests_total{route=\"/v1/models\",status=\"200\"} 1",
+        "openclaw_gateway_stream_duration_seconds_count 2",
+        "openclaw_gateway_time_to_first_token_seconds_count 2",
+        "openclaw_gateway_tokens_total{kind=\"output\"}",
+        "openclaw_gateway_streams_in_flight 0",
+    ] {
+        assert!(text.contains(needle), "missing {needle} in\n{text}");
+    }
+}
+
+#[tokio::test]
+async fn readyz_fails_without_credentials() {
+    let fake = fake().await;
+    let setup = Setup {
+        keys: false,
+        ..Setup::default()
+    };
+    let gw = Target::from(&setup.bedrock(&fake));
+    let ready = gw.get("/readyz", &[]).await;
+    assert_eq!(ready.status, 503);
+    let ready = ready.json().await;
+    assert_eq!(ready["ready"], false);
+    assert_eq!(ready["checks"]["credentials"], "none detected");
+}
+
+#[tokio::test]
+async fn token_guards_the_api_and_metrics_but_not_the_probes() {
+    let (logs, _guard) = Logs::capture();
+    let fake = fake().await;
+    let token = "gw-test-token-5ec2e7";
+    let mut setup = Setup::default();
+    setup.options.token = Some(Secret::new(token));
+    let gw = Target::from(&setup.bedrock(&fake));
+    let resp = gw.chat(&user("x"), &[]).await;
+    assert_eq!(resp.headers["www-authenticate"], "Bearer");
+    let (status, _, body) = resp.error().await;
+    assert_eq!(status, 401);
+    assert_eq!(body["error"]["type"], "authentication_error");
+    let wrong = [("authorization", "Bearer gw-test-token-5ec2e8")];
+    assert_eq!(gw.chat(&user("x"), &wrong).await.status, 401);
+    assert_eq!(gw.get("/v1/models", &[]).await.status, 401);
+    assert_eq!(gw.get("/metrics", &[]).await.status, 401);
+    // Probes stay open.
+    assert_eq!(gw.get("/healthz", &[]).await.status, 200);
+    assert_eq!(gw.get("/readyz", &[]).await.status, 200);
+    let auth = format!("Bearer {token}");
+    let ok = [("authorization", auth.as_str())];
+    let body = gw.chat(&user("authorised"), &ok).await.json().await;
+    assert_eq!(body["choices"][0]["message"]["content"], "Echo: authorised");
+    assert_eq!(gw.get("/v1/models", &ok).await.status, 200);
+    assert_eq!(gw.get("/metrics", &ok).await.status, 200);
+    assert_eq!(
+        converse_streams(&fake).len(),
+        1,
+        "only the authorised chat reached Bedrock"
+    );
+    let log = logs.text();
+    assert!(!log.contains(token), "token leaked: {log}");
+    assert!(log.contains("POST /v1/chat/completions 401"), "{log}");
+}

@@ -1,0 +1,25 @@
+//! Integration tests: the gateway built in the test process, answering over
+//! `tower::ServiceExt::oneshot` on its router, or over loopback TCP through `Gateway::serve`.
+//!
+//! Two kinds of model streams: the real `openclaw_stream::ConverseStream` (AWS SDK) against an
+//! in-process `fake-bedrock`, for everything that proves behaviour against Bedrock; and an
+//! in-memory scripted stream for the HTTP mapping and protocol cases.
+//!
+//! Modules:
+//! - `support`: the harness (gateways, clients, SSE parsing, captured logs).
+//! - `chat`: chat completions against Bedrock: streamed and whole answers, usage, tool round
+//!   trip, images, reasoning with its signature round trip.
+//! - `endpoints`: `/v1/models`, aliases, `/healthz`, `/readyz`, `/metrics`, authentication.
+//! - `errors`: request errors (400, 404, 413), Bedrock failures (429, 502, 503, 504, an error
+//!   after the stream started), the concurrency limit.
+//! - `lifecycle`: client disconnect cancelling the Bedrock stream, draining and shutdown.
+//! - `protocol`: the SSE and JSON wire format over a scripted stream (snapshots), streams that
+//!   end without a terminal event, the router mounted under a prefix.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod chat;
+mod endpoints;
+mod errors;
+mod lifecycle;
+mod protocol;
+mod support;
