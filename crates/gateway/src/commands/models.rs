@@ -10,7 +10,7 @@ use serde_json::json;
 
 use crate::cli::{ListArgs, StatusArgs};
 use crate::context::Context;
-use crate::exit::{CmdResult, ExitKind, WithKind, discovery_kind};
+use crate::exit::{CmdResult, ExitKind, WithKind};
 use crate::output::Style;
 use crate::setup::{DiscoveryState, Resolved, Setup, is_local_base_url};
 
@@ -465,7 +465,7 @@ pub async fn status(ctx: &Context, args: &StatusArgs) -> CmdResult {
         ctx.out.hint(&hint);
     }
     if let Some(DiscoveryState::Ran(Err(err))) = resolved.as_ref().map(|r| &r.discovery) {
-        tracing::debug!(kind = ?discovery_kind(err), "discovery failed during status");
+        tracing::debug!(kind = ?err.kind(), "discovery failed during status");
     }
     Ok(())
 }

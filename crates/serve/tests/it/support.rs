@@ -22,7 +22,7 @@ use http_body_util::{BodyExt, Full};
 use hyper::HeaderMap;
 use hyper_util::rt::TokioIo;
 use openclaw_config::{BedrockDiscoveryConfig, ModelDefinition, ModelRef, ProviderConfig};
-use openclaw_creds::{AwsSettings, Env, probe, resolve_region};
+use openclaw_creds::{AwsSettings, Env, detect, resolve_region};
 use openclaw_discovery::{
     Discovery, DiscoveryOptions, DiscoveryRequest, PROVIDER_ID, SdkControlPlane,
 };
@@ -123,7 +123,7 @@ impl Setup {
         let request = DiscoveryRequest::from_config(&discovery_config, &region.region);
         let stream = ConverseStream::from_settings(&settings, self.adapter);
         let models = ModelSource::new(BTreeMap::new(), region.region.clone())
-            .with_credentials(probe(&env))
+            .with_credentials(detect(&env))
             .with_stream(PROVIDER_ID, Arc::new(stream))
             .with_discovery(Arc::new(discovery), request);
         Gateway::new(models, self.options)
