@@ -13,8 +13,10 @@
 //!   level above high); `maxTokens` becomes `min(base + budget, model.maxTokens)`, and when that
 //!   leaves no room the budget shrinks to `maxTokens - 1024`; below Claude's 1024 minimum,
 //!   thinking is left off. The `interleaved-thinking-2025-05-14` beta is requested, as pi-ai does.
-//! - **Explicit budgets** (`StreamRequest::thinking`, overriding the level): `Tokens(n)` is
-//!   budgeted thinking with budget `n`, fitted like a level's budget (adaptive-thinking models
+//! - **Explicit budgets** (`StreamRequest::thinking`, overriding the level): `Tokens(n)` with
+//!   a requested `maxTokens` above `n` keeps that total (Anthropic's meaning: the total includes
+//!   the budget), capped at the model's limit; otherwise it is budgeted thinking with budget
+//!   `n`, fitted like a level's budget (adaptive-thinking models
 //!   included: they accept a budget); `Adaptive` is `thinking: {type: adaptive}` without an
 //!   effort on adaptive-thinking models, the medium level's budget on the others. Both need a
 //!   Claude model with `reasoning: true`, like the levels.
@@ -156,7 +158,31 @@ pub(crate) fn thinking_for(
             }
         }
         Some(ThinkingBudget::Adaptive) => thinking(model, ReasoningLevel::Medium, requested_max),
-        Some(ThinkingBudget::Tokens(budget)) => budgeted(model, base, budget),
+        // Anthropic's semantics: a client that sets both sends a total `max_tokens` above the
+        // budget, and that total is kept (within the model's limit) rather than raised.
+        Some(ThinkingBudget::Tokens(budget)) => match requested_max {
+            Some(total) if total > budget => fitted(model, total, budget),
+            _ => budgeted(model, base, budget),
+        },
+    }
+}
+
+/// Budgeted thinking inside a total the caller chose: the total capped at the model's limit,
+/// the budget shrunk when the cap leaves no output room.
+fn fitted(model: &ModelDefinition, total: u32, budget: u32) -> Thinking {
+    let max_tokens = total.min(model.max_tokens.max(1));
+    let budget = if max_tokens <= budget {
+        max_tokens.saturating_sub(MIN_THINKING_BUDGET)
+    } else {
+        budget
+    };
+    if budget < MIN_THINKING_BUDGET {
+        return Thinking::Off { max_tokens };
+    }
+    Thinking::Budget {
+        max_tokens,
+        budget_tokens: budget,
+        interleaved: true,
     }
 }
 

@@ -447,7 +447,7 @@ fn explicit_thinking_budgets() {
     assert_eq!(
         thinking_for(&sonnet, tokens, ReasoningLevel::High, Some(4000)),
         Thinking::Budget {
-            max_tokens: 6048,
+            max_tokens: 4000,
             budget_tokens: 2048,
             interleaved: true
         }
@@ -517,4 +517,43 @@ fn top_k_and_betas_only_for_claude() {
     let input = build(&req).unwrap();
     assert!(input.additional_fields.is_none());
     assert_eq!(input.inference.top_p(), Some(0.9));
+}
+
+#[test]
+fn explicit_budget_keeps_a_total_above_it() {
+    use super::model::thinking_for;
+    let mut sonnet = ModelDefinition::new("anthropic.claude-sonnet-4-5-20250929-v1:0", "Sonnet");
+    sonnet.reasoning = true;
+    sonnet.max_tokens = 64_000;
+    let tokens = Some(ThinkingBudget::Tokens(31_999));
+    // Claude Code's request: 32000 in all, 31999 of them thinking.
+    assert_eq!(
+        thinking_for(&sonnet, tokens, ReasoningLevel::Off, Some(32_000)),
+        Thinking::Budget {
+            max_tokens: 32_000,
+            budget_tokens: 31_999,
+            interleaved: true
+        }
+    );
+    // A total at or below the budget is raised as for levels.
+    assert_eq!(
+        thinking_for(
+            &sonnet,
+            Some(ThinkingBudget::Tokens(2048)),
+            ReasoningLevel::Off,
+            Some(1000)
+        )
+        .max_tokens(),
+        3048
+    );
+    // Capped by the model.
+    sonnet.max_tokens = 8192;
+    assert_eq!(
+        thinking_for(&sonnet, tokens, ReasoningLevel::Off, Some(32_000)),
+        Thinking::Budget {
+            max_tokens: 8192,
+            budget_tokens: 7168,
+            interleaved: true
+        }
+    );
 }
