@@ -1,6 +1,5 @@
-//! Support for the gateway tests: an in-process `fake-bedrock` (for scripts and faults), the
-//! `openclaw gateway` child process, a small HTTP client over hyper, and SSE parsing. (The
-//! fake records when the gateway closes its Bedrock connection: `client_disconnected`.)
+//! Support for the gateway tests: an in-process `fake-bedrock` (for scripts), the
+//! `openclaw gateway` child process, a small HTTP client over hyper, and SSE parsing.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -146,7 +145,6 @@ pub async fn fake() -> FakeBedrock {
 /// A response with its connection (closed when dropped).
 pub struct Resp {
     pub status: u16,
-    pub headers: hyper::HeaderMap,
     pub body: Incoming,
     _conn: ConnGuard,
 }
@@ -198,16 +196,6 @@ impl Resp {
             }
         }
     }
-
-    /// All SSE `data:` payloads until the stream ends.
-    pub async fn sse(mut self) -> Vec<String> {
-        let mut buf = String::new();
-        let mut out = Vec::new();
-        while let Some(events) = self.next_events(&mut buf).await {
-            out.extend(events);
-        }
-        out
-    }
 }
 
 /// Sends one request on a fresh connection.
@@ -242,7 +230,6 @@ pub async fn request(
     let (parts, body) = response.into_parts();
     Resp {
         status: parts.status.as_u16(),
-        headers: parts.headers,
         body,
         _conn: ConnGuard(conn),
     }
@@ -258,11 +245,6 @@ pub async fn chat(addr: &str, body: &Value, headers: &[(&str, &str)]) -> Resp {
         Some(serde_json::to_vec(body).unwrap()),
     )
     .await
-}
-
-/// `GET path`.
-pub async fn get(addr: &str, path: &str, headers: &[(&str, &str)]) -> Resp {
-    request(addr, "GET", path, headers, None).await
 }
 
 /// Parses SSE payloads: JSON chunks, and whether `[DONE]` came last.
