@@ -204,18 +204,49 @@ pub struct GatewayArgs {
     pub serve: ServeArgs,
 }
 
-/// Limits and timeouts of `openclaw gateway` (flattened into its arguments).
+/// Limits and timeouts of `openclaw gateway` (flattened into its arguments). The table in the
+/// gateway README says why each default is what it is.
 #[derive(Debug, Clone, Args)]
 pub struct ServeArgs {
     /// Largest accepted request body, in bytes (413 above).
-    #[arg(long, value_name = "BYTES", default_value_t = 20 * 1024 * 1024)]
+    #[arg(long, value_name = "BYTES", default_value_t = 20 * 1024 * 1024, value_parser = at_least_one())]
     pub max_body_bytes: usize,
     /// Largest accepted image (decoded), in bytes (413 above; Bedrock's own limit is 3.75 MB).
     #[arg(long, value_name = "BYTES", default_value_t = 3_932_160)]
     pub max_image_bytes: usize,
     /// Chat completions served at once (429 above).
-    #[arg(long, value_name = "N", default_value_t = 64)]
+    #[arg(long, value_name = "N", default_value_t = 64, value_parser = at_least_one())]
     pub max_concurrent_streams: usize,
+    /// Request bodies received at once (503 with Retry-After above).
+    #[arg(long, value_name = "N", default_value_t = 64, value_parser = at_least_one())]
+    pub max_pending_bodies: usize,
+    /// Bytes of request bodies received at once, counted from Content-Length before reading
+    /// (503 with Retry-After above).
+    #[arg(long, value_name = "BYTES", default_value_t = 256 * 1024 * 1024, value_parser = at_least_one())]
+    pub max_buffered_body_bytes: usize,
+    /// Open connections (beyond, a new connection is answered 503 and closed).
+    #[arg(long, value_name = "N", default_value_t = 1024, value_parser = at_least_one())]
+    pub max_connections: usize,
+    /// Largest request head (path and headers), in bytes (431 above).
+    #[arg(long, value_name = "BYTES", default_value_t = 64 * 1024, value_parser = at_least_one())]
+    pub max_header_bytes: usize,
+    /// Seconds a client may take to send a request's headers (slower: disconnected).
+    #[arg(long, value_name = "SECS", default_value_t = 10.0)]
+    pub header_read_timeout: f64,
+    /// Seconds a client may take to send a request's body (slower: 408).
+    #[arg(long, value_name = "SECS", default_value_t = 60.0)]
+    pub body_read_timeout: f64,
+    /// Seconds an idle connection stays open waiting for the next request.
+    #[arg(long, value_name = "SECS", default_value_t = 75.0)]
+    pub keep_alive_timeout: f64,
+    /// A `Host` the gateway answers besides localhost, 127.0.0.1 and [::1] (repeatable; `*`:
+    /// any). Needed behind a proxy or a DNS name when bound to loopback.
+    #[arg(long = "allowed-host", value_name = "HOST")]
+    pub allowed_hosts: Vec<String>,
+    /// A browser origin (`https://app.example`) allowed to call the gateway, with CORS
+    /// (repeatable; `*`: any). Requests from other origins are refused.
+    #[arg(long = "cors-allow-origin", value_name = "ORIGIN")]
+    pub cors_allowed_origins: Vec<String>,
     /// Seconds open responses may take to finish after SIGINT/SIGTERM.
     #[arg(long, value_name = "SECS", default_value_t = 30.0)]
     pub shutdown_grace: f64,
@@ -230,10 +261,41 @@ pub struct ServeArgs {
     pub upstream_attempts: u32,
 }
 
+/// A count or size of at least 1 (0 would refuse every request).
+fn at_least_one() -> clap::builder::RangedU64ValueParser<usize> {
+    clap::builder::RangedU64ValueParser::<usize>::new().range(1..)
+}
+
 /// `openclaw completions`.
 #[derive(Debug, Args)]
 pub struct CompletionsArgs {
     /// The shell.
     #[arg(value_enum)]
     pub shell: clap_complete::Shell,
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser as _;
+
+    use super::*;
+
+    #[test]
+    fn zero_limits_are_refused_by_the_parser() {
+        for flag in [
+            "--max-body-bytes",
+            "--max-concurrent-streams",
+            "--max-pending-bodies",
+            "--max-buffered-body-bytes",
+            "--max-connections",
+            "--max-header-bytes",
+        ] {
+            let err = Cli::try_parse_from(["openclaw", "gateway", flag, "0"]).unwrap_err();
+            assert!(err.to_string().contains("0 is not in 1.."), "{flag}: {err}");
+            assert!(
+                Cli::try_parse_from(["openclaw", "gateway", flag, "1"]).is_ok(),
+                "{flag}"
+            );
+        }
+    }
 }

@@ -31,7 +31,7 @@ impl ModelStream for Echo {
             .find_map(|m| match m {
                 Message::User(user) => user.content.iter().find_map(|c| match c {
                     Content::Text { text } => Some(text.clone()),
-                    Content::Image { .. } => None,
+                    _ => None,
                 }),
                 _ => None,
             })

@@ -137,6 +137,158 @@ impl ApiError {
         }
     }
 
+    /// 503: the connection limit is reached (written on the raw socket, before any request).
+    pub fn too_many_connections(limit: usize) -> Self {
+        ApiError {
+            retry_after: Some(RETRY_AFTER_SECS),
+            ..Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "server_error",
+                "too_many_connections",
+                format!(
+                    "too many open connections: the gateway holds at most {limit} (--max-connections); retry later"
+                ),
+            )
+        }
+    }
+
+    /// 503: too many request bodies are being read, or too many of their bytes, to admit this
+    /// one now (`what` names the limit and its flag).
+    pub fn admission_refused(what: &str) -> Self {
+        ApiError {
+            retry_after: Some(RETRY_AFTER_SECS),
+            ..Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "server_error",
+                "server_busy",
+                format!("the gateway is busy receiving other requests ({what}); retry later"),
+            )
+        }
+    }
+
+    /// 408: the body did not arrive in time.
+    pub fn body_timeout(timeout: std::time::Duration) -> Self {
+        Self::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "invalid_request_error",
+            "request_timeout",
+            format!(
+                "the request body did not arrive within {}s (the gateway's --body-read-timeout)",
+                timeout.as_secs_f64()
+            ),
+        )
+    }
+
+    /// 400: the body could not be read (a broken chunked encoding, a connection cut, ...).
+    pub fn unreadable_body(reason: &str) -> Self {
+        Self::invalid(format!("could not read the request body: {reason}"), None)
+    }
+
+    /// 503: shutdown started while the body was being read.
+    pub fn shutting_down() -> Self {
+        ApiError {
+            retry_after: Some(RETRY_AFTER_SECS),
+            ..Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "server_error",
+                "shutting_down",
+                "the gateway is shutting down: retry on another instance".into(),
+            )
+        }
+    }
+
+    /// 415: a body that is not declared as JSON.
+    pub fn unsupported_media_type(given: Option<&str>) -> Self {
+        let given = given.map_or("none".to_string(), |g| {
+            format!("`{}`", crate::log::escape(g))
+        });
+        Self::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "invalid_request_error",
+            "unsupported_media_type",
+            format!("expected `Content-Type: application/json`, got {given}"),
+        )
+    }
+
+    /// 403: a `Host` the gateway does not serve (DNS rebinding protection).
+    pub fn host_not_allowed(host: &str) -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "permission_error",
+            "host_not_allowed",
+            format!(
+                "the Host `{}` is not served: expected localhost, 127.0.0.1 or [::1], or a host of --allowed-host",
+                crate::log::escape(host)
+            ),
+        )
+    }
+
+    /// 403: a browser origin that is not allowed (cross-site request).
+    pub fn origin_not_allowed(origin: &str) -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "permission_error",
+            "origin_not_allowed",
+            format!(
+                "requests from the web origin `{}` are not allowed: expected no Origin header, or an origin of --cors-allow-origin",
+                crate::log::escape(origin)
+            ),
+        )
+    }
+
+    /// 405: a known route with another method.
+    pub fn method_not_allowed(method: &str, path: &str) -> Self {
+        Self::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "invalid_request_error",
+            "method_not_allowed",
+            format!(
+                "method {} is not allowed on `{}`",
+                crate::log::escape(method),
+                crate::log::escape(path)
+            ),
+        )
+    }
+
+    /// 431: the request head is larger than allowed.
+    pub fn headers_too_large(limit: usize) -> Self {
+        Self::new(
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            "invalid_request_error",
+            "headers_too_large",
+            format!("request headers larger than {limit} bytes (the gateway's --max-header-bytes)"),
+        )
+    }
+
+    /// 503: the model is not in the served listing and discovery is failing, so whether it
+    /// exists is unknown.
+    pub fn discovery_unavailable(model: &str) -> Self {
+        ApiError {
+            param: Some("model".into()),
+            retry_after: Some(RETRY_AFTER_SECS),
+            ..Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "server_error",
+                "discovery_unavailable",
+                format!(
+                    "the model `{}` is not configured and Bedrock model discovery is failing, so it cannot be looked up now (see GET /readyz); retry later or name it as `amazon-bedrock/<model id>`",
+                    crate::log::escape(model)
+                ),
+            )
+        }
+    }
+
+    /// The answer in the shape of the client API `path` belongs to: Anthropic's
+    /// `{"type":"error","error":{"type","message"}}` under `/v1/messages`, OpenAI's otherwise.
+    /// For refusals made before a handler knows its API (middleware, fallbacks).
+    pub fn into_response_for(self, path: &str) -> Response {
+        if is_anthropic_path(path) {
+            crate::anthropic::error::response(self)
+        } else {
+            self.into_response()
+        }
+    }
+
     /// The JSON body.
     pub fn body(&self) -> Value {
         json!({"error": {
@@ -161,6 +313,71 @@ impl IntoResponse for ApiError {
         }
         response
     }
+}
+
+/// Whether `path` belongs to the Anthropic Messages API (its errors have Anthropic's shape).
+pub(crate) fn is_anthropic_path(path: &str) -> bool {
+    path == "/v1/messages" || path.starts_with("/v1/messages/")
+}
+
+/// Longest Bedrock error text forwarded to a client (the log keeps the whole text).
+pub const UPSTREAM_MESSAGE_MAX: usize = 1024;
+
+/// Bedrock's error text as a client may see it: ARNs and 12-digit AWS account ids replaced by
+/// `<redacted>` (they name the gateway's account and resources), control characters dropped,
+/// at most [`UPSTREAM_MESSAGE_MAX`] bytes (cut on a character boundary, marked with `...`).
+pub fn client_safe_upstream_message(message: &str) -> String {
+    let mut out = String::with_capacity(message.len().min(UPSTREAM_MESSAGE_MAX + 3));
+    let mut rest = message;
+    while let Some(c) = rest.chars().next() {
+        if let Some(len) = arn_len(rest).or_else(|| account_id_len(rest, &out)) {
+            out.push_str("<redacted>");
+            rest = &rest[len..];
+            continue;
+        }
+        if !c.is_control() {
+            out.push(c);
+        }
+        rest = &rest[c.len_utf8()..];
+    }
+    if out.len() > UPSTREAM_MESSAGE_MAX {
+        let mut cut = UPSTREAM_MESSAGE_MAX;
+        while !out.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        out.truncate(cut);
+        out.push_str("...");
+    }
+    out
+}
+
+/// The length of an ARN at the start of `text` (`arn:` up to the next space, quote or
+/// bracket).
+fn arn_len(text: &str) -> Option<usize> {
+    if !text.starts_with("arn:") {
+        return None;
+    }
+    Some(
+        text.find(|c: char| {
+            c.is_whitespace() || matches!(c, '"' | '\'' | ')' | ']' | '}' | ',' | '`')
+        })
+        .unwrap_or(text.len()),
+    )
+}
+
+/// The length of a 12-digit account id at the start of `text`, when it stands alone (not
+/// part of a longer number or word; `before` is what precedes it).
+fn account_id_len(text: &str, before: &str) -> Option<usize> {
+    if before
+        .chars()
+        .next_back()
+        .is_some_and(|c| c.is_ascii_alphanumeric())
+    {
+        return None;
+    }
+    let digits = text.bytes().take_while(u8::is_ascii_digit).count();
+    let after = text[digits..].chars().next();
+    (digits == 12 && !after.is_some_and(|c| c.is_ascii_alphanumeric())).then_some(12)
 }
 
 /// Marks a response as an upstream failure (for the metric): its kind and AWS error code.
@@ -201,7 +418,10 @@ const ACCESS_DENIED: &str = "AccessDeniedException";
 /// - [`ErrorKind::Upstream`] (5xx, model stream errors, dropped connections) and
 ///   [`ErrorKind::Aborted`] → 502.
 pub fn upstream(info: &ErrorInfo, message: &str) -> ApiError {
-    let msg = format!("upstream (bedrock) error: {message}");
+    let msg = format!(
+        "upstream (bedrock) error: {}",
+        client_safe_upstream_message(message)
+    );
     let (status, error_type, code) = match info.kind {
         ErrorKind::Throttled => (
             StatusCode::TOO_MANY_REQUESTS,
@@ -343,5 +563,34 @@ mod tests {
             e.body(),
             json!({"error": {"message": "bad", "type": "invalid_request_error", "param": "messages[0]", "code": "invalid_request"}})
         );
+    }
+
+    #[test]
+    fn upstream_text_is_redacted_and_bounded() {
+        let said = "User: arn:aws:iam::123456789012:role/gw is not authorized to perform bedrock:InvokeModel on resource: arn:aws:bedrock:us-east-1:123456789012:inference-profile/x (account 123456789012, request 9876543210987)\n";
+        let safe = client_safe_upstream_message(said);
+        assert_eq!(
+            safe,
+            "User: <redacted> is not authorized to perform bedrock:InvokeModel on resource: <redacted> (account <redacted>, request 9876543210987)"
+        );
+        let long = "é".repeat(2000);
+        let safe = client_safe_upstream_message(&long);
+        assert!(safe.len() <= UPSTREAM_MESSAGE_MAX + 3, "{}", safe.len());
+        assert!(safe.ends_with("..."));
+        let e = upstream(&ErrorInfo::new(ErrorKind::Validation), said);
+        assert!(!e.message.contains("123456789012"), "{}", e.message);
+        assert!(!e.message.contains('\n'));
+    }
+
+    #[test]
+    fn refusals_take_the_shape_of_the_api_of_their_path() {
+        let anthropic = ApiError::unsupported_media_type(None).into_response_for("/v1/messages");
+        assert_eq!(anthropic.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+        let openai =
+            ApiError::unsupported_media_type(None).into_response_for("/v1/chat/completions");
+        assert_eq!(openai.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+        assert!(is_anthropic_path("/v1/messages/count_tokens"));
+        assert!(!is_anthropic_path("/v1/messagesx"));
+        assert!(!is_anthropic_path("/v1/chat/completions"));
     }
 }

@@ -61,9 +61,12 @@
 //! ```
 #![deny(missing_docs)]
 
+mod anthropic;
 mod api_error;
 mod body;
+mod connections;
 mod error;
+mod guard;
 mod ids;
 mod log;
 mod metrics;
@@ -72,10 +75,11 @@ mod openai;
 mod options;
 mod routes;
 mod server;
+mod sse;
 mod state;
 
 pub use error::Error;
 pub use log::{ACCESS_TARGET, LOG_TARGET};
 pub use models::ModelSource;
-pub use options::{Limits, ServeOptions};
+pub use options::{Limits, ServeOptions, Timeouts};
 pub use server::Gateway;

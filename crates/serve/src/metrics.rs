@@ -118,6 +118,17 @@ pub struct Metrics {
     stream_duration: Histogram,
     ttft: Histogram,
     in_flight: AtomicI64,
+    /// Open connections (`Gateway::serve`).
+    connections: AtomicI64,
+    /// Connections refused at the connection limit.
+    connections_refused: AtomicU64,
+    /// Requests refused before their body was read, by reason.
+    admission_refused: Labelled<&'static str, AtomicU64>,
+    /// Bytes of request bodies admitted and not yet released.
+    body_bytes_admitted: AtomicI64,
+    /// Failed discoveries (the listing served is stale or the configured models only), counted
+    /// by the model source.
+    discovery_failures: Arc<AtomicU64>,
 }
 
 /// The token kinds, in the order of [`Metrics::tokens`].
@@ -180,6 +191,38 @@ impl Metrics {
         self.stream_duration.observe(took);
     }
 
+    /// A connection was accepted.
+    pub fn connection_opened(&self) {
+        self.connections.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// A connection closed.
+    pub fn connection_closed(&self) {
+        self.connections.fetch_sub(1, Ordering::Relaxed);
+    }
+
+    /// A connection was refused at the connection limit.
+    pub fn connection_refused(&self) {
+        self.connections_refused.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// A request was refused before its body was read (`reason`: one of a fixed set).
+    pub fn admission_refused(&self, reason: &'static str) {
+        self.admission_refused
+            .get(&reason)
+            .fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Body bytes admitted (positive) or released (negative).
+    pub fn body_bytes_admitted(&self, delta: i64) {
+        self.body_bytes_admitted.fetch_add(delta, Ordering::Relaxed);
+    }
+
+    /// Renders `counter` as the failed-discoveries counter (the model source counts them).
+    pub(crate) fn count_discovery_failures_in(&mut self, counter: Arc<AtomicU64>) {
+        self.discovery_failures = counter;
+    }
+
     /// The exposition text.
     pub fn render(&self) -> String {
         let mut out = String::new();
@@ -235,7 +278,51 @@ impl Metrics {
             "openclaw_gateway_streams_in_flight {}",
             self.in_flight.load(Ordering::Relaxed)
         );
+        self.render_protection(&mut out);
         out
+    }
+
+    /// Connections, admission and discovery health.
+    fn render_protection(&self, out: &mut String) {
+        out.push_str("# HELP openclaw_gateway_connections_open Connections open now.\n");
+        out.push_str("# TYPE openclaw_gateway_connections_open gauge\n");
+        let _ = writeln!(
+            out,
+            "openclaw_gateway_connections_open {}",
+            self.connections.load(Ordering::Relaxed)
+        );
+        out.push_str("# HELP openclaw_gateway_connections_refused_total Connections refused at the connection limit.\n");
+        out.push_str("# TYPE openclaw_gateway_connections_refused_total counter\n");
+        let _ = writeln!(
+            out,
+            "openclaw_gateway_connections_refused_total {}",
+            self.connections_refused.load(Ordering::Relaxed)
+        );
+        out.push_str("# HELP openclaw_gateway_admission_refused_total Requests refused before their body was read, by reason.\n");
+        out.push_str("# TYPE openclaw_gateway_admission_refused_total counter\n");
+        for (reason, n) in self.admission_refused.snapshot() {
+            let n = n.load(Ordering::Relaxed);
+            let _ = writeln!(
+                out,
+                "openclaw_gateway_admission_refused_total{{reason=\"{reason}\"}} {n}"
+            );
+        }
+        out.push_str("# HELP openclaw_gateway_body_bytes_admitted Bytes of request bodies admitted for reading now.\n");
+        out.push_str("# TYPE openclaw_gateway_body_bytes_admitted gauge\n");
+        let _ = writeln!(
+            out,
+            "openclaw_gateway_body_bytes_admitted {}",
+            self.body_bytes_admitted.load(Ordering::Relaxed)
+        );
+        out.push_str(
+            "# HELP openclaw_gateway_discovery_failures_total Failed Bedrock discoveries.\n",
+        );
+        out.push_str("# TYPE openclaw_gateway_discovery_failures_total counter\n");
+        let _ = writeln!(
+            out,
+            "openclaw_gateway_discovery_failures_total {}",
+            self.discovery_failures.load(Ordering::Relaxed)
+        );
     }
 }
 

@@ -1,16 +1,33 @@
 //! Where the served models come from: the configured providers, optionally Bedrock discovery,
 //! and one [`ModelStream`] per provider; and how a request's model name finds its stream.
+//!
+//! Discovery never holds a request for long: a request is served from the last table built
+//! (even a stale one) while a refresh runs in the background; only the very first one waits,
+//! at most [`DISCOVERY_WAIT`], then goes on with the configured models. A failed discovery is
+//! a warning, a metric and a `/readyz` detail; a well-formed Bedrock model id or ARN that is
+//! not (yet) listed is still tried on Bedrock, which decides.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, RwLock};
-use std::time::SystemTime;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime};
 
-use openclaw_config::{ModelDefinition, ModelRef, ProviderConfig};
+use openclaw_config::{BEDROCK_PROVIDER_ID, ModelDefinition, ModelRef, ProviderConfig};
 use openclaw_creds::CredentialSource;
 use openclaw_discovery::{Discovery, DiscoveryRequest, ProvidersOrExplicit};
 use openclaw_stream::ModelStream;
+use tokio::sync::watch;
 
 use crate::LOG_TARGET;
+use crate::api_error::{ApiError, client_safe_upstream_message};
+use crate::state::App;
+
+/// Longest a request waits for a discovery when no table was built yet (the first requests
+/// after start); later requests never wait.
+pub(crate) const DISCOVERY_WAIT: Duration = Duration::from_secs(2);
+/// Least time between two discovery attempts after a failure (requests keep being served from
+/// the last table meanwhile).
+const RETRY_FAILED: Duration = Duration::from_secs(10);
 
 /// The models a gateway serves.
 ///
@@ -23,8 +40,28 @@ pub struct ModelSource {
     discovery: Option<(Arc<Discovery>, DiscoveryRequest)>,
     credentials: Option<CredentialSource>,
     region: String,
-    /// The resolved models, while fresh (see [`ModelSource::resolve`]).
-    table: RwLock<Option<Arc<ModelTable>>>,
+    /// The discovery state shared with the background refresh.
+    shared: Arc<Shared>,
+}
+
+/// What the background refresh updates.
+struct Shared {
+    /// The last table built (fresh or not; see [`ModelSource::resolve`]).
+    table: watch::Sender<Option<Arc<ModelTable>>>,
+    /// A refresh is running.
+    refreshing: AtomicBool,
+    health: Mutex<Health>,
+    /// Failed discoveries (the metric; shared with `Metrics`).
+    failures: Arc<AtomicU64>,
+}
+
+/// How discovery went lately.
+#[derive(Default)]
+struct Health {
+    /// The last attempt's failure (cleared by a success), with when it happened.
+    failure: Option<(Instant, String)>,
+    /// A discovery succeeded once.
+    succeeded: bool,
 }
 
 impl ModelSource {
@@ -38,7 +75,12 @@ impl ModelSource {
             discovery: None,
             credentials: None,
             region: region.into(),
-            table: RwLock::new(None),
+            shared: Arc::new(Shared {
+                table: watch::channel(None).0,
+                refreshing: AtomicBool::new(false),
+                health: Mutex::new(Health::default()),
+                failures: Arc::new(AtomicU64::new(0)),
+            }),
         }
     }
 
@@ -99,34 +141,30 @@ impl ModelSource {
 
     /// Every served model as `provider/id`.
     pub(crate) async fn served_keys(&self) -> Vec<String> {
-        self.served_models().await.into_iter().map(|(k, _)| k).collect()
+        self.served_models()
+            .await
+            .into_iter()
+            .map(|(k, _)| k)
+            .collect()
     }
 
-    /// Fills the discovery cache, so the first request does not wait for it (a no-op without
-    /// discovery). Failures are logged.
+    /// The counter of failed discoveries (rendered by the metrics).
+    pub(crate) fn discovery_failures(&self) -> Arc<AtomicU64> {
+        self.shared.failures.clone()
+    }
+
+    /// Fills the discovery cache and the model table, so the first request does not wait for
+    /// them (a no-op without discovery). Failures are logged.
     pub(crate) async fn warm_up(&self) {
-        self.discover().await;
+        if self.discovery.is_some() {
+            let _ = self.refresh().await;
+        }
     }
 
-    /// Configured plus discovered providers (discovery served from the shared cache).
+    /// Configured plus discovered providers, from the model table (see
+    /// [`ModelSource::resolve`]: never a long wait on discovery).
     pub(crate) async fn providers(&self) -> BTreeMap<String, ProviderConfig> {
-        match self.discover().await {
-            Some(resolved) => resolved.providers,
-            None => self.explicit.clone(),
-        }
-    }
-
-    /// Discovery merged into the configured providers (`None` without discovery). The one
-    /// place a failed discovery is logged; it serves the configured providers.
-    async fn discover(&self) -> Option<ProvidersOrExplicit> {
-        let (discovery, request) = self.discovery.as_ref()?;
-        let resolved = discovery
-            .providers_or_explicit(request, &self.explicit)
-            .await;
-        if let Err(err) = &resolved.catalog {
-            tracing::warn!(target: LOG_TARGET, "bedrock discovery failed, serving configured models only: {err}");
-        }
-        Some(resolved)
+        self.model_table().await.providers.clone()
     }
 
     /// Resolves a request's model reference to its definition and stream; the key is
@@ -140,37 +178,256 @@ impl ModelSource {
         table.get(model_ref.provider(), model_ref.model())
     }
 
-    /// The model table, from the cache while it is fresh.
+    /// A model not in the table that may still exist on Bedrock: a well-formed Bedrock model
+    /// id, inference profile id or ARN of the `amazon-bedrock` provider, with a definition of
+    /// default limits. Bedrock decides whether it exists (its error is returned).
+    pub(crate) fn attempt(&self, model_ref: &ModelRef) -> Option<Arc<ResolvedModel>> {
+        if model_ref.provider() != BEDROCK_PROVIDER_ID || !is_bedrock_model_id(model_ref.model()) {
+            return None;
+        }
+        let stream = self.streams.get(BEDROCK_PROVIDER_ID)?.clone();
+        let id = model_ref.model();
+        Some(Arc::new(ResolvedModel {
+            def: ModelDefinition::new(id, id),
+            stream,
+        }))
+    }
+
+    /// Whether the listing is in doubt: discovery is on and its last attempt failed, or none
+    /// has succeeded yet.
+    pub(crate) fn discovery_in_doubt(&self) -> bool {
+        if self.discovery.is_none() {
+            return false;
+        }
+        let health = self.health();
+        health.failure.is_some() || !health.succeeded
+    }
+
+    /// Discovery's state for `/readyz`: `off`, `ok`, `pending` or `failing: <why>` (the
+    /// reason redacted as Bedrock errors shown to clients are).
+    pub(crate) fn discovery_status(&self) -> String {
+        if self.discovery.is_none() {
+            return "off".into();
+        }
+        let health = self.health();
+        match (&health.failure, health.succeeded) {
+            (Some((_, why)), _) => format!("failing: {}", client_safe_upstream_message(why)),
+            (None, true) => "ok".into(),
+            (None, false) => "pending".into(),
+        }
+    }
+
+    fn health(&self) -> std::sync::MutexGuard<'_, Health> {
+        // Never held across an await or a panic-prone call; recover anyway.
+        self.shared.health.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The model table: the last one built (a stale one starts a background refresh); before
+    /// any, a refresh waited for at most [`DISCOVERY_WAIT`], then the configured models.
     async fn model_table(&self) -> Arc<ModelTable> {
-        let cached = self.table.read().unwrap_or_else(|p| p.into_inner()).clone();
-        if let Some(table) = cached.filter(|t| t.is_fresh()) {
+        let cached = self.shared.table.borrow().clone();
+        if let Some(table) = cached {
+            if !table.is_fresh() {
+                self.refresh_in_background();
+            }
             return table;
         }
-        let table = match self.discover().await {
-            None => Arc::new(ModelTable::new(
+        if self.discovery.is_none() {
+            let table = Arc::new(ModelTable::new(
                 &self.explicit,
                 &self.streams,
                 Validity::Forever,
-            )),
-            Some(ProvidersOrExplicit { providers, catalog }) => {
-                // Discovery answers with this same listing until it is `ttl` old (and nothing
-                // else asks it to refresh): the table stays valid as long. A failed or stale
-                // discovery is for this request only.
-                let ttl = self.discovery.as_ref().and_then(|(_, request)| request.ttl);
-                let valid = match (ttl, &catalog) {
-                    (Some(ttl), Ok(catalog)) if catalog.stale_error.is_none() => catalog
-                        .fetched_at
-                        .checked_add(ttl)
-                        .map_or(Validity::ThisRequest, Validity::Until),
-                    _ => Validity::ThisRequest,
-                };
-                Arc::new(ModelTable::new(&providers, &self.streams, valid))
-            }
-        };
-        if table.valid != Validity::ThisRequest {
-            *self.table.write().unwrap_or_else(|p| p.into_inner()) = Some(table.clone());
+            ));
+            self.shared.table.send_replace(Some(table.clone()));
+            return table;
         }
-        table
+        self.refresh_in_background();
+        let mut built = self.shared.table.subscribe();
+        let waited = tokio::time::timeout(DISCOVERY_WAIT, async {
+            built
+                .wait_for(Option::is_some)
+                .await
+                .ok()
+                .and_then(|t| t.clone())
+        })
+        .await;
+        match waited {
+            Ok(Some(table)) => table,
+            _ => {
+                tracing::warn!(target: LOG_TARGET, "bedrock discovery is slow: serving the configured models until it answers");
+                Arc::new(ModelTable::new(
+                    &self.explicit,
+                    &self.streams,
+                    Validity::Stale,
+                ))
+            }
+        }
+    }
+
+    /// Starts a refresh unless one is running or the last failure is too recent.
+    fn refresh_in_background(&self) {
+        let recent_failure = self
+            .health()
+            .failure
+            .as_ref()
+            .is_some_and(|(at, _)| at.elapsed() < RETRY_FAILED);
+        if recent_failure || self.shared.refreshing.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let Some(refresh) = self.refresher() else {
+            self.shared.refreshing.store(false, Ordering::Release);
+            return;
+        };
+        tokio::spawn(refresh.run());
+    }
+
+    /// Refreshes now (waiting for it), unless a refresh is running.
+    async fn refresh(&self) -> Option<()> {
+        if self.shared.refreshing.swap(true, Ordering::AcqRel) {
+            return None;
+        }
+        match self.refresher() {
+            Some(refresh) => refresh.run().await,
+            None => self.shared.refreshing.store(false, Ordering::Release),
+        }
+        Some(())
+    }
+
+    /// What a refresh needs, owned (it may outlive the request that started it).
+    fn refresher(&self) -> Option<Refresh> {
+        let (discovery, request) = self.discovery.clone()?;
+        Some(Refresh {
+            discovery,
+            request,
+            explicit: self.explicit.clone(),
+            streams: self.streams.clone(),
+            shared: self.shared.clone(),
+        })
+    }
+}
+
+/// One discovery and the table built from it.
+struct Refresh {
+    discovery: Arc<Discovery>,
+    request: DiscoveryRequest,
+    explicit: BTreeMap<String, ProviderConfig>,
+    streams: BTreeMap<String, Arc<dyn ModelStream>>,
+    shared: Arc<Shared>,
+}
+
+impl Refresh {
+    async fn run(self) {
+        let ProvidersOrExplicit { providers, catalog } = self
+            .discovery
+            .providers_or_explicit(&self.request, &self.explicit)
+            .await;
+        // Discovery answers with this same listing until it is `ttl` old (and nothing else
+        // asks it to refresh): the table stays fresh as long. A failed or stale discovery
+        // gives a stale table, served while the next refresh is tried.
+        let failure = match &catalog {
+            Ok(catalog) => catalog.stale_error.as_ref().map(ToString::to_string),
+            Err(err) => Some(err.to_string()),
+        };
+        let valid = match (self.request.ttl, &catalog) {
+            (Some(ttl), Ok(catalog)) if catalog.stale_error.is_none() => catalog
+                .fetched_at
+                .checked_add(ttl)
+                .map_or(Validity::Stale, Validity::Until),
+            _ => Validity::Stale,
+        };
+        {
+            let mut health = self.shared.health.lock().unwrap_or_else(|p| p.into_inner());
+            match &failure {
+                Some(why) => {
+                    tracing::warn!(target: LOG_TARGET, "bedrock discovery failed, serving the last listing or the configured models: {why}");
+                    self.shared.failures.fetch_add(1, Ordering::Relaxed);
+                    health.failure = Some((Instant::now(), why.clone()));
+                }
+                None => {
+                    health.failure = None;
+                    health.succeeded = true;
+                }
+            }
+        }
+        // A failure keeps a previous table with its discovered models (marked stale) rather
+        // than falling back to the configured models alone.
+        let previous = self.shared.table.borrow().clone();
+        let table = match (&failure, previous, catalog.is_err()) {
+            (Some(_), Some(previous), true) => Arc::new(previous.stale()),
+            _ => Arc::new(ModelTable::new(&providers, &self.streams, valid)),
+        };
+        self.shared.table.send_replace(Some(table));
+        self.shared.refreshing.store(false, Ordering::Release);
+    }
+}
+
+/// Whether `id` is shaped like a Bedrock model id (`vendor.model-v1:0`), an inference profile
+/// id (`us.vendor.model-v1:0`) or a Bedrock ARN: worth trying on Bedrock even when unlisted.
+pub(crate) fn is_bedrock_model_id(id: &str) -> bool {
+    if let Some(rest) = id.strip_prefix("arn:") {
+        let mut parts = rest.splitn(5, ':');
+        let (partition, service, region, _account, resource) = (
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+        );
+        return partition.is_some_and(|p| p.starts_with("aws"))
+            && service == Some("bedrock")
+            && region.is_some_and(|r| !r.is_empty())
+            && resource.is_some_and(|r| r.contains('/') && !r.ends_with('/'));
+    }
+    let Some((vendor, model)) = id.split_once('.') else {
+        return false;
+    };
+    let simple = |s: &str| {
+        !s.is_empty()
+            && s.bytes().all(|b| {
+                b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'-' | b'.' | b'_')
+            })
+    };
+    let versioned = match model.rsplit_once(':') {
+        Some((name, version)) => {
+            simple(name) && !version.is_empty() && version.bytes().all(|b| b.is_ascii_digit())
+        }
+        None => model.rsplit_once("-v").is_some_and(|(name, v)| {
+            simple(name) && !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit())
+        }),
+    };
+    id.len() <= 256
+        && vendor
+            .bytes()
+            .next()
+            .is_some_and(|b| b.is_ascii_lowercase())
+        && simple(vendor)
+        && versioned
+}
+
+impl App {
+    /// Finds a request's model: listed (see [`App::resolve_model`]), else a Bedrock id tried
+    /// as it is ([`ModelSource::attempt`]). Unknown: 404, or 503 while discovery is failing
+    /// (the listing may lack it).
+    pub(crate) async fn find_model(
+        &self,
+        name: &str,
+    ) -> Result<(String, Arc<ResolvedModel>), ApiError> {
+        if let Some(found) = self.resolve_model(name).await {
+            return Ok(found);
+        }
+        let model_ref = match self.options.aliases.get(name) {
+            Some(target) => Some(target.clone()),
+            None => ModelRef::parse_or_default_provider(name).ok(),
+        };
+        if let Some(model_ref) = model_ref
+            && let Some(model) = self.models.attempt(&model_ref)
+        {
+            return Ok((model_ref.to_string(), model));
+        }
+        if self.models.discovery_in_doubt() {
+            return Err(ApiError::discovery_unavailable(name));
+        }
+        Err(ApiError::model_not_found(name))
     }
 }
 
@@ -180,11 +437,11 @@ pub(crate) struct ResolvedModel {
     pub(crate) stream: Arc<dyn ModelStream>,
 }
 
-/// How long a [`ModelTable`] may be reused.
+/// How long a [`ModelTable`] is fresh.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Validity {
-    /// Built from a failed or uncached discovery: for this request only.
-    ThisRequest,
+    /// Built from a failed, stale or uncached discovery: served, and refreshed.
+    Stale,
     /// No discovery behind it: for ever.
     Forever,
     /// Until the listing behind it expires.
@@ -194,6 +451,8 @@ enum Validity {
 /// Every servable model by provider and id.
 struct ModelTable {
     models: HashMap<String, HashMap<String, Arc<ResolvedModel>>>,
+    /// The providers the table was built from (for listings).
+    providers: BTreeMap<String, ProviderConfig>,
     valid: Validity,
 }
 
@@ -219,7 +478,20 @@ impl ModelTable {
                 });
             }
         }
-        ModelTable { models, valid }
+        ModelTable {
+            models,
+            providers: providers.clone(),
+            valid,
+        }
+    }
+
+    /// The same models, to be refreshed.
+    fn stale(&self) -> Self {
+        ModelTable {
+            models: self.models.clone(),
+            providers: self.providers.clone(),
+            valid: Validity::Stale,
+        }
     }
 
     fn get(&self, provider: &str, id: &str) -> Option<Arc<ResolvedModel>> {
@@ -228,7 +500,7 @@ impl ModelTable {
 
     fn is_fresh(&self) -> bool {
         match self.valid {
-            Validity::ThisRequest => false,
+            Validity::Stale => false,
             Validity::Forever => true,
             Validity::Until(until) => SystemTime::now() < until,
         }

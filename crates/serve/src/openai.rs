@@ -295,8 +295,8 @@ pub fn to_stream_request(
                     }));
                 }
                 let mut message = AssistantMessage::new(
-                    openclaw_stream::API,
-                    openclaw_stream::PROVIDER,
+                    openclaw_stream::converse::API,
+                    openclaw_stream::converse::PROVIDER,
                     model_id.clone(),
                 );
                 message.content = blocks;
@@ -733,6 +733,17 @@ impl ChunkMapper {
     }
 }
 
+impl crate::sse::EventWriter for ChunkMapper {
+    fn write(&mut self, event: &StreamEvent, out: &mut Vec<u8>) {
+        ChunkMapper::write(self, event, out);
+    }
+
+    fn keepalive(&mut self, out: &mut Vec<u8>) {
+        // An SSE comment line: OpenAI's clients skip it.
+        out.extend_from_slice(b": keep-alive\n\n");
+    }
+}
+
 /// The SSE event ending a successful stream.
 const DONE: &[u8] = b"data: [DONE]\n\n";
 
@@ -784,6 +795,8 @@ pub fn completion(
                     "function": {"name": call.name, "arguments": arguments},
                 }));
             }
+            // Input only: a response never holds one.
+            AssistantContent::CachePoint(_) => {}
         }
     }
     let mut msg = serde_json::Map::new();

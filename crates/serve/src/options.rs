@@ -1,11 +1,11 @@
-//! What an operator tunes: limits, timeouts and the client token.
+//! What an operator tunes: limits, timeouts, the client token and who may call (hosts, origins).
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 use openclaw_config::{ModelRef, Secret};
 
-/// Limits applied to every request.
+/// Limits applied to every request and connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
     /// Largest accepted request body, in bytes (413 above).
@@ -14,6 +14,18 @@ pub struct Limits {
     pub max_image_bytes: usize,
     /// Model streams served at once (429 above).
     pub max_concurrent_streams: usize,
+    /// Request bodies being received and parsed at once (503 with `Retry-After` above).
+    pub max_pending_bodies: usize,
+    /// Bytes of request bodies being received and parsed at once, counted before reading: the
+    /// declared `Content-Length`, or [`Limits::max_body_bytes`] for a body of unknown length
+    /// (503 with `Retry-After` when a body does not fit). Bounds the memory of many large
+    /// uploads at once.
+    pub max_buffered_body_bytes: usize,
+    /// Connections open at once ([`crate::Gateway::serve`] only): beyond, a new connection is
+    /// answered 503 and closed at once.
+    pub max_connections: usize,
+    /// Largest request head: total bytes of the header names and values (431 above).
+    pub max_header_bytes: usize,
 }
 
 impl Default for Limits {
@@ -22,6 +34,35 @@ impl Default for Limits {
             max_body_bytes: 20 * 1024 * 1024,
             max_image_bytes: 3_932_160,
             max_concurrent_streams: 64,
+            max_pending_bodies: 64,
+            max_buffered_body_bytes: 256 * 1024 * 1024,
+            max_connections: 1024,
+            max_header_bytes: 64 * 1024,
+        }
+    }
+}
+
+/// Connection timeouts of [`crate::Gateway::serve`] (the request body timeout also applies to
+/// a mounted router).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timeouts {
+    /// From the first byte of a request to the end of its head (headers): a client that sends
+    /// its headers slower than this is disconnected (slowloris).
+    pub header_read: Duration,
+    /// From the end of a request head to the end of its body: a slower body is refused with
+    /// 408 and the connection closed.
+    pub body_read: Duration,
+    /// How long a connection with no request in flight stays open waiting for the next one
+    /// (also the wait for the first request of a new connection).
+    pub keep_alive: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Timeouts {
+            header_read: Duration::from_secs(10),
+            body_read: Duration::from_secs(60),
+            keep_alive: Duration::from_secs(75),
         }
     }
 }
@@ -37,9 +78,22 @@ pub struct ServeOptions {
     pub aliases: BTreeMap<String, ModelRef>,
     /// Request limits.
     pub limits: Limits,
+    /// Connection and body timeouts.
+    pub timeouts: Timeouts,
     /// How long open responses may run after shutdown starts before [`crate::Gateway::serve`]
     /// returns anyway.
     pub shutdown_grace: Duration,
+    /// `Host` values accepted besides the loopback ones (`localhost`, `127.x.y.z`, `[::1]`,
+    /// any port), compared without the port and case-insensitively; `*` accepts any host.
+    ///
+    /// When [`crate::Gateway::serve`] listens on a loopback address, a request naming another
+    /// host is refused (403): a web page whose DNS name was rebound to 127.0.0.1 cannot reach
+    /// the gateway. When it listens elsewhere, a non-empty list is enforced the same way.
+    pub allowed_hosts: Vec<String>,
+    /// Browser origins (`scheme://host[:port]`, exactly as browsers send `Origin`) allowed to
+    /// call the gateway; `*` allows any. A request with an `Origin` header not listed is
+    /// refused (403); a listed one gets CORS headers and its preflight (`OPTIONS`) answered.
+    pub cors_allowed_origins: Vec<String>,
 }
 
 impl Default for ServeOptions {
@@ -48,7 +102,10 @@ impl Default for ServeOptions {
             token: None,
             aliases: BTreeMap::new(),
             limits: Limits::default(),
+            timeouts: Timeouts::default(),
             shutdown_grace: Duration::from_secs(30),
+            allowed_hosts: Vec::new(),
+            cors_allowed_origins: Vec::new(),
         }
     }
 }

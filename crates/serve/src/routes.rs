@@ -1,36 +1,33 @@
 //! The router, the handlers and the middleware (auth, access log and request metrics).
 
-use std::convert::Infallible;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use axum::Router;
-use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use futures::{FutureExt as _, StreamExt};
-use openclaw_stream::{ErrorInfo, ErrorKind, EventStream, StreamEvent, StreamOptions};
+use openclaw_stream::{ErrorInfo, ErrorKind, StreamEvent};
 use serde_json::json;
 use subtle::ConstantTimeEq;
-use tokio::sync::OwnedSemaphorePermit;
 
+use crate::anthropic;
 use crate::api_error::{ApiError, UpstreamFailure, upstream};
 use crate::body::read_json;
+use crate::guard;
 use crate::ids::{response_id, unix_now};
-use crate::log::{ACCESS_TARGET, LOG_TARGET};
+use crate::log::{ACCESS_TARGET, LOG_TARGET, escape};
 use crate::openai::{self, ChatRequest, ChunkMapper, ConvertLimits};
-use crate::state::App;
-
-/// The model a response was for (access log).
-#[derive(Debug, Clone)]
-struct ModelLabel(String);
+use crate::sse;
+use crate::state::{App, ModelLabel};
 
 /// Routes known to the metrics (anything else is counted as `other`).
-const ROUTES: [&str; 5] = [
+const ROUTES: [&str; 7] = [
     "/v1/chat/completions",
+    "/v1/messages",
+    "/v1/messages/count_tokens",
     "/v1/models",
     "/healthz",
     "/readyz",
@@ -40,16 +37,36 @@ const ROUTES: [&str; 5] = [
 pub(crate) fn router(app: Arc<App>) -> Router {
     let protected = Router::new()
         .route("/v1/chat/completions", post(chat))
+        .route("/v1/messages", post(anthropic::route::messages))
+        .route(
+            "/v1/messages/count_tokens",
+            post(anthropic::route::count_tokens),
+        )
         .route("/v1/models", get(models))
         .route("/metrics", get(metrics))
+        .route_layer(middleware::from_fn_with_state(app.clone(), guard::admit))
         .route_layer(middleware::from_fn_with_state(app.clone(), auth));
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .merge(protected)
-        .fallback(|req: Request| async move { ApiError::not_found(req.uri().path()) })
+        .method_not_allowed_fallback(method_not_allowed)
+        .fallback(not_found)
+        .layer(middleware::from_fn_with_state(app.clone(), guard::protect))
         .layer(middleware::from_fn_with_state(app.clone(), observe))
         .with_state(app)
+}
+
+/// 404 in the shape of the path's API.
+async fn not_found(req: Request) -> Response {
+    let path = req.uri().path();
+    ApiError::not_found(path).into_response_for(path)
+}
+
+/// 405 in the shape of the path's API.
+async fn method_not_allowed(req: Request) -> Response {
+    let path = req.uri().path();
+    ApiError::method_not_allowed(req.method().as_str(), path).into_response_for(path)
 }
 
 /// Access log line and request metrics, for every request. No bodies, headers or query strings
@@ -79,30 +96,44 @@ async fn observe(State(app): State<Arc<App>>, req: Request, next: Next) -> Respo
         .get::<ModelLabel>()
         .map(|m| m.0.as_str())
         .unwrap_or("-");
+    // The path and the model name come from the client: escaped, so no line can be forged.
     tracing::info!(
         target: ACCESS_TARGET,
-        "{method} {path} {status} {}ms model={model}",
-        took.as_millis()
+        "{method} {} {status} {}ms model={}",
+        escape(&path),
+        took.as_millis(),
+        escape(model)
     );
     response
 }
 
-/// Bearer-token check (constant time) when a token is configured.
+/// The token a client sent: `Authorization: Bearer <token>` (the scheme in any case), or
+/// Anthropic's `x-api-key: <token>`.
+fn client_token(headers: &axum::http::HeaderMap) -> &str {
+    let bearer = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            let (scheme, rest) = v.split_once(' ')?;
+            scheme.eq_ignore_ascii_case("bearer").then_some(rest)
+        });
+    let api_key = || headers.get("x-api-key").and_then(|v| v.to_str().ok());
+    bearer.or_else(api_key).map(str::trim).unwrap_or_default()
+}
+
+/// Token check (constant time) when a token is configured; a refusal comes in the shape of
+/// the client's API.
 async fn auth(State(app): State<Arc<App>>, req: Request, next: Next) -> Response {
     if let Some(token) = &app.options.token {
-        let given = req
-            .headers()
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| {
-                v.strip_prefix("Bearer ")
-                    .or_else(|| v.strip_prefix("bearer "))
-            })
-            .map(str::trim)
-            .unwrap_or_default();
+        let given = client_token(req.headers());
         let ok: bool = given.as_bytes().ct_eq(token.expose().as_bytes()).into();
         if !ok {
-            let mut response = ApiError::unauthorized().into_response();
+            let error = ApiError::unauthorized();
+            let mut response = if is_anthropic_route(req.uri().path()) {
+                anthropic::error::response(error)
+            } else {
+                error.into_response()
+            };
             response
                 .headers_mut()
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
@@ -110,6 +141,11 @@ async fn auth(State(app): State<Arc<App>>, req: Request, next: Next) -> Response
         }
     }
     next.run(req).await
+}
+
+/// Whether a path belongs to Anthropic's API (its errors take Anthropic's shape).
+fn is_anthropic_route(path: &str) -> bool {
+    path.starts_with("/v1/messages")
 }
 
 async fn healthz() -> Response {
@@ -131,6 +167,7 @@ async fn readyz(State(app): State<Arc<App>>) -> Response {
         "checks": {
             "config": "loaded",
             "credentials": credentials,
+            "discovery": app.models.discovery_status(),
             "shutting_down": draining,
         },
     });
@@ -153,7 +190,10 @@ async fn metrics(State(app): State<Arc<App>>) -> Response {
         .into_response()
 }
 
-async fn models(State(app): State<Arc<App>>) -> Response {
+async fn models(State(app): State<Arc<App>>, headers: axum::http::HeaderMap) -> Response {
+    if anthropic::route::is_anthropic(&headers) {
+        return anthropic::route::models(&app).await;
+    }
     let providers = app.models.providers().await;
     let mut data = Vec::new();
     for (pid, provider) in &providers {
@@ -207,9 +247,7 @@ async fn chat_inner(
 ) -> Result<Response, ApiError> {
     let body: ChatRequest = read_json(req, &app.options.limits).await?;
     *model_label = Some(body.model.clone());
-    let Some((key, resolved)) = app.resolve_model(&body.model).await else {
-        return Err(ApiError::model_not_found(&body.model));
-    };
+    let (key, resolved) = app.find_model(&body.model).await?;
     *model_label = Some(key.clone());
     let request = openai::to_stream_request(
         &body,
@@ -218,219 +256,35 @@ async fn chat_inner(
             max_image_bytes: app.options.limits.max_image_bytes,
         },
     )?;
-    let permit = app
-        .permits
-        .clone()
-        .try_acquire_owned()
-        .map_err(|_| ApiError::too_many_streams(app.options.limits.max_concurrent_streams))?;
-    let guard = StreamGuard::new(app.clone(), permit);
-    let mut events = resolved.stream.stream(request, StreamOptions::default());
-    // Wait for Bedrock's first event before answering, so a failure before the stream
-    // starts gets its own HTTP status instead of a 200 with an error inside.
-    let first = events
-        .next()
-        .await
-        .unwrap_or_else(|| no_terminal("bedrock stream ended without any event"));
-    if let StreamEvent::Error { message, info, .. } = &first {
-        tracing::warn!(target: LOG_TARGET, "bedrock call for {key} failed ({}): {message}", info.kind);
-        return Err(upstream(info, message));
-    }
+    let started = sse::start(app, &resolved, request, &key).await?;
     let id = response_id("chatcmpl-");
     let created = unix_now();
-    if !body.is_stream() {
-        return Ok(collect(app, events, first, guard, start, &id, created, &key).await);
+    if body.is_stream() {
+        let mapper = ChunkMapper::new(id, created, key, body.include_usage());
+        return Ok(sse::response(started, mapper, start));
     }
-    let mut state = Sse {
-        events,
-        mapper: ChunkMapper::new(id, created, key, body.include_usage()),
-        buf: Vec::new(),
-        done: false,
-        first_token: false,
-        start,
-        guard,
-    };
-    state.push(&first);
-    let body = Body::from_stream(futures::stream::unfold(state, |mut s| async move {
-        loop {
-            // Everything Bedrock has already delivered goes out in one body frame (one write
-            // on the socket); nothing waits for events that are not there yet.
-            s.drain_ready();
-            if !s.buf.is_empty() {
-                let frame = Bytes::from(std::mem::take(&mut s.buf));
-                return Some((Ok::<Bytes, Infallible>(frame), s));
-            }
-            if s.done {
-                return None;
-            }
-            let event = s.events.next().await;
-            s.push_next(event);
+    Ok(match sse::finish(started, start).await {
+        StreamEvent::Done {
+            stop_reason,
+            message,
+            usage,
+        } => axum::Json(openai::completion(
+            &id,
+            created,
+            &key,
+            &message,
+            stop_reason,
+            &usage,
+        ))
+        .into_response(),
+        StreamEvent::Error { message, info, .. } => {
+            tracing::warn!(target: LOG_TARGET, "bedrock stream for {} failed ({}): {message}", escape(&key), info.kind);
+            upstream(&info, &message).into_response()
         }
-    }));
-    let mut response = Response::new(body);
-    let h = response.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/event-stream"),
-    );
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    h.insert("x-accel-buffering", HeaderValue::from_static("no"));
-    Ok(response)
-}
-
-/// A non-streaming answer: reads the whole stream.
-#[allow(clippy::too_many_arguments)]
-async fn collect(
-    app: &Arc<App>,
-    mut events: EventStream,
-    first: StreamEvent,
-    _guard: StreamGuard,
-    start: Instant,
-    id: &str,
-    created: u64,
-    model: &str,
-) -> Response {
-    let mut first_token = false;
-    let mut next = Some(first);
-    loop {
-        let event = match next.take() {
-            Some(e) => e,
-            None => match events.next().await {
-                Some(e) => e,
-                None => {
-                    let message = "bedrock stream ended without a terminal event";
-                    return upstream(&ErrorInfo::new(ErrorKind::Upstream), message).into_response();
-                }
-            },
-        };
-        if !first_token && is_token(&event) {
-            first_token = true;
-            app.metrics.first_token(start.elapsed());
-        }
-        match event {
-            StreamEvent::Done {
-                stop_reason,
-                message,
-                usage,
-            } => {
-                app.metrics.tokens(&usage);
-                let body = openai::completion(id, created, model, &message, stop_reason, &usage);
-                return axum::Json(body).into_response();
-            }
-            StreamEvent::Error { message, info, .. } => {
-                tracing::warn!(target: LOG_TARGET, "bedrock stream for {model} failed ({}): {message}", info.kind);
-                return upstream(&info, &message).into_response();
-            }
-            _ => {}
-        }
-    }
-}
-
-/// The terminal event standing in for one a misbehaving [`openclaw_stream::ModelStream`]
-/// never sent.
-fn no_terminal(message: &str) -> StreamEvent {
-    let info = ErrorInfo::new(ErrorKind::Upstream);
-    StreamEvent::Error {
-        reason: info.reason(),
-        message: message.into(),
-        info,
-        partial: None,
-    }
-}
-
-fn is_token(event: &StreamEvent) -> bool {
-    matches!(
-        event,
-        StreamEvent::TextDelta { .. }
-            | StreamEvent::ThinkingDelta { .. }
-            | StreamEvent::ToolCallStart { .. }
-    )
-}
-
-/// The state of one SSE response. Dropping it (end of stream or client disconnect) drops the
-/// model stream, which closes the Bedrock connection, and releases the concurrency permit.
-struct Sse {
-    events: EventStream,
-    mapper: ChunkMapper,
-    /// SSE bytes rendered and not yet handed to hyper.
-    buf: Vec<u8>,
-    done: bool,
-    first_token: bool,
-    start: Instant,
-    guard: StreamGuard,
-}
-
-/// Most events gathered into one body frame (beyond, the frame goes out and the rest follows).
-const FRAME_EVENTS: usize = 64;
-/// Most bytes gathered into one body frame.
-const FRAME_BYTES: usize = 16 * 1024;
-
-impl Sse {
-    /// Renders the events the model stream has ready now (without waiting), up to a frame's
-    /// worth.
-    fn drain_ready(&mut self) {
-        let mut n = 0;
-        while !self.done && n < FRAME_EVENTS && self.buf.len() < FRAME_BYTES {
-            match self.events.next().now_or_never() {
-                Some(event) => self.push_next(event),
-                None => return,
-            }
-            n += 1;
-        }
-    }
-
-    /// Renders the model stream's next item (`None`: it ended without a terminal event).
-    fn push_next(&mut self, event: Option<StreamEvent>) {
-        match event {
-            Some(event) => self.push(&event),
-            None => self.push(&no_terminal(
-                "bedrock stream ended without a terminal event",
-            )),
-        }
-    }
-
-    fn push(&mut self, event: &StreamEvent) {
-        let metrics = &self.guard.app.metrics;
-        if !self.first_token && is_token(event) {
-            self.first_token = true;
-            metrics.first_token(self.start.elapsed());
-        }
-        match event {
-            StreamEvent::Done { usage, .. } => metrics.tokens(usage),
-            StreamEvent::Error { message, info, .. } => {
-                tracing::warn!(target: LOG_TARGET, "bedrock stream failed after it started ({}): {message}", info.kind);
-                metrics.upstream_error(&UpstreamFailure::of(info));
-            }
-            _ => {}
-        }
-        if event.is_terminal() {
-            self.done = true;
-        }
-        self.mapper.write(event, &mut self.buf);
-    }
-}
-
-/// Holds a concurrency permit and measures the stream's duration until dropped.
-struct StreamGuard {
-    app: Arc<App>,
-    started: Instant,
-    _permit: OwnedSemaphorePermit,
-}
-
-impl StreamGuard {
-    fn new(app: Arc<App>, permit: OwnedSemaphorePermit) -> Self {
-        app.metrics.stream_started();
-        StreamGuard {
-            app,
-            started: Instant::now(),
-            _permit: permit,
-        }
-    }
-}
-
-impl Drop for StreamGuard {
-    fn drop(&mut self) {
-        let took: Duration = self.started.elapsed();
-        self.app.metrics.stream_ended(took);
-        tracing::debug!(target: LOG_TARGET, "model stream closed after {}ms", took.as_millis());
-    }
+        _ => upstream(
+            &ErrorInfo::new(ErrorKind::Upstream),
+            "bedrock stream ended without a terminal event",
+        )
+        .into_response(),
+    })
 }

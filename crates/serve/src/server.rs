@@ -3,17 +3,27 @@
 use std::future::Future;
 use std::sync::Arc;
 
-use axum::serve::ListenerExt;
+use std::time::Duration;
+
 use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, watch};
+use tokio::task::JoinSet;
 
+use crate::connections;
 use crate::error::Error;
+use crate::guard::Admission;
 use crate::log::LOG_TARGET;
 use crate::metrics::Metrics;
 use crate::models::ModelSource;
 use crate::options::ServeOptions;
 use crate::routes;
 use crate::state::App;
+
+/// Refused connections being answered at once (beyond, a refused connection is closed without
+/// an answer).
+const MAX_REFUSALS: usize = 64;
+/// Pause after a failed `accept` (out of file descriptors: retrying at once would spin).
+const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
 
 /// An OpenAI-compatible gateway over a [`ModelSource`].
 ///
@@ -29,13 +39,16 @@ impl Gateway {
     pub fn new(models: ModelSource, options: ServeOptions) -> Self {
         let (drain, draining) = watch::channel(false);
         let permits = Arc::new(Semaphore::new(options.limits.max_concurrent_streams));
+        let mut metrics = Metrics::default();
+        metrics.count_discovery_failures_in(models.discovery_failures());
         Gateway {
             app: Arc::new(App {
                 models,
-                options,
-                metrics: Metrics::default(),
+                metrics,
                 permits,
                 draining,
+                admission: Admission::new(&options.limits),
+                options,
             }),
             drain: Arc::new(drain),
         }
@@ -66,46 +79,92 @@ impl Gateway {
     }
 
     /// Serves on `listener` until `shutdown` completes (or [`Gateway::start_draining`] is
-    /// called), then drains: no new connections, open responses get
-    /// [`ServeOptions::shutdown_grace`] to finish, and the call returns.
+    /// called), then drains: no new connections, connections with no request in flight are
+    /// closed at once, open responses get [`ServeOptions::shutdown_grace`] to finish, and the
+    /// call returns.
     ///
-    /// Sockets get `TCP_NODELAY`: SSE answers are many small writes, which Nagle's algorithm
-    /// would hold back.
+    /// Each connection is HTTP/1.1 with the [`crate::Timeouts`] (header read, body read,
+    /// keep-alive); beyond [`crate::Limits::max_connections`] a new connection is answered
+    /// 503 and closed. Sockets get `TCP_NODELAY`: SSE answers are many small writes, which
+    /// Nagle's algorithm would hold back.
     pub async fn serve(
         &self,
         listener: TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), Error> {
-        let listener = listener.tap_io(|tcp| {
-            if let Err(err) = tcp.set_nodelay(true) {
-                tracing::debug!(target: LOG_TARGET, "could not set TCP_NODELAY: {err}");
-            }
-        });
+        let local = listener.local_addr().map_err(Error::Serve)?;
         let drain = self.drain.clone();
         let mut draining = self.app.draining.clone();
-        let trigger = async move {
+        let trigger = tokio::spawn(async move {
             tokio::select! {
                 () = shutdown => { drain.send_replace(true); }
-                _ = draining.wait_for(|d| *d) => {}
+                () = crate::connections::drained(&mut draining) => {}
             }
-        };
-        let server = axum::serve(listener, self.router()).with_graceful_shutdown(trigger);
-        let grace = self.app.options.shutdown_grace;
+        });
+        let router = self.router();
+        let limits = self.app.options.limits;
+        let timeouts = self.app.options.timeouts;
+        let slots = Arc::new(Semaphore::new(
+            limits.max_connections.clamp(1, Semaphore::MAX_PERMITS),
+        ));
+        let refusals = Arc::new(Semaphore::new(MAX_REFUSALS));
+        let mut connections = JoinSet::new();
         let mut draining = self.app.draining.clone();
-        let deadline = async move {
-            let _ = draining.wait_for(|d| *d).await;
-            tracing::info!(
-                target: LOG_TARGET,
-                "shutting down: no new connections, open responses get {grace:?} to finish"
-            );
-            tokio::time::sleep(grace).await;
-        };
-        tokio::select! {
-            result = server.into_future() => result.map_err(Error::Serve),
-            () = deadline => {
-                tracing::warn!(target: LOG_TARGET, "shutdown grace period over: closing the remaining responses");
-                Ok(())
+        loop {
+            tokio::select! {
+                () = crate::connections::drained(&mut draining) => break,
+                Some(_) = connections.join_next(), if !connections.is_empty() => {}
+                accepted = listener.accept() => {
+                    let (tcp, _peer) = match accepted {
+                        Ok(conn) => conn,
+                        Err(err) => {
+                            // Out of file descriptors and the like: wait instead of spinning.
+                            tracing::warn!(target: LOG_TARGET, "accepting a connection failed: {err}");
+                            tokio::time::sleep(ACCEPT_BACKOFF).await;
+                            continue;
+                        }
+                    };
+                    if let Err(err) = tcp.set_nodelay(true) {
+                        tracing::debug!(target: LOG_TARGET, "could not set TCP_NODELAY: {err}");
+                    }
+                    let Ok(slot) = slots.clone().try_acquire_owned() else {
+                        self.app.metrics.connection_refused();
+                        // Refusals are bounded too: past that, the socket is just closed.
+                        if let Ok(refusal) = refusals.clone().try_acquire_owned() {
+                            tokio::spawn(async move {
+                                connections::refuse(tcp, limits.max_connections).await;
+                                drop(refusal);
+                            });
+                        }
+                        continue;
+                    };
+                    let app = self.app.clone();
+                    let router = router.clone();
+                    let draining = self.app.draining.clone();
+                    connections.spawn(async move {
+                        app.metrics.connection_opened();
+                        connections::serve_connection(tcp, local, router, timeouts, draining).await;
+                        app.metrics.connection_closed();
+                        drop(slot);
+                    });
+                }
             }
         }
+        drop(listener);
+        trigger.abort();
+        let grace = self.app.options.shutdown_grace;
+        tracing::info!(
+            target: LOG_TARGET,
+            "shutting down: no new connections, open responses get {grace:?} to finish"
+        );
+        let finished = tokio::time::timeout(grace, async {
+            while connections.join_next().await.is_some() {}
+        })
+        .await;
+        if finished.is_err() {
+            tracing::warn!(target: LOG_TARGET, "shutdown grace period over: closing the remaining responses");
+            connections.abort_all();
+        }
+        Ok(())
     }
 }

@@ -10,6 +10,10 @@ use crate::metrics::Metrics;
 use crate::models::{ModelSource, ResolvedModel};
 use crate::options::ServeOptions;
 
+/// The model a response was for (access log), set by the handlers as a response extension.
+#[derive(Debug, Clone)]
+pub(crate) struct ModelLabel(pub(crate) String);
+
 /// The state behind the router.
 pub(crate) struct App {
     pub(crate) models: ModelSource,
@@ -17,6 +21,8 @@ pub(crate) struct App {
     pub(crate) metrics: Metrics,
     pub(crate) permits: Arc<Semaphore>,
     pub(crate) draining: watch::Receiver<bool>,
+    /// The budgets of request bodies being read (see `crate::guard`).
+    pub(crate) admission: crate::guard::Admission,
 }
 
 impl App {
@@ -36,4 +42,3 @@ impl App {
         *self.draining.borrow()
     }
 }
-

@@ -141,3 +141,145 @@ async fn official_openai_python_client() {
     assert_eq!(result["after_tool"], "Tool result: 21C");
     assert_eq!(result["error_status"], 404);
 }
+
+/// The interpreter of the Python client checks, when it has `module` (else a loud skip).
+#[allow(clippy::print_stderr)]
+fn python_with(module: &str) -> Option<String> {
+    let python = std::env::var("OPENCLAW_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
+    let ok = std::process::Command::new(&python)
+        .args(["-c", &format!("import {module}")])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if ok {
+        Some(python)
+    } else {
+        eprintln!(
+            "SKIPPED: {module} python package not installed (interpreter `{python}`; set OPENCLAW_TEST_PYTHON)"
+        );
+        None
+    }
+}
+
+#[tokio::test]
+async fn official_anthropic_python_client() {
+    let Some(python) = python_with("anthropic") else {
+        return;
+    };
+    let fake = fake().await;
+    fake.script(Turn::text("Echo: Hello from the anthropic package").chunk_size(6));
+    fake.script(
+        Turn::new()
+            .with_reasoning("Two and two make four.", "sig-python-1")
+            .with_text("4"),
+    );
+    fake.script(
+        Turn::new()
+            .with_tool_use("toolu_py1", "get_weather", json!({"city": "Lisbon"}))
+            .chunk_size(3),
+    );
+    fake.script(Turn::text("Tool said: 21C and sunny"));
+    let token = "gw-anthropic-token-55bb";
+    let gw = Gateway::start(&fake.url(), &[], &[("OPENCLAW_GATEWAY_TOKEN", token)]);
+    let script = openclaw_e2e::workspace_root().join("tests/tests/e2e/gateway/anthropic_client.py");
+    let output = tokio::process::Command::new(&python)
+        .arg(&script)
+        .env("ANTHROPIC_BASE_URL", format!("http://{}", gw.addr))
+        .env("ANTHROPIC_API_KEY", token)
+        .env("MODEL", MODEL)
+        .output()
+        .await
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "python failed:\n{stdout}\n{stderr}"
+    );
+    let result: Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
+    assert_eq!(result["text"], "Echo: Hello from the anthropic package");
+    assert_eq!(result["stop_reason"], "end_turn");
+    assert_eq!(result["thinking"], "Two and two make four.");
+    assert_eq!(result["signature"], "sig-python-1");
+    assert_eq!(result["after_thinking"], "4");
+    assert_eq!(result["tool_name"], "get_weather");
+    assert_eq!(result["tool_id"], "toolu_py1");
+    assert_eq!(result["tool_input"], json!({"city": "Lisbon"}));
+    assert_eq!(result["tool_stop_reason"], "tool_use");
+    assert_eq!(result["after_tool"], "Tool said: 21C and sunny");
+    assert!(result["input_tokens"].as_u64().unwrap() > 0);
+    assert_eq!(result["error_status"], 404);
+    assert_eq!(result["error_type"], "not_found_error");
+    // The tool result reached Bedrock as a toolResult answering the streamed call.
+    let last = fake
+        .requests()
+        .into_iter()
+        .rfind(|r| r.path.ends_with("/converse-stream") || r.path.ends_with("/converse"))
+        .unwrap();
+    let body: Value = serde_json::from_slice(&last.body).unwrap();
+    let text = body.to_string();
+    assert!(text.contains("\"toolUseId\":\"toolu_py1\""), "{text}");
+}
+
+/// Claude Code in print mode (`claude -p`), pointed at the gateway as its users do
+/// (`ANTHROPIC_BASE_URL`, `ANTHROPIC_AUTH_TOKEN`, a Bedrock model in `ANTHROPIC_MODEL`).
+/// `OPENCLAW_TEST_CLAUDE` names the `claude` binary (`.ci/run` installs it from npm).
+#[tokio::test]
+async fn claude_code_print_mode_completes_a_turn() {
+    let Some(claude) = std::env::var("OPENCLAW_TEST_CLAUDE")
+        .ok()
+        .filter(|p| std::path::Path::new(p).is_file())
+    else {
+        eprintln!(
+            "SKIPPED: Claude Code not installed (set OPENCLAW_TEST_CLAUDE to the `claude` binary)"
+        );
+        return;
+    };
+    let fake = fake().await;
+    fake.script(Turn::text("4"));
+    let token = "gw-claude-code-token-11cc";
+    let gw = Gateway::start(&fake.url(), &[], &[("OPENCLAW_GATEWAY_TOKEN", token)]);
+    let home = tempfile::tempdir().unwrap();
+    let output = tokio::time::timeout(
+        Duration::from_secs(120),
+        tokio::process::Command::new(&claude)
+            .args(["-p", "What is 2+2? Answer with one digit."])
+            .current_dir(home.path())
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("HOME", home.path())
+            .env("ANTHROPIC_BASE_URL", format!("http://{}", gw.addr))
+            .env("ANTHROPIC_AUTH_TOKEN", token)
+            .env(
+                "ANTHROPIC_MODEL",
+                "us.anthropic.claude-sonnet-4-5-20250929-v1:0",
+            )
+            .env("DISABLE_TELEMETRY", "1")
+            .env("DISABLE_AUTOUPDATER", "1")
+            .env("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "1")
+            .output(),
+    )
+    .await
+    .expect("claude -p finished within 120 s")
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "claude failed:\n{stdout}\n{stderr}"
+    );
+    assert_eq!(stdout.trim(), "4", "stderr: {stderr}");
+    let calls: Vec<_> = fake
+        .requests()
+        .into_iter()
+        .filter(|r| r.path.ends_with("/converse-stream"))
+        .collect();
+    assert!(!calls.is_empty());
+    assert!(
+        calls.iter().all(|r| r.status == Some(200)),
+        "every Bedrock call Claude Code caused succeeded: {:?}",
+        calls
+            .iter()
+            .map(|r| (&r.path, r.status))
+            .collect::<Vec<_>>()
+    );
+}

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use openclaw_config::{GatewayBind, ModelApi, Secret};
 use openclaw_discovery::PROVIDER_ID;
-use openclaw_serve::{Gateway, LOG_TARGET, Limits, ModelSource, ServeOptions};
+use openclaw_serve::{Gateway, LOG_TARGET, Limits, ModelSource, ServeOptions, Timeouts};
 use openclaw_stream::{AdapterOptions, ConverseStream, ModelStream};
 
 use crate::cli::GatewayArgs;
@@ -33,19 +33,7 @@ pub async fn run(ctx: &Context, args: &GatewayArgs) -> CmdResult {
         None => setup.config.gateway.bind,
     };
     let port = args.port.unwrap_or(setup.config.gateway.port);
-    let token = ctx
-        .env
-        .get_nonempty(TOKEN_ENV)
-        .map(Secret::new)
-        .or_else(|| {
-            setup
-                .config
-                .gateway
-                .auth
-                .token
-                .clone()
-                .filter(|t| !t.expose().is_empty())
-        });
+    let token = gateway_token(&ctx.env, setup.config.gateway.auth.token.as_ref())?;
     let ip = bind.ip();
     if !ip.is_loopback() && token.is_none() {
         return Err(Failure::new(
@@ -70,8 +58,19 @@ pub async fn run(ctx: &Context, args: &GatewayArgs) -> CmdResult {
             max_body_bytes: serve.max_body_bytes,
             max_image_bytes: serve.max_image_bytes,
             max_concurrent_streams: serve.max_concurrent_streams,
+            max_pending_bodies: serve.max_pending_bodies,
+            max_buffered_body_bytes: serve.max_buffered_body_bytes,
+            max_connections: serve.max_connections,
+            max_header_bytes: serve.max_header_bytes,
+        },
+        timeouts: Timeouts {
+            header_read: positive_secs(serve.header_read_timeout, "--header-read-timeout")?,
+            body_read: positive_secs(serve.body_read_timeout, "--body-read-timeout")?,
+            keep_alive: positive_secs(serve.keep_alive_timeout, "--keep-alive-timeout")?,
         },
         shutdown_grace: secs(serve.shutdown_grace, "--shutdown-grace")?,
+        allowed_hosts: serve.allowed_hosts.clone(),
+        cors_allowed_origins: serve.cors_allowed_origins.clone(),
     };
     let mut models = ModelSource::new(
         setup.config.models.providers.clone(),
@@ -109,6 +108,28 @@ pub async fn run(ctx: &Context, args: &GatewayArgs) -> CmdResult {
     result
 }
 
+/// The client token: `OPENCLAW_GATEWAY_TOKEN` (trimmed), else `gateway.auth.token`; empty
+/// means none. A token of only whitespace is a mistake, not "no token": refused instead of
+/// serving without one.
+fn gateway_token(
+    env: &openclaw_creds::Env,
+    configured: Option<&Secret>,
+) -> CmdResult<Option<Secret>> {
+    let blank = |t: &str| !t.is_empty() && t.trim().is_empty();
+    if env.get(TOKEN_ENV).is_some_and(blank) || configured.is_some_and(|t| blank(t.expose())) {
+        return Err(Failure::new(
+            ExitKind::Config,
+            format!(
+                "the gateway token is only whitespace: expected a non-blank {TOKEN_ENV} or gateway.auth.token (or neither, on loopback)"
+            ),
+        ));
+    }
+    Ok(env
+        .get_nonempty(TOKEN_ENV)
+        .map(Secret::new)
+        .or_else(|| configured.filter(|t| !t.expose().is_empty()).cloned()))
+}
+
 fn secs(value: f64, flag: &str) -> CmdResult<Duration> {
     Duration::try_from_secs_f64(value).map_err(|_| {
         Failure::new(
@@ -116,6 +137,17 @@ fn secs(value: f64, flag: &str) -> CmdResult<Duration> {
             format!("invalid {flag} `{value}`: expected a non-negative number of seconds"),
         )
     })
+}
+
+/// A timeout of more than zero seconds (zero would cut every connection at once).
+fn positive_secs(value: f64, flag: &str) -> CmdResult<Duration> {
+    match Duration::try_from_secs_f64(value) {
+        Ok(d) if !d.is_zero() => Ok(d),
+        _ => Err(Failure::new(
+            ExitKind::Config,
+            format!("invalid {flag} `{value}`: expected a positive number of seconds"),
+        )),
+    }
 }
 
 /// One [`ConverseStream`] per provider speaking `bedrock-converse-stream`: `amazon-bedrock`
@@ -171,5 +203,47 @@ async fn wait_for_signal() {
     #[cfg(not(unix))]
     {
         let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use openclaw_creds::Env;
+
+    use super::*;
+
+    #[test]
+    fn a_blank_token_is_refused_and_an_empty_one_is_none() {
+        for (env, configured) in [("   ", None), ("", Some("\t ")), ("\n", Some("fine"))] {
+            let env = Env::from_pairs([(TOKEN_ENV, env)]);
+            let configured = configured.map(Secret::new);
+            let err = gateway_token(&env, configured.as_ref()).unwrap_err();
+            assert_eq!(err.kind, ExitKind::Config);
+            assert!(
+                err.error.to_string().contains("only whitespace"),
+                "{}",
+                err.error
+            );
+        }
+        let none = gateway_token(&Env::from_pairs([(TOKEN_ENV, "")]), None).unwrap();
+        assert!(none.is_none());
+        let env = Env::from_pairs([(TOKEN_ENV, " s3cret ")]);
+        assert_eq!(
+            gateway_token(&env, None).unwrap().unwrap().expose(),
+            "s3cret"
+        );
+        let configured = Secret::new("c0nf");
+        let token = gateway_token(&Env::from_pairs([("X", "y")]), Some(&configured)).unwrap();
+        assert_eq!(token.unwrap().expose(), "c0nf");
+    }
+
+    #[test]
+    fn timeouts_must_be_positive() {
+        assert!(positive_secs(0.0, "--body-read-timeout").is_err());
+        assert!(positive_secs(-1.0, "--body-read-timeout").is_err());
+        assert_eq!(
+            positive_secs(1.5, "--x").unwrap(),
+            Duration::from_millis(1500)
+        );
     }
 }

@@ -34,7 +34,7 @@ async fn request_errors_400_404_413() {
     assert_eq!(body["error"]["param"], "messages[0].role");
 
     let mut req = user("x");
-    req["model"] = json!("amazon-bedrock/no.such-model-v1:0");
+    req["model"] = json!("amazon-bedrock/no-such-model");
     let (status, _, body) = gw.chat(&req, &[]).await.error().await;
     assert_eq!(status, 404);
     assert_eq!(body["error"]["code"], "model_not_found");

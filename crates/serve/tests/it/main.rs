@@ -20,6 +20,8 @@
 mod chat;
 mod endpoints;
 mod errors;
+mod hardening;
 mod lifecycle;
+mod messages;
 mod protocol;
 mod support;

@@ -1,0 +1,210 @@
+//! The handlers of `POST /v1/messages`, `POST /v1/messages/count_tokens`, and the Anthropic
+//! shape of `GET /v1/models`.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::extract::{Request, State};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use openclaw_stream::{ErrorInfo, ErrorKind, StreamEvent, StreamOptions};
+use serde_json::json;
+
+use super::{ConvertLimits, MessagesRequest, betas, error, names, sse as wire, to_stream_request};
+use crate::api_error::{ApiError, upstream};
+use crate::body::read_json;
+use crate::ids::response_id;
+use crate::log::{LOG_TARGET, escape};
+use crate::models::ResolvedModel;
+use crate::sse;
+use crate::state::{App, ModelLabel};
+
+/// Whether a request speaks Anthropic's API (it sends `anthropic-version` or `x-api-key`).
+pub(crate) fn is_anthropic(headers: &HeaderMap) -> bool {
+    headers.contains_key("anthropic-version") || headers.contains_key("x-api-key")
+}
+
+/// The request's API version. Every version is served with the `2023-06-01` shapes (later
+/// versions only add to them: the official SDKs send their own release date); a missing header
+/// means `2023-06-01`; a value that is not text is refused.
+fn check_version(headers: &HeaderMap) -> Result<(), ApiError> {
+    match headers.get("anthropic-version").map(|v| v.to_str()) {
+        None | Some(Ok(_)) => Ok(()),
+        Some(Err(_)) => Err(ApiError::invalid(
+            "anthropic-version: expected an ASCII header value",
+            None,
+        )),
+    }
+}
+
+/// Finds the model: an alias, `provider/id` or a Bedrock id as it is, else an Anthropic model
+/// name through the profile of the provider's region.
+async fn resolve(app: &App, name: &str) -> Result<(String, Arc<ResolvedModel>), ApiError> {
+    if let Some(found) = app.resolve_model(name).await {
+        return Ok(found);
+    }
+    for candidate in names::candidates(name, app.models.region()) {
+        if let Some(found) = app.resolve_model(&candidate).await {
+            return Ok(found);
+        }
+    }
+    let mut known: Vec<String> = names::known_names().map(str::to_string).collect();
+    known.extend(app.models.served_keys().await);
+    known.extend(app.options.aliases.keys().cloned());
+    let suggestion = known
+        .iter()
+        .map(|k| (strsim::jaro_winkler(name, k), k))
+        .filter(|(score, _)| *score > 0.85)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, k)| format!(", did you mean `{k}`?"))
+        .unwrap_or_default();
+    let mut e = ApiError::model_not_found(name);
+    e.message = format!(
+        "model: `{}` is not served here: expected a Bedrock model or inference profile id, `amazon-bedrock/<id>`, an alias or an Anthropic model name (see GET /v1/models){suggestion}",
+        escape(name)
+    );
+    Err(e)
+}
+
+/// Reads, checks and maps a Messages request.
+async fn prepare(
+    app: &Arc<App>,
+    req: Request,
+    for_count: bool,
+    label: &mut Option<String>,
+) -> Result<
+    (
+        MessagesRequest,
+        String,
+        Arc<ResolvedModel>,
+        openclaw_stream::StreamRequest,
+    ),
+    ApiError,
+> {
+    check_version(req.headers())?;
+    let (passed, ignored) = betas::split(
+        req.headers()
+            .get_all("anthropic-beta")
+            .iter()
+            .filter_map(|v| v.to_str().ok()),
+    );
+    if !ignored.is_empty() {
+        tracing::debug!(target: LOG_TARGET, "anthropic-beta flags not sent to bedrock: {}", escape(&ignored.join(",")));
+    }
+    let body: MessagesRequest = read_json(req, &app.options.limits).await?;
+    *label = Some(body.model.clone());
+    if let Some(user) = body.user_id() {
+        tracing::debug!(target: LOG_TARGET, "messages request for user {}", escape(user));
+    }
+    let (key, resolved) = resolve(app, &body.model).await?;
+    *label = Some(key.clone());
+    let request = to_stream_request(
+        &body,
+        resolved.def.clone(),
+        passed,
+        ConvertLimits {
+            max_image_bytes: app.options.limits.max_image_bytes,
+        },
+        for_count,
+    )?;
+    Ok((body, key, resolved, request))
+}
+
+/// `POST /v1/messages`.
+pub(crate) async fn messages(State(app): State<Arc<App>>, req: Request) -> Response {
+    let start = Instant::now();
+    let mut label = None;
+    let mut response = match messages_inner(&app, req, start, &mut label).await {
+        Ok(r) => r,
+        Err(e) => error::response(e),
+    };
+    if let Some(m) = label {
+        response.extensions_mut().insert(ModelLabel(m));
+    }
+    response
+}
+
+async fn messages_inner(
+    app: &Arc<App>,
+    req: Request,
+    start: Instant,
+    label: &mut Option<String>,
+) -> Result<Response, ApiError> {
+    let (body, key, resolved, request) = prepare(app, req, false, label).await?;
+    let model = resolved.def.id.clone();
+    let id = response_id("msg_");
+    let started = match sse::start(app, &resolved, request, &key).await {
+        Ok(started) => started,
+        Err(e) => return Err(e),
+    };
+    if body.is_stream() {
+        return Ok(sse::response(
+            started,
+            wire::MessageWriter::new(id, model),
+            start,
+        ));
+    }
+    let end = sse::finish(started, start).await;
+    Ok(match &end {
+        StreamEvent::Done {
+            stop_reason,
+            message,
+            usage,
+        } => axum::Json(wire::message(&id, &model, *stop_reason, message, usage)).into_response(),
+        StreamEvent::Error { partial, .. } if wire::is_refusal(&end) => {
+            axum::Json(wire::refusal(&id, &model, partial.as_deref())).into_response()
+        }
+        StreamEvent::Error { message, info, .. } => {
+            tracing::warn!(target: LOG_TARGET, "bedrock stream for {} failed ({}): {message}", escape(&key), info.kind);
+            error::response(upstream(info, message))
+        }
+        _ => error::response(upstream(
+            &ErrorInfo::new(ErrorKind::Upstream),
+            "bedrock stream ended without a terminal event",
+        )),
+    })
+}
+
+/// `POST /v1/messages/count_tokens`, through Bedrock's CountTokens.
+pub(crate) async fn count_tokens(State(app): State<Arc<App>>, req: Request) -> Response {
+    let mut label = None;
+    let result = async {
+        let (_, _, resolved, request) = prepare(&app, req, true, &mut label).await?;
+        resolved
+            .stream
+            .count_tokens(request, StreamOptions::default())
+            .await
+            .map_err(|e| upstream(&e.info, &e.message))
+    }
+    .await;
+    let mut response = match result {
+        Ok(n) => axum::Json(json!({"input_tokens": n})).into_response(),
+        Err(e) => error::response(e),
+    };
+    if let Some(m) = label {
+        response.extensions_mut().insert(ModelLabel(m));
+    }
+    response
+}
+
+/// `GET /v1/models` in Anthropic's shape (one page holding every model).
+pub(crate) async fn models(app: &App) -> Response {
+    let mut data = Vec::new();
+    for (key, name) in app.models.served_models().await {
+        data.push(json!({
+            "type": "model",
+            "id": key,
+            "display_name": name,
+            "created_at": "1970-01-01T00:00:00Z",
+        }));
+    }
+    let first = data.first().map(|m| m["id"].clone());
+    let last = data.last().map(|m| m["id"].clone());
+    axum::Json(json!({
+        "data": data,
+        "has_more": false,
+        "first_id": first,
+        "last_id": last,
+    }))
+    .into_response()
+}

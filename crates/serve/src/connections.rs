@@ -1,0 +1,368 @@
+//! One HTTP/1.1 connection of [`crate::Gateway::serve`]: hyper's connection driven by a task that
+//! knows whether a request is in flight, so it can enforce the header-read and keep-alive
+//! timeouts and close idle connections at once when shutdown starts.
+//!
+//! Rules:
+//! - a connection with no request in flight and no byte received since the last response is
+//!   *idle*: closed after [`Timeouts::keep_alive`], and at once when shutdown starts;
+//! - once a byte of the next request arrives, its head must be complete within
+//!   [`Timeouts::header_read`] (slowloris), else the connection is closed; a half-sent head
+//!   does not hold shutdown either;
+//! - a request in flight (head parsed, response not finished) is never cut by these timers:
+//!   its body has its own timeout ([`crate::guard`]), and at shutdown it gets the grace period.
+
+use std::convert::Infallible;
+use std::io;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::extract::Request;
+use axum::response::Response;
+use hyper::body::{Frame, Incoming, SizeHint};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt as _, ReadBuf};
+use tokio::net::TcpStream;
+use tokio::sync::{Notify, watch};
+use tokio::time::Instant;
+
+use crate::api_error::ApiError;
+use crate::log::LOG_TARGET;
+use crate::options::Timeouts;
+
+/// The addresses of the connection a request came on (a request extension set by
+/// [`crate::Gateway::serve`]; absent when the router is mounted elsewhere).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ConnInfo {
+    /// The address the gateway listens on (decides the `Host` check).
+    pub(crate) local: SocketAddr,
+}
+
+/// Where a connection is between requests.
+#[derive(Debug)]
+struct Phase {
+    /// Requests whose response is not finished.
+    in_flight: usize,
+    /// Since when the connection is idle, or receiving a request head (`head`).
+    since: Instant,
+    /// A byte of the next request arrived (no request in flight).
+    head: bool,
+}
+
+/// What the connection task and the request guards share.
+#[derive(Debug)]
+struct ConnState {
+    phase: Mutex<Phase>,
+    changed: Notify,
+}
+
+impl ConnState {
+    fn new() -> Self {
+        ConnState {
+            phase: Mutex::new(Phase {
+                in_flight: 0,
+                since: Instant::now(),
+                head: false,
+            }),
+            changed: Notify::new(),
+        }
+    }
+
+    fn phase(&self) -> MutexGuard<'_, Phase> {
+        // Never held across an await or a panic-prone call; recover anyway.
+        self.phase.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Bytes arrived from the client.
+    fn received(&self) {
+        let mut phase = self.phase();
+        if phase.in_flight == 0 && !phase.head {
+            phase.head = true;
+            phase.since = Instant::now();
+            drop(phase);
+            self.changed.notify_one();
+        }
+    }
+
+    /// A request head was parsed: the request is in flight until the guard drops.
+    fn begin(self: &Arc<Self>) -> InFlight {
+        let mut phase = self.phase();
+        phase.in_flight += 1;
+        phase.head = false;
+        InFlight(self.clone())
+    }
+
+    /// When the connection must be closed if nothing changes: `None` while a request is in
+    /// flight.
+    fn deadline(&self, timeouts: &Timeouts) -> Option<Instant> {
+        let phase = self.phase();
+        if phase.in_flight > 0 {
+            return None;
+        }
+        let limit = if phase.head {
+            timeouts.header_read
+        } else {
+            timeouts.keep_alive
+        };
+        Some(phase.since + limit)
+    }
+
+    fn in_flight(&self) -> bool {
+        self.phase().in_flight > 0
+    }
+}
+
+/// A request in flight on a connection; its drop (the response body finished or dropped)
+/// makes the connection idle again.
+#[derive(Debug)]
+struct InFlight(Arc<ConnState>);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        let mut phase = self.0.phase();
+        phase.in_flight = phase.in_flight.saturating_sub(1);
+        if phase.in_flight == 0 {
+            phase.since = Instant::now();
+            phase.head = false;
+        }
+        drop(phase);
+        self.0.changed.notify_one();
+    }
+}
+
+/// The socket, reporting received bytes to the connection state.
+struct Tracked {
+    tcp: TcpStream,
+    state: Arc<ConnState>,
+}
+
+impl AsyncRead for Tracked {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let before = buf.filled().len();
+        let result = Pin::new(&mut self.tcp).poll_read(cx, buf);
+        if matches!(result, Poll::Ready(Ok(()))) && buf.filled().len() > before {
+            self.state.received();
+        }
+        result
+    }
+}
+
+impl AsyncWrite for Tracked {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.tcp).poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.tcp).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.tcp.is_write_vectored()
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.tcp).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.tcp).poll_shutdown(cx)
+    }
+}
+
+/// A response body that keeps its request in flight until it is finished or dropped.
+struct Guarded {
+    inner: Body,
+    _in_flight: InFlight,
+}
+
+impl hyper::body::Body for Guarded {
+    type Data = axum::body::Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Self::Data>, Self::Error>>> {
+        Pin::new(&mut self.inner).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+/// Serves one accepted connection with `router` until it ends, times out, or `draining` turns
+/// true and it has no request in flight (a request in flight finishes; the caller bounds that
+/// with the shutdown grace).
+pub(crate) async fn serve_connection(
+    tcp: TcpStream,
+    local: SocketAddr,
+    router: axum::Router,
+    timeouts: Timeouts,
+    mut draining: watch::Receiver<bool>,
+) {
+    let state = Arc::new(ConnState::new());
+    let io = TokioIo::new(Tracked {
+        tcp,
+        state: state.clone(),
+    });
+    let info = ConnInfo { local };
+    let requests = state.clone();
+    let service = hyper::service::service_fn(move |req: hyper::Request<Incoming>| {
+        let in_flight = requests.begin();
+        let router = router.clone();
+        async move {
+            let mut req: Request = req.map(Body::new);
+            req.extensions_mut().insert(info);
+            let response = tower::ServiceExt::oneshot(router, req)
+                .await
+                .unwrap_or_else(|never: Infallible| match never {});
+            Ok::<Response, Infallible>(response.map(|inner| {
+                Body::new(Guarded {
+                    inner,
+                    _in_flight: in_flight,
+                })
+            }))
+        }
+    });
+    let mut builder = hyper::server::conn::http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .keep_alive(true)
+        // A backstop only: hyper starts this clock when it waits for a head, idle time
+        // included, so it is the sum of both of ours; the task below enforces each.
+        .header_read_timeout(timeouts.header_read.saturating_add(timeouts.keep_alive));
+    let conn = builder.serve_connection(io, service);
+    tokio::pin!(conn);
+    let mut shutting_down = false;
+    loop {
+        let deadline = state.deadline(&timeouts);
+        tokio::select! {
+            result = conn.as_mut() => {
+                if let Err(err) = result {
+                    tracing::debug!(target: LOG_TARGET, "connection ended with an error: {err}");
+                }
+                return;
+            }
+            () = state.changed.notified() => {}
+            () = sleep_until(deadline) => {
+                // Nothing changed since the deadline was computed: the connection sat idle, or
+                // a request head took too long.
+                if state.deadline(&timeouts).is_some_and(|d| d <= Instant::now()) {
+                    tracing::debug!(target: LOG_TARGET, "closing a connection: idle or slow request head");
+                    return;
+                }
+            }
+            () = drained(&mut draining), if !shutting_down => {
+                shutting_down = true;
+                if !state.in_flight() {
+                    return;
+                }
+                // Answer what is in flight, then close instead of waiting for another request.
+                conn.as_mut().graceful_shutdown();
+            }
+        }
+    }
+}
+
+/// Completes once shutdown has started; never when the gateway is gone without starting it (a
+/// router outliving its `Gateway`). Holds no borrow of the flag across an await, so the
+/// futures waiting on it stay `Send`.
+pub(crate) async fn drained(draining: &mut watch::Receiver<bool>) {
+    let started = draining.wait_for(|d| *d).await.is_ok();
+    if !started {
+        std::future::pending::<()>().await;
+    }
+}
+
+/// Sleeps until `deadline`, or for ever.
+async fn sleep_until(deadline: Option<Instant>) {
+    match deadline {
+        Some(deadline) => tokio::time::sleep_until(deadline).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// How long a refused connection may take to receive its 503.
+const REFUSAL_TIME: Duration = Duration::from_secs(1);
+
+/// Answers a connection over [`crate::Limits::max_connections`]: 503 with `Retry-After` and
+/// `Connection: close`, without reading the request; then closes it.
+pub(crate) async fn refuse(mut tcp: TcpStream, limit: usize) {
+    let error = ApiError::too_many_connections(limit);
+    let body = error.body().to_string();
+    let retry = error.retry_after.unwrap_or(1);
+    let head = format!(
+        "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\nretry-after: {retry}\r\nconnection: close\r\ncontent-length: {}\r\n\r\n",
+        body.len()
+    );
+    let answer = async {
+        tcp.write_all(head.as_bytes()).await?;
+        tcp.write_all(body.as_bytes()).await?;
+        tcp.shutdown().await?;
+        // Read what the client sent before closing: closing with unread bytes resets the
+        // connection, and the client might lose the answer.
+        let mut sink = [0u8; 4096];
+        loop {
+            match tokio::io::AsyncReadExt::read(&mut tcp, &mut sink).await? {
+                0 => return Ok::<(), io::Error>(()),
+                _ => continue,
+            }
+        }
+    };
+    let _ = tokio::time::timeout(REFUSAL_TIME, answer).await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deadlines_follow_the_phase() {
+        let timeouts = Timeouts {
+            header_read: Duration::from_secs(2),
+            body_read: Duration::from_secs(3),
+            keep_alive: Duration::from_secs(5),
+        };
+        let state = Arc::new(ConnState::new());
+        let opened = state.phase().since;
+        assert_eq!(
+            state.deadline(&timeouts),
+            Some(opened + timeouts.keep_alive)
+        );
+        state.received();
+        let head = state.phase().since;
+        assert_eq!(state.deadline(&timeouts), Some(head + timeouts.header_read));
+        // More bytes of the same head do not move the deadline.
+        state.received();
+        assert_eq!(state.deadline(&timeouts), Some(head + timeouts.header_read));
+        let request = state.begin();
+        assert_eq!(state.deadline(&timeouts), None);
+        // Body bytes while in flight do not start a head.
+        state.received();
+        assert!(!state.phase().head);
+        drop(request);
+        let idle = state.phase().since;
+        assert_eq!(state.deadline(&timeouts), Some(idle + timeouts.keep_alive));
+        assert!(!state.in_flight());
+    }
+}

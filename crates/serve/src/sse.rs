@@ -1,0 +1,277 @@
+//! Running one model stream for a client: the concurrency permit, the wait for the first
+//! event, and the SSE body that every client API shares (coalesced frames, keep-alives,
+//! metrics). What the events look like on the wire is the [`EventWriter`]'s business.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::body::{Body, Bytes};
+use axum::http::{HeaderValue, header};
+use axum::response::Response;
+use futures::{FutureExt as _, StreamExt};
+use openclaw_stream::{
+    ErrorInfo, ErrorKind, EventStream, StreamEvent, StreamOptions, StreamRequest,
+};
+use tokio::sync::OwnedSemaphorePermit;
+
+use crate::api_error::{ApiError, UpstreamFailure, upstream};
+use crate::log::LOG_TARGET;
+use crate::models::ResolvedModel;
+use crate::state::App;
+
+/// Renders stream events in one client API's SSE format.
+pub(crate) trait EventWriter: Send + 'static {
+    /// Appends the SSE bytes of `event`.
+    fn write(&mut self, event: &StreamEvent, out: &mut Vec<u8>);
+    /// Appends a keep-alive that clients ignore (sent after a long silence, so proxies and
+    /// clients do not time the connection out while the model thinks).
+    fn keepalive(&mut self, out: &mut Vec<u8>);
+}
+
+/// Silence after which a keep-alive is sent.
+const KEEPALIVE: Duration = Duration::from_secs(15);
+
+/// A model stream that has delivered its first event (not an error).
+pub(crate) struct Started {
+    pub(crate) events: EventStream,
+    pub(crate) first: StreamEvent,
+    pub(crate) guard: StreamGuard,
+}
+
+/// Takes a concurrency permit, starts the model stream and waits for Bedrock's first event, so
+/// a failure before the stream starts gets its own HTTP status instead of a 200 with an error
+/// inside.
+pub(crate) async fn start(
+    app: &Arc<App>,
+    model: &ResolvedModel,
+    request: StreamRequest,
+    key: &str,
+) -> Result<Started, ApiError> {
+    let permit = app
+        .permits
+        .clone()
+        .try_acquire_owned()
+        .map_err(|_| ApiError::too_many_streams(app.options.limits.max_concurrent_streams))?;
+    let guard = StreamGuard::new(app.clone(), permit);
+    let mut events = model.stream.stream(request, StreamOptions::default());
+    let first = events
+        .next()
+        .await
+        .unwrap_or_else(|| no_terminal("bedrock stream ended without any event"));
+    if let StreamEvent::Error { message, info, .. } = &first {
+        tracing::warn!(target: LOG_TARGET, "bedrock call for {} failed ({}): {message}", crate::log::escape(key), info.kind);
+        return Err(upstream(info, message));
+    }
+    Ok(Started {
+        events,
+        first,
+        guard,
+    })
+}
+
+/// Reads a started stream to its end (non-streaming answers): the terminal event, with the
+/// first-token time and token metrics recorded.
+pub(crate) async fn finish(started: Started, start: Instant) -> StreamEvent {
+    let Started {
+        mut events,
+        first,
+        guard,
+    } = started;
+    let metrics = &guard.app.metrics;
+    let mut first_token = false;
+    let mut next = Some(first);
+    loop {
+        let event = match next.take() {
+            Some(e) => e,
+            None => match events.next().await {
+                Some(e) => e,
+                None => return no_terminal("bedrock stream ended without a terminal event"),
+            },
+        };
+        if !first_token && is_token(&event) {
+            first_token = true;
+            metrics.first_token(start.elapsed());
+        }
+        match &event {
+            StreamEvent::Done { usage, .. } => {
+                metrics.tokens(usage);
+                return event;
+            }
+            StreamEvent::Error { .. } => return event,
+            _ => {}
+        }
+    }
+}
+
+/// The SSE response of a started stream.
+pub(crate) fn response<W: EventWriter>(started: Started, writer: W, start: Instant) -> Response {
+    let Started {
+        events,
+        first,
+        guard,
+    } = started;
+    let mut state = Sse {
+        events,
+        writer,
+        buf: Vec::new(),
+        done: false,
+        first_token: false,
+        start,
+        guard,
+        keepalive: Box::pin(tokio::time::sleep(KEEPALIVE)),
+        last_write: Instant::now(),
+    };
+    state.push(&first);
+    let body = Body::from_stream(futures::stream::unfold(state, |mut s| async move {
+        loop {
+            // Everything the model stream has already delivered goes out in one body frame
+            // (one write on the socket); nothing waits for events that are not there yet.
+            s.drain_ready();
+            if !s.buf.is_empty() {
+                s.last_write = Instant::now();
+                let frame = Bytes::from(std::mem::take(&mut s.buf));
+                return Some((Ok::<Bytes, Infallible>(frame), s));
+            }
+            if s.done {
+                return None;
+            }
+            tokio::select! {
+                biased;
+                event = s.events.next() => s.push_next(event),
+                () = &mut s.keepalive => {
+                    // The timer is only reset when it fires, not per event.
+                    let due = s.last_write + KEEPALIVE;
+                    let now = Instant::now();
+                    if now >= due {
+                        s.writer.keepalive(&mut s.buf);
+                        s.keepalive.as_mut().reset((now + KEEPALIVE).into());
+                    } else {
+                        s.keepalive.as_mut().reset(due.into());
+                    }
+                }
+            }
+        }
+    }));
+    let mut response = Response::new(body);
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/event-stream"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    h.insert("x-accel-buffering", HeaderValue::from_static("no"));
+    response
+}
+
+/// The terminal event standing in for one a misbehaving [`openclaw_stream::ModelStream`]
+/// never sent.
+pub(crate) fn no_terminal(message: &str) -> StreamEvent {
+    let info = ErrorInfo::new(ErrorKind::Upstream);
+    StreamEvent::Error {
+        reason: info.reason(),
+        message: message.into(),
+        info,
+        partial: None,
+    }
+}
+
+fn is_token(event: &StreamEvent) -> bool {
+    matches!(
+        event,
+        StreamEvent::TextDelta { .. }
+            | StreamEvent::ThinkingDelta { .. }
+            | StreamEvent::ToolCallStart { .. }
+    )
+}
+
+/// The state of one SSE response. Dropping it (end of stream or client disconnect) drops the
+/// model stream, which closes the upstream connection, and releases the concurrency permit.
+struct Sse<W> {
+    events: EventStream,
+    writer: W,
+    /// SSE bytes rendered and not yet handed to hyper.
+    buf: Vec<u8>,
+    done: bool,
+    first_token: bool,
+    start: Instant,
+    guard: StreamGuard,
+    keepalive: std::pin::Pin<Box<tokio::time::Sleep>>,
+    last_write: Instant,
+}
+
+/// Most events gathered into one body frame (beyond, the frame goes out and the rest follows).
+const FRAME_EVENTS: usize = 64;
+/// Most bytes gathered into one body frame.
+const FRAME_BYTES: usize = 16 * 1024;
+
+impl<W: EventWriter> Sse<W> {
+    /// Renders the events the model stream has ready now (without waiting), up to a frame's
+    /// worth.
+    fn drain_ready(&mut self) {
+        let mut n = 0;
+        while !self.done && n < FRAME_EVENTS && self.buf.len() < FRAME_BYTES {
+            match self.events.next().now_or_never() {
+                Some(event) => self.push_next(event),
+                None => return,
+            }
+            n += 1;
+        }
+    }
+
+    /// Renders the model stream's next item (`None`: it ended without a terminal event).
+    fn push_next(&mut self, event: Option<StreamEvent>) {
+        match event {
+            Some(event) => self.push(&event),
+            None => self.push(&no_terminal(
+                "bedrock stream ended without a terminal event",
+            )),
+        }
+    }
+
+    fn push(&mut self, event: &StreamEvent) {
+        let metrics = &self.guard.app.metrics;
+        if !self.first_token && is_token(event) {
+            self.first_token = true;
+            metrics.first_token(self.start.elapsed());
+        }
+        match event {
+            StreamEvent::Done { usage, .. } => metrics.tokens(usage),
+            StreamEvent::Error { message, info, .. } => {
+                tracing::warn!(target: LOG_TARGET, "bedrock stream failed after it started ({}): {message}", info.kind);
+                metrics.upstream_error(&UpstreamFailure::of(info));
+            }
+            _ => {}
+        }
+        if event.is_terminal() {
+            self.done = true;
+        }
+        self.writer.write(event, &mut self.buf);
+    }
+}
+
+/// Holds a concurrency permit and measures the stream's duration until dropped.
+pub(crate) struct StreamGuard {
+    app: Arc<App>,
+    started: Instant,
+    _permit: OwnedSemaphorePermit,
+}
+
+impl StreamGuard {
+    fn new(app: Arc<App>, permit: OwnedSemaphorePermit) -> Self {
+        app.metrics.stream_started();
+        StreamGuard {
+            app,
+            started: Instant::now(),
+            _permit: permit,
+        }
+    }
+}
+
+impl Drop for StreamGuard {
+    fn drop(&mut self) {
+        let took: Duration = self.started.elapsed();
+        self.app.metrics.stream_ended(took);
+        tracing::debug!(target: LOG_TARGET, "model stream closed after {}ms", took.as_millis());
+    }
+}
