@@ -48,6 +48,12 @@ async fn resolve(app: &App, name: &str) -> Result<(String, Arc<ResolvedModel>), 
             return Ok(found);
         }
     }
+    // Unlisted: a Bedrock id is tried as it is, and a failing discovery is a 503, not a 404.
+    match app.find_model(name).await {
+        Ok(found) => return Ok(found),
+        Err(e) if e.status != axum::http::StatusCode::NOT_FOUND => return Err(e),
+        Err(_) => {}
+    }
     let mut known: Vec<String> = names::known_names().map(str::to_string).collect();
     known.extend(app.models.served_keys().await);
     known.extend(app.options.aliases.keys().cloned());
