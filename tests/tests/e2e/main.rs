@@ -17,5 +17,6 @@ mod secrets;
 // `config set` from many processes at once keeps every edit; read-only files, dangling symlinks
 // and devices are refused.
 mod config_edits;
-// `openclaw gateway`: the OpenAI-compatible HTTP gateway (streaming, tools, errors, shutdown).
+// `openclaw gateway` as shipped: start-up, bind refusal, token, SIGTERM drain, and the official
+// openai and anthropic Python clients and Claude Code against it (HTTP behaviour: crates/serve).
 mod gateway;
