@@ -35,9 +35,6 @@ pub(crate) mod names;
 pub(crate) mod route;
 pub(crate) mod sse;
 
-/// The API version this gateway speaks (and assumes when a client sends none).
-pub(crate) const VERSION: &str = "2023-06-01";
-
 /// Top-level fields Anthropic defines that have no Bedrock counterpart: accepted and ignored
 /// (each listed in the README with the reason).
 const IGNORED_FIELDS: [&str; 5] = [

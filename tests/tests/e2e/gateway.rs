@@ -97,17 +97,9 @@ async fn graceful_shutdown_finishes_open_streams_and_refuses_new_connections() {
 
 #[tokio::test]
 async fn official_openai_python_client() {
-    let python = std::env::var("OPENCLAW_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
-    let has_openai = std::process::Command::new(&python)
-        .args(["-c", "import openai"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !has_openai {
-        eprintln!(
-            "SKIPPED: openai python package not installed (interpreter `{python}`; set OPENCLAW_TEST_PYTHON)"
-        );
+    let Some(python) = python_with("openai") else {
         return;
-    }
+    };
     let fake = fake().await;
     fake.script(Turn::text("Echo: Hello from the openai package").chunk_size(6));
     fake.script(
@@ -117,22 +109,17 @@ async fn official_openai_python_client() {
     );
     let token = "gw-python-token-77aa";
     let gw = Gateway::start(&fake.url(), &[], &[("OPENCLAW_GATEWAY_TOKEN", token)]);
-    let script = openclaw_e2e::workspace_root().join("tests/tests/e2e/gateway/openai_client.py");
-    let output = tokio::process::Command::new(&python)
-        .arg(&script)
-        .env("OPENAI_BASE_URL", format!("http://{}/v1", gw.addr))
-        .env("OPENAI_API_KEY", token)
-        .env("MODEL", MODEL)
-        .output()
-        .await
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        output.status.success(),
-        "python failed:\n{stdout}\n{stderr}"
-    );
-    let result: Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
+    let base_url = format!("http://{}/v1", gw.addr);
+    let result = run_python(
+        &python,
+        "openai_client.py",
+        &[
+            ("OPENAI_BASE_URL", &base_url),
+            ("OPENAI_API_KEY", token),
+            ("MODEL", MODEL),
+        ],
+    )
+    .await;
     assert_eq!(result["text"], "Echo: Hello from the openai package");
     assert_eq!(result["tool_name"], "get_weather");
     assert_eq!(result["tool_id"], "tooluse_py1");
@@ -160,6 +147,26 @@ fn python_with(module: &str) -> Option<String> {
     }
 }
 
+/// Runs a client script of `tests/tests/e2e/gateway/` and reads the JSON line it prints last.
+async fn run_python(python: &str, script: &str, env: &[(&str, &str)]) -> Value {
+    let script = openclaw_e2e::workspace_root()
+        .join("tests/tests/e2e/gateway")
+        .join(script);
+    let output = tokio::process::Command::new(python)
+        .arg(&script)
+        .envs(env.iter().copied())
+        .output()
+        .await
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "python failed:\n{stdout}\n{stderr}"
+    );
+    serde_json::from_str(stdout.lines().last().unwrap()).unwrap()
+}
+
 #[tokio::test]
 async fn official_anthropic_python_client() {
     let Some(python) = python_with("anthropic") else {
@@ -180,22 +187,17 @@ async fn official_anthropic_python_client() {
     fake.script(Turn::text("Tool said: 21C and sunny"));
     let token = "gw-anthropic-token-55bb";
     let gw = Gateway::start(&fake.url(), &[], &[("OPENCLAW_GATEWAY_TOKEN", token)]);
-    let script = openclaw_e2e::workspace_root().join("tests/tests/e2e/gateway/anthropic_client.py");
-    let output = tokio::process::Command::new(&python)
-        .arg(&script)
-        .env("ANTHROPIC_BASE_URL", format!("http://{}", gw.addr))
-        .env("ANTHROPIC_API_KEY", token)
-        .env("MODEL", MODEL)
-        .output()
-        .await
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        output.status.success(),
-        "python failed:\n{stdout}\n{stderr}"
-    );
-    let result: Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
+    let base_url = format!("http://{}", gw.addr);
+    let result = run_python(
+        &python,
+        "anthropic_client.py",
+        &[
+            ("ANTHROPIC_BASE_URL", &base_url),
+            ("ANTHROPIC_API_KEY", token),
+            ("MODEL", MODEL),
+        ],
+    )
+    .await;
     assert_eq!(result["text"], "Echo: Hello from the anthropic package");
     assert_eq!(result["stop_reason"], "end_turn");
     assert_eq!(result["thinking"], "Two and two make four.");
