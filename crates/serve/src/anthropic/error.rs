@@ -14,7 +14,6 @@ const OVERLOADED: u16 = 529;
 fn classify(error: &ApiError) -> (StatusCode, &'static str) {
     let status = error.status;
     let kind = match status.as_u16() {
-        400 | 405 | 415 | 421 | 422 => "invalid_request_error",
         401 => "authentication_error",
         403 => "permission_error",
         404 => "not_found_error",
@@ -28,6 +27,7 @@ fn classify(error: &ApiError) -> (StatusCode, &'static str) {
         }
         503 => "overloaded_error",
         504 => "timeout_error",
+        400..=499 => "invalid_request_error",
         _ => "api_error",
     };
     (status, kind)
@@ -84,5 +84,9 @@ mod tests {
             body(&ApiError::unauthorized())["error"]["type"],
             "authentication_error"
         );
+        // Other client errors (405, 408, 415, 431, ...) are invalid requests.
+        let mut slow = ApiError::invalid("slow body", None);
+        slow.status = StatusCode::REQUEST_TIMEOUT;
+        assert_eq!(body(&slow)["error"]["type"], "invalid_request_error");
     }
 }
