@@ -107,9 +107,11 @@ pub use types::{
     AgentDefaults, AgentModelConfig, AgentModelEntry, AgentsConfig, AuthMode,
     BedrockDiscoveryConfig, BedrockPluginConfig, BedrockPluginEntry, Config,
     DEFAULT_CONTEXT_WINDOW, DEFAULT_GATEWAY_PORT, DEFAULT_MAX_TOKENS, DEFAULT_REFRESH_INTERVAL,
-    GatewayAuth, GatewayBind, GatewayConfig, InputModality, ModelApi, ModelCost, ModelDefinition,
-    ModelsConfig, ModelsMode, PluginEntries, PluginsConfig, ProviderConfig, Secret,
+    GatewayAuth, GatewayBind, GatewayConfig, GuardrailConfig, GuardrailStreamMode, GuardrailTrace,
+    InputModality, ModelApi, ModelCost, ModelDefinition, ModelsConfig, ModelsMode, PluginEntries,
+    PluginsConfig, ProviderConfig, Secret,
 };
+pub use types::{GatewayLimits, GatewayTimeouts};
 
 impl Config {
     /// Parses and validates a configuration text (JSON5). Errors name the file as `<text>`.

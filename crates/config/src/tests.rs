@@ -275,3 +275,53 @@ fn secrets_never_print_and_serialize_as_the_plain_string() {
     let config = Config::from_text("{ gateway: { auth: { token: 'sk-live-123' } } }").unwrap();
     assert!(!format!("{config:?}").contains("sk-live-123"));
 }
+
+#[test]
+fn guardrails_and_pass_through_fields_inherit_from_the_provider() {
+    let config = Config::from_text(
+        r#"{ models: { providers: { "amazon-bedrock": {
+              guardrail: { identifier: "gr-provider", version: "1" },
+              additionalModelRequestFields: { top_k: 10, shared: "provider" },
+              additionalModelResponseFieldPaths: ["/stop_sequence"],
+              models: [
+                { id: "a", name: "A", baseModel: "anthropic.claude-sonnet-4-5-20250929-v1:0",
+                  additionalModelRequestFields: { shared: "model" },
+                  additionalModelResponseFieldPaths: ["/stop_sequence", "/extra"] },
+                { id: "b", name: "B",
+                  guardrail: { identifier: "gr-model", version: "DRAFT", trace: "enabled_full",
+                               streamProcessingMode: "async" } },
+              ] } } } }"#,
+    )
+    .unwrap();
+    let provider = &config.models.providers["amazon-bedrock"];
+    let a = provider.model_with_defaults(&provider.models[0]);
+    assert_eq!(a.guardrail.as_ref().unwrap().identifier, "gr-provider");
+    assert_eq!(
+        serde_json::Value::Object(a.additional_model_request_fields.clone().unwrap()),
+        serde_json::json!({"top_k": 10, "shared": "model"})
+    );
+    assert_eq!(
+        a.additional_model_response_field_paths,
+        ["/stop_sequence", "/extra"]
+    );
+    assert_eq!(
+        a.base_model.as_deref(),
+        Some("anthropic.claude-sonnet-4-5-20250929-v1:0")
+    );
+    let b = provider.model_with_defaults(&provider.models[1]);
+    let guardrail = b.guardrail.unwrap();
+    assert_eq!(guardrail.identifier, "gr-model");
+    assert_eq!(guardrail.trace, Some(GuardrailTrace::EnabledFull));
+    assert_eq!(
+        guardrail
+            .stream_processing_mode
+            .map(GuardrailStreamMode::as_str),
+        Some("async")
+    );
+    assert!(
+        Config::from_text(
+            r#"{ models: { providers: { p: { guardrail: { identifier: "g", version: "1", trace: "on" } } } } }"#
+        )
+        .is_err()
+    );
+}

@@ -220,6 +220,112 @@ pub struct ProviderConfig {
     /// discovered models.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub models: Vec<ModelDefinition>,
+    /// A Bedrock guardrail applied to every model of this provider (a model's own `guardrail`
+    /// wins).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub guardrail: Option<GuardrailConfig>,
+    /// Extra Converse `additionalModelRequestFields` for every model of this provider, merged
+    /// under each model's own (a model's key wins over the provider's).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub additional_model_request_fields: Option<serde_json::Map<String, serde_json::Value>>,
+    /// Extra Converse `additionalModelResponseFieldPaths` (JSON pointers such as
+    /// `/stop_sequence`) for every model of this provider, added to each model's own.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub additional_model_response_field_paths: Vec<String>,
+}
+
+impl ProviderConfig {
+    /// `model` with this provider's defaults applied: the provider's `guardrail` when the model
+    /// sets none, the provider's `additionalModelRequestFields` under the model's (the model's
+    /// key wins), and the provider's `additionalModelResponseFieldPaths` before the model's
+    /// (duplicates removed).
+    pub fn model_with_defaults(&self, model: &ModelDefinition) -> ModelDefinition {
+        let mut out = model.clone();
+        if out.guardrail.is_none() {
+            out.guardrail = self.guardrail.clone();
+        }
+        if let Some(provider) = &self.additional_model_request_fields {
+            let mut fields = provider.clone();
+            for (key, value) in model.additional_model_request_fields.iter().flatten() {
+                fields.insert(key.clone(), value.clone());
+            }
+            out.additional_model_request_fields = Some(fields);
+        }
+        let mut paths = self.additional_model_response_field_paths.clone();
+        for path in &model.additional_model_response_field_paths {
+            if !paths.contains(path) {
+                paths.push(path.clone());
+            }
+        }
+        out.additional_model_response_field_paths = paths;
+        out
+    }
+}
+
+/// An Amazon Bedrock guardrail applied to model calls (Converse `guardrailConfig`).
+///
+/// Strict: unknown keys are errors.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct GuardrailConfig {
+    /// The guardrail's id or ARN, for example `gr0abc1def2g`.
+    #[schemars(length(min = 1))]
+    pub identifier: String,
+    /// The guardrail version: `DRAFT` or a published version number such as `1`.
+    #[schemars(length(min = 1))]
+    pub version: String,
+    /// Whether Bedrock returns the guardrail's trace (what it assessed and why it intervened);
+    /// `disabled` when unset.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trace: Option<GuardrailTrace>,
+    /// How a streamed answer is checked: `sync` (default: each chunk is checked before it is
+    /// sent) or `async` (chunks are sent at once and checked in the background; an
+    /// intervention may come after some text).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stream_processing_mode: Option<GuardrailStreamMode>,
+}
+
+/// Whether a guardrail's trace is returned (Converse `guardrailConfig.trace`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum GuardrailTrace {
+    /// The trace is returned.
+    Enabled,
+    /// No trace (Bedrock's default).
+    Disabled,
+    /// The trace is returned with every assessment, also those that did not intervene.
+    EnabledFull,
+}
+
+impl GuardrailTrace {
+    /// The string Bedrock takes (`enabled`, `disabled`, `enabled_full`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GuardrailTrace::Enabled => "enabled",
+            GuardrailTrace::Disabled => "disabled",
+            GuardrailTrace::EnabledFull => "enabled_full",
+        }
+    }
+}
+
+/// How a guardrail checks a streamed answer (Converse `guardrailConfig.streamProcessingMode`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum GuardrailStreamMode {
+    /// Each chunk is checked before it is sent.
+    Sync,
+    /// Chunks are sent at once and checked in the background.
+    Async,
+}
+
+impl GuardrailStreamMode {
+    /// The string Bedrock takes (`sync`, `async`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GuardrailStreamMode::Sync => "sync",
+            GuardrailStreamMode::Async => "async",
+        }
+    }
 }
 
 /// A kind of input a model accepts.
@@ -314,6 +420,23 @@ pub struct ModelDefinition {
     #[serde(default = "default_max_tokens")]
     #[schemars(range(min = 1))]
     pub max_tokens: u32,
+    /// The foundation model behind `id`, for example `anthropic.claude-sonnet-4-5-20250929-v1:0`
+    /// when `id` is an application inference profile ARN. Capabilities (prompt caching,
+    /// thinking, parameters Bedrock refuses) are looked up by it; unset, they are looked up by
+    /// `id` itself (a cross-region prefix such as `us.` removed, an ARN's resource id).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_model: Option<String>,
+    /// A Bedrock guardrail applied to this model's calls (wins over the provider's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guardrail: Option<GuardrailConfig>,
+    /// Extra Converse `additionalModelRequestFields` sent with every call, for example
+    /// `{"top_k": 50}`; a key the gateway also sets with another value is an error naming both.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub additional_model_request_fields: Option<serde_json::Map<String, serde_json::Value>>,
+    /// Extra Converse `additionalModelResponseFieldPaths` (JSON pointers, for example
+    /// `/stop_sequence`) whose values are returned with each answer.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub additional_model_response_field_paths: Vec<String>,
 }
 
 impl ModelDefinition {
@@ -327,6 +450,10 @@ impl ModelDefinition {
             cost: ModelCost::default(),
             context_window: DEFAULT_CONTEXT_WINDOW,
             max_tokens: DEFAULT_MAX_TOKENS,
+            base_model: None,
+            guardrail: None,
+            additional_model_request_fields: None,
+            additional_model_response_field_paths: Vec::new(),
         }
     }
 
@@ -609,6 +736,26 @@ pub struct GatewayConfig {
     /// How clients authenticate to the Gateway.
     #[serde(skip_serializing_if = "GatewayAuth::is_empty")]
     pub auth: GatewayAuth,
+    /// Request and connection limits of `openclaw gateway` (each also a flag and an
+    /// `OPENCLAW_GATEWAY_*` variable, which win over the file).
+    #[serde(skip_serializing_if = "GatewayLimits::is_empty")]
+    pub limits: GatewayLimits,
+    /// Timeouts of `openclaw gateway`, in seconds (each also a flag and an
+    /// `OPENCLAW_GATEWAY_*` variable, which win over the file).
+    #[serde(skip_serializing_if = "GatewayTimeouts::is_empty")]
+    pub timeouts: GatewayTimeouts,
+    /// `Host` values `openclaw gateway` answers besides localhost, 127.0.0.1 and \[::1\] (`*`:
+    /// any): needed behind a proxy or a DNS name.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub allowed_hosts: Vec<String>,
+    /// Browser origins (`https://app.example`) allowed to call `openclaw gateway`, with CORS
+    /// (`*`: any).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub cors_allow_origins: Vec<String>,
+    /// `/readyz` answers 503 until the first Bedrock discovery succeeded or a cached listing
+    /// was read (default false: ready at once, serving the configured models meanwhile).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ready_after_discovery: Option<bool>,
 }
 
 impl Default for GatewayConfig {
@@ -617,7 +764,102 @@ impl Default for GatewayConfig {
             port: DEFAULT_GATEWAY_PORT,
             bind: GatewayBind::default(),
             auth: GatewayAuth::default(),
+            limits: GatewayLimits::default(),
+            timeouts: GatewayTimeouts::default(),
+            allowed_hosts: Vec::new(),
+            cors_allow_origins: Vec::new(),
+            ready_after_discovery: None,
         }
+    }
+}
+
+/// `gateway.limits`: what `openclaw gateway` accepts at once. Unset keys take the flag's
+/// default (`openclaw gateway --help`).
+///
+/// Strict: unknown keys are errors.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+pub struct GatewayLimits {
+    /// Largest accepted request body, in bytes (413 above).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1))]
+    pub max_body_bytes: Option<u64>,
+    /// Largest accepted image (decoded), in bytes (413 above).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_image_bytes: Option<u64>,
+    /// Chat completions served at once (429 above).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1))]
+    pub max_concurrent_streams: Option<u64>,
+    /// Request bodies received at once (503 with Retry-After above).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1))]
+    pub max_pending_bodies: Option<u64>,
+    /// Bytes of request bodies received at once (503 with Retry-After above).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1))]
+    pub max_buffered_body_bytes: Option<u64>,
+    /// Open connections (beyond, a new connection is answered 503 and closed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1))]
+    pub max_connections: Option<u64>,
+    /// Largest request head (path and headers), in bytes (431 above).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1))]
+    pub max_header_bytes: Option<u64>,
+    /// Attempts per Bedrock call for throttling and 5xx answers before the stream starts.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1))]
+    pub upstream_attempts: Option<u32>,
+}
+
+impl GatewayLimits {
+    fn is_empty(&self) -> bool {
+        *self == GatewayLimits::default()
+    }
+}
+
+/// `gateway.timeouts`: durations of `openclaw gateway`, in seconds. Unset keys take the flag's
+/// default (`openclaw gateway --help`).
+///
+/// Strict: unknown keys are errors.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+pub struct GatewayTimeouts {
+    /// Time a client may take to send a request's headers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0.0))]
+    pub header_read: Option<f64>,
+    /// Time a client may take to send a request's body (408 after).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0.0))]
+    pub body_read: Option<f64>,
+    /// Time an idle connection stays open waiting for the next request.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0.0))]
+    pub keep_alive: Option<f64>,
+    /// Time, once shutdown starts, during which `/readyz` answers 503 while requests are still
+    /// served, before the listener closes (what a load balancer needs to stop sending).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0.0))]
+    pub drain_delay: Option<f64>,
+    /// Time open responses may take to finish once the listener is closed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0.0))]
+    pub shutdown_grace: Option<f64>,
+    /// Time to wait for Bedrock's first event (504 after).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0.0))]
+    pub upstream: Option<f64>,
+    /// Longest silence between two Bedrock events.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0.0))]
+    pub idle: Option<f64>,
+}
+
+impl GatewayTimeouts {
+    fn is_empty(&self) -> bool {
+        *self == GatewayTimeouts::default()
     }
 }
 

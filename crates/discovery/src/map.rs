@@ -153,6 +153,7 @@ fn foundation_definition(model: &FoundationModel, options: &MappingOptions) -> M
         cost: ModelCost::default(),
         context_window,
         max_tokens,
+        ..ModelDefinition::new(id, "")
     }
 }
 
@@ -193,6 +194,7 @@ fn profile_definition(
         cost: ModelCost::default(),
         context_window,
         max_tokens,
+        ..ModelDefinition::new(id, "")
     }
 }
 

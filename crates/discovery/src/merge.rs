@@ -28,6 +28,7 @@ pub fn implicit_provider(region: &str, models: Vec<ModelDefinition>) -> Provider
         api_key: None,
         region: None,
         models,
+        ..ProviderConfig::default()
     }
 }
 
@@ -59,6 +60,7 @@ pub fn resolve_providers(
                 api_key: _,
                 region: _,
                 models,
+                ..
             } = implicit;
             if user.base_url.is_none() {
                 user.base_url = base_url;
