@@ -16,8 +16,11 @@
 //! | `DELETE /_fake/scripts` | | `{"cleared": n}` |
 //! | `GET /_fake/requests` | | the recorded requests, oldest first |
 //! | `DELETE /_fake/requests` | | `{"cleared": n}` |
+//! | `POST /_fake/inference-profiles` | an application profile or an array of them (the catalog file's `inferenceProfiles[]` form; `type` defaults to `APPLICATION`, `status` to `ACTIVE`) | `{"created": n, "total": m}` |
+//! | `GET /_fake/inference-profiles` | | the profiles created so far |
+//! | `DELETE /_fake/inference-profiles` | | `{"cleared": n}` |
 //! | `PUT /_fake/pacing` | `{"first_byte_ms": 0, "between_events_ms": 0}` | the pacing |
-//! | `POST /_fake/reset` | | faults, scripts, requests, prompt-cache state and pacing back to the start |
+//! | `POST /_fake/reset` | | faults, scripts, requests, prompt-cache state, created profiles and pacing back to the start |
 
 use std::time::Duration;
 
@@ -26,6 +29,7 @@ use axum::http::{HeaderValue, StatusCode};
 use axum::response::Response;
 use serde::{Deserialize, Serialize};
 
+use crate::catalog::{InferenceProfile, Tag};
 use crate::record::RecordedJson;
 use crate::script::{Fault, Pacing, Rule, Turn};
 use crate::state::Shared;
@@ -80,6 +84,78 @@ fn parse_rules<T: serde::de::DeserializeOwned>(
     Rule::list_from_json(text).map_err(|e| format!("invalid {what} rule in the request body: {e}"))
 }
 
+/// `POST /_fake/inference-profiles` body item: the catalog's form with `type` and `status`
+/// optional.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct NewProfile {
+    inference_profile_id: String,
+    inference_profile_name: String,
+    #[serde(default)]
+    description: Option<String>,
+    model_id: String,
+    regions: Vec<String>,
+    #[serde(default)]
+    created_at: Option<String>,
+    #[serde(default)]
+    updated_at: Option<String>,
+    #[serde(default = "active")]
+    status: String,
+    #[serde(default = "application", rename = "type")]
+    profile_type: String,
+    #[serde(default)]
+    home_region: Option<String>,
+    #[serde(default)]
+    account_id: Option<String>,
+    #[serde(default)]
+    tags: Vec<Tag>,
+}
+
+fn active() -> String {
+    "ACTIVE".to_owned()
+}
+
+fn application() -> String {
+    "APPLICATION".to_owned()
+}
+
+impl From<NewProfile> for InferenceProfile {
+    fn from(p: NewProfile) -> Self {
+        Self {
+            inference_profile_id: p.inference_profile_id,
+            inference_profile_name: p.inference_profile_name,
+            description: p.description,
+            model_id: p.model_id,
+            regions: p.regions,
+            created_at: p.created_at,
+            updated_at: p.updated_at,
+            status: p.status,
+            profile_type: p.profile_type,
+            home_region: p.home_region,
+            account_id: p.account_id,
+            tags: p.tags,
+        }
+    }
+}
+
+/// Parses one profile or an array of them; the error is the message of a 400 answer.
+fn parse_profiles(body: &[u8]) -> Result<Vec<InferenceProfile>, String> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        Many(Vec<NewProfile>),
+        One(Box<NewProfile>),
+    }
+    let parsed: OneOrMany = serde_json::from_slice(body).map_err(|e| {
+        format!("invalid inference profile in the request body: {e} (expected the catalog's inferenceProfiles[] form, or an array of them)")
+    })?;
+    let list = match parsed {
+        OneOrMany::Many(list) => list,
+        OneOrMany::One(one) => vec![*one],
+    };
+    Ok(list.into_iter().map(Into::into).collect())
+}
+
 fn queued(n: usize, pending: usize) -> Response {
     json(
         StatusCode::OK,
@@ -123,6 +199,22 @@ pub(crate) fn handle(shared: &Shared, method: &str, path: &str, body: &[u8]) -> 
             json(StatusCode::OK, &list)
         }
         ("DELETE", "requests") => cleared(std::mem::take(&mut shared.lock().requests).len()),
+        ("POST", "inference-profiles") => match parse_profiles(body) {
+            Ok(list) => {
+                let n = list.len();
+                let mut state = shared.lock();
+                state.created_profiles.extend(list);
+                json(
+                    StatusCode::OK,
+                    &serde_json::json!({ "created": n, "total": state.created_profiles.len() }),
+                )
+            }
+            Err(message) => error(StatusCode::BAD_REQUEST, message),
+        },
+        ("GET", "inference-profiles") => json(StatusCode::OK, &shared.lock().created_profiles),
+        ("DELETE", "inference-profiles") => {
+            cleared(std::mem::take(&mut shared.lock().created_profiles).len())
+        }
         ("PUT", "pacing") => {
             let parsed = if body.is_empty() {
                 Ok(PacingJson::default())
@@ -152,13 +244,14 @@ pub(crate) fn handle(shared: &Shared, method: &str, path: &str, body: &[u8]) -> 
             state.turns.clear();
             state.requests.clear();
             state.cache_prefixes.clear();
+            state.created_profiles.clear();
             state.pacing = shared.config.pacing;
             json(StatusCode::OK, &serde_json::json!({ "reset": true }))
         }
         (_, route) => error(
             StatusCode::NOT_FOUND,
             format!(
-                "unknown admin route {method} {ADMIN_PREFIX}{route}: expected faults, scripts, requests, pacing or reset"
+                "unknown admin route {method} {ADMIN_PREFIX}{route}: expected faults, scripts, requests, inference-profiles, pacing or reset"
             ),
         ),
     }

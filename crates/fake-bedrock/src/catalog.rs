@@ -105,12 +105,72 @@ pub struct InferenceProfile {
     /// `SYSTEM_DEFINED` or `APPLICATION`.
     #[serde(rename = "type")]
     pub profile_type: String,
+    /// For an `APPLICATION` profile: the one region it lives in (its ARN's region, the only
+    /// region that lists it). Absent: the first of `regions`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub home_region: Option<String>,
+    /// For an `APPLICATION` profile: the account that owns it. Absent: the server's account. A
+    /// profile of another account is never listed, and naming it is an `AccessDeniedException`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account_id: Option<String>,
+    /// Resource tags (cost-allocation tags on application profiles), as
+    /// `ListTagsForResource` returns them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<Tag>,
+}
+
+/// A resource tag (`key`/`value`, as Bedrock's `Tag`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tag {
+    /// The key, e.g. `team`.
+    pub key: String,
+    /// The value, e.g. `search`.
+    pub value: String,
+}
+
+/// A model resource invoked by ARN only: `provisioned-model`, `custom-model`, `imported-model`,
+/// `prompt-router` or `default-prompt-router`. The runtime answers for it as for `model_id`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ModelResource {
+    /// The ARN's resource type, e.g. `provisioned-model`.
+    pub resource_type: String,
+    /// Everything after `<type>/` in the ARN (a custom model's id holds a `/` itself).
+    pub resource_id: String,
+    /// The foundation model that answers.
+    pub model_id: String,
+    /// The region it lives in; absent: every region.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+}
+
+impl ModelResource {
+    /// True when a caller in `region` may invoke it.
+    pub fn visible_in(&self, region: &str) -> bool {
+        self.region.as_deref().is_none_or(|r| r == region)
+    }
 }
 
 impl InferenceProfile {
-    /// True when a caller in `region` sees this profile.
+    /// True when a caller in `region` sees this profile: an application profile in its home
+    /// region only, a system profile in any of its regions (anywhere when global).
     pub fn visible_in(&self, region: &str) -> bool {
+        if self.is_application() {
+            return self.home_region() == Some(region);
+        }
         self.regions.iter().any(|r| r == region || r == "global")
+    }
+
+    /// True for an `APPLICATION` profile.
+    pub fn is_application(&self) -> bool {
+        self.profile_type == "APPLICATION"
+    }
+
+    /// The region an application profile lives in: `home_region`, else the first of `regions`.
+    pub fn home_region(&self) -> Option<&str> {
+        self.home_region
+            .as_deref()
+            .or_else(|| self.regions.first().map(String::as_str))
     }
 
     /// True for a global cross-region profile.
@@ -129,6 +189,9 @@ pub struct Catalog {
     /// Inference profiles (system-defined and application).
     #[serde(default)]
     pub inference_profiles: Vec<InferenceProfile>,
+    /// Provisioned throughput, custom, imported models and prompt routers, invoked by ARN.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub model_resources: Vec<ModelResource>,
 }
 
 impl Default for Catalog {
@@ -142,7 +205,10 @@ impl Catalog {
     /// Cohere, DeepSeek, AI21 Labs, Stability AI, OpenAI, Qwen and Writer models, including
     /// embedding models, image generators, LEGACY models, a text model without streaming,
     /// PROVISIONED-only variants, models that support only `INFERENCE_PROFILE`, and
-    /// system-defined `us.`, `eu.`, `apac.` and `global.` profiles.
+    /// system-defined `us.`, `eu.`, `apac.` and `global.` profiles, two tagged application
+    /// profiles in us-east-1 (`team-search-sonnet` over the `us.` Claude Sonnet 4.5 profile,
+    /// `team-support-haiku` over Claude 3 Haiku), and ARN-only resources (a provisioned
+    /// throughput, a custom model, an imported model and prompt routers).
     pub fn default_catalog() -> Self {
         // The embedded file is tested to parse; an empty catalog is the fallback that keeps this
         // function infallible without a panic.
@@ -154,6 +220,7 @@ impl Catalog {
         Self {
             foundation_models: Vec::new(),
             inference_profiles: Vec::new(),
+            model_resources: Vec::new(),
         }
     }
 
@@ -200,6 +267,12 @@ impl Catalog {
         self.foundation_models
             .iter()
             .find(|m| m.model_id == model_id)
+    }
+
+    /// Adds a model resource (builder style).
+    pub fn with_resource(mut self, resource: ModelResource) -> Self {
+        self.model_resources.push(resource);
+        self
     }
 
     /// Finds an inference profile by id.

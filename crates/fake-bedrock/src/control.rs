@@ -4,7 +4,7 @@
 
 use percent_encoding::percent_decode_str;
 
-use crate::catalog::{Catalog, FoundationModel, InferenceProfile};
+use crate::catalog::{Catalog, FoundationModel, InferenceProfile, ModelResource};
 use crate::error::{ApiError, to_json};
 use crate::wire;
 
@@ -13,6 +13,8 @@ pub(crate) struct Ctx<'a> {
     pub catalog: &'a Catalog,
     pub region: &'a str,
     pub account: &'a str,
+    /// Application profiles created through the admin API, after the catalog's.
+    pub extra: &'a [InferenceProfile],
 }
 
 /// A runtime model identifier resolved against the catalog.
@@ -20,6 +22,51 @@ pub(crate) struct Resolved<'a> {
     pub model: &'a FoundationModel,
     /// Set when invoked through an inference profile.
     pub profile: Option<&'a InferenceProfile>,
+    /// Set when invoked through a provisioned, custom or imported model or a prompt router.
+    pub resource: Option<&'a ModelResource>,
+}
+
+impl Resolved<'_> {
+    /// True when the call goes through a profile or a model resource (no on-demand check, and
+    /// `CountTokens` refuses it).
+    pub fn routed(&self) -> bool {
+        self.profile.is_some() || self.resource.is_some()
+    }
+}
+
+/// A Bedrock ARN taken apart: `arn:<partition>:bedrock:<region>:<account>:<type>/<id>`.
+pub(crate) struct Arn<'s> {
+    pub region: &'s str,
+    pub account: &'s str,
+    pub kind: &'s str,
+    pub id: &'s str,
+}
+
+impl<'s> Arn<'s> {
+    /// `None` for text that is not a Bedrock ARN of that shape.
+    pub fn parse(text: &'s str) -> Option<Self> {
+        let rest = text.strip_prefix("arn:")?;
+        let fields: Vec<&str> = rest.splitn(5, ':').collect();
+        let [_, "bedrock", region, account, resource] = fields.as_slice() else {
+            return None;
+        };
+        let (kind, id) = resource.split_once('/')?;
+        (!kind.is_empty() && !id.is_empty()).then_some(Self {
+            region,
+            account,
+            kind,
+            id,
+        })
+    }
+}
+
+/// The runtime's answer for a model identifier naming another account's resource.
+fn runtime_access_denied() -> ApiError {
+    ApiError::new(
+        403,
+        "AccessDeniedException",
+        "You don't have access to the model with the specified model ID.",
+    )
 }
 
 fn query_pairs(query: &str) -> Vec<(String, String)> {
@@ -53,11 +100,33 @@ impl Ctx<'_> {
         )
     }
 
-    fn profile_arn(&self, profile_id: &str) -> String {
+    fn profile_arn(&self, p: &InferenceProfile) -> String {
+        if p.is_application() {
+            return format!(
+                "arn:aws:bedrock:{}:{}:application-inference-profile/{}",
+                p.home_region().unwrap_or(self.region),
+                p.account_id.as_deref().unwrap_or(self.account),
+                p.inference_profile_id
+            );
+        }
         format!(
-            "arn:aws:bedrock:{}:{}:inference-profile/{profile_id}",
-            self.region, self.account
+            "arn:aws:bedrock:{}:{}:inference-profile/{}",
+            self.region, self.account, p.inference_profile_id
         )
+    }
+
+    /// Every profile: the catalog's, then the ones created at run time.
+    fn profiles(&self) -> impl Iterator<Item = &InferenceProfile> {
+        self.catalog.inference_profiles.iter().chain(self.extra)
+    }
+
+    fn profile(&self, id: &str) -> Option<&InferenceProfile> {
+        self.profiles().find(|p| p.inference_profile_id == id)
+    }
+
+    /// True when the profile belongs to the server's account.
+    fn owned(&self, p: &InferenceProfile) -> bool {
+        p.account_id.as_deref().is_none_or(|a| a == self.account)
     }
 
     fn summary<'m>(&self, m: &'m FoundationModel) -> wire::ModelSummary<'m> {
@@ -167,7 +236,7 @@ impl Ctx<'_> {
             description: p.description.as_deref(),
             created_at: p.created_at.as_deref(),
             updated_at: p.updated_at.as_deref(),
-            inference_profile_arn: self.profile_arn(&p.inference_profile_id),
+            inference_profile_arn: self.profile_arn(p),
             models,
             inference_profile_id: &p.inference_profile_id,
             status: &p.status,
@@ -219,10 +288,10 @@ impl Ctx<'_> {
             }
         }
         let visible: Vec<&InferenceProfile> = self
-            .catalog
-            .inference_profiles
-            .iter()
-            .filter(|p| p.profile_type == profile_type && p.visible_in(self.region))
+            .profiles()
+            .filter(|p| {
+                p.profile_type == profile_type && p.visible_in(self.region) && self.owned(p)
+            })
             .collect();
         let page: Vec<_> = visible
             .iter()
@@ -238,25 +307,61 @@ impl Ctx<'_> {
         })
     }
 
+    /// `GetInferenceProfile` by id or ARN: another account's ARN is an
+    /// `AccessDeniedException`, another region's a `ValidationException`, an unknown profile a
+    /// `ResourceNotFoundException`.
     pub(crate) fn get_inference_profile(&self, identifier: &str) -> Result<Vec<u8>, ApiError> {
-        let id = identifier
-            .rsplit_once(":inference-profile/")
-            .map_or(identifier, |(_, id)| id);
+        let not_found = || {
+            ApiError::new(
+                404,
+                "ResourceNotFoundException",
+                &format!("Inference profile {identifier} not found."),
+            )
+        };
+        let (id, application) = match Arn::parse(identifier) {
+            Some(arn) => {
+                let application = match arn.kind {
+                    "inference-profile" => false,
+                    "application-inference-profile" => true,
+                    _ => {
+                        return Err(ApiError::validation(&format!(
+                            "1 validation error detected: Value '{identifier}' at 'inferenceProfileIdentifier' failed to satisfy constraint: Member must satisfy regular expression pattern: (arn:aws(|-us-gov|-cn|-iso|-iso-b):bedrock:(|[0-9a-z-]{{0,20}}):(|[0-9]{{12}}):(inference-profile|application-inference-profile)/)?[a-zA-Z0-9-:.]+"
+                        )));
+                    }
+                };
+                if !arn.account.is_empty() && arn.account != self.account {
+                    return Err(ApiError::new(
+                        403,
+                        "AccessDeniedException",
+                        &format!(
+                            "User is not authorized to perform: bedrock:GetInferenceProfile on resource: {identifier}"
+                        ),
+                    ));
+                }
+                if !arn.region.is_empty() && arn.region != self.region {
+                    return Err(ApiError::validation(&format!(
+                        "The inference profile ARN's region {} does not match the region of the request, {}.",
+                        arn.region, self.region
+                    )));
+                }
+                (arn.id, Some(application))
+            }
+            None => (identifier, None),
+        };
         let profile = self
-            .catalog
             .profile(id)
-            .filter(|p| p.visible_in(self.region))
-            .ok_or_else(|| {
-                ApiError::new(
-                    404,
-                    "ResourceNotFoundException",
-                    &format!("Inference profile {identifier} not found."),
-                )
-            })?;
+            .filter(|p| p.visible_in(self.region) && self.owned(p))
+            .filter(|p| application.is_none_or(|a| a == p.is_application()))
+            .ok_or_else(not_found)?;
         to_json(&self.profile_summary(profile))
     }
 
-    /// Resolves a runtime model identifier: model id, profile id, or either's ARN.
+    /// Resolves a runtime model identifier: a model id, a system profile id, or a Bedrock ARN
+    /// (foundation model, system or application inference profile, provisioned / custom /
+    /// imported model, prompt router). An ARN of another account is an
+    /// `AccessDeniedException`; an ARN of another region, or a system profile of another
+    /// geography, is an invalid identifier (`ValidationException`); an unknown one is a
+    /// `ResourceNotFoundException`. Application profiles are named by ARN only.
     pub(crate) fn resolve(&self, identifier: &str) -> Result<Resolved<'_>, ApiError> {
         let not_found = || {
             ApiError::new(
@@ -266,46 +371,121 @@ impl Ctx<'_> {
             )
         };
         let invalid = || ApiError::validation("The provided model identifier is invalid.");
-        let (kind, id) = if let Some(rest) = identifier.strip_prefix("arn:") {
-            // arn:aws:bedrock:<region>:<account>:<type>/<id>
-            let fields: Vec<&str> = rest.splitn(5, ':').collect();
-            let [_, "bedrock", _region, _account, resource] = fields.as_slice() else {
+        let model_of = |model_id: &str| self.catalog.model(model_id).ok_or_else(not_found);
+        let (kind, id) = if identifier.starts_with("arn:") {
+            let arn = Arn::parse(identifier).ok_or_else(invalid)?;
+            if arn.kind != "foundation-model"
+                && !arn.account.is_empty()
+                && arn.account != self.account
+            {
+                return Err(runtime_access_denied());
+            }
+            if !arn.region.is_empty() && arn.region != self.region {
                 return Err(invalid());
-            };
-            let Some((kind, id)) = resource.split_once('/') else {
-                return Err(invalid());
-            };
-            (Some(kind.to_owned()), id.to_owned())
+            }
+            (Some(arn.kind), arn.id)
         } else {
-            (None, identifier.to_owned())
+            (None, identifier)
         };
-        match kind.as_deref() {
+        match kind {
             Some("foundation-model") | None => {
-                if let Some(model) = self.catalog.model(&id) {
+                if let Some(model) = self.catalog.model(id) {
                     return Ok(Resolved {
                         model,
                         profile: None,
+                        resource: None,
                     });
                 }
                 if kind.is_some() {
                     return Err(not_found());
                 }
             }
-            Some("inference-profile") | Some("application-inference-profile") => {}
-            Some(_) => return Err(invalid()),
-        }
-        match self.catalog.profile(&id) {
-            Some(p) if p.visible_in(self.region) => {
-                let model = self.catalog.model(&p.model_id).ok_or_else(not_found)?;
-                Ok(Resolved {
-                    model,
-                    profile: Some(p),
-                })
+            Some("inference-profile") => {}
+            Some("application-inference-profile") => {
+                let profile = self
+                    .profile(id)
+                    .filter(|p| p.is_application() && self.owned(p))
+                    .ok_or_else(not_found)?;
+                if !profile.visible_in(self.region) {
+                    return Err(invalid());
+                }
+                return Ok(Resolved {
+                    model: model_of(&profile.model_id)?,
+                    profile: Some(profile),
+                    resource: None,
+                });
             }
+            Some(kind) => {
+                let known = [
+                    "provisioned-model",
+                    "custom-model",
+                    "imported-model",
+                    "prompt-router",
+                    "default-prompt-router",
+                ];
+                if !known.contains(&kind) {
+                    return Err(invalid());
+                }
+                let resource = self
+                    .catalog
+                    .model_resources
+                    .iter()
+                    .find(|r| r.resource_type == kind && r.resource_id == id)
+                    .filter(|r| r.visible_in(self.region))
+                    .ok_or_else(not_found)?;
+                return Ok(Resolved {
+                    model: model_of(&resource.model_id)?,
+                    profile: None,
+                    resource: Some(resource),
+                });
+            }
+        }
+        match self.profile(id).filter(|p| !p.is_application()) {
+            Some(p) if p.visible_in(self.region) => Ok(Resolved {
+                model: model_of(&p.model_id)?,
+                profile: Some(p),
+                resource: None,
+            }),
             // A profile of another geography is unknown here, as on the real service.
             Some(_) => Err(invalid()),
             None => Err(not_found()),
         }
+    }
+
+    /// `ListTagsForResource` (`POST /listTagsForResource`, body `{"resourceARN": ...}`): the
+    /// tags of an inference profile of this account and region.
+    pub(crate) fn list_tags(&self, body: &[u8]) -> Result<Vec<u8>, ApiError> {
+        #[derive(serde::Deserialize)]
+        struct Request {
+            #[serde(rename = "resourceARN")]
+            resource_arn: String,
+        }
+        let request: Request = serde_json::from_slice(body).map_err(|_| {
+            ApiError::validation(
+                "1 validation error detected: Value null at 'resourceARN' failed to satisfy constraint: Member must not be null",
+            )
+        })?;
+        let arn = &request.resource_arn;
+        let profile = self
+            .profiles()
+            .find(|p| self.owned(p) && p.visible_in(self.region) && self.profile_arn(p) == *arn)
+            .ok_or_else(|| {
+                ApiError::new(
+                    404,
+                    "ResourceNotFoundException",
+                    &format!("The resource {arn} was not found."),
+                )
+            })?;
+        to_json(&wire::ListTagsResponse {
+            tags: profile
+                .tags
+                .iter()
+                .map(|t| wire::TagOut {
+                    key: &t.key,
+                    value: &t.value,
+                })
+                .collect(),
+        })
     }
 }
 

@@ -110,6 +110,7 @@ mod tests {
             catalog: &catalog,
             region: "us-east-1",
             account: "123456789012",
+            extra: &[],
         };
         let model = "anthropic.claude-sonnet-4-5-20250929-v1:0";
         let us = "us.anthropic.claude-sonnet-4-5-20250929-v1:0";

@@ -94,7 +94,7 @@ use tokio::task::JoinHandle;
 
 pub use admin::ADMIN_PREFIX;
 pub use auth::{Auth, SIGNING_NAME};
-pub use catalog::{Catalog, FoundationModel, InferenceProfile, ModelLifecycle};
+pub use catalog::{Catalog, FoundationModel, InferenceProfile, ModelLifecycle, ModelResource, Tag};
 pub use error::Error;
 pub use eventstream::{event_frame, exception_frame};
 pub use generate::MAX_IMAGE_BYTES;
@@ -283,6 +283,12 @@ impl FakeBedrock {
     /// The catalog being served.
     pub fn catalog(&self) -> &Catalog {
         &self.shared.config.catalog
+    }
+
+    /// Adds an inference profile at run time (usually an `APPLICATION` one, as
+    /// `POST /_fake/inference-profiles` does), served after the catalog's.
+    pub fn create_inference_profile(&self, profile: InferenceProfile) {
+        self.shared.lock().created_profiles.push(profile);
     }
 
     /// All requests received so far, oldest first.

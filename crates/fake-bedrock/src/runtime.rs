@@ -38,7 +38,7 @@ pub(crate) async fn converse(
             "This action doesn't support the model that you provided. Try again with a supported text or chat model.",
         ));
     }
-    if resolved.profile.is_none() && !model.on_demand() {
+    if !resolved.routed() && !model.on_demand() {
         let message = if model
             .inference_types_supported
             .iter()
@@ -144,7 +144,7 @@ pub(crate) async fn count_tokens(
     pacing: Pacing,
 ) -> Result<Response, ApiError> {
     let resolved = ctx.resolve(identifier)?;
-    if resolved.profile.is_some() || !resolved.model.counts_tokens() {
+    if resolved.routed() || !resolved.model.counts_tokens() {
         return Err(ApiError::validation(
             "The provided model doesn't support counting tokens.",
         ));

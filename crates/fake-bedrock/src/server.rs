@@ -57,6 +57,7 @@ enum Route {
     GetFoundationModel(String),
     ListInferenceProfiles,
     GetInferenceProfile(String),
+    ListTagsForResource,
     Converse { model: String, stream: bool },
     CountTokens(String),
     Unknown,
@@ -75,6 +76,7 @@ impl Route {
             ("GET", ["inference-profiles", id]) if !id.is_empty() => {
                 Self::GetInferenceProfile(decode(id))
             }
+            ("POST", ["listTagsForResource"]) => Self::ListTagsForResource,
             ("POST", ["model", id, "converse"]) => Self::Converse {
                 model: decode(id),
                 stream: false,
@@ -94,6 +96,7 @@ impl Route {
             Self::GetFoundationModel(_) => "GetFoundationModel",
             Self::ListInferenceProfiles => "ListInferenceProfiles",
             Self::GetInferenceProfile(_) => "GetInferenceProfile",
+            Self::ListTagsForResource => "ListTagsForResource",
             Self::Converse { stream: false, .. } => "InvokeModel",
             Self::Converse { stream: true, .. } => "InvokeModelWithResponseStream",
             Self::CountTokens(_) => "CountTokens",
@@ -211,10 +214,12 @@ async fn respond(
         _ => config.default_region.clone(),
     };
     let route = Route::parse(method, path);
+    let created = shared.lock().created_profiles.clone();
     let ctx = Ctx {
         catalog: &config.catalog,
         region: &region,
         account: &config.account_id,
+        extra: &created,
     };
 
     // Names a model-targeted rule can match: the id as sent and the model it resolves to.
@@ -250,6 +255,7 @@ async fn respond(
         Route::GetFoundationModel(id) => ctx.get_foundation_model(&id).map(json_response),
         Route::ListInferenceProfiles => ctx.list_inference_profiles(query).map(json_response),
         Route::GetInferenceProfile(id) => ctx.get_inference_profile(&id).map(json_response),
+        Route::ListTagsForResource => ctx.list_tags(body).map(json_response),
         Route::Converse { model, stream } => {
             runtime::converse(
                 shared, &ctx, &model, stream, body, fault, pacing, started, request_id,

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use tokio::sync::watch;
 
-use crate::catalog::Catalog;
+use crate::catalog::{Catalog, InferenceProfile};
 use crate::record::RecordedRequest;
 use crate::script::{Fault, Pacing, Rule, Turn};
 
@@ -33,6 +33,8 @@ pub(crate) struct Mutable {
     pub request_counter: u64,
     pub tool_counter: u64,
     pub cache_prefixes: HashSet<u64>,
+    /// Application profiles created through the admin API (served after the catalog's).
+    pub created_profiles: Vec<InferenceProfile>,
 }
 
 /// What every request handler shares: the fixed configuration, the mutable state and the

@@ -68,6 +68,19 @@ pub(crate) struct ListInferenceProfilesResponse<'a> {
     pub next_token: Option<String>,
 }
 
+/// `ListTagsForResource` answer.
+#[derive(Serialize)]
+pub(crate) struct ListTagsResponse<'a> {
+    pub tags: Vec<TagOut<'a>>,
+}
+
+/// One tag of a `ListTagsForResource` answer.
+#[derive(Serialize)]
+pub(crate) struct TagOut<'a> {
+    pub key: &'a str,
+    pub value: &'a str,
+}
+
 // ---------- Errors ----------
 
 /// The body of a `modelStreamErrorException`.

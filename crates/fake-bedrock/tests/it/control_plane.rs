@@ -242,7 +242,11 @@ async fn control_plane_paginates_inference_profiles_per_region() {
         .send()
         .await
         .unwrap();
-    assert!(app.inference_profile_summaries().is_empty());
+    assert!(
+        app.inference_profile_summaries()
+            .iter()
+            .all(|p| p.r#type() == &aws_sdk_bedrock::types::InferenceProfileType::Application)
+    );
 
     let eu = control(&fake, "eu-west-1")
         .list_inference_profiles()

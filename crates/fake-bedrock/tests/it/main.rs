@@ -13,6 +13,7 @@
 //! - `binary`: custom catalogs and the `fake-bedrock` binary.
 //! - `sdk_compat`: boto3 and the JavaScript v3 SDK.
 //! - `admin`: the `/_fake/` admin API and client disconnects.
+//! - `profiles`: application inference profiles, `GetInferenceProfile`, tags and ARNs.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -26,6 +27,7 @@ mod binary;
 mod control_plane;
 mod count_tokens;
 mod faults;
+mod profiles;
 mod runtime;
 mod sdk_compat;
 mod support;
