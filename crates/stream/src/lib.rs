@@ -64,6 +64,7 @@ use futures::future::BoxFuture;
 mod abort;
 mod b64;
 pub mod converse;
+pub mod failover;
 mod partial_json;
 mod types;
 

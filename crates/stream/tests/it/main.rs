@@ -7,6 +7,7 @@
 //! - `support`: the harness (fake, adapter, event collection).
 //! - `requests`: the Converse request JSON the fake received (insta snapshots), accepted by
 //!   the fake's Bedrock-like validation.
+//! - `failover`: failover across models and regions before the first token, the breaker.
 //! - `events`: the unified event sequences, stop reasons, exceptions, usage and cost.
 //! - `features`: what the Anthropic Messages route uses (explicit cache points, documents,
 //!   explicit thinking, sampling and model request fields, stop sequences).
@@ -16,6 +17,7 @@
 mod count;
 mod creds;
 mod events;
+mod failover;
 mod features;
 mod requests;
 mod resilience;
