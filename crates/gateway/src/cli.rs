@@ -239,7 +239,7 @@ pub struct ServeArgs {
     /// Seconds an idle connection stays open waiting for the next request.
     #[arg(long, value_name = "SECS", default_value_t = 75.0)]
     pub keep_alive_timeout: f64,
-    /// A `Host` the gateway answers besides localhost, 127.0.0.1 and [::1] (repeatable; `*`:
+    /// A `Host` the gateway answers besides `localhost`, `127.0.0.1` and `[::1]` (repeatable; `*`:
     /// any). Needed behind a proxy or a DNS name when bound to loopback.
     #[arg(long = "allowed-host", value_name = "HOST")]
     pub allowed_hosts: Vec<String>,
