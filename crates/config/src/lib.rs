@@ -87,6 +87,7 @@
 
 mod edit;
 mod error;
+mod failover;
 mod file;
 mod location;
 mod model_ref;
@@ -99,6 +100,7 @@ use std::path::Path;
 
 pub use edit::{ConfigDocument, ValueMode};
 pub use error::{Diagnostic, Error};
+pub use failover::FailoverConfig;
 pub use file::{LOCK_TIMEOUT, MAX_CONFIG_BYTES};
 pub use location::{config_path, state_dir};
 pub use model_ref::{BEDROCK_PROVIDER_ID, ModelRef};

@@ -305,7 +305,7 @@ pub(crate) const LENIENT_SECTIONS: &[(&[&str], &[&str])] = &[
     ),
     (
         &["plugins", "entries", "amazon-bedrock", "config"],
-        &["discovery"],
+        &["discovery", "failover"],
     ),
     (&["gateway"], &["port", "bind", "auth"]),
 ];

@@ -581,6 +581,12 @@ pub struct AgentModelEntry {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schemars(length(min = 1))]
     pub alias: Option<String>,
+    /// Models tried in order, as `<provider>/<modelId>`, when this model fails before its
+    /// first token (throttled, unavailable, timed out, not offered); for the primary model
+    /// they replace `agents.defaults.model.fallbacks`. See
+    /// `plugins.entries.amazon-bedrock.config.failover`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub fallbacks: Vec<ModelRef>,
 }
 
 /// `agents.defaults.model`: the primary model and its fallbacks.
@@ -712,6 +718,9 @@ pub struct BedrockPluginConfig {
     /// If both are set they must agree.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub discovery: Option<BedrockDiscoveryConfig>,
+    /// Failover across models and regions before the first token, and its circuit breakers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failover: Option<crate::FailoverConfig>,
 }
 
 /// Default Gateway port.
