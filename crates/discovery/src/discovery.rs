@@ -13,8 +13,8 @@ use openclaw_creds::AwsSettings;
 use crate::clock::{self, Clock, SystemClock};
 use crate::disk;
 use crate::error::Error;
-use crate::listing::Listing;
-use crate::map::{MappingOptions, build_models};
+use crate::listing::{FoundationModel, Listing};
+use crate::map::{MappingOptions, application_definition, build_models};
 use crate::merge::resolve_providers;
 use crate::plane::{ControlPlane, SdkControlPlane};
 
@@ -203,6 +203,8 @@ struct Inner {
     options: DiscoveryOptions,
     slots: Mutex<HashMap<String, Slot>>,
     next_generation: std::sync::atomic::AtomicU64,
+    /// Profiles described by [`Discovery::describe`], by identifier (successes only).
+    described: Mutex<HashMap<String, crate::listing::InferenceProfile>>,
 }
 
 /// Cached Bedrock model discovery. Cheap to clone (an `Arc` inside); clones share one cache.
@@ -242,6 +244,7 @@ impl Discovery {
                 options,
                 slots: Mutex::new(HashMap::new()),
                 next_generation: std::sync::atomic::AtomicU64::new(0),
+                described: Mutex::new(HashMap::new()),
             }),
         }
     }
@@ -352,6 +355,123 @@ impl Discovery {
         ProvidersOrExplicit { providers, catalog }
     }
 
+    /// Describes a model named by a Bedrock ARN that discovery did not list, so it can still be
+    /// used (Bedrock decides whether the caller may invoke it):
+    ///
+    /// - a foundation-model ARN: the known-models table's traits for its model id;
+    /// - a system or application inference-profile ARN: `GetInferenceProfile` (in the ARN's
+    ///   region, answers remembered for the life of this `Discovery`), then the base model's
+    ///   traits (from the cached listing of the region when it has the model, else the table),
+    ///   under the profile's name, with `baseModel` set;
+    /// - any other Bedrock ARN (provisioned throughput, custom or imported model, prompt
+    ///   router): the configured defaults, nothing known about the model behind it.
+    ///
+    /// The definition's id is `arn` as given. Text that is not a Bedrock ARN gives `Ok(None)`,
+    /// as does a control plane that cannot describe profiles. Bounded by
+    /// [`DiscoveryOptions::timeout`].
+    pub async fn describe(
+        &self,
+        request: &DiscoveryRequest,
+        arn: &str,
+    ) -> Result<Option<ModelDefinition>, Error> {
+        let Some((region, kind, resource)) = parse_arn(arn) else {
+            return Ok(None);
+        };
+        let mapping = &request.mapping;
+        let region = if region.is_empty() {
+            request.region.as_str()
+        } else {
+            region
+        };
+        let mut definition = match kind {
+            "foundation-model" => {
+                let base = self.listed_model(region, resource);
+                let name = base
+                    .as_ref()
+                    .and_then(|b| b.model_name.clone())
+                    .unwrap_or_else(|| resource.to_string());
+                let profile = crate::listing::InferenceProfile {
+                    inference_profile_name: name,
+                    model_arns: vec![arn.to_string()],
+                    ..Default::default()
+                };
+                application_definition(&profile, resource, base.as_ref(), mapping)
+            }
+            "inference-profile" | "application-inference-profile" => {
+                let Some(profile) = self.described_profile(region, arn).await? else {
+                    return Ok(None);
+                };
+                match profile.base_model_id() {
+                    Some(base_id) => {
+                        let base = self.listed_model(region, base_id);
+                        application_definition(&profile, base_id, base.as_ref(), mapping)
+                    }
+                    None => ModelDefinition::new(arn, profile.inference_profile_name.trim()),
+                }
+            }
+            _ => {
+                let mut definition = ModelDefinition::new(arn, arn);
+                definition.context_window = mapping.default_context_window;
+                definition.max_tokens = mapping.default_max_tokens;
+                definition
+            }
+        };
+        definition.id = arn.to_string();
+        if definition.name.trim().is_empty() {
+            definition.name = arn.to_string();
+        }
+        Ok(Some(definition))
+    }
+
+    async fn described_profile(
+        &self,
+        region: &str,
+        arn: &str,
+    ) -> Result<Option<crate::listing::InferenceProfile>, Error> {
+        let remembered = self
+            .inner
+            .described
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(arn)
+            .cloned();
+        if let Some(profile) = remembered {
+            return Ok(Some(profile));
+        }
+        let timeout = self.inner.options.timeout;
+        let described =
+            match tokio::time::timeout(timeout, self.inner.plane.describe_profile(region, arn))
+                .await
+            {
+                Ok(result) => result?,
+                Err(_) => {
+                    return Err(Error::Timeout {
+                        region: region.to_string(),
+                        timeout,
+                    });
+                }
+            };
+        if let Some(profile) = &described {
+            self.inner
+                .described
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(arn.to_string(), profile.clone());
+        }
+        Ok(described)
+    }
+
+    /// The foundation model `model_id` from the last good listing of `region`, if any.
+    fn listed_model(&self, region: &str, model_id: &str) -> Option<FoundationModel> {
+        let slots = self.slots();
+        let listing = &slots.get(region)?.good.as_ref()?.listing;
+        listing
+            .foundation_models
+            .iter()
+            .find(|m| m.model_id.trim().eq_ignore_ascii_case(model_id))
+            .cloned()
+    }
+
     /// What the cache knows about `region`, for a status command.
     pub fn status(&self, region: &str) -> CacheStatus {
         let now = self.inner.options.clock.now();
@@ -458,6 +578,17 @@ impl Discovery {
         .boxed()
         .shared()
     }
+}
+
+/// `(region, resource type, resource id)` of `arn:<partition>:bedrock:<region>:<account>:<type>/<id>`.
+fn parse_arn(arn: &str) -> Option<(&str, &str, &str)> {
+    let rest = arn.strip_prefix("arn:")?;
+    let fields: Vec<&str> = rest.splitn(5, ':').collect();
+    let [_, "bedrock", region, _account, resource] = fields.as_slice() else {
+        return None;
+    };
+    let (kind, id) = resource.split_once('/')?;
+    (!kind.is_empty() && !id.is_empty()).then_some((region, kind, id))
 }
 
 fn disk_key(inner: &Inner, region: &str) -> disk::Key {

@@ -9,6 +9,8 @@ pub enum Operation {
     ListFoundationModels,
     /// `ListInferenceProfiles`.
     ListInferenceProfiles,
+    /// `GetInferenceProfile`.
+    GetInferenceProfile,
 }
 
 impl Operation {
@@ -17,6 +19,7 @@ impl Operation {
         match self {
             Operation::ListFoundationModels => "ListFoundationModels",
             Operation::ListInferenceProfiles => "ListInferenceProfiles",
+            Operation::GetInferenceProfile => "GetInferenceProfile",
         }
     }
 
@@ -25,6 +28,7 @@ impl Operation {
         match self {
             Operation::ListFoundationModels => "bedrock:ListFoundationModels",
             Operation::ListInferenceProfiles => "bedrock:ListInferenceProfiles",
+            Operation::GetInferenceProfile => "bedrock:GetInferenceProfile",
         }
     }
 }

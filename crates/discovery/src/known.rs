@@ -13,7 +13,7 @@ use serde::Deserialize;
 pub const KNOWN_MODELS_JSON: &str = include_str!("../data/bedrock-known-models.json");
 
 /// What the table knows about one model id.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct KnownModel {
     /// The model or inference-profile id.
@@ -26,6 +26,35 @@ pub struct KnownModel {
     pub context_window: u64,
     /// Maximum output tokens.
     pub max_tokens: u64,
+    /// On-demand list prices in USD per million tokens (absent: unknown).
+    #[serde(default)]
+    pub cost: Option<KnownCost>,
+}
+
+/// On-demand list prices of one model, USD per million tokens: AWS's public prices, which may
+/// differ from what an account pays (discounts, private pricing, region).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct KnownCost {
+    /// Input tokens.
+    pub input: f64,
+    /// Output tokens.
+    pub output: f64,
+    /// Tokens read from the prompt cache.
+    pub cache_read: f64,
+    /// Tokens written to the prompt cache.
+    pub cache_write: f64,
+}
+
+impl From<KnownCost> for openclaw_config::ModelCost {
+    fn from(c: KnownCost) -> Self {
+        openclaw_config::ModelCost {
+            input: c.input,
+            output: c.output,
+            cache_read: c.cache_read,
+            cache_write: c.cache_write,
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -77,5 +106,8 @@ mod tests {
         assert!(m.reasoning);
         assert!(lookup("global.anthropic.claude-opus-4-6-v1").is_some());
         assert!(lookup("nope.model").is_none());
+        let haiku = lookup("anthropic.claude-3-haiku-20240307-v1:0").unwrap();
+        let cost = haiku.cost.unwrap();
+        assert!(cost.input > 0.0 && cost.output > cost.input, "{cost:?}");
     }
 }

@@ -7,18 +7,27 @@
 //! # What it does
 //!
 //! - **Listing** ([`SdkControlPlane`]): `ListFoundationModels` once (no server-side filter) and
-//!   every page of `ListInferenceProfiles` (`SYSTEM_DEFINED` only), concurrently, through
-//!   `aws-sdk-bedrock` configured by `openclaw-creds`, in the requested region.
+//!   every page of `ListInferenceProfiles` for `SYSTEM_DEFINED` and for `APPLICATION`,
+//!   concurrently, through `aws-sdk-bedrock` configured by `openclaw-creds`, in the requested
+//!   region.
+//! - **Application inference profiles** (the ARNs enterprises split cost by team with): listed
+//!   by ARN under their own name, resolved to their base model (`models[].modelArn`, else
+//!   `GetInferenceProfile`), whose traits and prices they inherit, with `baseModel` set;
+//!   filtered by the base model's provider. A denied `APPLICATION` listing is a warning, not a
+//!   failure. [`Discovery::describe`] gives a definition for any Bedrock ARN discovery did not
+//!   list (`GetInferenceProfile` for profile ARNs).
 //! - **Rules** ([`build_models`], pure): keep models that stream, output TEXT and are ACTIVE;
 //!   provider filter matches the normalised provider name *or* the id prefix ([`ProviderFilter`]);
 //!   a model that cannot be invoked ON_DEMAND is never listed by its bare id (OpenClaw lists it
 //!   and the call then fails), it is reachable through its inference profiles, which inherit the
 //!   base model's name, input, reasoning and limits; ids de-duplicated case-insensitively; sorted
 //!   by name, ties by id.
-//! - **Known limits** ([`known`]): a table of well-known models (embedded
+//! - **Known models** ([`known`]): a table of well-known models (embedded
 //!   `data/bedrock-known-models.json`, from pi-ai 0.73.1's public registry) gives context window,
-//!   max tokens and reasoning; the configured defaults (floored: 0 → 32000 / 4096) are the
-//!   fallback; explicit user model entries always win ([`resolve_providers`]).
+//!   max tokens, reasoning and on-demand list prices per million tokens (AWS's public prices,
+//!   which may differ from what an account pays); the configured defaults (floored: 0 → 32000 /
+//!   4096) and a zero cost are the fallback; explicit user model entries, their `cost`
+//!   included, always win ([`resolve_providers`]).
 //! - **Merging** ([`resolve_providers`], [`should_discover`], [`Discovery::providers_or_explicit`]):
 //!   explicit fields and model lists win over discovered ones; a failed discovery serves the
 //!   explicit providers alone.
@@ -43,8 +52,9 @@
 //! - Time comes from an injectable [`Clock`] so TTLs are testable without sleeping; the
 //!   `test-util` feature adds `ManualClock`, a clock that only moves when told to (for tests,
 //!   not part of the default API).
-//! - Discovered models cost zero: the price depends on region and profile, and zero is the
-//!   honest "unknown" that OpenClaw also uses; users who want costs write the model by hand.
+//! - Discovered models carry the table's list prices (OpenClaw reports zero for all of them);
+//!   a model the table does not know costs zero, the "unknown" OpenClaw uses. They are list
+//!   prices: an account with a discount writes its own `cost` in an explicit model entry.
 //!
 //! # Example
 //!

@@ -44,18 +44,44 @@ pub struct InferenceProfile {
     pub profile_type: String,
     /// `models[].modelArn`, in order; the first names the base model.
     pub model_arns: Vec<String>,
+    /// `inferenceProfileArn`: how an `APPLICATION` profile is invoked (it has no other name).
+    /// Empty in listings cached before it was recorded.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub inference_profile_arn: String,
 }
 
 impl InferenceProfile {
-    /// The base model id: the part after `foundation-model/` in the first model ARN.
+    /// The base model id: the part after `foundation-model/` in the first model ARN of that
+    /// shape (every region of a cross-region profile names the same model).
     ///
     /// `arn:aws:bedrock:us-east-1::foundation-model/anthropic.claude-3-haiku-20240307-v1:0` gives
-    /// `anthropic.claude-3-haiku-20240307-v1:0`; an ARN of any other shape gives `None`.
+    /// `anthropic.claude-3-haiku-20240307-v1:0`; no foundation-model ARN gives `None`.
     pub fn base_model_id(&self) -> Option<&str> {
-        let arn = self.model_arns.first()?;
-        let (_, id) = arn.rsplit_once("foundation-model/")?;
-        (!id.is_empty()).then_some(id)
+        self.model_arns
+            .iter()
+            .find_map(|arn| foundation_model_id(arn))
     }
+
+    /// True for a user-made `APPLICATION` profile (case-insensitive).
+    pub fn is_application(&self) -> bool {
+        self.profile_type.eq_ignore_ascii_case("APPLICATION")
+    }
+
+    /// The name a call uses: the ARN of an application profile (its id alone is not invocable),
+    /// the id of a system profile.
+    pub fn invocation_id(&self) -> &str {
+        if self.is_application() && !self.inference_profile_arn.trim().is_empty() {
+            self.inference_profile_arn.trim()
+        } else {
+            self.inference_profile_id.trim()
+        }
+    }
+}
+
+/// The model id of a foundation-model ARN (`…:foundation-model/<id>`), `None` for anything else.
+pub fn foundation_model_id(arn: &str) -> Option<&str> {
+    let (_, id) = arn.rsplit_once("foundation-model/")?;
+    (!id.is_empty()).then_some(id)
 }
 
 /// Both listings of one region, as fetched together.

@@ -118,18 +118,21 @@ fn name_of(model: &FoundationModel) -> String {
         .to_string()
 }
 
-/// Limits and reasoning for an id: the first of `ids` the table knows, else the defaults.
-fn limits(ids: &[&str], options: &MappingOptions) -> (u32, u32, bool) {
+/// Limits, reasoning and list prices for an id: the first of `ids` the table knows, else the
+/// defaults, `reasoning: false` and no price (zero, OpenClaw's "unknown").
+fn limits(ids: &[&str], options: &MappingOptions) -> (u32, u32, bool, ModelCost) {
     match ids.iter().find_map(|id| known::lookup(id)) {
         Some(k) => (
             clamp(k.context_window, options.default_context_window),
             clamp(k.max_tokens, options.default_max_tokens),
             k.reasoning,
+            k.cost.map(ModelCost::from).unwrap_or_default(),
         ),
         None => (
             options.default_context_window,
             options.default_max_tokens,
             false,
+            ModelCost::default(),
         ),
     }
 }
@@ -144,13 +147,13 @@ fn clamp(value: u64, fallback: u32) -> u32 {
 
 fn foundation_definition(model: &FoundationModel, options: &MappingOptions) -> ModelDefinition {
     let id = model.model_id.trim();
-    let (context_window, max_tokens, reasoning) = limits(&[id], options);
+    let (context_window, max_tokens, reasoning, cost) = limits(&[id], options);
     ModelDefinition {
         id: id.to_string(),
         name: name_of(model),
         reasoning,
         input: input_of(model),
-        cost: ModelCost::default(),
+        cost,
         context_window,
         max_tokens,
         ..ModelDefinition::new(id, "")
@@ -178,22 +181,59 @@ fn profile_definition(
     base: &FoundationModel,
     options: &MappingOptions,
 ) -> ModelDefinition {
-    let id = profile.inference_profile_id.trim();
     let base_id = base.model_id.trim();
+    if profile.is_application() {
+        return application_definition(profile, base_id, Some(base), options);
+    }
+    let id = profile.inference_profile_id.trim();
     let base_name = name_of(base);
     let name = match scope_label(id, base_id) {
         Some(scope) => format!("{base_name} ({scope})"),
         None => base_name,
     };
-    let (context_window, max_tokens, reasoning) = limits(&[id, base_id], options);
+    let (context_window, max_tokens, reasoning, cost) = limits(&[id, base_id], options);
     ModelDefinition {
         id: id.to_string(),
         name,
         reasoning,
         input: input_of(base),
-        cost: ModelCost::default(),
+        cost,
         context_window,
         max_tokens,
+        ..ModelDefinition::new(id, "")
+    }
+}
+
+/// An application profile as a model: its ARN as id, its own name (the team's label), the base
+/// model's traits (from `base` when listed, else the known table by `base_id`), and
+/// `baseModel` set so capabilities are decided by the base model.
+pub fn application_definition(
+    profile: &InferenceProfile,
+    base_id: &str,
+    base: Option<&FoundationModel>,
+    options: &MappingOptions,
+) -> ModelDefinition {
+    let id = profile.invocation_id();
+    let name = Some(profile.inference_profile_name.trim())
+        .filter(|n| !n.is_empty())
+        .unwrap_or(id);
+    let (context_window, max_tokens, reasoning, cost) = limits(&[base_id], options);
+    let input = match base {
+        Some(base) => input_of(base),
+        None => input_of(&FoundationModel {
+            model_id: base_id.to_string(),
+            ..FoundationModel::default()
+        }),
+    };
+    ModelDefinition {
+        id: id.to_string(),
+        name: name.to_string(),
+        reasoning,
+        input,
+        cost,
+        context_window,
+        max_tokens,
+        base_model: Some(base_id.to_string()),
         ..ModelDefinition::new(id, "")
     }
 }
@@ -205,18 +245,19 @@ fn profile_definition(
 ///    its lifecycle is ACTIVE ([`usable`]); it must also pass the provider filter.
 /// 2. A usable model is listed by its bare id only when it can be invoked ON_DEMAND
 ///    ([`invocable_on_demand`]); a profile-only model is reachable through its profiles.
-/// 3. An inference profile is listed when its status is ACTIVE, its type is not `APPLICATION`
-///    (application profiles are user-made, invoked by ARN, and are configured by hand), and its
-///    base model (`models[0].modelArn`, `…/foundation-model/<id>`) is a usable model that passes
-///    the filter (the filter applies to the base model's provider, not the `us.` prefix). It
-///    inherits the base model's name (with its scope: `Claude Sonnet 4 (US)`), input modalities,
-///    reasoning and limits. A profile whose base model is not listed is skipped: nothing says it
-///    streams text.
+/// 3. An inference profile is listed when its status is ACTIVE and its base model (the first
+///    `models[].modelArn` of shape `…/foundation-model/<id>`) is a usable model that passes the
+///    filter (the filter applies to the base model's provider, not the `us.` prefix). It
+///    inherits the base model's input modalities, reasoning, limits and prices. A system
+///    profile is named after its base model with its scope (`Claude Sonnet 4 (US)`); an
+///    `APPLICATION` profile (user-made, for cost allocation) is listed by its ARN (the only name
+///    Bedrock invokes it by) under its own name, with `baseModel` set to the base model id. A
+///    profile whose base model is not listed is skipped: nothing says it streams text.
 /// 4. Mapping: `name` = `modelName` (fallback id); `input` = the text/image subset of
-///    `inputModalities` (empty → the table's, else text); `cost` zero (unknown: the region and
-///    profile change the price, and zero is the honest "unknown" OpenClaw also uses);
-///    `contextWindow`/`maxTokens`/`reasoning` from the known-limits table (profile id first,
-///    then base id), else the configured defaults and `reasoning: false`.
+///    `inputModalities` (empty → the table's, else text); `contextWindow`/`maxTokens`/
+///    `reasoning` and `cost` (on-demand list prices per million tokens) from the known-models
+///    table (profile id first, then base id), else the configured defaults, `reasoning: false`
+///    and a zero cost (OpenClaw's "unknown").
 /// 5. Ids are de-duplicated case-insensitively, the first kept (foundation models before
 ///    profiles, each in listing order).
 /// 6. Sorted by name (case-insensitively), ties by id (case-insensitively, then exactly), so the
@@ -239,10 +280,7 @@ pub fn build_models(listing: &Listing, options: &MappingOptions) -> Vec<ModelDef
     }
 
     for profile in &listing.inference_profiles {
-        if profile.inference_profile_id.trim().is_empty()
-            || !eq_ci(&profile.status, "ACTIVE")
-            || eq_ci(&profile.profile_type, "APPLICATION")
-        {
+        if profile.invocation_id().is_empty() || !eq_ci(&profile.status, "ACTIVE") {
             continue;
         }
         let Some(base) = profile

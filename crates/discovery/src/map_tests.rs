@@ -22,6 +22,21 @@ fn profile(id: &str, base: &str) -> InferenceProfile {
         model_arns: vec![format!(
             "arn:aws:bedrock:us-east-1::foundation-model/{base}"
         )],
+        inference_profile_arn: format!(
+            "arn:aws:bedrock:us-east-1:123456789012:inference-profile/{id}"
+        ),
+    }
+}
+
+fn app_profile(id: &str, name: &str, base: &str) -> InferenceProfile {
+    InferenceProfile {
+        inference_profile_id: id.into(),
+        inference_profile_name: name.into(),
+        profile_type: "APPLICATION".into(),
+        inference_profile_arn: format!(
+            "arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/{id}"
+        ),
+        ..profile(id, base)
     }
 }
 
@@ -109,11 +124,11 @@ fn profiles_inherit_and_are_filtered_by_base_provider() {
 }
 
 #[test]
-fn inactive_and_application_profiles_are_skipped() {
+fn inactive_profiles_are_skipped() {
     let mut inactive = profile("us.a.x", "a.x");
     inactive.status = "CREATING".into();
-    let mut app = profile("abcdef123", "a.x");
-    app.profile_type = "APPLICATION".into();
+    let mut app = app_profile("abcdef123", "team-a", "a.x");
+    app.status = "CREATING".into();
     let listing = Listing {
         foundation_models: vec![fm("a.x", "A")],
         inference_profiles: vec![inactive, app],
@@ -123,6 +138,42 @@ fn inactive_and_application_profiles_are_skipped() {
         ids(&build_models(&listing, &MappingOptions::default())),
         ["a.x"]
     );
+}
+
+#[test]
+fn application_profiles_are_listed_by_arn_with_their_name_and_the_base_models_traits() {
+    let haiku = "anthropic.claude-3-haiku-20240307-v1:0";
+    let mut base = fm(haiku, "Anthropic");
+    base.input_modalities = vec!["TEXT".into(), "IMAGE".into()];
+    let mut app = app_profile("abc123", "team-support", haiku);
+    // A profile copied from a cross-region profile names the model in several regions.
+    app.model_arns.push(format!(
+        "arn:aws:bedrock:us-west-2::foundation-model/{haiku}"
+    ));
+    let listing = Listing {
+        foundation_models: vec![base, fm("meta.llama", "Meta")],
+        inference_profiles: vec![app, app_profile("def456", "team-llama", "meta.llama")],
+        ..Listing::default()
+    };
+    let options = MappingOptions::new(ProviderFilter::new(["anthropic"]), 0, 0);
+    let models = build_models(&listing, &options);
+    let arn = "arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/abc123";
+    assert_eq!(
+        ids(&models),
+        [haiku, arn],
+        "filtered by the base model's provider"
+    );
+    let app = &models[1];
+    let plain = &models[0];
+    assert_eq!(app.name, "team-support");
+    assert_eq!(app.base_model.as_deref(), Some(haiku));
+    assert_eq!(app.input, plain.input);
+    assert_eq!(
+        (app.context_window, app.max_tokens, app.reasoning),
+        (plain.context_window, plain.max_tokens, plain.reasoning)
+    );
+    assert_eq!(app.cost, plain.cost);
+    assert!(app.cost.input > 0.0, "list prices from the known table");
 }
 
 #[test]
@@ -140,7 +191,7 @@ fn defaults_are_floored_and_used_for_unknown_models() {
     let options = MappingOptions::new(ProviderFilter::default(), 100_000, 2_000);
     let m = &build_models(&listing, &options)[0];
     assert_eq!((m.context_window, m.max_tokens), (100_000, 2_000));
-    assert_eq!(m.cost, ModelCost::default());
+    assert_eq!(m.cost, ModelCost::default(), "unknown models have no price");
 }
 
 #[test]

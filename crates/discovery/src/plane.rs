@@ -19,6 +19,17 @@ pub trait ControlPlane: Send + Sync + std::fmt::Debug {
     /// Lists the foundation models and every inference profile of `region`.
     async fn fetch(&self, region: &str) -> Result<Listing, Error>;
 
+    /// Describes one inference profile (`GetInferenceProfile`) by id or ARN, asked in `region`.
+    /// `Ok(None)`: this control plane cannot describe profiles (the default).
+    async fn describe_profile(
+        &self,
+        region: &str,
+        identifier: &str,
+    ) -> Result<Option<InferenceProfile>, Error> {
+        let _ = (region, identifier);
+        Ok(None)
+    }
+
     /// A label for everything besides the region that changes the answer (endpoint override,
     /// credential source, profile name). Part of the cache key, stored in cache files: it must
     /// never contain a secret.
@@ -30,7 +41,9 @@ pub trait ControlPlane: Send + Sync + std::fmt::Debug {
 /// Per fetch it derives a client for the requested region from the base configuration (which
 /// carries the credentials, the auth scheme and any endpoint override), then calls
 /// `ListFoundationModels` once (no server-side filter) and walks every page of
-/// `ListInferenceProfiles` (`typeEquals=SYSTEM_DEFINED`) through the SDK paginator, both at once.
+/// `ListInferenceProfiles` for `typeEquals=SYSTEM_DEFINED` and for `typeEquals=APPLICATION`
+/// through the SDK paginator, all at once; an application profile listed without models is
+/// described with `GetInferenceProfile`.
 #[derive(Clone)]
 pub struct SdkControlPlane {
     config: aws_sdk_bedrock::Config,
@@ -135,6 +148,34 @@ impl SdkControlPlane {
         map_sdk_error(err, operation, region)
     }
 
+    /// Every page of `ListInferenceProfiles` for one profile type.
+    async fn list_profiles(
+        &self,
+        client: &aws_sdk_bedrock::Client,
+        region: &str,
+        kind: InferenceProfileType,
+    ) -> Result<Vec<InferenceProfile>, Error> {
+        let mut paginator = client
+            .list_inference_profiles()
+            .type_equals(kind)
+            .into_paginator();
+        if let Some(size) = self.page_size {
+            paginator = paginator.page_size(size);
+        }
+        let mut pages = paginator.send();
+        let mut out = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page =
+                page.map_err(|e| self.map_error(e, Operation::ListInferenceProfiles, region))?;
+            out.extend(
+                page.inference_profile_summaries()
+                    .iter()
+                    .map(inference_profile),
+            );
+        }
+        Ok(out)
+    }
+
     fn client(&self, region: &str) -> aws_sdk_bedrock::Client {
         let mut builder = self
             .config
@@ -164,45 +205,80 @@ impl ControlPlane for SdkControlPlane {
                     .collect::<Vec<_>>(),
             )
         };
-        let profiles = async {
-            let mut paginator = client
-                .list_inference_profiles()
-                .type_equals(InferenceProfileType::SystemDefined)
-                .into_paginator();
-            if let Some(size) = self.page_size {
-                paginator = paginator.page_size(size);
+        let system = self.list_profiles(&client, region, InferenceProfileType::SystemDefined);
+        let application = async {
+            let mut profiles = self
+                .list_profiles(&client, region, InferenceProfileType::Application)
+                .await?;
+            for profile in profiles.iter_mut().filter(|p| p.model_arns.is_empty()) {
+                let identifier = profile.invocation_id().to_string();
+                if let Some(described) = self.describe_profile(region, &identifier).await? {
+                    profile.model_arns = described.model_arns;
+                }
             }
-            let mut pages = paginator.send();
-            let mut out = Vec::new();
-            while let Some(page) = pages.next().await {
-                let page =
-                    page.map_err(|e| self.map_error(e, Operation::ListInferenceProfiles, region))?;
-                out.extend(
-                    page.inference_profile_summaries()
-                        .iter()
-                        .map(inference_profile),
-                );
-            }
-            Ok::<_, Error>(out)
+            Ok::<_, Error>(profiles)
         };
         // Profiles denied by IAM degrade discovery instead of failing it: every on-demand model
         // is still usable, and the warning says which action to grant.
-        let profiles = async {
-            match profiles.await {
+        let system = async {
+            match system.await {
                 Err(err @ Error::AccessDenied { .. }) => {
                     tracing::warn!(%err, "listing inference profiles was denied; profile-only models are not discovered");
-                    Ok((Vec::new(), vec![err.to_string()]))
+                    Ok((Vec::new(), Some(err.to_string())))
                 }
-                other => other.map(|p| (p, Vec::new())),
+                other => other.map(|p| (p, None)),
             }
         };
-        let (foundation_models, (inference_profiles, warnings)) =
-            tokio::try_join!(models, profiles)?;
+        let application = async {
+            match application.await {
+                Err(err @ Error::AccessDenied { .. }) => {
+                    tracing::warn!(%err, "listing application inference profiles was denied; they are not discovered");
+                    Ok((Vec::new(), Some(err.to_string())))
+                }
+                other => other.map(|p| (p, None)),
+            }
+        };
+        let (foundation_models, (mut inference_profiles, system_warning), (apps, app_warning)) =
+            tokio::try_join!(models, system, application)?;
+        inference_profiles.extend(apps);
+        let mut warnings: Vec<String> = system_warning.into_iter().collect();
+        // One denial of ListInferenceProfiles is one warning, whichever type it hit.
+        if let Some(warning) = app_warning
+            && !warnings.contains(&warning)
+        {
+            warnings.push(warning);
+        }
         Ok(Listing {
             foundation_models,
             inference_profiles,
             warnings,
         })
+    }
+
+    async fn describe_profile(
+        &self,
+        region: &str,
+        identifier: &str,
+    ) -> Result<Option<InferenceProfile>, Error> {
+        let out = self
+            .client(region)
+            .get_inference_profile()
+            .inference_profile_identifier(identifier)
+            .send()
+            .await
+            .map_err(|e| self.map_error(e, Operation::GetInferenceProfile, region))?;
+        Ok(Some(InferenceProfile {
+            inference_profile_id: out.inference_profile_id().to_string(),
+            inference_profile_name: out.inference_profile_name().to_string(),
+            status: out.status().as_str().to_string(),
+            profile_type: out.r#type().as_str().to_string(),
+            model_arns: out
+                .models()
+                .iter()
+                .filter_map(|m| m.model_arn().map(str::to_string))
+                .collect(),
+            inference_profile_arn: out.inference_profile_arn().to_string(),
+        }))
     }
 
     fn cache_identity(&self) -> String {
@@ -246,6 +322,7 @@ fn inference_profile(p: &aws_sdk_bedrock::types::InferenceProfileSummary) -> Inf
             .iter()
             .filter_map(|m| m.model_arn().map(str::to_string))
             .collect(),
+        inference_profile_arn: p.inference_profile_arn().to_string(),
     }
 }
 

@@ -227,6 +227,7 @@ async fn profile_pagination_across_pages() {
         .await
         .unwrap();
     assert_eq!(profile_calls(&fake), 1);
+    assert_eq!(app_profile_calls(&fake), 1);
     fake.clear_requests();
 
     let paged = discovery(
@@ -246,6 +247,10 @@ async fn profile_pagination_across_pages() {
         .requests()
         .into_iter()
         .filter(|r| r.path == "/inference-profiles")
+        .filter(|r| {
+            r.query_params()
+                .contains(&("type".into(), "SYSTEM_DEFINED".into()))
+        })
         .map(|r| {
             let mut q = r.query_params();
             q.sort();
@@ -262,6 +267,14 @@ async fn profile_pagination_across_pages() {
         .collect();
     assert_eq!(pages.len(), visible.div_ceil(4));
     assert!(pages.len() >= 3, "{} pages", pages.len());
+    let apps = fake
+        .catalog()
+        .inference_profiles
+        .iter()
+        .filter(|p| p.visible_in("us-east-1") && p.profile_type == "APPLICATION")
+        .count();
+    assert!(apps >= 2);
+    assert_eq!(app_profile_calls(&fake), apps.div_ceil(4).max(1));
     // Same models whether paged or not.
     assert_eq!(paged.models, whole.models);
     assert_json_snapshot!("profile_pages", pages);

@@ -10,3 +10,5 @@ mod catalogs;
 mod cache;
 // AccessDenied, throttling, a hang, a malformed response.
 mod errors;
+// Application inference profiles: listing, degraded listing, GetInferenceProfile, describe.
+mod profiles;

@@ -72,8 +72,26 @@ pub fn foundation_calls(fake: &FakeBedrock) -> usize {
     count(fake, "/foundation-models")
 }
 
+/// `ListInferenceProfiles` calls for system-defined profiles.
 pub fn profile_calls(fake: &FakeBedrock) -> usize {
-    count(fake, "/inference-profiles")
+    profile_calls_of(fake, "SYSTEM_DEFINED")
+}
+
+/// `ListInferenceProfiles` calls for application profiles.
+pub fn app_profile_calls(fake: &FakeBedrock) -> usize {
+    profile_calls_of(fake, "APPLICATION")
+}
+
+fn profile_calls_of(fake: &FakeBedrock, kind: &str) -> usize {
+    fake.requests()
+        .iter()
+        .filter(|r| r.path == "/inference-profiles")
+        .filter(|r| {
+            r.query_params()
+                .iter()
+                .any(|(k, v)| k == "type" && v == kind)
+        })
+        .count()
 }
 
 /// What the snapshots show: the merged providers and the catalog's metadata.
