@@ -122,8 +122,8 @@ impl ApiError {
         }
     }
 
-    /// 429: too many concurrent streams.
-    pub fn too_many_streams(limit: usize) -> Self {
+    /// 429: every stream slot is taken and the queue for one is full (or off).
+    pub fn too_many_streams(limit: usize, queued: usize) -> Self {
         ApiError {
             retry_after: Some(RETRY_AFTER_SECS),
             ..Self::new(
@@ -131,7 +131,23 @@ impl ApiError {
                 "rate_limit_error",
                 "concurrency_limit_exceeded",
                 format!(
-                    "too many concurrent requests: the gateway serves at most {limit} at a time (--max-concurrent-streams)"
+                    "too many concurrent requests: the gateway serves at most {limit} at a time and queues at most {queued} more (--max-concurrent-streams, --max-queued-streams)"
+                ),
+            )
+        }
+    }
+
+    /// 503: a queued request got no stream slot within the queue wait.
+    pub fn queue_timeout(wait: std::time::Duration) -> Self {
+        ApiError {
+            retry_after: Some(RETRY_AFTER_SECS),
+            ..Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "server_error",
+                "overloaded",
+                format!(
+                    "the gateway is overloaded: no stream slot became free within {}ms (--queue-wait); retry later",
+                    wait.as_millis()
                 ),
             )
         }

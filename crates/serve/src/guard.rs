@@ -47,9 +47,11 @@ impl BodyStop {
     }
 }
 
-/// The budgets of request bodies being read at once.
+/// The budgets of request bodies being read at once, and the queue for stream slots.
 #[derive(Debug)]
 pub(crate) struct Admission {
+    /// Requests waiting for a stream slot now (see `crate::sse::admit`).
+    pub(crate) queued: std::sync::atomic::AtomicUsize,
     bodies: Arc<Semaphore>,
     /// Bytes, counted in KiB (a semaphore counts at most `u32::MAX` permits per acquire).
     kib: Arc<Semaphore>,
@@ -62,6 +64,7 @@ impl Admission {
             .unwrap_or(u32::MAX)
             .min(u32::try_from(Semaphore::MAX_PERMITS).unwrap_or(u32::MAX));
         Admission {
+            queued: std::sync::atomic::AtomicUsize::new(0),
             bodies: Arc::new(Semaphore::new(
                 limits.max_pending_bodies.clamp(1, Semaphore::MAX_PERMITS),
             )),

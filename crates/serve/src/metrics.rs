@@ -126,6 +126,12 @@ pub struct Metrics {
     admission_refused: Labelled<&'static str, AtomicU64>,
     /// Bytes of request bodies admitted and not yet released.
     body_bytes_admitted: AtomicI64,
+    /// Requests waiting for a stream slot now.
+    streams_queued: AtomicI64,
+    /// Streams admitted: at once, after a wait in the queue.
+    streams_admitted: [AtomicU64; 2],
+    /// Requests refused a stream slot: the queue was full, the queue wait ran out.
+    streams_shed: [AtomicU64; 2],
     /// Failed discoveries (the listing served is stale or the configured models only), counted
     /// by the model source.
     discovery_failures: Arc<AtomicU64>,
@@ -218,6 +224,22 @@ impl Metrics {
         self.body_bytes_admitted.fetch_add(delta, Ordering::Relaxed);
     }
 
+    /// A request joined (`1`) or left (`-1`) the queue for a stream slot.
+    pub fn stream_queue(&self, delta: i64) {
+        self.streams_queued.fetch_add(delta, Ordering::Relaxed);
+    }
+
+    /// A stream was admitted, at once or after waiting in the queue.
+    pub fn stream_admitted(&self, waited: bool) {
+        self.streams_admitted[usize::from(waited)].fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// A request was refused a stream slot: the queue was full (`timed_out` false) or its
+    /// wait ran out.
+    pub fn stream_shed(&self, timed_out: bool) {
+        self.streams_shed[usize::from(timed_out)].fetch_add(1, Ordering::Relaxed);
+    }
+
     /// Renders `counter` as the failed-discoveries counter (the model source counts them).
     pub(crate) fn count_discovery_failures_in(&mut self, counter: Arc<AtomicU64>) {
         self.discovery_failures = counter;
@@ -279,7 +301,42 @@ impl Metrics {
             self.in_flight.load(Ordering::Relaxed)
         );
         self.render_protection(&mut out);
+        self.render_stream_admission(&mut out);
         out
+    }
+
+    /// The queue for stream slots: depth, admitted and shed.
+    fn render_stream_admission(&self, out: &mut String) {
+        out.push_str(
+            "# HELP openclaw_gateway_streams_queued Requests waiting for a stream slot now.\n",
+        );
+        out.push_str("# TYPE openclaw_gateway_streams_queued gauge\n");
+        let _ = writeln!(
+            out,
+            "openclaw_gateway_streams_queued {}",
+            self.streams_queued.load(Ordering::Relaxed)
+        );
+        out.push_str("# HELP openclaw_gateway_streams_admitted_total Model streams admitted, at once or after waiting in the queue.\n");
+        out.push_str("# TYPE openclaw_gateway_streams_admitted_total counter\n");
+        for (how, n) in ["immediate", "queued"].iter().zip(&self.streams_admitted) {
+            let _ = writeln!(
+                out,
+                "openclaw_gateway_streams_admitted_total{{how=\"{how}\"}} {}",
+                n.load(Ordering::Relaxed)
+            );
+        }
+        out.push_str("# HELP openclaw_gateway_streams_shed_total Requests refused a stream slot: the queue was full (429) or the queue wait ran out (503).\n");
+        out.push_str("# TYPE openclaw_gateway_streams_shed_total counter\n");
+        for (reason, n) in ["queue_full", "queue_timeout"]
+            .iter()
+            .zip(&self.streams_shed)
+        {
+            let _ = writeln!(
+                out,
+                "openclaw_gateway_streams_shed_total{{reason=\"{reason}\"}} {}",
+                n.load(Ordering::Relaxed)
+            );
+        }
     }
 
     /// Connections, admission and discovery health.
@@ -361,5 +418,16 @@ mod tests {
         assert!(text.contains("openclaw_gateway_stream_duration_seconds_bucket{le=\"0.5\"} 0"));
         assert!(text.contains("openclaw_gateway_time_to_first_token_seconds_count 1"));
         assert!(text.contains("openclaw_gateway_streams_in_flight 0"));
+        m.stream_queue(1);
+        m.stream_admitted(false);
+        m.stream_admitted(true);
+        m.stream_admitted(true);
+        m.stream_shed(true);
+        let text = m.render();
+        assert!(text.contains("openclaw_gateway_streams_queued 1\n"));
+        assert!(text.contains("openclaw_gateway_streams_admitted_total{how=\"immediate\"} 1\n"));
+        assert!(text.contains("openclaw_gateway_streams_admitted_total{how=\"queued\"} 2\n"));
+        assert!(text.contains("openclaw_gateway_streams_shed_total{reason=\"queue_full\"} 0\n"));
+        assert!(text.contains("openclaw_gateway_streams_shed_total{reason=\"queue_timeout\"} 1\n"));
     }
 }

@@ -12,8 +12,18 @@ pub struct Limits {
     pub max_body_bytes: usize,
     /// Largest accepted image (decoded), in bytes (413 above; Bedrock's own limit is 3.75 MB).
     pub max_image_bytes: usize,
-    /// Model streams served at once (429 above).
+    /// Model streams served at once. A request beyond waits in a bounded queue (see
+    /// [`Limits::max_queued_streams`] and [`Limits::queue_wait`]).
     pub max_concurrent_streams: usize,
+    /// Requests waiting at once for a stream slot: beyond, a request is refused at once with
+    /// 429 and `Retry-After` (0: no queue, every request over the stream limit gets its 429 at
+    /// once).
+    pub max_queued_streams: usize,
+    /// Longest time a queued request waits for a stream slot: then it is refused with 503 and
+    /// `Retry-After` (zero: no queue). Short on purpose: the queue absorbs bursts of short
+    /// requests, while an overloaded gateway sheds at once instead of holding requests until
+    /// their clients time out.
+    pub queue_wait: Duration,
     /// Request bodies being received and parsed at once (503 with `Retry-After` above).
     pub max_pending_bodies: usize,
     /// Bytes of request bodies being received and parsed at once, counted before reading: the
@@ -34,6 +44,8 @@ impl Default for Limits {
             max_body_bytes: 20 * 1024 * 1024,
             max_image_bytes: 3_932_160,
             max_concurrent_streams: 64,
+            max_queued_streams: 64,
+            queue_wait: Duration::from_millis(20),
             max_pending_bodies: 64,
             max_buffered_body_bytes: 256 * 1024 * 1024,
             max_connections: 1024,

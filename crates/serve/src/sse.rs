@@ -39,20 +39,16 @@ pub(crate) struct Started {
     pub(crate) guard: StreamGuard,
 }
 
-/// Takes a concurrency permit, starts the model stream and waits for Bedrock's first event, so
-/// a failure before the stream starts gets its own HTTP status instead of a 200 with an error
-/// inside.
+/// Takes a concurrency permit (see [`admit`]), starts the model stream and waits for Bedrock's
+/// first event, so a failure before the stream starts gets its own HTTP status instead of a 200
+/// with an error inside.
 pub(crate) async fn start(
     app: &Arc<App>,
     model: &ResolvedModel,
     request: StreamRequest,
     key: &str,
 ) -> Result<Started, ApiError> {
-    let permit = app
-        .permits
-        .clone()
-        .try_acquire_owned()
-        .map_err(|_| ApiError::too_many_streams(app.options.limits.max_concurrent_streams))?;
+    let permit = admit(app).await?;
     let guard = StreamGuard::new(app.clone(), permit);
     let mut events = model.stream.stream(request, StreamOptions::default());
     let first = events
@@ -68,6 +64,71 @@ pub(crate) async fn start(
         first,
         guard,
     })
+}
+
+/// A stream slot: at once when one is free; else a place in the bounded queue, waiting at most
+/// [`crate::Limits::queue_wait`] (503 with `Retry-After` after); a full queue (or none) answers
+/// 429 with `Retry-After` at once. Waiters are served first come, first served (the
+/// semaphore's queue), and a waiter whose client disconnects leaves the queue.
+async fn admit(app: &Arc<App>) -> Result<OwnedSemaphorePermit, ApiError> {
+    let metrics = &app.metrics;
+    if let Ok(permit) = app.permits.clone().try_acquire_owned() {
+        metrics.stream_admitted(false);
+        return Ok(permit);
+    }
+    let limits = &app.options.limits;
+    let Some(place) = QueuePlace::take(app, limits.max_queued_streams) else {
+        metrics.stream_shed(false);
+        return Err(ApiError::too_many_streams(
+            limits.max_concurrent_streams,
+            limits.max_queued_streams,
+        ));
+    };
+    let waited = tokio::time::timeout(limits.queue_wait, app.permits.clone().acquire_owned()).await;
+    drop(place);
+    match waited {
+        Ok(Ok(permit)) => {
+            metrics.stream_admitted(true);
+            Ok(permit)
+        }
+        // The semaphore is never closed; a closed one would be a full gateway all the same.
+        Ok(Err(_)) | Err(_) => {
+            metrics.stream_shed(true);
+            Err(ApiError::queue_timeout(limits.queue_wait))
+        }
+    }
+}
+
+/// A request's place in the queue for a stream slot, given back on drop (also when the client
+/// disconnects while waiting).
+struct QueuePlace<'a>(&'a App);
+
+impl<'a> QueuePlace<'a> {
+    /// A place, unless `max` requests already wait (or the queue is off).
+    fn take(app: &'a App, max: usize) -> Option<Self> {
+        use std::sync::atomic::Ordering;
+        if app.options.limits.queue_wait.is_zero() {
+            return None;
+        }
+        let queued = &app.admission.queued;
+        queued
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < max).then_some(n + 1)
+            })
+            .ok()?;
+        app.metrics.stream_queue(1);
+        Some(QueuePlace(app))
+    }
+}
+
+impl Drop for QueuePlace<'_> {
+    fn drop(&mut self) {
+        self.0
+            .admission
+            .queued
+            .fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
+        self.0.metrics.stream_queue(-1);
+    }
 }
 
 /// Reads a started stream to its end (non-streaming answers): the terminal event, with the

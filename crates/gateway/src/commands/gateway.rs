@@ -58,6 +58,9 @@ pub async fn run(ctx: &Context, args: &GatewayArgs) -> CmdResult {
             max_body_bytes: serve.max_body_bytes,
             max_image_bytes: serve.max_image_bytes,
             max_concurrent_streams: serve.max_concurrent_streams,
+            // Not a setting yet: the serving defaults.
+            max_queued_streams: Limits::default().max_queued_streams,
+            queue_wait: Limits::default().queue_wait,
             max_pending_bodies: serve.max_pending_bodies,
             max_buffered_body_bytes: serve.max_buffered_body_bytes,
             max_connections: serve.max_connections,

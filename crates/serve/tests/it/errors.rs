@@ -1,6 +1,8 @@
 //! Error answers in OpenAI's shape: invalid requests (400, 404, 413, refused before Bedrock),
 //! Bedrock failures injected by the fake (429, 502, 503, 504, an error event after the stream
-//! started) with their metric labels, and the concurrency limit (429 until a stream ends).
+//! started) with their metric labels, the concurrency limit (429 until a stream ends) and the
+//! queue for stream slots (429 at once when full, 503 when the wait runs out, on both client
+//! APIs).
 
 use std::time::{Duration, Instant};
 
@@ -137,6 +139,8 @@ async fn concurrency_limit_answers_429() {
     fake.script(Turn::text("slow ".repeat(20)).chunk_size(5));
     let mut setup = Setup::default();
     setup.options.limits.max_concurrent_streams = 1;
+    // No queue: every request over the limit is refused at once.
+    setup.options.limits.max_queued_streams = 0;
     let served = serve(setup.bedrock(&fake)).await;
     let gw = served.target();
     let mut first = gw.chat(&streaming(user("one")), &[]).await;
@@ -162,5 +166,131 @@ async fn concurrency_limit_answers_429() {
         }
         assert!(Instant::now() < deadline, "permit never released");
         tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Anthropic's error shape: `{"type":"error","error":{"type","message"}}`.
+fn anthropic_error(body: &Value, kind: &str) {
+    assert_eq!(body["type"], "error", "{body}");
+    assert_eq!(body["error"]["type"], kind, "{body}");
+    assert!(body["error"]["message"].is_string(), "{body}");
+}
+
+const ANTHROPIC: &[(&str, &str)] = &[("anthropic-version", "2023-06-01")];
+
+fn message(text: &str) -> Value {
+    json!({"model": MODEL, "max_tokens": 100, "messages": [{"role": "user", "content": text}]})
+}
+
+async fn metric(gw: &Target, name: &str) -> Option<u64> {
+    let text = gw.get("/metrics", &[]).await.text().await;
+    text.lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+}
+
+#[tokio::test]
+async fn over_the_admission_limit_requests_are_queued_then_shed_on_both_apis() {
+    let fake = fake().await;
+    fake.set_pacing(Pacing {
+        first_byte: Duration::ZERO,
+        between_events: Duration::from_millis(100),
+    });
+    fake.script(Turn::text("slow ".repeat(40)).chunk_size(5));
+    let mut setup = Setup::default();
+    let limits = &mut setup.options.limits;
+    limits.max_concurrent_streams = 1;
+    limits.max_queued_streams = 2;
+    limits.queue_wait = Duration::from_secs(2);
+    let served = serve(setup.bedrock(&fake)).await;
+    let gw = served.target();
+
+    // One stream holds the only slot.
+    let mut first = gw.chat(&streaming(user("one")), &[]).await;
+    assert_eq!(first.status, 200);
+    let mut buf = String::new();
+    assert!(first.next_events(&mut buf).await.is_some());
+
+    // Two requests, one per API, wait in the queue.
+    let (chat_gw, msg_gw) = (gw.clone(), gw.clone());
+    let queued_chat = tokio::spawn(async move {
+        let t = Instant::now();
+        let resp = chat_gw.chat(&user("queued"), &[]).await;
+        (t.elapsed(), resp.error().await)
+    });
+    let queued_message = tokio::spawn(async move {
+        let t = Instant::now();
+        let body = serde_json::to_vec(&message("queued")).unwrap();
+        let resp = msg_gw
+            .request("POST", "/v1/messages", ANTHROPIC, Some(body))
+            .await;
+        let retry = resp.headers.get("retry-after").cloned();
+        (t.elapsed(), resp.status, retry, resp.json().await)
+    });
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while metric(&gw, "openclaw_gateway_streams_queued").await != Some(2) {
+        assert!(Instant::now() < deadline, "the two requests never queued");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+
+    // The queue is full: both APIs answer 429 with Retry-After at once, in their own shape.
+    let t = Instant::now();
+    let (status, retry, body) = gw.chat(&user("over"), &[]).await.error().await;
+    assert!(t.elapsed() < Duration::from_secs(1), "{:?}", t.elapsed());
+    assert_eq!(status, 429);
+    assert_eq!(retry.as_deref(), Some("1"));
+    assert_eq!(body["error"]["type"], "rate_limit_error");
+    assert_eq!(body["error"]["code"], "concurrency_limit_exceeded");
+    let t = Instant::now();
+    let body = serde_json::to_vec(&message("over")).unwrap();
+    let resp = gw
+        .request("POST", "/v1/messages", ANTHROPIC, Some(body))
+        .await;
+    assert!(t.elapsed() < Duration::from_secs(1), "{:?}", t.elapsed());
+    assert_eq!(resp.status, 429);
+    assert_eq!(
+        resp.headers.get("retry-after").map(|v| v.as_bytes()),
+        Some(&b"1"[..])
+    );
+    anthropic_error(&resp.json().await, "rate_limit_error");
+
+    // The queued ones get no slot within the wait: 503 with Retry-After, each in its shape.
+    let (took, (status, retry, body)) = queued_chat.await.unwrap();
+    assert!(took >= Duration::from_millis(1900), "{took:?}");
+    assert_eq!(status, 503);
+    assert_eq!(retry.as_deref(), Some("1"));
+    assert_eq!(body["error"]["code"], "overloaded");
+    let (took, status, retry, body) = queued_message.await.unwrap();
+    assert!(took >= Duration::from_millis(1900), "{took:?}");
+    assert_eq!(status, 503);
+    assert_eq!(retry.as_ref().map(|v| v.as_bytes()), Some(&b"1"[..]));
+    anthropic_error(&body, "overloaded_error");
+    assert_eq!(
+        converse_streams(&fake).len(),
+        1,
+        "no refused request reached Bedrock"
+    );
+
+    // A queued request gets the slot as soon as the stream holding it ends.
+    let waiting = {
+        let gw = gw.clone();
+        tokio::spawn(async move { gw.chat(&user("next"), &[]).await.status })
+    };
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while metric(&gw, "openclaw_gateway_streams_queued").await != Some(1) {
+        assert!(Instant::now() < deadline, "the request never queued");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    drop(first);
+    assert_eq!(waiting.await.unwrap(), 200);
+
+    let text = gw.get("/metrics", &[]).await.text().await;
+    for line in [
+        "openclaw_gateway_streams_queued 0",
+        "openclaw_gateway_streams_admitted_total{how=\"immediate\"} 1",
+        "openclaw_gateway_streams_admitted_total{how=\"queued\"} 1",
+        "openclaw_gateway_streams_shed_total{reason=\"queue_full\"} 2",
+        "openclaw_gateway_streams_shed_total{reason=\"queue_timeout\"} 2",
+    ] {
+        assert!(text.lines().any(|l| l == line), "{line} missing:\n{text}");
     }
 }
