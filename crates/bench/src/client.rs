@@ -147,6 +147,23 @@ impl DirectClient {
 
 type Sender = SendRequest<Full<Bytes>>;
 
+/// The failure kind of a non-2xx answer: `http <status>` when it is in OpenAI's error shape
+/// (`{"error":{"message":...}}`) and, for 429 and 503, carries `Retry-After`; otherwise the
+/// kind says what is missing (so a refusal without its hint is told apart).
+pub fn refusal_kind(status: http::StatusCode, retry_after: bool, body: &[u8]) -> String {
+    let code = status.as_u16();
+    let shaped = serde_json::from_slice::<serde_json::Value>(body)
+        .ok()
+        .is_some_and(|v| v["error"]["message"].is_string());
+    if !shaped {
+        return format!("http {code} (not an openai error)");
+    }
+    if matches!(code, 429 | 503) && !retry_after {
+        return format!("http {code} (no retry-after)");
+    }
+    format!("http {code}")
+}
+
 /// The gateway path: OpenAI Chat Completions with `stream: true` over pooled HTTP/1.1
 /// keep-alive connections (`TCP_NODELAY` on).
 pub struct OpenaiClient {
@@ -244,7 +261,9 @@ impl OpenaiClient {
             Err(_) => return Sample::failed(intended.elapsed(), "http send"),
         };
         let status = resp.status();
+        let retry_after = resp.headers().contains_key(http::header::RETRY_AFTER);
         let mut body = resp.into_body();
+        let mut error_body = Vec::new();
         let mut sample = Sample::default();
         let mut reader = SseReader::default();
         let mut done = false;
@@ -259,6 +278,9 @@ impl OpenaiClient {
             };
             sample.bytes += data.len() as u64;
             if !status.is_success() {
+                if error_body.len() < 64 * 1024 {
+                    error_body.extend_from_slice(&data);
+                }
                 continue;
             }
             reader.feed(&data, |seen| match seen {
@@ -275,7 +297,7 @@ impl OpenaiClient {
         }
         sample.total = intended.elapsed();
         if !status.is_success() {
-            return Sample::failed(sample.total, format!("http {}", status.as_u16()));
+            return Sample::failed(sample.total, refusal_kind(status, retry_after, &error_body));
         }
         if error.is_none() && !done {
             error = Some("no [DONE]".to_owned());

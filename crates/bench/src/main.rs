@@ -19,6 +19,8 @@ mod procs;
 mod report;
 mod sse;
 mod stats;
+mod stress;
+mod targets;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -87,6 +89,14 @@ struct Plan {
     idle_streams: usize,
     cold_runs: usize,
     list_runs: usize,
+    /// Concurrencies of the paced scenario.
+    paced: Vec<usize>,
+    /// Output tokens (one per delta) of a paced stream.
+    paced_tokens: usize,
+    /// Paced streams start evenly over this time.
+    paced_ramp: Duration,
+    /// How long the overload step offers its rate.
+    overload: Duration,
 }
 
 impl Plan {
@@ -101,6 +111,10 @@ impl Plan {
                 idle_streams: 200,
                 cold_runs: 2,
                 list_runs: 5,
+                paced: vec![200],
+                paced_tokens: 200,
+                paced_ramp: Duration::from_secs(1),
+                overload: Duration::from_secs(2),
             }
         } else {
             Plan {
@@ -112,6 +126,12 @@ impl Plan {
                 idle_streams: 1000,
                 cold_runs: 5,
                 list_runs: 20,
+                // 1,000 tokens at 25 ms: each stream lasts 25.3 s, and with the 5 s ramp the
+                // scenario holds its streams for just over 30 s.
+                paced: vec![1000, 5000],
+                paced_tokens: 1000,
+                paced_ramp: Duration::from_secs(5),
+                overload: Duration::from_secs(6),
             }
         }
     }
@@ -265,6 +285,19 @@ async fn run(args: Args) -> Result<()> {
         g.stop().await;
     }
 
+    let gateway_max = report
+        .max_rate
+        .iter()
+        .find(|m| m.path == "gateway")
+        .map(|m| m.rate)
+        .unwrap_or(0.0);
+    if paths.gateway_pid != 0 && gateway_max > 0.0 {
+        report.overload = overload(&args, &fake.url, &prompt, gateway_max, plan.overload)
+            .await
+            .map_err(|e| eprintln!("warning: overload: {e:#}"))
+            .ok();
+    }
+
     if paths.gateway_pid != 0 {
         report.idle = idle(&args, &prompt, plan.idle_streams)
             .await
@@ -279,6 +312,23 @@ async fn run(args: Args) -> Result<()> {
     }
     report.models_list = models_list(&args.openclaw, &fake.url, plan.list_runs).await;
     fake.stop().await;
+    if paths.gateway_pid != 0 {
+        for &n in &plan.paced {
+            match paced(&args, n, &plan).await {
+                Ok(p) => report.paced.push(p),
+                Err(e) => eprintln!("warning: paced {n}: {e:#}"),
+            }
+        }
+    }
+    report.targets = targets::evaluate(&report);
+    for t in &report.targets {
+        eprintln!(
+            "target     {:<58} {:>24}  {}",
+            t.figure,
+            t.measured,
+            t.verdict()
+        );
+    }
 
     report.run_seconds = started.elapsed().as_secs_f64();
     let md = report::markdown(&report);
@@ -332,20 +382,186 @@ fn prompt() -> String {
         .collect()
 }
 
-/// `gateway --port 0`, plus a concurrency limit high enough for the bench when the binary
-/// has that flag.
+/// `gateway --port 0`, plus concurrency and connection limits high enough for the bench when
+/// the binary has those flags.
 async fn gateway_args(openclaw: &Path) -> Vec<String> {
-    let mut args = vec!["gateway".to_owned(), "--port".to_owned(), "0".to_owned()];
+    let mut args = default_gateway_args();
     let help = tokio::process::Command::new(openclaw)
         .args(["gateway", "--help"])
         .output()
         .await
         .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
         .unwrap_or_default();
-    if help.contains("--max-concurrent-streams") {
-        args.extend(["--max-concurrent-streams".to_owned(), "100000".to_owned()]);
+    for flag in ["--max-concurrent-streams", "--max-connections"] {
+        if help.contains(flag) {
+            args.extend([flag.to_owned(), "100000".to_owned()]);
+        }
     }
     args
+}
+
+/// `gateway --port 0` with every limit at its default.
+fn default_gateway_args() -> Vec<String> {
+    vec!["gateway".to_owned(), "--port".to_owned(), "0".to_owned()]
+}
+
+/// The overload step: a fresh gateway with its default limits on the unpaced fake, offered
+/// twice `base_rate` in open loop.
+async fn overload(
+    args: &Args,
+    endpoint: &str,
+    prompt: &str,
+    base_rate: f64,
+    duration: Duration,
+) -> Result<stress::Overload> {
+    let sandbox = Sandbox::new(MODEL, false)?;
+    let gateway = Server::spawn(
+        sandbox.command(&args.openclaw, endpoint, &default_gateway_args()),
+        "openclaw gateway",
+        Duration::from_secs(30),
+    )
+    .await?;
+    let client = openai(
+        &gateway.url,
+        &format!("amazon-bedrock/{MODEL}"),
+        prompt,
+        None,
+    )?;
+    check(&client).await?;
+    let _ = load::closed(&client, 8, bounds(Duration::from_secs(1), 400, 10)).await;
+    let pid = gateway.pid();
+    let rate = base_rate * 2.0;
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let sampler = tokio::spawn(stress::rss_peak(pid, stopped));
+    let before = Usage::of(pid);
+    let (samples, wall) = load::open(&client, rate, 4096, bounds(duration, 2_000_000, 10)).await;
+    let after = Usage::of(pid);
+    let _ = stop.send(true);
+    let peak = sampler.await.unwrap_or(0);
+    gateway.stop().await;
+    let o = stress::overload_of(
+        base_rate,
+        rate,
+        &samples,
+        wall,
+        after.cpu_s - before.cpu_s,
+        peak,
+    );
+    eprintln!(
+        "overload   gateway  {rate:>7.0} req/s offered: {:.0} served ({:.2}x of {base_rate:.0}), admitted TTFT p99 {:.2} ms, {} refused (p99 {:.2} ms), other errors {:?}, peak RSS {:.1} MiB",
+        o.served_per_s,
+        o.served_ratio,
+        o.admitted_ttft_us.p99 / 1000.0,
+        o.refused,
+        o.refused_us.p99 / 1000.0,
+        o.other_errors,
+        o.peak_rss_kib as f64 / 1024.0
+    );
+    Ok(o)
+}
+
+/// The paced scenario at `n` streams: a fake paced like a real model and a fresh gateway on
+/// it; the direct path, then the gateway path.
+async fn paced(args: &Args, n: usize, plan: &Plan) -> Result<stress::Paced> {
+    let wait = Duration::from_secs(30);
+    let tokens = plan.paced_tokens;
+    let prompt = paced_prompt(tokens);
+    let fake = Server::spawn(
+        procs::fake_command(
+            &args.fake,
+            "127.0.0.1:0",
+            PACED_FIRST_MS,
+            PACED_MS,
+            PACED_CHUNK,
+        ),
+        "paced fake-bedrock",
+        wait,
+    )
+    .await?;
+    let sandbox = Sandbox::new(MODEL, false)?;
+    let gw_args = gateway_args(&args.openclaw).await;
+    let gateway = Server::spawn(
+        sandbox.command(&args.openclaw, &fake.url, &gw_args),
+        "openclaw gateway",
+        wait,
+    )
+    .await?;
+    let model = format!("amazon-bedrock/{MODEL}");
+    let gw_client = openai(&gateway.url, &model, &prompt, None)?;
+    let direct = Client::Direct(Arc::new(DirectClient::new(&fake.url, MODEL, &prompt)));
+    // Each path's lazy state is built by one request cut after its first event.
+    for c in [&direct, &gw_client] {
+        let _ = c.run(Instant::now(), Duration::from_millis(1500)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let pid = gateway.pid();
+    let idle_rss = Usage::of(pid).rss_kib;
+    let stream_s = (PACED_FIRST_MS + PACED_MS * tokens as u64) as f64 / 1000.0;
+    let shape = stress::Shape {
+        n,
+        ramp: plan.paced_ramp,
+        timeout: Duration::from_secs_f64(stream_s * 3.0 + 30.0),
+        events_per_stream: tokens,
+    };
+    let mut out = stress::Paced {
+        streams: n,
+        tokens,
+        pace_first_ms: PACED_FIRST_MS,
+        pace_ms: PACED_MS,
+        ramp_s: plan.paced_ramp.as_secs_f64(),
+        idle_rss_kib: idle_rss,
+        ..stress::Paced::default()
+    };
+    for (path, client, pid) in [("direct", &direct, 0), ("gateway", &gw_client, pid)] {
+        let p = stress::paced_path(path, client, shape, pid, idle_rss).await;
+        eprintln!(
+            "paced-{n:<5} {path:<8} {} streams, {} errors {:?}, most open {}, TTFT p50 {:.1} p99 {:.1} ms{}",
+            p.summary.requests,
+            p.summary.errors,
+            p.summary.error_kinds,
+            p.most_open,
+            p.summary.ttft_us.p50 / 1000.0,
+            p.summary.ttft_us.p99 / 1000.0,
+            match (p.cpu_percent, p.peak_rss_kib, p.kib_per_stream) {
+                (Some(cpu), Some(rss), Some(per)) => format!(
+                    "; gateway CPU {cpu:.0} %, peak RSS {:.1} MiB, {per:.1} KiB per stream",
+                    rss as f64 / 1024.0
+                ),
+                _ => String::new(),
+            }
+        );
+        out.paths.push(p);
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    let get = |name: &str| {
+        out.paths
+            .iter()
+            .find(|p| p.path == name)
+            .map(|p| &p.summary)
+    };
+    out.compare = match (get("gateway"), get("direct")) {
+        (Some(g), Some(d)) => Some(Compare::of(g, d)),
+        _ => None,
+    };
+    gateway.stop().await;
+    fake.stop().await;
+    Ok(out)
+}
+
+/// The paced fake's delay before the first event, ms.
+const PACED_FIRST_MS: u64 = 300;
+/// The paced fake's delay between events, ms.
+const PACED_MS: u64 = 25;
+/// Characters per paced delta: one token (fake-bedrock estimates four characters a token).
+const PACED_CHUNK: usize = 4;
+
+/// A prompt whose echo is `tokens` tokens of one delta each.
+fn paced_prompt(tokens: usize) -> String {
+    "The quick brown fox jumps over the lazy dog. "
+        .chars()
+        .cycle()
+        .take(tokens * PACED_CHUNK - ECHO_PREFIX.len())
+        .collect()
 }
 
 /// Runs `body` once per path, with the gateway's CPU and peak RSS around the gateway run.
@@ -716,6 +932,13 @@ mod tests {
         let p = prompt();
         assert_eq!(p.len() + ECHO_PREFIX.len(), OUTPUT_TOKENS * 4);
         assert_eq!((p.len() + ECHO_PREFIX.len()).div_ceil(CHUNK), 50);
+    }
+
+    #[test]
+    fn the_paced_prompt_gives_one_token_per_delta() {
+        let p = paced_prompt(1000);
+        assert_eq!((p.len() + ECHO_PREFIX.len()) / PACED_CHUNK, 1000);
+        assert_eq!((p.len() + ECHO_PREFIX.len()) % PACED_CHUNK, 0);
     }
 
     #[test]

@@ -27,6 +27,12 @@ pub struct Report {
     pub cold_start: Option<ColdStart>,
     /// `openclaw models list` with a warm disk cache.
     pub models_list: Measured,
+    /// The paced scenario, per concurrency.
+    pub paced: Vec<crate::stress::Paced>,
+    /// The overload step (when the gateway passed a search step).
+    pub overload: Option<crate::stress::Overload>,
+    /// Each figure against its target.
+    pub targets: Vec<crate::targets::Target>,
     /// Wall time of the whole run, seconds.
     pub run_seconds: f64,
 }
@@ -313,6 +319,7 @@ pub fn markdown(r: &Report) -> String {
             let _ = writeln!(s, "| {} | {:.0} | {} |", mr.path, mr.rate, steps.join("; "));
         }
     }
+    markdown_stress(&mut s, r);
     let _ = writeln!(s, "\n## Memory, start-up, CLI\n");
     match &r.idle {
         Some(i) => {
@@ -364,6 +371,111 @@ pub fn markdown(r: &Report) -> String {
         r.run_seconds
     );
     s
+}
+
+/// The paced scenario, the overload step and the targets.
+fn markdown_stress(s: &mut String, r: &Report) {
+    for p in &r.paced {
+        let _ = writeln!(
+            s,
+            "\n## Paced streams: {} at once\n\nEach stream like a real model: first token after {} ms, then one delta (one token) every {} ms, {} tokens; the streams start evenly over {:.0} s and each runs once to its end. Gateway RSS before the load: {:.1} MiB.\n",
+            p.streams,
+            p.pace_first_ms,
+            p.pace_ms,
+            p.tokens,
+            p.ramp_s,
+            p.idle_rss_kib as f64 / 1024.0
+        );
+        let _ = writeln!(
+            s,
+            "| path | streams | errors | most open | TTFT p50 | TTFT p99 | TTFT max | total p50 | total p99 | gateway CPU % | gateway CPU µs/event | gateway peak RSS MiB | KiB per stream | load average |"
+        );
+        let _ = writeln!(
+            s,
+            "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|"
+        );
+        for x in &p.paths {
+            let m = &x.summary;
+            let opt = |v: Option<f64>, d: usize| v.map_or_else(String::new, |v| format!("{v:.d$}"));
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {:.1} |",
+                x.path,
+                m.requests,
+                m.errors,
+                x.most_open,
+                ms(m.ttft_us.p50),
+                ms(m.ttft_us.p99),
+                ms(m.ttft_us.max),
+                ms(m.total_us.p50),
+                ms(m.total_us.p99),
+                opt(x.cpu_percent, 0),
+                opt(x.cpu_us_per_event, 2),
+                opt(x.peak_rss_kib.map(|k| k as f64 / 1024.0), 1),
+                opt(x.kib_per_stream, 1),
+                x.load_average
+            );
+            if !m.error_kinds.is_empty() {
+                let _ = writeln!(s, "\nErrors ({}): {:?}\n", x.path, m.error_kinds);
+            }
+        }
+        if let Some(c) = &p.compare {
+            let _ = writeln!(
+                s,
+                "\nGateway TTFT added over direct: p50 {} ms, p99 {} ms.",
+                signed_ms(c.added_ttft_us.p50),
+                signed_ms(c.added_ttft_us.p99)
+            );
+        }
+    }
+    if let Some(o) = &r.overload {
+        let _ = writeln!(
+            s,
+            "\n## Overload\n\nA fresh gateway with its default admission settings, offered {:.0} req/s (twice the highest passing rate, {:.0} req/s) for {:.0} s, open loop.\n",
+            o.offered_rate, o.base_rate, o.seconds
+        );
+        let _ = writeln!(
+            s,
+            "- Served: {} of {} requests, {:.0} req/s = {:.2}x the highest passing rate; TTFT of admitted requests p50 {} ms, p99 {} ms.",
+            o.served,
+            o.requests,
+            o.served_per_s,
+            o.served_ratio,
+            ms(o.admitted_ttft_us.p50),
+            ms(o.admitted_ttft_us.p99)
+        );
+        let _ = writeln!(
+            s,
+            "- Refused with 429/503, `Retry-After` and an OpenAI error body: {}, answered in p50 {} ms, p99 {} ms, max {} ms (from the intended start).",
+            o.refused,
+            ms(o.refused_us.p50),
+            ms(o.refused_us.p99),
+            ms(o.refused_us.max)
+        );
+        let _ = writeln!(
+            s,
+            "- Other failures: {:?}. Gateway CPU {:.2} s; peak RSS {:.1} MiB; load average {:.1}.",
+            o.other_errors,
+            o.cpu_s,
+            o.peak_rss_kib as f64 / 1024.0,
+            o.load_average
+        );
+    }
+    if !r.targets.is_empty() {
+        let _ = writeln!(s, "\n## Targets\n");
+        let _ = writeln!(s, "| figure | target | measured | |");
+        let _ = writeln!(s, "|---|--:|--:|---|");
+        for t in &r.targets {
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} | {} |",
+                t.figure,
+                t.target,
+                t.measured,
+                t.verdict()
+            );
+        }
+    }
 }
 
 /// One plotted series: label, colour, dashed, points (x = offered req/s, y = µs).

@@ -1,0 +1,177 @@
+//! The performance targets, each figure of a run measured against its own.
+
+use serde::Serialize;
+
+use crate::report::Report;
+
+/// One figure against its target.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Target {
+    /// What is measured.
+    pub figure: String,
+    /// The target (`≤ 0.30 ms`, ...).
+    pub target: String,
+    /// The measured value, formatted.
+    pub measured: String,
+    /// Met, missed, or `None` when not measured in this run.
+    pub met: Option<bool>,
+}
+
+impl Target {
+    /// `met`, `MISSED` or `not measured`.
+    pub fn verdict(&self) -> &'static str {
+        match self.met {
+            Some(true) => "met",
+            Some(false) => "MISSED",
+            None => "not measured",
+        }
+    }
+}
+
+fn at_most(figure: String, limit: f64, unit: &str, value: Option<f64>) -> Target {
+    Target {
+        figure,
+        target: format!("≤ {limit} {unit}"),
+        measured: value.map_or_else(|| "–".to_owned(), |v| format!("{v:.2} {unit}")),
+        met: value.map(|v| v <= limit),
+    }
+}
+
+fn at_least(figure: String, limit: f64, unit: &str, value: Option<f64>) -> Target {
+    Target {
+        figure,
+        target: format!("≥ {limit} {unit}"),
+        measured: value.map_or_else(|| "–".to_owned(), |v| format!("{v:.2} {unit}")),
+        met: value.map(|v| v >= limit),
+    }
+}
+
+/// Every target the run can speak to.
+pub fn evaluate(r: &Report) -> Vec<Target> {
+    let scenario = |name: &str| r.scenarios.iter().find(|s| s.name == name);
+    let gateway_cpu = |name: &str| {
+        scenario(name)?
+            .paths
+            .iter()
+            .find(|p| p.path == "gateway")?
+            .process
+            .map(|u| u.cpu_us_per_req / 1000.0)
+    };
+    let ratio = |name: &str| scenario(name)?.compare.map(|c| c.throughput_ratio);
+    let mut out = vec![
+        at_most(
+            "gateway CPU per streamed request, 64 concurrent".to_owned(),
+            0.30,
+            "ms",
+            gateway_cpu("c64"),
+        ),
+        at_least(
+            "throughput gateway/direct, 1 stream".to_owned(),
+            0.6,
+            "x",
+            ratio("single"),
+        ),
+        at_least(
+            "throughput gateway/direct, 64 concurrent".to_owned(),
+            0.6,
+            "x",
+            ratio("c64"),
+        ),
+        at_most(
+            "TTFT p99 added over direct, open loop 1,000 req/s".to_owned(),
+            0.5,
+            "ms",
+            scenario("open-1000")
+                .and_then(|s| s.compare)
+                .map(|c| c.added_ttft_us.p99 / 1000.0),
+        ),
+        at_most(
+            "idle RSS".to_owned(),
+            15.0,
+            "MiB",
+            r.idle.as_ref().map(|i| i.idle_rss_kib as f64 / 1024.0),
+        ),
+    ];
+    for p in &r.paced {
+        let gateway = p.paths.iter().find(|x| x.path == "gateway");
+        out.push(at_most(
+            format!("memory per open stream, {} paced streams", p.streams),
+            32.0,
+            "KiB",
+            gateway.and_then(|g| g.kib_per_stream),
+        ));
+        out.push(at_most(
+            format!("errors, {} paced streams (both paths)", p.streams),
+            0.0,
+            "",
+            Some(p.paths.iter().map(|x| x.summary.errors as f64).sum()),
+        ));
+    }
+    match &r.overload {
+        Some(o) => {
+            out.push(at_least(
+                "overload: served rate / highest passing rate".to_owned(),
+                0.9,
+                "x",
+                Some(o.served_ratio),
+            ));
+            out.push(at_most(
+                "overload: TTFT p99 of admitted requests".to_owned(),
+                50.0,
+                "ms",
+                Some(o.admitted_ttft_us.p99 / 1000.0),
+            ));
+            out.push(at_most(
+                "overload: refusal time p99 (429/503 + Retry-After)".to_owned(),
+                5.0,
+                "ms",
+                (o.refused > 0).then_some(o.refused_us.p99 / 1000.0),
+            ));
+            out.push(at_most(
+                "overload: failures other than proper refusals".to_owned(),
+                0.0,
+                "",
+                Some(o.other_errors.iter().map(|(_, n)| *n as f64).sum()),
+            ));
+            out.push(at_most(
+                "overload: gateway peak RSS".to_owned(),
+                64.0,
+                "MiB",
+                Some(o.peak_rss_kib as f64 / 1024.0),
+            ));
+        }
+        None => out.push(Target {
+            figure: "overload step".to_owned(),
+            target: "run".to_owned(),
+            measured: "–".to_owned(),
+            met: None,
+        }),
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stress::Overload;
+
+    #[test]
+    fn figures_are_met_missed_or_not_measured() {
+        let r = Report {
+            overload: Some(Overload {
+                served_ratio: 0.95,
+                refused: 0,
+                peak_rss_kib: 100 * 1024,
+                ..Overload::default()
+            }),
+            ..Report::default()
+        };
+        let t = evaluate(&r);
+        let find = |name: &str| t.iter().find(|x| x.figure.contains(name)).unwrap();
+        assert_eq!(find("64 concurrent").met, None);
+        assert_eq!(find("served rate").met, Some(true));
+        assert_eq!(find("refusal time").verdict(), "not measured");
+        assert_eq!(find("peak RSS").met, Some(false));
+        assert_eq!(find("peak RSS").measured, "100.00 MiB");
+    }
+}
