@@ -63,6 +63,7 @@ use futures::future::BoxFuture;
 
 mod abort;
 mod b64;
+pub mod capabilities;
 pub mod converse;
 pub mod failover;
 mod partial_json;
@@ -161,11 +162,15 @@ pub enum Error {
     },
     /// A caller's additional model request field the adapter also sets, with another value.
     #[error(
-        "additional model request field `{key}` conflicts with the value the adapter sets: expected the same value or no such field"
+        "additional model request field `{key}` from {origin} conflicts with the value the adapter sets for {purpose}: expected the same value or no such field"
     )]
     FieldConflict {
         /// The top-level key.
         key: String,
+        /// Where the caller's value came from: `the request` or `the model configuration`.
+        origin: &'static str,
+        /// What the adapter sets the key for, for example `extended thinking`.
+        purpose: &'static str,
     },
     /// The SDK refused to build a request value.
     #[error("could not build the converse request: {message}")]

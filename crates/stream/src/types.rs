@@ -1,6 +1,6 @@
 //! The provider-neutral request, message and event types. No AWS type appears here.
 
-use openclaw_config::ModelDefinition;
+use openclaw_config::{GuardrailConfig, ModelDefinition};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -49,7 +49,14 @@ pub struct StreamRequest {
     pub anthropic_beta: Vec<String>,
     /// Extra `additionalModelRequestFields` merged with what the adapter sets; a key the adapter
     /// also sets with a different value ends the stream with a validation error naming the key.
+    /// They win over the model definition's `additionalModelRequestFields` (key by key).
     pub additional_fields: serde_json::Map<String, Value>,
+    /// Extra `additionalModelResponseFieldPaths` (JSON pointers such as `/stop_sequence`), added
+    /// to the model definition's; the fields Bedrock returns land in
+    /// [`AssistantMessage::response_fields`].
+    pub additional_response_field_paths: Vec<String>,
+    /// The Bedrock guardrail for this call, overriding the model definition's `guardrail`.
+    pub guardrail: Option<GuardrailConfig>,
 }
 
 impl StreamRequest {
@@ -75,6 +82,8 @@ impl StreamRequest {
             top_k: None,
             anthropic_beta: Vec::new(),
             additional_fields: serde_json::Map::new(),
+            additional_response_field_paths: Vec::new(),
+            guardrail: None,
         }
     }
 }
@@ -292,6 +301,14 @@ pub struct AssistantMessage {
     /// Why generation failed, when it did; such messages are not replayed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<MessageError>,
+    /// The `additionalModelResponseFields` Bedrock returned (the values at the requested
+    /// response field paths), when any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response_fields: Option<Value>,
+    /// The guardrail trace Bedrock returned (`metadata.trace.guardrail`), when the guardrail's
+    /// trace is enabled: what it assessed and why it intervened.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guardrail_trace: Option<Value>,
 }
 
 impl AssistantMessage {
@@ -310,6 +327,8 @@ impl AssistantMessage {
             stop_reason: None,
             stop_sequence: None,
             error: None,
+            response_fields: None,
+            guardrail_trace: None,
         }
     }
 

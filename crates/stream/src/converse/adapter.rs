@@ -219,7 +219,7 @@ impl ModelStream for ConverseStream {
                 .build();
             let send = client
                 .count_tokens()
-                .model_id(super::model::foundation_model_id(&input.model_id))
+                .model_id(super::model::count_tokens_model_id(&request.model))
                 .input(CountTokensInput::Converse(tokens))
                 .send();
             let deadline = Instant::now() + timeout;
@@ -348,6 +348,7 @@ impl Driver {
                         .set_tool_config(input.tool_config)
                         .set_additional_model_request_fields(input.additional_fields)
                         .set_additional_model_response_field_paths(input.response_field_paths)
+                        .set_guardrail_config(input.guardrail)
                         .send(),
                 );
                 match Self::guarded(&mut self.abort, deadline, send).await {

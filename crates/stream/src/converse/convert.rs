@@ -20,8 +20,14 @@
 //!   answer is unusable as a normal turn (pi-ai maps them to `error` too, with a generic text).
 //!   Its `additionalModelResponseFields.stop_sequence` (Claude's, when requested) fills
 //!   [`AssistantMessage::stop_sequence`](crate::AssistantMessage::stop_sequence); a
-//!   `stop_sequence` stop reason without that field leaves it empty.
-//! - `metadata` records usage and cost; `done` is emitted once both `messageStop` and
+//!   `stop_sequence` stop reason without that field leaves it empty. All the returned response
+//!   fields are kept in [`AssistantMessage::response_fields`](crate::AssistantMessage::response_fields).
+//!   A guardrail intervention (`guardrail_intervened`) ends in `error` with code
+//!   `guardrail_intervened` and the partial message (what the guardrail let through, usually its
+//!   blocked-input or blocked-output text).
+//! - `metadata` records usage and cost, and the guardrail trace (`trace.guardrail`, when the
+//!   guardrail's trace is enabled) in
+//!   [`AssistantMessage::guardrail_trace`](crate::AssistantMessage::guardrail_trace); `done` is emitted once both `messageStop` and
 //!   `metadata` have arrived, or when the stream ends after `messageStop`.
 
 use aws_sdk_bedrockruntime::types::{
@@ -130,16 +136,21 @@ impl Converter {
                 self.ensure_started(out);
                 self.stop = Some(map_stop_reason(&ev.stop_reason));
                 if let Some(fields) = ev.additional_model_response_fields() {
-                    self.message.stop_sequence = from_document(fields)
+                    let fields = from_document(fields);
+                    self.message.stop_sequence = fields
                         .get("stop_sequence")
                         .and_then(Value::as_str)
                         .map(str::to_owned);
+                    self.message.response_fields = Some(fields);
                 }
                 if self.usage_seen {
                     self.finish(out);
                 }
             }
             ConverseStreamOutput::Metadata(ev) => {
+                if let Some(trace) = ev.trace().and_then(|t| t.guardrail()) {
+                    self.message.guardrail_trace = Some(super::trace::guardrail_trace(trace));
+                }
                 if let Some(u) = ev.usage() {
                     let usage = &mut self.message.usage;
                     usage.input = non_negative(u.input_tokens());

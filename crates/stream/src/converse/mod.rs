@@ -3,7 +3,9 @@
 //!
 //! - `request` turns a [`StreamRequest`](crate::StreamRequest) into Converse input (system
 //!   blocks and cache points, messages, inference config, tools, Claude thinking fields).
-//! - `model` holds the per-model rules (Claude, caching, adaptive thinking, budgets, families).
+//! - `model` holds the per-model rules (read from [`crate::capabilities`] through the base
+//!   model: caching, thinking styles and budgets, families, unknown models).
+//! - `trace` renders a guardrail trace as JSON.
 //! - [`Converter`] is the pure state machine from stream items to
 //!   [`StreamEvent`](crate::StreamEvent)s.
 //! - [`ConverseStream`](crate::ConverseStream) ties them together with clients, retries,
@@ -35,6 +37,7 @@ pub(crate) mod adapter;
 pub(crate) mod convert;
 pub(crate) mod model;
 pub(crate) mod request;
+pub(crate) mod trace;
 
 pub use convert::Converter;
 

@@ -1,33 +1,65 @@
-//! Per-model rules, decided from the model id (and its configured prices).
+//! Per-model rules, decided from the capabilities table ([`crate::capabilities`]) through the
+//! model's base model (profiles and ARNs as their foundation model), plus the configured limits.
 //!
 //! Rules (pi-ai's, with the differences noted):
-//! - **Claude**: the id contains `anthropic.claude` (or `anthropic/claude`).
-//! - **Prompt caching**: the model has a cache price configured, or is Claude 4.x, Claude 3.7
-//!   Sonnet, Claude 3.5 Haiku, or Amazon Nova (`amazon.nova-`; pi-ai omits Nova, which Bedrock
-//!   caches too).
-//! - **Adaptive thinking**: Claude Opus 4.6 and Sonnet 4.6 (`opus-4-6`, `sonnet-4-6`, dotted
-//!   forms too) get `thinking: {type: adaptive}` plus `output_config.effort`; pi-ai 0.73 covers
-//!   only Opus 4.6.
-//! - **Budgeted thinking** (other Claude models with `reasoning: true`): budget per level
-//!   minimal 1024, low 2048, medium 8192, high 16384, xhigh 16384 (pi-ai's table: Claude has no
-//!   level above high); `maxTokens` becomes `min(base + budget, model.maxTokens)`, and when that
-//!   leaves no room the budget shrinks to `maxTokens - 1024`; below Claude's 1024 minimum,
-//!   thinking is left off. The `interleaved-thinking-2025-05-14` beta is requested, as pi-ai does.
+//! - **Anthropic dialect** (`top_k`, `anthropic_beta`, thinking fields, signed thinking replay,
+//!   the `/stop_sequence` response field): the family's `anthropic` flag.
+//! - **Prompt caching**: the family's `caching` (minimum tokens per cache point, the fields
+//!   that take one). pi-ai also turns caching on for a model with a configured cache price; a
+//!   price does not here (Bedrock refuses cache points on a model without caching).
+//! - **Unknown models** (no family matches the base model): no cache points, no thinking fields,
+//!   no Anthropic-only fields, and a warning once per model id.
+//! - **Adaptive thinking** (families with style `adaptive`: Claude Opus 4.6 and Sonnet 4.6) get
+//!   `thinking: {type: adaptive}` plus `output_config.effort`; pi-ai 0.73 covers only Opus 4.6.
+//! - **Budgeted thinking** (style `budget`, with `reasoning: true` in the definition): budget per
+//!   level minimal 1024, low 2048, medium 8192, high 16384, xhigh 16384 (pi-ai's table: Claude
+//!   has no level above high); `maxTokens` becomes `min(base + budget, model.maxTokens)`, and
+//!   when that leaves no room the budget shrinks to `maxTokens - 1024`; below the family's
+//!   minimum budget, thinking is left off. The `interleaved-thinking-2025-05-14` beta is
+//!   requested where the family takes it (Claude 4 models; pi-ai requests it for Claude 3.7
+//!   Sonnet too, which has no interleaved thinking).
 //! - **Explicit budgets** (`StreamRequest::thinking`, overriding the level): `Tokens(n)` with
 //!   a requested `maxTokens` above `n` keeps that total (Anthropic's meaning: the total includes
 //!   the budget), capped at the model's limit; otherwise it is budgeted thinking with budget
-//!   `n`, fitted like a level's budget (adaptive-thinking models
-//!   included: they accept a budget); `Adaptive` is `thinking: {type: adaptive}` without an
-//!   effort on adaptive-thinking models, the medium level's budget on the others. Both need a
-//!   Claude model with `reasoning: true`, like the levels.
-//! - **Model family** (for replaying signatures and redacted thinking): the same model id once a
-//!   cross-region prefix (`us.`, `eu.`, `apac.`, `global.` ...) is removed, so a signature made by
-//!   `us.anthropic.claude-sonnet-4-5-...` is replayed to `eu.anthropic.claude-sonnet-4-5-...`
-//!   (pi-ai requires the identical id).
+//!   `n`, fitted like a level's budget (adaptive-thinking models included: they accept a
+//!   budget); `Adaptive` is `thinking: {type: adaptive}` without an effort on adaptive-thinking
+//!   models, the medium level's budget on the others. Both need a thinking family and
+//!   `reasoning: true`, like the levels.
+//! - **Model family** (for replaying signatures and redacted thinking): the same foundation
+//!   model id once a cross-region prefix (`us.`, `eu.`, `apac.`, `global.` ...) and an ARN's
+//!   prefix are removed, so a signature made by `us.anthropic.claude-sonnet-4-5-...` is
+//!   replayed to `eu.anthropic.claude-sonnet-4-5-...` (pi-ai requires the identical id).
+
+use std::collections::HashSet;
+use std::sync::Mutex;
 
 use openclaw_config::ModelDefinition;
 
+use crate::capabilities::{self, Capabilities, ThinkingStyle, UNKNOWN};
 use crate::types::{ReasoningLevel, ThinkingBudget};
+
+/// Model ids already warned about as unknown to the capabilities table.
+static WARNED_UNKNOWN: Mutex<Option<HashSet<String>>> = Mutex::new(None);
+
+/// The capabilities of `model` (through its base model); [`UNKNOWN`] when the table does not
+/// know it, with a warning once per model id.
+pub(crate) fn caps(model: &ModelDefinition) -> &'static Capabilities {
+    if let Some(c) = capabilities::for_model(model) {
+        return c;
+    }
+    let mut warned = WARNED_UNKNOWN.lock().unwrap_or_else(|p| p.into_inner());
+    if warned
+        .get_or_insert_with(HashSet::new)
+        .insert(model.id.clone())
+    {
+        tracing::warn!(
+            model = %model.id,
+            base_model = %capabilities::base_model_id(model),
+            "model unknown to the capabilities table: no prompt cache points and no thinking fields are sent (set baseModel to a known foundation model to enable them)"
+        );
+    }
+    &UNKNOWN
+}
 
 /// pi-ai's default output budget when the request sets none: `min(model.maxTokens, 32000)`.
 pub(crate) const DEFAULT_MAX_TOKENS_CAP: u32 = 32_000;
@@ -72,32 +104,10 @@ impl Thinking {
     }
 }
 
-/// Whether the id names an Anthropic Claude model.
-pub(crate) fn is_claude(id: &str) -> bool {
-    let id = id.to_ascii_lowercase();
-    id.contains("anthropic.claude") || id.contains("anthropic/claude")
-}
-
 /// Whether Bedrock accepts cache points for this model.
+#[cfg(test)]
 pub(crate) fn supports_caching(model: &ModelDefinition) -> bool {
-    if model.cost.cache_read > 0.0 || model.cost.cache_write > 0.0 {
-        return true;
-    }
-    let id = model.id.to_ascii_lowercase();
-    if id.contains("claude") && (id.contains("-4-") || id.contains("-4.") || id.contains("-4@")) {
-        return true;
-    }
-    id.contains("claude-3-7-sonnet")
-        || id.contains("claude-3-5-haiku")
-        || id.contains("amazon.nova-")
-}
-
-/// Whether the model requires adaptive thinking.
-pub(crate) fn supports_adaptive_thinking(id: &str) -> bool {
-    let id = id.to_ascii_lowercase();
-    ["opus-4-6", "opus-4.6", "sonnet-4-6", "sonnet-4.6"]
-        .iter()
-        .any(|m| id.contains(m))
+    caps(model).supports_caching()
 }
 
 /// The thinking budget for a level (`None` for `Off`).
@@ -127,16 +137,17 @@ pub(crate) fn thinking(
     requested_max: Option<u32>,
 ) -> Thinking {
     let base = base_max_tokens(model, requested_max);
-    let Some(budget) = budget(level).filter(|_| model.reasoning && is_claude(&model.id)) else {
+    let caps = caps(model);
+    let Some(budget) = budget(level).filter(|_| thinks(model, caps)) else {
         return Thinking::Off { max_tokens: base };
     };
-    if supports_adaptive_thinking(&model.id) {
+    if caps.thinking.style == ThinkingStyle::Adaptive {
         return Thinking::Adaptive {
             max_tokens: base,
             effort: Some(effort(level)),
         };
     }
-    budgeted(model, base, budget)
+    budgeted(model, caps, base, budget)
 }
 
 /// Decides the thinking fields and maxTokens for a request with an explicit budget, which
@@ -148,10 +159,11 @@ pub(crate) fn thinking_for(
     requested_max: Option<u32>,
 ) -> Thinking {
     let base = base_max_tokens(model, requested_max);
+    let caps = caps(model);
     match explicit {
         None => thinking(model, level, requested_max),
-        Some(_) if !(model.reasoning && is_claude(&model.id)) => Thinking::Off { max_tokens: base },
-        Some(ThinkingBudget::Adaptive) if supports_adaptive_thinking(&model.id) => {
+        Some(_) if !thinks(model, caps) => Thinking::Off { max_tokens: base },
+        Some(ThinkingBudget::Adaptive) if caps.thinking.style == ThinkingStyle::Adaptive => {
             Thinking::Adaptive {
                 max_tokens: base,
                 effort: None,
@@ -161,28 +173,32 @@ pub(crate) fn thinking_for(
         // Anthropic's semantics: a client that sets both sends a total `max_tokens` above the
         // budget, and that total is kept (within the model's limit) rather than raised.
         Some(ThinkingBudget::Tokens(budget)) => match requested_max {
-            Some(total) if total > budget => fitted(model, total, budget),
-            _ => budgeted(model, base, budget),
+            Some(total) if total > budget => fitted(model, caps, total, budget),
+            _ => budgeted(model, caps, base, budget),
         },
     }
 }
 
 /// Budgeted thinking inside a total the caller chose: the total capped at the model's limit,
 /// the budget shrunk when the cap leaves no output room.
-fn fitted(model: &ModelDefinition, total: u32, budget: u32) -> Thinking {
+fn fitted(model: &ModelDefinition, caps: &Capabilities, total: u32, budget: u32) -> Thinking {
     let max_tokens = total.min(model.max_tokens.max(1));
     let budget = if max_tokens <= budget {
         max_tokens.saturating_sub(MIN_THINKING_BUDGET)
     } else {
         budget
     };
-    if budget < MIN_THINKING_BUDGET {
+    let budget = caps
+        .thinking
+        .max_budget
+        .map_or(budget, |max| budget.min(max));
+    if budget < min_budget(caps) {
         return Thinking::Off { max_tokens };
     }
     Thinking::Budget {
         max_tokens,
         budget_tokens: budget,
-        interleaved: true,
+        interleaved: caps.thinking.interleaved,
     }
 }
 
@@ -195,37 +211,57 @@ fn base_max_tokens(model: &ModelDefinition, requested_max: Option<u32>) -> u32 {
 /// Budgeted thinking: maxTokens raised by the budget within the model's limit, the budget
 /// shrunk to leave [`MIN_THINKING_BUDGET`] of output room when needed, off below Claude's
 /// minimum budget.
-fn budgeted(model: &ModelDefinition, base: u32, budget: u32) -> Thinking {
+fn budgeted(model: &ModelDefinition, caps: &Capabilities, base: u32, budget: u32) -> Thinking {
     let max_tokens = base.saturating_add(budget).min(model.max_tokens.max(1));
     let budget = if max_tokens <= budget {
         max_tokens.saturating_sub(MIN_THINKING_BUDGET)
     } else {
         budget
     };
-    if budget < MIN_THINKING_BUDGET {
+    let budget = caps
+        .thinking
+        .max_budget
+        .map_or(budget, |max| budget.min(max));
+    if budget < min_budget(caps) {
         return Thinking::Off { max_tokens: base };
     }
     Thinking::Budget {
         max_tokens,
         budget_tokens: budget,
-        interleaved: true,
+        interleaved: caps.thinking.interleaved,
     }
+}
+
+/// Whether the model thinks: a family with a thinking style, and `reasoning: true` in the
+/// definition.
+fn thinks(model: &ModelDefinition, caps: &Capabilities) -> bool {
+    model.reasoning && caps.thinking.style != ThinkingStyle::None
+}
+
+/// The family's smallest budget, at least Claude's 1024.
+fn min_budget(caps: &Capabilities) -> u32 {
+    caps.thinking.min_budget.max(MIN_THINKING_BUDGET)
 }
 
 /// Whether a thinking signature (or redacted thinking) made by `producer` is valid for `target`.
 pub(crate) fn same_family(producer: &str, target: &str) -> bool {
-    strip_geo(producer) == strip_geo(target)
+    capabilities::foundation_id(producer) == capabilities::foundation_id(target)
 }
 
-fn strip_geo(id: &str) -> &str {
-    const GEO: [&str; 9] = [
-        "us.", "us-gov.", "eu.", "apac.", "au.", "jp.", "ca.", "global.", "ap.",
-    ];
-    GEO.iter().find_map(|p| id.strip_prefix(p)).unwrap_or(id)
-}
-
-/// The foundation model id behind a system cross-region inference profile id (its prefix
-/// removed); any other id (a foundation model, an ARN) unchanged.
-pub(crate) fn foundation_model_id(id: &str) -> &str {
-    strip_geo(id)
+/// The model id `CountTokens` takes (foundation models, not inference profiles): the base
+/// model when the definition names one, else the id as a foundation model (cross-region and ARN
+/// prefixes removed); an ARN of another kind (an application profile without `baseModel`)
+/// unchanged, for Bedrock to decide.
+pub(crate) fn count_tokens_model_id(model: &ModelDefinition) -> &str {
+    if let Some(base) = model.base_model.as_deref() {
+        return capabilities::foundation_id(base);
+    }
+    let id = model.id.as_str();
+    if id.starts_with("arn:")
+        && !id.contains(":foundation-model/")
+        && !id.contains(":inference-profile/")
+    {
+        return id;
+    }
+    capabilities::foundation_id(id)
 }

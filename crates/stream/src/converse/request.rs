@@ -1,23 +1,44 @@
 //! Building a Converse request from a [`StreamRequest`].
 //!
-//! Prompt caching has two placements. Automatic (the default): a cache point after the system
-//! prompt and at the end of the last user message, from `cache_retention` and the model's
-//! support. Explicit: only the caller's markers, each where it was placed: a system
+//! Every model-dependent decision reads the capabilities table ([`crate::capabilities`])
+//! through the model's base model (see `model`).
+//!
+//! Prompt caching has two placements. Automatic (the default): a cache point after the tool
+//! definitions, after the system prompt and at the end of the last user message, each only
+//! where the model's family takes one (`fields`) and only when the segment it closes (the
+//! prompt since the previous cache point, in the order tools, system, messages) holds at least
+//! the family's minimum tokens: Bedrock does not cache a shorter segment. Tokens are estimated
+//! as bytes / 4 over what is sent (text, tool specs and arguments as JSON, image and document
+//! bytes), an over-estimate for images that only decides whether a point is worth placing.
+//! Explicit: only the caller's markers, each where it was placed: a system
 //! `CachePoint` block, `tools_cache_point` after the tool specs, a `CachePoint` in user,
 //! assistant or tool-result content right after the block it followed (a marker anywhere in a
 //! tool result's content follows the `toolResult` block, which is kept in place when
 //! consecutive tool results merge into one user message). A marker with no block before it in
 //! its message (its block was blank and dropped) or right after another marker is dropped;
 //! markers given with automatic placement are ignored. A model without prompt caching gets no
-//! cache point at all (Bedrock refuses them), with a `tracing::debug!` when markers are dropped.
+//! cache point at all (Bedrock refuses them), with a `tracing::debug!` when markers are dropped;
+//! a marker where the family takes none (after the tools for Amazon Nova) is dropped too. The
+//! minimum is not applied to explicit markers (the caller chose them; Bedrock ignores a short
+//! segment).
 //! Markers are not counted: Bedrock takes at most four cache points per request and refuses
 //! more, as Anthropic refuses more than four `cache_control` blocks.
 //!
 //! Model request fields (`additionalModelRequestFields`): the thinking fields, `top_k` and
-//! `anthropic_beta` (Claude only; the interleaved-thinking beta first) and the caller's
-//! `additional_fields`, merged by top-level key: a caller key the adapter also sets with a
-//! different value is a validation error naming the key. `top_k` is not sent while Claude
-//! thinks (Anthropic refuses it with thinking, as it does temperature).
+//! `anthropic_beta` (Anthropic families only; the interleaved-thinking beta first), then the
+//! model definition's `additionalModelRequestFields` with the request's `additional_fields` over
+//! them (key by key), merged by top-level key: a caller key the adapter also sets with a
+//! different value is a validation error naming the key, where it came from and what the
+//! adapter sets it for. Parameters the family refuses (the table's `rejects`) are not sent, with
+//! a `tracing::debug!`: `temperature`, `top_k` and a `top_p` below 0.95 while thinking, `top_p`
+//! beside `temperature` on the models that take only one (temperature is kept).
+//!
+//! Response field paths (`additionalModelResponseFieldPaths`): `/stop_sequence` for Anthropic
+//! families with stop sequences, then the model definition's and the request's paths (duplicates
+//! removed).
+//!
+//! Guardrail (`guardrailConfig`, the streaming shape): the request's `guardrail`, else the model
+//! definition's.
 
 use std::collections::{HashMap, HashSet};
 
@@ -25,19 +46,21 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use aws_sdk_bedrockruntime::types::{
     AnyToolChoice, AutoToolChoice, CachePointBlock, CachePointType, CacheTtl as WireCacheTtl,
-    ContentBlock, ConversationRole, DocumentBlock, DocumentFormat, DocumentSource, ImageBlock,
-    ImageFormat, ImageSource, InferenceConfiguration, Message as WireMessage,
+    ContentBlock, ConversationRole, DocumentBlock, DocumentFormat, DocumentSource,
+    GuardrailStreamConfiguration, GuardrailStreamProcessingMode, GuardrailTrace as WireTrace,
+    ImageBlock, ImageFormat, ImageSource, InferenceConfiguration, Message as WireMessage,
     ReasoningContentBlock, ReasoningTextBlock, SpecificToolChoice, SystemContentBlock, Tool,
     ToolChoice as WireToolChoice, ToolConfiguration, ToolInputSchema, ToolResultBlock,
     ToolResultContentBlock, ToolResultStatus, ToolSpecification, ToolUseBlock,
 };
 use aws_smithy_types::{Blob, Document, Number};
-use openclaw_config::{InputModality, ModelDefinition};
+use openclaw_config::{GuardrailConfig, InputModality, ModelDefinition};
 use serde_json::{Map, Value, json};
 
 use super::model::{self, Thinking};
 use super::{API, PROVIDER};
 use crate::Error;
+use crate::capabilities::{CacheField, Capabilities, Rejected};
 use crate::types::{
     AssistantContent, AssistantMessage, CachePlacement, CachePoint, CacheRetention, CacheTtl,
     Content, Message, StreamRequest, SystemBlock, ToolChoice, ToolResultMessage,
@@ -45,6 +68,8 @@ use crate::types::{
 
 /// The text sent instead of an image to a model without image input.
 pub(crate) const IMAGE_OMITTED: &str = "(image omitted: model does not support images)";
+/// The text sent instead of a document to a model without document input.
+pub(crate) const DOCUMENT_OMITTED: &str = "(document omitted: model does not support documents)";
 /// The text of the synthetic error result that answers an orphaned tool call.
 pub(crate) const NO_RESULT: &str = "No result provided";
 /// The text sent for a tool result with no content (or only blank text): Bedrock refuses an
@@ -67,8 +92,10 @@ pub(crate) struct ConverseInput {
     /// Model-specific fields (Claude thinking, top_k, betas, the caller's fields).
     pub(crate) additional_fields: Option<Document>,
     /// `additionalModelResponseFieldPaths` (Claude's `/stop_sequence` when stop sequences are
-    /// set).
+    /// set, then the configured and requested paths).
     pub(crate) response_field_paths: Option<Vec<String>>,
+    /// `guardrailConfig`.
+    pub(crate) guardrail: Option<GuardrailStreamConfiguration>,
 }
 
 /// The JSON pointer of the stop sequence in Claude's response fields.
@@ -77,7 +104,8 @@ pub(crate) const STOP_SEQUENCE_PATH: &str = "/stop_sequence";
 /// Builds the Converse input for `request` (SPEC section 3, issue 6).
 pub(crate) fn build(request: &StreamRequest) -> Result<ConverseInput, Error> {
     let model = &request.model;
-    let supports_caching = model::supports_caching(model);
+    let caps = model::caps(model);
+    let supports_caching = caps.supports_caching();
     let explicit = request.cache_placement == CachePlacement::Explicit;
     let caching = !explicit && request.cache_retention != CacheRetention::None && supports_caching;
     let markers = explicit && supports_caching;
@@ -87,11 +115,31 @@ pub(crate) fn build(request: &StreamRequest) -> Result<ConverseInput, Error> {
             "explicit cache points dropped: the model does not support prompt caching"
         );
     }
+    let placement = Placement {
+        system: caps.caches(CacheField::System),
+        messages: caps.caches(CacheField::Messages),
+        tools: caps.caches(CacheField::Tools),
+    };
     let auto_ttl = match request.cache_retention {
         CacheRetention::Long => CacheTtl::OneHour,
         _ => CacheTtl::Default,
     };
     let auto_point = || cache_point_block(CachePoint { ttl: auto_ttl });
+    // Automatic points close segments of at least the family's minimum (tools, system, then
+    // messages: the order of the cached prefix).
+    let min_tokens = u64::from(caps.min_cache_tokens());
+    let mut segment = 0u64;
+    let tools_offered = !request.tools.is_empty()
+        && (request.tool_choice != ToolChoice::None || history_mentions_tools(request));
+    segment += if tools_offered {
+        estimate_tools(request)
+    } else {
+        0
+    };
+    let auto_tools_point = caching && placement.tools && tools_offered && segment >= min_tokens;
+    if auto_tools_point {
+        segment = 0;
+    }
 
     let mut system = Vec::new();
     if let Some(text) = request.system.as_deref().filter(|s| !s.trim().is_empty()) {
@@ -102,18 +150,41 @@ pub(crate) fn build(request: &StreamRequest) -> Result<ConverseInput, Error> {
             SystemBlock::Text(text) if text.trim().is_empty() => {}
             SystemBlock::Text(text) => system.push(SystemContentBlock::Text(text.clone())),
             SystemBlock::CachePoint(point) => {
-                if markers && matches!(system.last(), Some(SystemContentBlock::Text(_))) {
+                if markers
+                    && placement.system
+                    && matches!(system.last(), Some(SystemContentBlock::Text(_)))
+                {
                     system.push(SystemContentBlock::CachePoint(cache_point_block(*point)?));
                 }
             }
         }
     }
-    if caching && !system.is_empty() {
+    segment += system
+        .iter()
+        .map(|b| match b {
+            SystemContentBlock::Text(t) => estimate_bytes(t.len()),
+            _ => 0,
+        })
+        .sum::<u64>();
+    if caching && placement.system && !system.is_empty() && segment >= min_tokens {
         system.push(SystemContentBlock::CachePoint(auto_point()?));
+        segment = 0;
     }
 
-    let mut messages = convert_messages(&request.messages, model, markers)?;
+    let mut messages = convert_messages(
+        &request.messages,
+        model,
+        caps,
+        markers && placement.messages,
+    )?;
+    segment += messages
+        .iter()
+        .flat_map(|m| &m.1)
+        .map(estimate_block)
+        .sum::<u64>();
     if caching
+        && placement.messages
+        && segment >= min_tokens
         && let Some(last) = messages
             .last_mut()
             .filter(|m| m.0 == ConversationRole::User)
@@ -152,34 +223,154 @@ pub(crate) fn build(request: &StreamRequest) -> Result<ConverseInput, Error> {
         request.reasoning,
         request.max_tokens,
     );
+    let thinks = !matches!(thinking, Thinking::Off { .. });
     let mut inference =
         InferenceConfiguration::builder().max_tokens(clamp_i32(thinking.max_tokens()));
-    if let Some(t) = request
-        .temperature
-        .filter(|_| matches!(thinking, Thinking::Off { .. }))
-    {
+    let temperature = match request.temperature {
+        Some(_) if thinks && caps.rejects(Rejected::TemperatureWithThinking) => {
+            tracing::debug!(model = %model.id, "temperature not sent: the model refuses it with extended thinking");
+            None
+        }
+        t => t,
+    };
+    if let Some(t) = temperature {
         inference = inference.temperature(t);
     }
-    if let Some(p) = request.top_p {
+    let top_p = match request.top_p {
+        Some(p) if thinks && p < 0.95 && caps.rejects(Rejected::TopPWithThinking) => {
+            tracing::debug!(model = %model.id, "top_p not sent: the model refuses a top_p below 0.95 with extended thinking");
+            None
+        }
+        Some(_) if temperature.is_some() && caps.rejects(Rejected::TemperatureWithTopP) => {
+            tracing::debug!(model = %model.id, "top_p not sent: the model takes temperature or top_p, not both (temperature kept)");
+            None
+        }
+        p => p,
+    };
+    if let Some(p) = top_p {
         inference = inference.top_p(p);
     }
     if !request.stop_sequences.is_empty() {
         inference = inference.set_stop_sequences(Some(request.stop_sequences.clone()));
     }
-    let claude = model::is_claude(&model.id);
-    let response_field_paths =
-        (claude && !request.stop_sequences.is_empty()).then(|| vec![STOP_SEQUENCE_PATH.to_owned()]);
-    let fields = additional_fields(request, &thinking)?;
+    let mut paths: Vec<String> = Vec::new();
+    if caps.anthropic && !request.stop_sequences.is_empty() {
+        paths.push(STOP_SEQUENCE_PATH.to_owned());
+    }
+    for path in model
+        .additional_model_response_field_paths
+        .iter()
+        .chain(&request.additional_response_field_paths)
+    {
+        if !paths.contains(path) {
+            paths.push(path.clone());
+        }
+    }
+    let fields = additional_fields(request, caps, &thinking)?;
+    let guardrail = request.guardrail.as_ref().or(model.guardrail.as_ref());
 
     Ok(ConverseInput {
         model_id: model.id.clone(),
         system,
         messages,
         inference: inference.build(),
-        tool_config: tool_config(request, history_has_tools, &thinking, markers)?,
+        tool_config: tool_config(
+            request,
+            history_has_tools,
+            &thinking,
+            markers && placement.tools,
+            auto_tools_point.then_some(CachePoint { ttl: auto_ttl }),
+        )?,
         additional_fields: (!fields.is_empty()).then(|| to_document(&Value::Object(fields))),
-        response_field_paths,
+        response_field_paths: (!paths.is_empty()).then_some(paths),
+        guardrail: guardrail.map(guardrail_config),
     })
+}
+
+/// Where the model's family takes cache points.
+#[derive(Debug, Clone, Copy)]
+struct Placement {
+    system: bool,
+    messages: bool,
+    tools: bool,
+}
+
+/// Tokens estimated from a byte count: bytes / 4, rounded up.
+fn estimate_bytes(bytes: usize) -> u64 {
+    u64::try_from(bytes.div_ceil(4)).unwrap_or(u64::MAX)
+}
+
+/// The estimated tokens of the tool specs (name, description and schema as JSON).
+fn estimate_tools(request: &StreamRequest) -> u64 {
+    request
+        .tools
+        .iter()
+        .map(|t| {
+            estimate_bytes(t.name.len() + t.description.len() + t.parameters.to_string().len())
+        })
+        .sum()
+}
+
+/// Whether the history holds tool calls or results (the tool specs are then sent even with
+/// `ToolChoice::None`).
+fn history_mentions_tools(request: &StreamRequest) -> bool {
+    request.messages.iter().any(|m| match m {
+        Message::ToolResult(_) => true,
+        Message::Assistant(a) => a
+            .content
+            .iter()
+            .any(|c| matches!(c, AssistantContent::ToolCall(_))),
+        Message::User(_) => false,
+    })
+}
+
+/// The estimated tokens of one converted block (bytes / 4 of its text, JSON or data).
+fn estimate_block(block: &ContentBlock) -> u64 {
+    let image = |i: &ImageBlock| match i.source() {
+        Some(ImageSource::Bytes(b)) => b.as_ref().len(),
+        _ => 0,
+    };
+    let document = |d: &DocumentBlock| match d.source() {
+        Some(DocumentSource::Bytes(b)) => b.as_ref().len(),
+        _ => 0,
+    };
+    let bytes = match block {
+        ContentBlock::Text(t) => t.len(),
+        ContentBlock::Image(i) => image(i),
+        ContentBlock::Document(d) => document(d),
+        ContentBlock::ToolUse(u) => u.name().len() + from_document(u.input()).to_string().len(),
+        ContentBlock::ToolResult(r) => r
+            .content()
+            .iter()
+            .map(|c| match c {
+                ToolResultContentBlock::Text(t) => t.len(),
+                ToolResultContentBlock::Image(i) => image(i),
+                ToolResultContentBlock::Document(d) => document(d),
+                ToolResultContentBlock::Json(j) => from_document(j).to_string().len(),
+                _ => 0,
+            })
+            .sum(),
+        ContentBlock::ReasoningContent(ReasoningContentBlock::ReasoningText(t)) => t.text().len(),
+        ContentBlock::ReasoningContent(ReasoningContentBlock::RedactedContent(b)) => {
+            b.as_ref().len()
+        }
+        _ => 0,
+    };
+    estimate_bytes(bytes)
+}
+
+/// The Converse `guardrailConfig` (streaming shape) of a configured guardrail.
+fn guardrail_config(g: &GuardrailConfig) -> GuardrailStreamConfiguration {
+    let mut b = GuardrailStreamConfiguration::builder()
+        .guardrail_identifier(&g.identifier)
+        .guardrail_version(&g.version);
+    if let Some(trace) = g.trace {
+        b = b.trace(WireTrace::from(trace.as_str()));
+    }
+    if let Some(mode) = g.stream_processing_mode {
+        b = b.stream_processing_mode(GuardrailStreamProcessingMode::from(mode.as_str()));
+    }
+    b.build()
 }
 
 /// Whether the request holds any explicit cache-point marker.
@@ -229,11 +420,14 @@ static TOP_K_WARNED: AtomicBool = AtomicBool::new(false);
 /// `anthropic_beta`, then the caller's fields (a conflicting key is an error).
 fn additional_fields(
     request: &StreamRequest,
+    caps: &Capabilities,
     thinking: &Thinking,
 ) -> Result<Map<String, Value>, Error> {
     let model = &request.model;
-    let claude = model::is_claude(&model.id);
+    let claude = caps.anthropic;
     let mut fields = Map::new();
+    // What the adapter set each key for, for conflict messages.
+    let mut purposes: HashMap<&'static str, &'static str> = HashMap::new();
     let mut betas: Vec<String> = Vec::new();
     match thinking {
         Thinking::Off { .. } => {}
@@ -246,32 +440,38 @@ fn additional_fields(
                 "thinking".into(),
                 json!({"type": "enabled", "budget_tokens": budget_tokens}),
             );
+            purposes.insert("thinking", "extended thinking");
             if *interleaved {
                 betas.push("interleaved-thinking-2025-05-14".into());
             }
         }
         Thinking::Adaptive { effort, .. } => {
             fields.insert("thinking".into(), json!({"type": "adaptive"}));
+            purposes.insert("thinking", "extended thinking");
             if let Some(effort) = effort {
                 fields.insert("output_config".into(), json!({"effort": effort}));
+                purposes.insert("output_config", "the reasoning effort");
             }
         }
     }
     if let Some(top_k) = request.top_k {
-        if !claude {
+        if !claude || caps.rejects(Rejected::TopK) {
             if !TOP_K_WARNED.swap(true, Ordering::Relaxed) {
                 tracing::warn!(
                     model = %model.id,
                     "top_k not sent: only claude models take it on bedrock"
                 );
             }
-        } else if !matches!(thinking, Thinking::Off { .. }) {
+        } else if !matches!(thinking, Thinking::Off { .. })
+            && caps.rejects(Rejected::TopKWithThinking)
+        {
             tracing::debug!(
                 model = %model.id,
                 "top_k not sent: claude does not allow it with extended thinking"
             );
         } else {
             fields.insert("top_k".into(), json!(top_k));
+            purposes.insert("top_k", "the request's top_k");
         }
     }
     if !request.anthropic_beta.is_empty() && !claude {
@@ -285,11 +485,26 @@ fn additional_fields(
     }
     if !betas.is_empty() {
         fields.insert("anthropic_beta".into(), json!(betas));
+        purposes.insert("anthropic_beta", "anthropic beta flags");
+    }
+    // The caller's fields: the model configuration's, the request's over them.
+    let mut callers: Vec<(&String, &Value, &'static str)> = Vec::new();
+    for (key, value) in model.additional_model_request_fields.iter().flatten() {
+        if !request.additional_fields.contains_key(key) {
+            callers.push((key, value, "the model configuration"));
+        }
     }
     for (key, value) in &request.additional_fields {
+        callers.push((key, value, "the request"));
+    }
+    for (key, value, origin) in callers {
         match fields.get(key) {
             Some(ours) if ours != value => {
-                return Err(Error::FieldConflict { key: key.clone() });
+                return Err(Error::FieldConflict {
+                    key: key.clone(),
+                    origin,
+                    purpose: purposes.get(key.as_str()).copied().unwrap_or("its own use"),
+                });
             }
             Some(_) => {}
             None => {
@@ -305,6 +520,7 @@ fn tool_config(
     history_has_tools: bool,
     thinking: &Thinking,
     markers: bool,
+    auto_point: Option<CachePoint>,
 ) -> Result<Option<ToolConfiguration>, Error> {
     if request.tools.is_empty() {
         return Ok(None);
@@ -328,7 +544,7 @@ fn tool_config(
                 .map_err(build_error)
         })
         .collect::<Result<Vec<_>, _>>()?;
-    if let Some(point) = request.tools_cache_point.filter(|_| markers) {
+    if let Some(point) = request.tools_cache_point.filter(|_| markers).or(auto_point) {
         tools.push(Tool::CachePoint(cache_point_block(point)?));
     }
     let mut tool_choice = &request.tool_choice;
@@ -372,9 +588,13 @@ type Wire = (ConversationRole, Vec<ContentBlock>);
 fn convert_messages(
     messages: &[Message],
     model: &ModelDefinition,
+    caps: &Capabilities,
     markers: bool,
 ) -> Result<Vec<Wire>, Error> {
-    let images = model.input.contains(&InputModality::Image);
+    let media = Media {
+        images: model.input.contains(&InputModality::Image) && caps.images != Some(false),
+        documents: caps.documents,
+    };
     let mut out: Vec<Wire> = Vec::new();
     // Tool calls of the last assistant turn that have no result yet: (sanitised id, name).
     let mut pending: Vec<(String, String)> = Vec::new();
@@ -408,7 +628,7 @@ fn convert_messages(
                 flush_orphans(&mut out, &mut pending, &mut answered);
                 let mut blocks = Vec::new();
                 for c in &user.content {
-                    if let Some(b) = user_block(c, images, markers)? {
+                    if let Some(b) = user_block(c, media, markers)? {
                         blocks.push(b);
                     }
                 }
@@ -420,7 +640,7 @@ fn convert_messages(
                     // A failed or aborted turn is incomplete: not replayed (as pi-ai).
                     continue;
                 }
-                let blocks = assistant_blocks(assistant, model, markers)?;
+                let blocks = assistant_blocks(assistant, model, caps, markers)?;
                 for b in &blocks {
                     if let ContentBlock::ToolUse(t) = b {
                         pending.push((t.tool_use_id().to_owned(), t.name().to_owned()));
@@ -429,7 +649,7 @@ fn convert_messages(
                 push(&mut out, ConversationRole::Assistant, blocks);
             }
             Message::ToolResult(result) => {
-                let mut blocks = vec![tool_result_block(result, images)?];
+                let mut blocks = vec![tool_result_block(result, media)?];
                 // A marker anywhere in the result's content follows the toolResult block (the
                 // result content itself takes no cache point): the last one wins its TTL.
                 if markers
@@ -479,15 +699,25 @@ fn push(out: &mut Vec<Wire>, role: ConversationRole, blocks: Vec<ContentBlock>) 
     }
 }
 
+/// Which media blocks the model takes.
+#[derive(Debug, Clone, Copy)]
+struct Media {
+    images: bool,
+    documents: bool,
+}
+
 fn user_block(
     content: &Content,
-    images: bool,
+    media: Media,
     markers: bool,
 ) -> Result<Option<ContentBlock>, Error> {
     Ok(match content {
         Content::Text { text } if text.trim().is_empty() => None,
         Content::Text { text } => Some(ContentBlock::Text(text.clone())),
-        Content::Image { .. } if !images => Some(ContentBlock::Text(IMAGE_OMITTED.into())),
+        Content::Image { .. } if !media.images => Some(ContentBlock::Text(IMAGE_OMITTED.into())),
+        Content::Document { .. } if !media.documents => {
+            Some(ContentBlock::Text(DOCUMENT_OMITTED.into()))
+        }
         Content::Image { mime_type, data } => {
             Some(ContentBlock::Image(image_block(mime_type, data)?))
         }
@@ -501,14 +731,17 @@ fn user_block(
     })
 }
 
-fn tool_result_block(result: &ToolResultMessage, images: bool) -> Result<ContentBlock, Error> {
+fn tool_result_block(result: &ToolResultMessage, media: Media) -> Result<ContentBlock, Error> {
     let mut content = Vec::new();
     for c in &result.content {
         match c {
             Content::Text { text } if text.trim().is_empty() => {}
             Content::Text { text } => content.push(ToolResultContentBlock::Text(text.clone())),
-            Content::Image { .. } if !images => {
+            Content::Image { .. } if !media.images => {
                 content.push(ToolResultContentBlock::Text(IMAGE_OMITTED.into()))
+            }
+            Content::Document { .. } if !media.documents => {
+                content.push(ToolResultContentBlock::Text(DOCUMENT_OMITTED.into()))
             }
             Content::Image { mime_type, data } => {
                 content.push(ToolResultContentBlock::Image(image_block(mime_type, data)?));
@@ -665,12 +898,13 @@ pub(crate) fn document_name(name: &str) -> String {
 fn assistant_blocks(
     message: &AssistantMessage,
     target: &ModelDefinition,
+    caps: &Capabilities,
     markers: bool,
 ) -> Result<Vec<ContentBlock>, Error> {
     let same_family = message.provider == PROVIDER
         && message.api == API
         && model::same_family(&message.model, &target.id);
-    let claude = model::is_claude(&target.id);
+    let claude = caps.anthropic;
     let mut blocks = Vec::new();
     for c in &message.content {
         match c {

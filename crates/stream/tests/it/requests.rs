@@ -351,23 +351,60 @@ async fn thinking_replay_same_family_and_other_family() {
 #[tokio::test]
 async fn prompt_caching_short_long_none_and_unsupported() {
     let h = harness().await;
-    h.fake.script(Turn::text("ok").times(4));
+    h.fake.script(Turn::text("ok").times(7));
+    // fake-bedrock's application profile over Claude Sonnet 4.5.
+    let app = "arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/k3v9xq2m7p1a";
+    let mut app_with_base = model(app, false, false);
+    app_with_base.base_model = Some("anthropic.claude-sonnet-4-5-20250929-v1:0".into());
+    // Sonnet 4.5 caches segments of at least 1024 tokens (estimated as bytes / 4): this system
+    // prompt is 1080, the user message alone is not.
+    let system = "Long stable system prompt. ".repeat(160);
     let mut out = serde_json::Map::new();
-    for (name, retention, m) in [
-        ("short", CacheRetention::Short, sonnet()),
-        ("long", CacheRetention::Long, sonnet()),
-        ("none", CacheRetention::None, sonnet()),
+    for (name, retention, m, system) in [
+        ("short", CacheRetention::Short, sonnet(), system.as_str()),
+        ("long", CacheRetention::Long, sonnet(), &system),
+        ("none", CacheRetention::None, sonnet(), &system),
         (
             "unsupported_model",
             CacheRetention::Long,
             model("us.meta.llama3-3-70b-instruct-v1:0", false, false),
+            &system,
+        ),
+        (
+            "application_profile_without_base_model",
+            CacheRetention::Long,
+            model(app, false, false),
+            &system,
+        ),
+        (
+            "application_profile_with_base_model",
+            CacheRetention::Long,
+            app_with_base,
+            &system,
+        ),
+        (
+            "below_the_minimum",
+            CacheRetention::Short,
+            sonnet(),
+            "Short system prompt.",
         ),
     ] {
         let mut req = StreamRequest::new(m, vec![Message::user_text("Hi")]);
-        req.system = Some("Long stable system prompt.".into());
+        req.system = Some(system.to_owned());
         req.cache_retention = retention;
-        h.run(req).await;
-        out.insert(name.into(), pick(&h.last_body(), &["system", "messages"]));
+        let events = h.run(req).await;
+        assert!(
+            matches!(terminal(&events), openclaw_stream::StreamEvent::Done { .. }),
+            "{name}: {:#?}",
+            terminal(&events)
+        );
+        let mut body = pick(&h.last_body(), &["system", "messages"]);
+        if let Some(text) = body.pointer_mut("/system/0/text")
+            && text.as_str().is_some_and(|t| t.len() > 1000)
+        {
+            *text = json!(format!("<{} bytes>", text.as_str().map_or(0, str::len)));
+        }
+        out.insert(name.into(), body);
     }
     assert_json_snapshot!("prompt_caching", out);
 }

@@ -54,6 +54,7 @@ fn thinking_budgets_follow_pi_ai() {
             }
         );
     }
+    // Claude 3.7 Sonnet has no interleaved thinking (a Claude 4 feature): no beta.
     // Capped by the model: 8192 + 16384 > 20000, budget kept (20000 > 16384).
     let small = claude("anthropic.claude-3-7-sonnet-20250219-v1:0", 20000);
     assert_eq!(
@@ -61,7 +62,7 @@ fn thinking_budgets_follow_pi_ai() {
         Thinking::Budget {
             max_tokens: 20000,
             budget_tokens: 16384,
-            interleaved: true
+            interleaved: false
         }
     );
     // No room: budget shrinks to max - 1024.
@@ -71,7 +72,7 @@ fn thinking_budgets_follow_pi_ai() {
         Thinking::Budget {
             max_tokens: 8192,
             budget_tokens: 7168,
-            interleaved: true
+            interleaved: false
         }
     );
     // Below Claude's minimum: off.
@@ -141,9 +142,13 @@ fn families_and_caching_rules() {
     ] {
         assert!(!supports_caching(&ModelDefinition::new(id, id)), "{id}");
     }
+    // A cache price does not turn caching on where the family has none (Bedrock refuses the
+    // points), nor for a model the table does not know.
     let mut priced = ModelDefinition::new("meta.llama3-70b-instruct-v1:0", "x");
     priced.cost.cache_read = 0.1;
-    assert!(supports_caching(&priced));
+    assert!(!supports_caching(&priced));
+    priced.id = "acme.future-model-v1:0".into();
+    assert!(!supports_caching(&priced));
 }
 
 #[test]
@@ -154,7 +159,7 @@ fn documents_round_trip() {
 
 #[test]
 fn unsupported_image_is_a_clear_error() {
-    let mut m = ModelDefinition::new("anthropic.claude-3-5-haiku-20241022-v1:0", "x");
+    let mut m = ModelDefinition::new(SONNET, "x");
     m.input.push(InputModality::Image);
     let msg = Message::User(crate::types::UserMessage {
         content: vec![Content::Image {
@@ -354,7 +359,8 @@ fn explicit_placement_has_no_automatic_points_and_markers_need_caching() {
     let tools = input.tool_config.unwrap();
     assert!(tools.tools().iter().all(|t| matches!(t, Tool::ToolSpec(_))));
 
-    // Automatic placement ignores markers (the adapter places its own).
+    // Automatic placement ignores markers (the adapter places its own, where the segment
+    // reaches the model's minimum: none for a short prompt).
     let mut req = explicit(
         claude(SONNET, 64000),
         vec![user(vec![text("Hi"), Content::CachePoint(ONE_HOUR)])],
@@ -362,7 +368,18 @@ fn explicit_placement_has_no_automatic_points_and_markers_need_caching() {
     req.cache_placement = CachePlacement::Automatic;
     req.tools_cache_point = Some(ONE_HOUR);
     let input = build(&req).unwrap();
-    assert_eq!(described(&input), [vec!["text:Hi", "cachePoint"]]);
+    assert_eq!(described(&input), [vec!["text:Hi"]]);
+    let long = "x".repeat(4 * 1024);
+    let mut req = explicit(
+        claude(SONNET, 64000),
+        vec![user(vec![text(&long), Content::CachePoint(ONE_HOUR)])],
+    );
+    req.cache_placement = CachePlacement::Automatic;
+    let input = build(&req).unwrap();
+    assert_eq!(
+        described(&input),
+        [vec![format!("text:{long}"), "cachePoint".to_owned()]]
+    );
 }
 
 #[test]
@@ -435,7 +452,31 @@ fn additional_fields_merge_and_conflicts_name_the_key() {
     assert_eq!(err.kind(), crate::types::ErrorKind::Validation);
     assert_eq!(
         err.to_string(),
-        "additional model request field `thinking` conflicts with the value the adapter sets: expected the same value or no such field"
+        "additional model request field `thinking` from the request conflicts with the value the adapter sets for extended thinking: expected the same value or no such field"
+    );
+
+    // The model configuration's fields: merged under the request's, conflicts named too.
+    req.additional_fields.clear();
+    let mut model = claude(SONNET, 64000);
+    model.additional_model_request_fields = Some(
+        serde_json::json!({"custom": 1, "thinking": {"type": "disabled"}})
+            .as_object()
+            .unwrap()
+            .clone(),
+    );
+    req.model = model;
+    let err = build(&req).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "additional model request field `thinking` from the model configuration conflicts with the value the adapter sets for extended thinking: expected the same value or no such field"
+    );
+    req.thinking = None;
+    req.additional_fields
+        .insert("custom".into(), serde_json::json!(2));
+    let fields = from_document(&build(&req).unwrap().additional_fields.unwrap());
+    assert_eq!(
+        fields,
+        serde_json::json!({"custom": 2, "thinking": {"type": "disabled"}})
     );
 }
 
@@ -556,4 +597,140 @@ fn explicit_budget_keeps_a_total_above_it() {
             interleaved: true
         }
     );
+}
+
+#[test]
+fn capabilities_decide_cache_points_parameters_and_media() {
+    use crate::types::ToolDefinition;
+    let long = "y".repeat(4 * 4096);
+    let tool = ToolDefinition {
+        name: "lookup".into(),
+        description: long.clone(),
+        parameters: serde_json::json!({"type": "object"}),
+    };
+    // Automatic: after the tools, the system prompt and the last user message, each segment
+    // at least the minimum (Sonnet 4.5: 1024 tokens, estimated as bytes / 4).
+    let mut req = StreamRequest::new(claude(SONNET, 64000), vec![Message::user_text(&long)]);
+    req.system = Some(long.clone());
+    req.tools = vec![tool.clone()];
+    let input = build(&req).unwrap();
+    let tools = input.tool_config.clone().unwrap();
+    assert!(matches!(tools.tools().last(), Some(Tool::CachePoint(_))));
+    assert!(matches!(
+        input.system.last(),
+        Some(SystemContentBlock::CachePoint(_))
+    ));
+    assert_eq!(described(&input)[0].last().unwrap(), "cachePoint");
+
+    // Short segments: no point; a short system prompt joins the messages' segment.
+    let mut req = StreamRequest::new(claude(SONNET, 64000), vec![Message::user_text(&long)]);
+    req.system = Some("Short.".into());
+    let input = build(&req).unwrap();
+    assert_eq!(input.system.len(), 1);
+    assert_eq!(described(&input)[0].last().unwrap(), "cachePoint");
+
+    // Amazon Nova caches system and messages, never after the tools.
+    let mut req = StreamRequest::new(
+        ModelDefinition::new("us.amazon.nova-pro-v1:0", "nova"),
+        vec![Message::user_text(&long)],
+    );
+    req.tools = vec![tool.clone()];
+    let input = build(&req).unwrap();
+    let tools = input.tool_config.clone().unwrap();
+    assert!(tools.tools().iter().all(|t| matches!(t, Tool::ToolSpec(_))));
+    assert_eq!(described(&input)[0].last().unwrap(), "cachePoint");
+
+    // An application profile ARN is unknown without its base model: no cache points, no
+    // thinking fields; with `baseModel` it is decided exactly as the base model.
+    let arn = "arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/abc123";
+    let mut req = StreamRequest::new(claude(arn, 64000), vec![Message::user_text(&long)]);
+    req.system = Some(long.clone());
+    req.reasoning = ReasoningLevel::High;
+    req.tools = vec![tool];
+    req.top_k = Some(5);
+    let input = build(&req).unwrap();
+    assert_eq!(input.system.len(), 1);
+    assert!(described(&input)[0].iter().all(|b| b != "cachePoint"));
+    assert!(input.additional_fields.is_none());
+    let mut base = req.clone();
+    base.model.base_model = Some("anthropic.claude-sonnet-4-5-20250929-v1:0".into());
+    let mut same = req.clone();
+    same.model = claude(SONNET, 64000);
+    let (a, b) = (build(&base).unwrap(), build(&same).unwrap());
+    assert_eq!(a.model_id, arn);
+    assert_eq!(a.system, b.system);
+    assert_eq!(a.messages, b.messages);
+    assert_eq!(a.tool_config, b.tool_config);
+    assert_eq!(a.additional_fields, b.additional_fields);
+    assert_eq!(a.inference, b.inference);
+
+    // temperature and top_p together: Sonnet 4.5 takes one (temperature kept), Sonnet 4 both.
+    let mut req = StreamRequest::new(claude(SONNET, 64000), vec![Message::user_text("Hi")]);
+    req.temperature = Some(0.5);
+    req.top_p = Some(0.9);
+    let input = build(&req).unwrap();
+    assert_eq!(input.inference.temperature(), Some(0.5));
+    assert_eq!(input.inference.top_p(), None);
+    req.model = claude("anthropic.claude-sonnet-4-20250514-v1:0", 64000);
+    assert_eq!(build(&req).unwrap().inference.top_p(), Some(0.9));
+    // top_p below 0.95 while thinking: not sent; 0.95 and above: sent.
+    req.temperature = None;
+    req.reasoning = ReasoningLevel::Low;
+    assert_eq!(build(&req).unwrap().inference.top_p(), None);
+    req.top_p = Some(0.97);
+    assert_eq!(build(&req).unwrap().inference.top_p(), Some(0.97));
+
+    // Documents: a family without them gets a placeholder text.
+    let doc = Content::Document {
+        format: "pdf".into(),
+        name: "a".into(),
+        data: vec![1],
+    };
+    let req = StreamRequest::new(
+        ModelDefinition::new("amazon.nova-micro-v1:0", "micro"),
+        vec![user(vec![text("Read"), doc])],
+    );
+    assert_eq!(
+        described(&build(&req).unwrap()),
+        [vec![
+            "text:Read".to_owned(),
+            format!("text:{DOCUMENT_OMITTED}")
+        ]]
+    );
+}
+
+#[test]
+fn guardrails_and_response_field_paths() {
+    use openclaw_config::{GuardrailConfig, GuardrailStreamMode, GuardrailTrace};
+    let mut model = claude(SONNET, 64000);
+    model.guardrail = Some(GuardrailConfig {
+        identifier: "gr-model".into(),
+        version: "1".into(),
+        trace: None,
+        stream_processing_mode: None,
+    });
+    model.additional_model_response_field_paths = vec!["/stop_sequence".into(), "/a".into()];
+    let mut req = StreamRequest::new(model, vec![Message::user_text("Hi")]);
+    req.stop_sequences = vec!["END".into()];
+    req.additional_response_field_paths = vec!["/b".into(), "/a".into()];
+    let input = build(&req).unwrap();
+    let g = input.guardrail.unwrap();
+    assert_eq!(g.guardrail_identifier(), "gr-model");
+    assert_eq!(g.trace().as_str(), "disabled");
+    assert_eq!(g.stream_processing_mode().as_str(), "sync");
+    assert_eq!(
+        input.response_field_paths.unwrap(),
+        ["/stop_sequence", "/a", "/b"]
+    );
+    req.guardrail = Some(GuardrailConfig {
+        identifier: "gr-request".into(),
+        version: "DRAFT".into(),
+        trace: Some(GuardrailTrace::Enabled),
+        stream_processing_mode: Some(GuardrailStreamMode::Async),
+    });
+    let g = build(&req).unwrap().guardrail.unwrap();
+    assert_eq!(g.guardrail_identifier(), "gr-request");
+    assert_eq!(g.guardrail_version(), "DRAFT");
+    assert_eq!(g.trace().as_str(), "enabled");
+    assert_eq!(g.stream_processing_mode().as_str(), "async");
 }
