@@ -18,10 +18,85 @@ fn chat_streams_text_and_reports_usage() {
     assert_eq!(out.ok().trim(), "Echo: Hello there");
     let usage = out.stderr.trim();
     assert!(usage.starts_with("stop · "), "{usage}");
-    assert!(
-        usage.contains(" in · ") && usage.contains(" total · cost unknown"),
-        "{usage}"
+    // A discovered model costs the known-models table's list prices.
+    let (_, cost) = usage
+        .rsplit_once(" total · $")
+        .unwrap_or_else(|| panic!("{usage}"));
+    assert!(cost.parse::<f64>().unwrap() > 0.0, "{usage}");
+}
+
+/// The runtime paths the fake received (GET `/_fake/requests` over plain HTTP/1.1).
+fn runtime_paths(fake: &FakeProcess) -> Vec<String> {
+    use std::io::{Read, Write};
+    let addr = fake.url().trim_start_matches("http://");
+    let mut socket = std::net::TcpStream::connect(addr).unwrap();
+    write!(
+        socket,
+        "GET /_fake/requests HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut raw = String::new();
+    socket.read_to_string(&mut raw).unwrap();
+    let (_, body) = raw.split_once("\r\n\r\n").unwrap();
+    let requests: Value = serde_json::from_str(body).unwrap();
+    requests
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["path"].as_str().unwrap().to_string())
+        .filter(|p| p.starts_with("/model/"))
+        .collect()
+}
+
+#[test]
+fn chat_by_any_bedrock_arn_reaches_bedrock_percent_encoded() {
+    let fake = FakeProcess::start();
+    let sandbox = sandbox(&fake);
+    let arns = [
+        // Discovered: an application inference profile, listed by its ARN.
+        "arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/k3v9xq2m7p1a",
+        // Not listed by ARN: a system profile's ARN, a foundation model's ARN, a provisioned
+        // throughput (Bedrock decides).
+        "arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.anthropic.claude-sonnet-4-5-20250929-v1:0",
+        "arn:aws:bedrock:us-east-1::foundation-model/anthropic.claude-3-haiku-20240307-v1:0",
+        "arn:aws:bedrock:us-east-1:123456789012:provisioned-model/pt7q2w9e4r1t",
+    ];
+    for arn in arns {
+        let out = sandbox.run(&["chat", "--model", arn, "Hi"], &static_keys(), None);
+        assert_eq!(out.ok().trim(), "Echo: Hi", "{arn}");
+        let usage = out.stderr.trim();
+        assert!(usage.starts_with("stop · "), "{arn}: {usage}");
+        if !arn.contains(":provisioned-model/") {
+            // Priced through the base model (GetInferenceProfile for the system profile ARN).
+            assert!(usage.contains(" total · $"), "{arn}: {usage}");
+        }
+    }
+    // A reference with the provider written out works the same.
+    let out = sandbox.run(
+        &[
+            "chat",
+            "--model",
+            &format!("amazon-bedrock/{}", arns[0]),
+            "Hi",
+        ],
+        &static_keys(),
+        None,
     );
+    assert_eq!(out.ok().trim(), "Echo: Hi");
+    insta::assert_json_snapshot!("chat_arn_paths", runtime_paths(&fake));
+
+    // Another account's profile: Bedrock refuses, and the error says so (exit 4).
+    let other = sandbox.run(
+        &[
+            "chat",
+            "--model",
+            "arn:aws:bedrock:us-east-1:210987654321:application-inference-profile/k3v9xq2m7p1a",
+            "Hi",
+        ],
+        &static_keys(),
+        None,
+    );
+    assert_eq!(other.code, Some(4), "{}", other.stderr);
 }
 
 #[test]

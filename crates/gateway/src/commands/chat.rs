@@ -128,7 +128,10 @@ pub async fn resolve_target(
             spinner.finish();
             match resolved.find(&model_ref) {
                 Some((p, m)) => (p.clone(), m.clone()),
-                None => return Err(unknown_model(setup, &model_ref, &resolved)),
+                None => match describe_arn(ctx, setup, &resolved, &model_ref).await {
+                    Some(found) => found,
+                    None => return Err(unknown_model(setup, &model_ref, &resolved)),
+                },
             }
         }
     };
@@ -139,6 +142,49 @@ pub async fn resolve_target(
         model: def,
         settings,
     })
+}
+
+/// A Bedrock ARN of the `amazon-bedrock` provider that is neither configured nor discovered
+/// (another region's profile, a profile created since the last discovery, a provisioned
+/// throughput, a custom or imported model, a prompt router): used as it is, Bedrock decides.
+/// Its traits come from `GetInferenceProfile` when it is a profile (see
+/// `Discovery::describe`); when that cannot say (no discovery, an error), the configured
+/// defaults, with a warning.
+async fn describe_arn(
+    ctx: &Context,
+    setup: &Setup,
+    resolved: &Resolved,
+    model_ref: &ModelRef,
+) -> Option<(ProviderConfig, ModelDefinition)> {
+    let id = model_ref.model();
+    if model_ref.provider() != openclaw_config::BEDROCK_PROVIDER_ID || !id.starts_with("arn:") {
+        return None;
+    }
+    let provider = resolved
+        .providers
+        .get(openclaw_config::BEDROCK_PROVIDER_ID)
+        .cloned()
+        .unwrap_or_else(|| openclaw_discovery::implicit_provider(&setup.region.region, Vec::new()));
+    let described = match setup.enabled_discovery(ctx) {
+        Some((discovery, request)) => match discovery.describe(&request, id).await {
+            Ok(found) => found,
+            Err(err) => {
+                ctx.out.warn(&format!(
+                    "cannot describe `{id}`, using default limits: {err}"
+                ));
+                None
+            }
+        },
+        None => None,
+    };
+    let def = described.unwrap_or_else(|| {
+        let defaults = openclaw_discovery::MappingOptions::from_config(&setup.discovery);
+        let mut def = ModelDefinition::new(id, id);
+        def.context_window = defaults.default_context_window;
+        def.max_tokens = defaults.default_max_tokens;
+        def
+    });
+    Some((provider, def))
 }
 
 fn unknown_model(setup: &Setup, model: &ModelRef, resolved: &Resolved) -> Failure {
@@ -327,9 +373,10 @@ impl<'a> Renderer<'a> {
     }
 }
 
-/// `stop · 12 in · 34 out · 0 cache read · 0 cache write · 46 total · $0.000123`; a zero cost
-/// reads `cost unknown`, since discovered Bedrock models carry zero prices for "unknown" (prices
-/// vary by region and profile) and `$0.000000` would claim the call was free.
+/// `stop · 12 in · 34 out · 0 cache read · 0 cache write · 46 total · $0.000123`: the model's
+/// `cost` (configured, or for discovered models the known-models table's list prices) times
+/// the tokens. A zero cost reads `cost unknown`: a model the table does not know carries zero
+/// prices for "unknown", and `$0.000000` would claim the call was free.
 pub fn usage_line(usage: &Usage, stop_reason: &str) -> String {
     let cost = if usage.cost.total > 0.0 {
         format!("${:.6}", usage.cost.total)

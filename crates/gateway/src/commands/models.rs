@@ -2,7 +2,7 @@
 
 use std::time::{Duration, SystemTime};
 
-use openclaw_config::{ModelDefinition, ModelRef, ProviderConfig};
+use openclaw_config::{ModelCost, ModelDefinition, ModelRef, ProviderConfig};
 use openclaw_creds::{CredentialSource, DEFAULT_IMDS_TIMEOUT};
 use openclaw_discovery::runtime_base_url;
 use serde::Serialize;
@@ -30,10 +30,21 @@ pub struct ModelRow {
     pub local: Option<bool>,
     /// Whether credentials for the provider are available.
     pub available: Option<bool>,
-    /// `default`, `fallback#N`, `filtered`, `missing`.
+    /// `default`, `fallback#N`, `app-profile` (an application inference profile, listed by its
+    /// ARN under its own name), `filtered`, `missing`.
     pub tags: Vec<String>,
     /// A configured reference (primary/fallback) that no provider offers.
     pub missing: bool,
+    /// USD per million tokens (`input`, `output`, `cacheRead`, `cacheWrite`): the configured
+    /// `cost`, or for discovered models the on-demand list prices of the known-models table
+    /// (which may differ from what the account pays); absent for a missing model.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cost: Option<ModelCost>,
+}
+
+/// Whether a model id is an application inference profile's ARN.
+pub fn is_app_profile(model_id: &str) -> bool {
+    model_id.starts_with("arn:") && model_id.contains(":application-inference-profile/")
 }
 
 /// `models list`.
@@ -136,8 +147,12 @@ pub fn rows(setup: &Setup, resolved: &Resolved, only: Option<&str>, all: bool) -
         let aws = provider
             .auth
             .is_none_or(|a| a == openclaw_config::AuthMode::AwsSdk);
+        let mut tags = tags_for(&key);
+        if is_app_profile(&model.id) {
+            tags.push("app-profile".into());
+        }
         ModelRow {
-            tags: tags_for(&key),
+            tags,
             key,
             name: model.name.clone(),
             input: if input.is_empty() {
@@ -153,6 +168,7 @@ pub fn rows(setup: &Setup, resolved: &Resolved, only: Option<&str>, all: bool) -
                 provider.api_key.is_some()
             }),
             missing: false,
+            cost: Some(model.cost),
         }
     };
     let mut out = Vec::new();
@@ -192,6 +208,7 @@ pub fn rows(setup: &Setup, resolved: &Resolved, only: Option<&str>, all: bool) -
             available: None,
             tags,
             missing: true,
+            cost: None,
         });
     }
     out
@@ -258,6 +275,10 @@ pub fn table(rows: &[ModelRow], color: bool) -> Vec<String> {
                     t if t.starts_with("fallback#") => Style::Yellow,
                     _ => Style::Dim,
                 };
+                // The ARN says nothing to a reader: the profile's own name goes with its tag.
+                if tag == "app-profile" {
+                    return style.paint(&format!("app-profile: {}", row.name), color);
+                }
                 style.paint(tag, color)
             })
             .collect();
@@ -521,6 +542,7 @@ mod tests {
             available: Some(true),
             tags: tags.iter().map(|t| t.to_string()).collect(),
             missing: false,
+            cost: None,
         }
     }
 
@@ -563,6 +585,37 @@ mod tests {
             json!({"key": "amazon-bedrock/x", "name": "amazon-bedrock/x", "input": "text+image",
                    "contextWindow": 200000, "local": false, "available": true,
                    "tags": ["default"], "missing": false})
+        );
+    }
+
+    #[test]
+    fn app_profiles_are_tagged_with_their_name_and_rows_carry_cost() {
+        let arn =
+            "arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/k3v9xq2m7p1a";
+        assert!(is_app_profile(arn));
+        assert!(!is_app_profile(
+            "us.anthropic.claude-sonnet-4-5-20250929-v1:0"
+        ));
+        assert!(!is_app_profile(
+            "arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.anthropic.x"
+        ));
+        let mut app = row(&format!("amazon-bedrock/{arn}"), &["app-profile"]);
+        app.name = "team-search-sonnet".into();
+        app.cost = Some(ModelCost {
+            input: 3.0,
+            output: 15.0,
+            cache_read: 0.3,
+            cache_write: 3.75,
+        });
+        let lines = table(&[app.clone()], false);
+        assert!(
+            lines[1].ends_with("app-profile: team-search-sonnet"),
+            "{lines:?}"
+        );
+        let value = serde_json::to_value(app).unwrap();
+        assert_eq!(
+            value["cost"],
+            json!({"input": 3.0, "output": 15.0, "cacheRead": 0.3, "cacheWrite": 3.75})
         );
     }
 
