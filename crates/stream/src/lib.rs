@@ -138,6 +138,51 @@ pub struct StreamOptions {
     pub region: Option<String>,
     /// Endpoint URL override for this call (the adapter's default otherwise).
     pub endpoint: Option<String>,
+    /// W3C Trace Context `traceparent` (`00-<trace id>-<parent id>-<flags>`) to send with the
+    /// provider request, so the provider call joins the caller's trace; the Converse adapter
+    /// sends it as the `traceparent` HTTP header. A value that is not a well-formed
+    /// `traceparent` is not sent.
+    pub traceparent: Option<String>,
+    /// Receives the provider's request id (Bedrock's `x-amzn-requestid`) when a response,
+    /// successful or not, arrives: for logs and support cases.
+    pub request_id: Option<RequestIdSlot>,
+}
+
+/// Where a model stream leaves the provider's id of the request it made (cloned handles share
+/// one value; the latest response wins).
+#[derive(Debug, Clone, Default)]
+pub struct RequestIdSlot(std::sync::Arc<std::sync::Mutex<Option<String>>>);
+
+impl RequestIdSlot {
+    /// An empty slot.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Records the provider's request id.
+    pub fn set(&self, id: impl Into<String>) {
+        *self.0.lock().unwrap_or_else(|p| p.into_inner()) = Some(id.into());
+    }
+
+    /// The request id recorded so far, if any.
+    pub fn get(&self) -> Option<String> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+}
+
+/// Whether `value` is a W3C `traceparent` this crate forwards: version `00`, a 32-hex trace
+/// id and a 16-hex parent id (neither all zeros), 2-hex flags, lowercase.
+pub fn is_valid_traceparent(value: &str) -> bool {
+    let parts: Vec<&str> = value.split('-').collect();
+    let hex = |s: &str, n: usize| {
+        s.len() == n
+            && s.bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    };
+    let nonzero = |s: &str| s.bytes().any(|b| b != b'0');
+    matches!(parts.as_slice(), [version, trace, parent, flags]
+        if *version == "00" && hex(trace, 32) && nonzero(trace) && hex(parent, 16)
+            && nonzero(parent) && hex(flags, 2))
 }
 
 /// Errors raised before a request reaches the provider; they reach callers as the message of
@@ -203,6 +248,35 @@ mod tests {
         fn stream(&self, _: StreamRequest, _: StreamOptions) -> EventStream {
             Box::pin(futures::stream::empty())
         }
+    }
+
+    #[test]
+    fn traceparent_validation() {
+        let ok = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+        assert!(is_valid_traceparent(ok));
+        for bad in [
+            "",
+            "01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+            "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01",
+            "00-00000000000000000000000000000000-00f067aa0ba902b7-01",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-x",
+            "00-4bf92f3577b34da6a3ce929d0e0e473-00f067aa0ba902b7-01",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01\r\nx: y",
+        ] {
+            assert!(!is_valid_traceparent(bad), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn request_id_slot_is_shared_and_keeps_the_latest() {
+        let slot = RequestIdSlot::new();
+        assert_eq!(slot.get(), None);
+        let handle = slot.clone();
+        handle.set("first");
+        handle.set("second");
+        assert_eq!(slot.get().as_deref(), Some("second"));
     }
 
     #[tokio::test]

@@ -8,6 +8,7 @@ use std::time::Duration;
 use aws_sdk_bedrockruntime::Client;
 use aws_sdk_bedrockruntime::config::Region;
 use aws_sdk_bedrockruntime::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_bedrockruntime::operation::RequestId as _;
 use aws_sdk_bedrockruntime::operation::converse_stream::ConverseStreamError;
 use aws_sdk_bedrockruntime::operation::count_tokens::CountTokensError;
 use aws_sdk_bedrockruntime::primitives::event_stream::EventReceiver;
@@ -24,7 +25,10 @@ use tokio::time::Instant;
 use super::convert::Converter;
 use super::request;
 use crate::types::{ErrorInfo, ErrorKind, StreamEvent, StreamRequest};
-use crate::{AbortSignal, CallError, EventStream, ModelStream, StreamOptions};
+use crate::{
+    AbortSignal, CallError, EventStream, ModelStream, RequestIdSlot, StreamOptions,
+    is_valid_traceparent,
+};
 
 /// Resilience settings of a [`ConverseStream`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -184,6 +188,8 @@ impl ModelStream for ConverseStream {
             source: self.inner.source.clone(),
             options: self.inner.options,
             abort: options.abort,
+            traceparent: traceparent(options.traceparent),
+            request_id: options.request_id,
             pending: VecDeque::new(),
             first_deadline: None,
         };
@@ -207,6 +213,8 @@ impl ModelStream for ConverseStream {
         let source = self.inner.source.clone();
         let timeout = self.inner.options.first_event_timeout;
         let mut abort = options.abort;
+        let request_id = options.request_id;
+        let traceparent = traceparent(options.traceparent);
         Box::pin(async move {
             let input = request::build(&request).map_err(|e| CallError {
                 info: ErrorInfo::new(e.kind()),
@@ -221,11 +229,17 @@ impl ModelStream for ConverseStream {
                 .count_tokens()
                 .model_id(super::model::count_tokens_model_id(&request.model))
                 .input(CountTokensInput::Converse(tokens))
+                .customize()
+                .mutate_request(with_traceparent(traceparent))
                 .send();
             let deadline = Instant::now() + timeout;
             match Driver::guarded(&mut abort, deadline, send).await {
-                Step::Ready(Ok(output)) => Ok(u64::try_from(output.input_tokens()).unwrap_or(0)),
+                Step::Ready(Ok(output)) => {
+                    record_request_id(request_id.as_ref(), output.request_id());
+                    Ok(u64::try_from(output.input_tokens()).unwrap_or(0))
+                }
                 Step::Ready(Err(e)) => {
+                    record_request_id(request_id.as_ref(), e.request_id());
                     let (info, message) = send_error(&e, source.as_ref());
                     Err(CallError { info, message })
                 }
@@ -259,8 +273,38 @@ struct Driver {
     source: Option<CredentialSource>,
     options: AdapterOptions,
     abort: Option<AbortSignal>,
+    /// The caller's trace context, sent as the `traceparent` header.
+    traceparent: Option<String>,
+    /// Where Bedrock's request id goes.
+    request_id: Option<RequestIdSlot>,
     pending: VecDeque<StreamEvent>,
     first_deadline: Option<Instant>,
+}
+
+/// The `traceparent` to send: only a well-formed one (anything else could not be a header).
+fn traceparent(value: Option<String>) -> Option<String> {
+    value.filter(|v| is_valid_traceparent(v))
+}
+
+/// Adds the `traceparent` header to the HTTP request of an operation (before signing: the
+/// header is signed like the others).
+fn with_traceparent(
+    value: Option<String>,
+) -> impl Fn(&mut aws_smithy_runtime_api::client::orchestrator::HttpRequest) + Send + Sync + 'static
+{
+    move |req| {
+        if let Some(v) = &value {
+            // Validated as lowercase hex and dashes: cannot fail.
+            let _ = req.headers_mut().try_insert("traceparent", v.clone());
+        }
+    }
+}
+
+/// Records the request id of a response, if it had one.
+fn record_request_id(slot: Option<&RequestIdSlot>, id: Option<&str>) {
+    if let (Some(slot), Some(id)) = (slot, id) {
+        slot.set(id);
+    }
 }
 
 enum Step<T> {
@@ -349,13 +393,17 @@ impl Driver {
                         .set_additional_model_request_fields(input.additional_fields)
                         .set_additional_model_response_field_paths(input.response_field_paths)
                         .set_guardrail_config(input.guardrail)
+                        .customize()
+                        .mutate_request(with_traceparent(self.traceparent.clone()))
                         .send(),
                 );
                 match Self::guarded(&mut self.abort, deadline, send).await {
                     Step::Ready(Ok(output)) => {
+                        record_request_id(self.request_id.as_ref(), output.request_id());
                         self.state = State::Receiving(Box::new(output.stream))
                     }
                     Step::Ready(Err(e)) => {
+                        record_request_id(self.request_id.as_ref(), e.request_id());
                         let (info, message) = send_error(&e, self.source.as_ref());
                         self.fail(info, message);
                     }

@@ -254,3 +254,39 @@ async fn one_client_per_region_and_endpoint() {
         .to_owned();
     assert!(scope.contains("/us-west-2/bedrock/aws4_request"), "{scope}");
 }
+
+/// The caller's trace context reaches Bedrock as a (signed) `traceparent` header, and
+/// Bedrock's request id comes back through the slot, for answers and for refusals alike.
+#[tokio::test]
+async fn traceparent_goes_to_bedrock_and_its_request_id_comes_back() {
+    let h = harness().await;
+    let traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+    let slot = openclaw_stream::RequestIdSlot::new();
+    let options = StreamOptions {
+        traceparent: Some(traceparent.into()),
+        request_id: Some(slot.clone()),
+        ..StreamOptions::default()
+    };
+    let events = collect(h.adapter.stream(request(), options.clone())).await;
+    assert!(matches!(terminal(&events), StreamEvent::Done { .. }));
+    let sent = h.fake.requests();
+    assert_eq!(sent[0].header("traceparent"), Some(traceparent));
+    assert_eq!(slot.get().as_deref(), Some(sent[0].request_id.as_str()));
+
+    h.fake.fault(Fault::Throttle.times(5));
+    let slot = openclaw_stream::RequestIdSlot::new();
+    let refused = StreamOptions {
+        // Not a traceparent (a header injection attempt): not sent.
+        traceparent: Some(format!("{traceparent}\r\nx-evil: 1")),
+        request_id: Some(slot.clone()),
+        ..StreamOptions::default()
+    };
+    let events = collect(h.adapter.stream(request(), refused)).await;
+    assert!(matches!(terminal(&events), StreamEvent::Error { .. }));
+    let sent = h.fake.requests();
+    let last = sent.last().unwrap();
+    assert_eq!(last.header("traceparent"), None);
+    assert_eq!(last.header("x-evil"), None);
+    assert_eq!(slot.get().as_deref(), Some(last.request_id.as_str()));
+    assert_ne!(sent[0].request_id, last.request_id);
+}
