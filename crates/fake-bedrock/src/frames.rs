@@ -32,7 +32,7 @@ fn padding(n: usize) -> String {
 /// A stream event not yet framed (the latency in `metadata` is measured at send time).
 pub(crate) enum Pending {
     Frame(Bytes),
-    Metadata(wire::TokenUsage, Option<u64>),
+    Metadata(wire::TokenUsage, Option<u64>, Option<serde_json::Value>),
 }
 
 /// The events of a streamed turn, in order: `messageStart`, per block its start (tool use),
@@ -161,17 +161,27 @@ pub(crate) fn stream_frames(
         to_json(&wire::MessageStopEvent {
             p: padding(n),
             stop_reason: turn.resolved_stop_reason(),
+            additional_model_response_fields: turn.response_fields.clone(),
         }),
     )?;
-    out.push(Pending::Metadata(usage.into(), turn.latency_ms));
+    out.push(Pending::Metadata(
+        usage.into(),
+        turn.latency_ms,
+        turn.trace.clone(),
+    ));
     Ok(out)
 }
 
-fn metadata_frame(usage: wire::TokenUsage, latency_ms: u64) -> Option<Bytes> {
+fn metadata_frame(
+    usage: wire::TokenUsage,
+    latency_ms: u64,
+    trace: Option<serde_json::Value>,
+) -> Option<Bytes> {
     let payload = serde_json::to_vec(&wire::MetadataEvent {
         metrics: wire::Metrics { latency_ms },
         p: padding(3),
         usage,
+        trace,
     })
     .ok()?;
     eventstream::event_frame("metadata", &payload).ok()
@@ -242,11 +252,11 @@ pub(crate) fn stream_body(
                                 Step::Send(frame)
                             }
                         }
-                        Some(Pending::Metadata(usage, latency)) => {
+                        Some(Pending::Metadata(usage, latency, trace)) => {
                             let latency = latency.unwrap_or_else(|| {
                                 u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX)
                             });
-                            match metadata_frame(usage, latency) {
+                            match metadata_frame(usage, latency, trace) {
                                 Some(frame) => Step::Send(frame),
                                 None => Step::Fail,
                             }

@@ -77,6 +77,7 @@ mod eventstream;
 mod faults;
 mod frames;
 mod generate;
+mod guardrail;
 mod record;
 mod runtime;
 mod script;
@@ -98,6 +99,7 @@ pub use catalog::{Catalog, FoundationModel, InferenceProfile, ModelLifecycle, Mo
 pub use error::Error;
 pub use eventstream::{event_frame, exception_frame};
 pub use generate::MAX_IMAGE_BYTES;
+pub use guardrail::{GUARDRAIL_BLOCKED_MESSAGE, GUARDRAIL_ID, GUARDRAIL_TRIGGER};
 pub use record::{REDACTED, RecordedRequest};
 pub use script::{Block, Fault, Pacing, Rule, StreamException, Target, Turn, Usage};
 

@@ -62,16 +62,22 @@ pub(crate) async fn converse(
         ApiError::validation("Malformed input request, please reformat your input and try again.")
     })?;
     generate::validate(&request, model)?;
+    let guardrail = crate::guardrail::apply(&request)?;
 
     let model_names = model_names(ctx, identifier);
     let scripted = take_rule(&mut shared.lock().turns, |rule| {
         target_matches(&rule.target, true, &model_names) && rule.target != Target::ControlPlane
     });
-    let (turn, usage) = {
+    let (mut turn, usage) = {
         let mut state = shared.lock();
-        let turn = match scripted {
-            Some(turn) => turn,
-            None => generate::default_turn(&request, &mut state.tool_counter),
+        let turn = match (
+            scripted,
+            guardrail.as_ref().and_then(|g| g.intervention.clone()),
+        ) {
+            // The guardrail blocks the input before any model (or script) answers.
+            (_, Some(blocked)) => blocked,
+            (Some(turn), None) => turn,
+            (None, None) => generate::default_turn(&request, &mut state.tool_counter),
         };
         let usage = match turn.usage {
             Some(usage) => usage,
@@ -79,6 +85,10 @@ pub(crate) async fn converse(
         };
         (turn, usage)
     };
+    if turn.trace.is_none() {
+        turn.trace = guardrail.and_then(|g| g.trace);
+    }
+    turn.response_fields = crate::guardrail::response_fields(&request, &turn)?;
     let chunk = turn.chunk_size.unwrap_or(shared.config.chunk_size).max(1);
 
     pause(pacing.first_byte).await;
@@ -98,6 +108,8 @@ pub(crate) async fn converse(
             },
             stop_reason: turn.resolved_stop_reason(),
             usage: usage.into(),
+            additional_model_response_fields: turn.response_fields.clone(),
+            trace: turn.trace.clone(),
         };
         return to_json(&response).map(json_response);
     }

@@ -140,6 +140,13 @@ pub struct Turn {
     pub chunk_size: Option<usize>,
     /// `metrics.latencyMs`; `None` reports the measured time.
     pub latency_ms: Option<u64>,
+    /// The `trace` object sent in `metadata` (the `trace` of a `Converse` answer), for example
+    /// `{"guardrail": {...}}` with `stop_reason: "guardrail_intervened"`.
+    pub trace: Option<serde_json::Value>,
+    /// The model's own response fields, from which the request's
+    /// `additionalModelResponseFieldPaths` are answered (in `messageStop`), for example
+    /// `{"stop_sequence": "END"}`.
+    pub response_fields: Option<serde_json::Value>,
 }
 
 impl Turn {
@@ -151,6 +158,8 @@ impl Turn {
             usage: None,
             chunk_size: None,
             latency_ms: None,
+            trace: None,
+            response_fields: None,
         }
     }
 
@@ -225,6 +234,18 @@ impl Turn {
     /// Sets `metrics.latencyMs`.
     pub fn latency_ms(mut self, ms: u64) -> Self {
         self.latency_ms = Some(ms);
+        self
+    }
+
+    /// Sets the `trace` sent in `metadata`.
+    pub fn trace(mut self, trace: serde_json::Value) -> Self {
+        self.trace = Some(trace);
+        self
+    }
+
+    /// Sets the model's response fields (answering `additionalModelResponseFieldPaths`).
+    pub fn response_fields(mut self, fields: serde_json::Value) -> Self {
+        self.response_fields = Some(fields);
         self
     }
 

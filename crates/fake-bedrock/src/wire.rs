@@ -109,6 +109,12 @@ pub(crate) struct ConverseRequest {
     pub tool_config: Option<ToolConfig>,
     #[serde(default)]
     pub additional_model_request_fields: Option<Value>,
+    /// `guardrailConfig` (validated in `guardrail.rs`).
+    #[serde(default)]
+    pub guardrail_config: Option<Map<String, Value>>,
+    /// `additionalModelResponseFieldPaths` (JSON pointers).
+    #[serde(default)]
+    pub additional_model_response_field_paths: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -238,6 +244,10 @@ pub(crate) struct ConverseResponse {
     pub output: ConverseOutput,
     pub stop_reason: String,
     pub usage: TokenUsage,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub additional_model_response_fields: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trace: Option<Value>,
 }
 
 /// The `CountTokens` response body.
@@ -318,6 +328,8 @@ pub(crate) struct ContentBlockStopEvent {
 pub(crate) struct MessageStopEvent {
     pub p: String,
     pub stop_reason: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub additional_model_response_fields: Option<Value>,
 }
 
 #[derive(Serialize)]
@@ -325,4 +337,6 @@ pub(crate) struct MetadataEvent {
     pub metrics: Metrics,
     pub p: String,
     pub usage: TokenUsage,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trace: Option<Value>,
 }

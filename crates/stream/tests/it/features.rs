@@ -304,3 +304,100 @@ async fn stop_sequences_request_the_matched_sequence_from_claude_only() {
     }
     assert_json_snapshot!("stop_sequence_field_paths", out);
 }
+
+fn guardrail(identifier: &str, version: &str, trace: bool) -> openclaw_config::GuardrailConfig {
+    openclaw_config::GuardrailConfig {
+        identifier: identifier.into(),
+        version: version.into(),
+        trace: trace.then_some(openclaw_config::GuardrailTrace::Enabled),
+        stream_processing_mode: Some(openclaw_config::GuardrailStreamMode::Sync),
+    }
+}
+
+/// A guardrail from the model definition reaches Bedrock as `guardrailConfig`; fake-bedrock's
+/// guardrail blocks its trigger word: the stream ends with `guardrail_intervened`, the
+/// guardrail's message as partial text and its trace on the message. A request's guardrail
+/// overrides the model's; an unknown one is Bedrock's ResourceNotFoundException.
+#[tokio::test]
+async fn guardrails_intervene_with_a_trace_and_unknown_ones_are_refused() {
+    let h = harness().await;
+    let mut model = sonnet();
+    model.guardrail = Some(guardrail(fake_bedrock::GUARDRAIL_ID, "1", true));
+    let prompt = format!("Tell me about the {}", fake_bedrock::GUARDRAIL_TRIGGER);
+    let events = h
+        .run(StreamRequest::new(
+            model.clone(),
+            vec![Message::user_text(&prompt)],
+        ))
+        .await;
+    assert_eq!(
+        h.last_body()["guardrailConfig"],
+        json!({"guardrailIdentifier": fake_bedrock::GUARDRAIL_ID, "guardrailVersion": "1",
+               "trace": "enabled", "streamProcessingMode": "sync"})
+    );
+    let StreamEvent::Error { info, partial, .. } = terminal(&events) else {
+        panic!("expected an intervention: {events:#?}");
+    };
+    assert_eq!(info.code.as_deref(), Some("guardrail_intervened"));
+    let partial = partial.as_ref().expect("the blocked message");
+    assert_eq!(partial.text(), fake_bedrock::GUARDRAIL_BLOCKED_MESSAGE);
+    assert_json_snapshot!("guardrail_trace", partial.guardrail_trace);
+
+    // Not triggered: a normal answer (the trace says only the latency).
+    let events = h
+        .run(StreamRequest::new(
+            model.clone(),
+            vec![Message::user_text("Hello")],
+        ))
+        .await;
+    let message = assert_done(&events);
+    assert!(message.guardrail_trace.is_some());
+
+    // The request's guardrail wins; an unknown version is refused by Bedrock.
+    let mut req = StreamRequest::new(model, vec![Message::user_text("Hello")]);
+    req.guardrail = Some(guardrail(fake_bedrock::GUARDRAIL_ID, "9", false));
+    let events = h.run(req).await;
+    let StreamEvent::Error { info, .. } = terminal(&events) else {
+        panic!("expected a refusal: {events:#?}");
+    };
+    assert_eq!(info.kind, ErrorKind::NotFound);
+    assert_eq!(info.code.as_deref(), Some("ResourceNotFoundException"));
+    assert_eq!(h.last_body()["guardrailConfig"]["guardrailVersion"], "9");
+}
+
+/// Configured and requested `additionalModelRequestFields` and response field paths reach
+/// Bedrock merged; the fields Bedrock returns land on the message.
+#[tokio::test]
+async fn configured_and_requested_pass_through_fields() {
+    let h = harness().await;
+    h.fake.script(Turn::text("ok").response_fields(
+        json!({"stop_sequence": null, "usage_detail": {"tier": "standard"}, "other": 1}),
+    ));
+    let mut model = sonnet();
+    model.additional_model_request_fields = Some(
+        json!({"custom_flag": true, "shared": "model"})
+            .as_object()
+            .cloned()
+            .unwrap_or_default(),
+    );
+    model.additional_model_response_field_paths = vec!["/usage_detail".into()];
+    let mut req = StreamRequest::new(model, vec![Message::user_text("Hi")]);
+    req.additional_fields
+        .insert("shared".into(), json!("request"));
+    req.additional_response_field_paths = vec!["/usage_detail/tier".into()];
+    let events = h.run(req).await;
+    let message = assert_done(&events);
+    let body = h.last_body();
+    assert_eq!(
+        body["additionalModelRequestFields"],
+        json!({"custom_flag": true, "shared": "request"})
+    );
+    assert_eq!(
+        body["additionalModelResponseFieldPaths"],
+        json!(["/usage_detail", "/usage_detail/tier"])
+    );
+    assert_eq!(
+        message.response_fields,
+        Some(json!({"usage_detail": {"tier": "standard"}}))
+    );
+}
