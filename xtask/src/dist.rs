@@ -1,5 +1,7 @@
 //! `cargo xtask dist`: release builds of `openclaw` and `fake-bedrock`, packed as
-//! `target/dist/openclaw-bedrock-<version>-<target>.tar.gz` with a `.sha256` beside it.
+//! `target/dist/openclaw-bedrock-<version>-<target>.tar.gz` with a `.sha256` beside it: one for
+//! the host, and one static build for `x86_64-unknown-linux-musl` when that target is installed
+//! (else the output says why it was skipped).
 //!
 //! Packing shells out to the system `tar` (present on every build host) instead of adding an
 //! archive crate to xtask; the checksum uses `sha2`, in the format `sha256sum -c` reads.
@@ -18,25 +20,86 @@ const BINARIES: &[(&str, &str)] = &[
     ("fake-bedrock", "fake-bedrock"),
 ];
 
-/// Runs the task.
+/// The static Linux target tried besides the host build.
+const STATIC_TARGET: &str = "x86_64-unknown-linux-musl";
+
+/// Runs the task: the host build, then the static (musl) build when its target is installed.
 pub fn run() -> Result<()> {
     let root = project_root();
     let version = workspace_version(&std::fs::read_to_string(root.join("Cargo.toml"))?)?;
-    let target = host_target()?;
+    let host = host_target()?;
+    let mut built = vec![build_and_pack(&root, &version, &host, None)?];
+    match static_target_missing(&host)? {
+        None => built.push(build_and_pack(
+            &root,
+            &version,
+            STATIC_TARGET,
+            Some(STATIC_TARGET),
+        )?),
+        Some(why) => println!(
+            "static build SKIPPED: {why}; the {host} build is shipped instead. It links glibc \
+             dynamically (build on the oldest glibc you support; the Containerfile builds on \
+             Debian bookworm and runs on distroless cc-debian12, which carry the same glibc)"
+        ),
+    }
+    for (archive, sum) in built {
+        println!("{}\n{}", archive.display(), sum.display());
+    }
+    Ok(())
+}
+
+/// Why the static build cannot run here, or `None` when it can: the host must be x86_64 Linux
+/// and the musl target's standard library installed (`rustup target add` needs the network).
+fn static_target_missing(host: &str) -> Result<Option<String>> {
+    if host != "x86_64-unknown-linux-gnu" {
+        return Ok(Some(format!(
+            "the host is {host}, and only x86_64 Linux hosts build {STATIC_TARGET} here"
+        )));
+    }
+    let out = Command::new("rustc")
+        .args(["--print", "sysroot"])
+        .output()
+        .context("running rustc --print sysroot")?;
+    let sysroot = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+    let std = sysroot.join("lib/rustlib").join(STATIC_TARGET);
+    if std.is_dir() {
+        return Ok(None);
+    }
+    Ok(Some(format!(
+        "the {STATIC_TARGET} target is not installed (`rustup target add {STATIC_TARGET}` \
+         downloads it, and this machine cannot reach the rustup servers)"
+    )))
+}
+
+/// Builds the shipped binaries for `target` (`None`: the host, into `target/release`) and packs
+/// them; returns the archive and its checksum file.
+fn build_and_pack(
+    root: &Path,
+    version: &str,
+    target: &str,
+    cross: Option<&str>,
+) -> Result<(PathBuf, PathBuf)> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
     let mut build = Command::new(cargo);
     build
-        .current_dir(&root)
-        .args(["build", "--release", "--bins"]);
+        .current_dir(root)
+        .args(["build", "--release", "--locked", "--bins"]);
+    if let Some(triple) = cross {
+        build.args(["--target", triple]);
+    }
     for (package, _) in BINARIES {
         build.args(["-p", package]);
     }
     let status = build.status().context("running cargo build")?;
     if !status.success() {
-        bail!("cargo build --release failed");
+        bail!("cargo build --release for {target} failed");
     }
     let target_dir = root.join("target");
-    let name = archive_name(&version, &target);
+    let out_dir = match cross {
+        Some(triple) => target_dir.join(triple).join("release"),
+        None => target_dir.join("release"),
+    };
+    let name = archive_name(version, target);
     let dist = target_dir.join("dist");
     let stage = dist.join(&name);
     if stage.exists() {
@@ -45,10 +108,16 @@ pub fn run() -> Result<()> {
     std::fs::create_dir_all(&stage)?;
     for (_, bin) in BINARIES {
         let file = format!("{bin}{}", std::env::consts::EXE_SUFFIX);
-        std::fs::copy(target_dir.join("release").join(&file), stage.join(&file))
+        std::fs::copy(out_dir.join(&file), stage.join(&file))
             .with_context(|| format!("copying {file}"))?;
     }
-    for doc in ["README.md", "CHANGELOG.md", "LICENSE-MIT", "LICENSE-APACHE"] {
+    for doc in [
+        "README.md",
+        "CHANGELOG.md",
+        "LICENSE-MIT",
+        "LICENSE-APACHE",
+        "Containerfile",
+    ] {
         if root.join(doc).is_file() {
             std::fs::copy(root.join(doc), stage.join(doc))?;
         }
@@ -69,8 +138,7 @@ pub fn run() -> Result<()> {
     let sum = sha256_line(&archive)?;
     let sum_path = PathBuf::from(format!("{}.sha256", archive.display()));
     std::fs::write(&sum_path, &sum)?;
-    println!("{}\n{}", archive.display(), sum_path.display());
-    Ok(())
+    Ok((archive, sum_path))
 }
 
 /// `openclaw-bedrock-<version>-<target>`.

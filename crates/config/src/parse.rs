@@ -307,7 +307,19 @@ pub(crate) const LENIENT_SECTIONS: &[(&[&str], &[&str])] = &[
         &["plugins", "entries", "amazon-bedrock", "config"],
         &["discovery", "failover"],
     ),
-    (&["gateway"], &["port", "bind", "auth"]),
+    (
+        &["gateway"],
+        &[
+            "port",
+            "bind",
+            "auth",
+            "limits",
+            "timeouts",
+            "allowedHosts",
+            "corsAllowOrigins",
+            "readyAfterDiscovery",
+        ],
+    ),
 ];
 
 /// Keys at least this long are also matched within two edits by [`check_lenient_typos`].

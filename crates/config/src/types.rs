@@ -800,6 +800,10 @@ pub struct GatewayLimits {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 1))]
     pub max_concurrent_streams: Option<u64>,
+    /// Requests waiting at once for a stream slot when `maxConcurrentStreams` are busy
+    /// (beyond: 429 at once; 0: no queue).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_queued_streams: Option<u64>,
     /// Request bodies received at once (503 with Retry-After above).
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 1))]
@@ -856,6 +860,10 @@ pub struct GatewayTimeouts {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 0.0))]
     pub shutdown_grace: Option<f64>,
+    /// Longest time a request waits in the queue for a stream slot (503 after; 0: no queue).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0.0))]
+    pub queue_wait: Option<f64>,
     /// Time to wait for Bedrock's first event (504 after).
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 0.0))]

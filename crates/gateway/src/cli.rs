@@ -49,6 +49,8 @@ pub enum ColorChoice {
 }
 
 /// The subcommands.
+// Parsed once per process: the size of the `gateway` variant costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Read and edit the configuration file (comments and layout are kept).
@@ -190,8 +192,19 @@ pub struct DemoArgs {
     pub pace_ms: u64,
 }
 
+/// Where each `openclaw gateway` setting comes from, shown at the end of its help.
+pub const GATEWAY_SETTINGS_HELP: &str = "\
+Every flag can also be set by an environment variable and in the configuration file:
+  --max-body-bytes       OPENCLAW_GATEWAY_MAX_BODY_BYTES   gateway.limits.maxBodyBytes
+  --drain-delay          OPENCLAW_GATEWAY_DRAIN_DELAY      gateway.timeouts.drainDelay
+  --allowed-host         OPENCLAW_GATEWAY_ALLOWED_HOST     gateway.allowedHosts  (comma-separated)
+  (the variable is OPENCLAW_GATEWAY_ and the flag's name in upper case, `-` as `_`; the gateway
+  README lists every key). Precedence: flag, then variable, then file, then the default.
+The client token comes from OPENCLAW_GATEWAY_TOKEN, else gateway.auth.token.";
+
 /// `openclaw gateway` (issue 8).
 #[derive(Debug, Args)]
+#[command(after_help = GATEWAY_SETTINGS_HELP, after_long_help = GATEWAY_SETTINGS_HELP)]
 pub struct GatewayArgs {
     /// Port to listen on (default: `gateway.port`, else 18789; 0 picks a free port).
     #[arg(long)]
@@ -206,39 +219,52 @@ pub struct GatewayArgs {
 
 /// Limits and timeouts of `openclaw gateway` (flattened into its arguments). The table in the
 /// gateway README says why each default is what it is.
-#[derive(Debug, Clone, Args)]
+///
+/// Every field is optional: an unset flag falls back to its `OPENCLAW_GATEWAY_*` variable, then
+/// to the configuration file, then to the default named in its help.
+#[derive(Debug, Clone, Default, Args)]
 pub struct ServeArgs {
-    /// Largest accepted request body, in bytes (413 above).
-    #[arg(long, value_name = "BYTES", default_value_t = 20 * 1024 * 1024, value_parser = at_least_one())]
-    pub max_body_bytes: usize,
-    /// Largest accepted image (decoded), in bytes (413 above; Bedrock's own limit is 3.75 MB).
-    #[arg(long, value_name = "BYTES", default_value_t = 3_932_160)]
-    pub max_image_bytes: usize,
-    /// Chat completions served at once (429 above).
-    #[arg(long, value_name = "N", default_value_t = 64, value_parser = at_least_one())]
-    pub max_concurrent_streams: usize,
-    /// Request bodies received at once (503 with Retry-After above).
-    #[arg(long, value_name = "N", default_value_t = 64, value_parser = at_least_one())]
-    pub max_pending_bodies: usize,
+    /// Largest accepted request body, in bytes (413 above) [default: 20971520].
+    #[arg(long, value_name = "BYTES", value_parser = at_least_one())]
+    pub max_body_bytes: Option<usize>,
+    /// Largest accepted image (decoded), in bytes (413 above; Bedrock's own limit is 3.75 MB)
+    /// [default: 3932160].
+    #[arg(long, value_name = "BYTES")]
+    pub max_image_bytes: Option<usize>,
+    /// Chat completions served at once (429 above) [default: 64].
+    #[arg(long, value_name = "N", value_parser = at_least_one())]
+    pub max_concurrent_streams: Option<usize>,
+    /// Requests waiting at once for a stream slot when --max-concurrent-streams are busy
+    /// (beyond: 429 at once; 0: no queue) [default: 64].
+    #[arg(long, value_name = "N")]
+    pub max_queued_streams: Option<usize>,
+    /// Longest time, in seconds, a request waits in that queue (503 with Retry-After after;
+    /// 0: no queue) [default: 0.02].
+    #[arg(long, value_name = "SECS")]
+    pub queue_wait: Option<f64>,
+    /// Request bodies received at once (503 with Retry-After above) [default: 64].
+    #[arg(long, value_name = "N", value_parser = at_least_one())]
+    pub max_pending_bodies: Option<usize>,
     /// Bytes of request bodies received at once, counted from Content-Length before reading
-    /// (503 with Retry-After above).
-    #[arg(long, value_name = "BYTES", default_value_t = 256 * 1024 * 1024, value_parser = at_least_one())]
-    pub max_buffered_body_bytes: usize,
-    /// Open connections (beyond, a new connection is answered 503 and closed).
-    #[arg(long, value_name = "N", default_value_t = 1024, value_parser = at_least_one())]
-    pub max_connections: usize,
-    /// Largest request head (path and headers), in bytes (431 above).
-    #[arg(long, value_name = "BYTES", default_value_t = 64 * 1024, value_parser = at_least_one())]
-    pub max_header_bytes: usize,
-    /// Seconds a client may take to send a request's headers (slower: disconnected).
-    #[arg(long, value_name = "SECS", default_value_t = 10.0)]
-    pub header_read_timeout: f64,
-    /// Seconds a client may take to send a request's body (slower: 408).
-    #[arg(long, value_name = "SECS", default_value_t = 60.0)]
-    pub body_read_timeout: f64,
-    /// Seconds an idle connection stays open waiting for the next request.
-    #[arg(long, value_name = "SECS", default_value_t = 75.0)]
-    pub keep_alive_timeout: f64,
+    /// (503 with Retry-After above) [default: 268435456].
+    #[arg(long, value_name = "BYTES", value_parser = at_least_one())]
+    pub max_buffered_body_bytes: Option<usize>,
+    /// Open connections (beyond, a new connection is answered 503 and closed) [default: 1024].
+    #[arg(long, value_name = "N", value_parser = at_least_one())]
+    pub max_connections: Option<usize>,
+    /// Largest request head (path and headers), in bytes (431 above) [default: 65536].
+    #[arg(long, value_name = "BYTES", value_parser = at_least_one())]
+    pub max_header_bytes: Option<usize>,
+    /// Seconds a client may take to send a request's headers (slower: disconnected)
+    /// [default: 10].
+    #[arg(long, value_name = "SECS")]
+    pub header_read_timeout: Option<f64>,
+    /// Seconds a client may take to send a request's body (slower: 408) [default: 60].
+    #[arg(long, value_name = "SECS")]
+    pub body_read_timeout: Option<f64>,
+    /// Seconds an idle connection stays open waiting for the next request [default: 75].
+    #[arg(long, value_name = "SECS")]
+    pub keep_alive_timeout: Option<f64>,
     /// A `Host` the gateway answers besides `localhost`, `127.0.0.1` and `[::1]` (repeatable; `*`:
     /// any). Needed behind a proxy or a DNS name when bound to loopback.
     #[arg(long = "allowed-host", value_name = "HOST")]
@@ -247,18 +273,28 @@ pub struct ServeArgs {
     /// (repeatable; `*`: any). Requests from other origins are refused.
     #[arg(long = "cors-allow-origin", value_name = "ORIGIN")]
     pub cors_allowed_origins: Vec<String>,
-    /// Seconds open responses may take to finish after SIGINT/SIGTERM.
-    #[arg(long, value_name = "SECS", default_value_t = 30.0)]
-    pub shutdown_grace: f64,
-    /// Seconds to wait for Bedrock's first event (504 after).
-    #[arg(long, value_name = "SECS", default_value_t = 60.0)]
-    pub upstream_timeout: f64,
-    /// Longest silence between two Bedrock events, in seconds.
-    #[arg(long, value_name = "SECS", default_value_t = 30.0)]
-    pub idle_timeout: f64,
-    /// Attempts per Bedrock call for throttling and 5xx answers before the stream starts.
-    #[arg(long, value_name = "N", default_value_t = 3)]
-    pub upstream_attempts: u32,
+    /// Seconds, once SIGTERM/SIGINT arrives, during which `/readyz` answers 503 while requests
+    /// are still served, before the listener closes: the time a load balancer or Kubernetes
+    /// needs to stop sending new requests (0 behind none) [default: 0].
+    #[arg(long, value_name = "SECS")]
+    pub drain_delay: Option<f64>,
+    /// Seconds open responses may take to finish once the listener is closed [default: 30].
+    #[arg(long, value_name = "SECS")]
+    pub shutdown_grace: Option<f64>,
+    /// `/readyz` answers 503 until the first Bedrock discovery succeeded or a cached listing
+    /// was read (`--ready-after-discovery=false` to turn it off again) [default: false].
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true", require_equals = true)]
+    pub ready_after_discovery: Option<bool>,
+    /// Seconds to wait for Bedrock's first event (504 after) [default: 60].
+    #[arg(long, value_name = "SECS")]
+    pub upstream_timeout: Option<f64>,
+    /// Longest silence between two Bedrock events, in seconds [default: 30].
+    #[arg(long, value_name = "SECS")]
+    pub idle_timeout: Option<f64>,
+    /// Attempts per Bedrock call for throttling and 5xx answers before the stream starts
+    /// [default: 3].
+    #[arg(long, value_name = "N")]
+    pub upstream_attempts: Option<u32>,
 }
 
 /// A count or size of at least 1 (0 would refuse every request).

@@ -62,6 +62,8 @@ struct Health {
     failure: Option<(Instant, String)>,
     /// A discovery succeeded once.
     succeeded: bool,
+    /// A listing was obtained once: a discovery succeeded, or a cached listing was read.
+    listed: bool,
 }
 
 impl ModelSource {
@@ -203,6 +205,18 @@ impl ModelSource {
         health.failure.is_some() || !health.succeeded
     }
 
+    /// Whether the model listing is known: discovery is off, or a discovery succeeded or
+    /// read a cached listing once. When not, starts a discovery in the background (at most
+    /// one at a time, and not sooner than the retry pause after a failure), so a replica kept
+    /// out of a balancer's rotation still retries.
+    pub(crate) fn has_listing(&self) -> bool {
+        if self.discovery.is_none() || self.health().listed {
+            return true;
+        }
+        self.refresh_in_background();
+        false
+    }
+
     /// Discovery's state for `/readyz`: `off`, `ok`, `pending` or `failing: <why>` (the
     /// reason redacted as Bedrock errors shown to clients are).
     pub(crate) fn discovery_status(&self) -> String {
@@ -337,6 +351,8 @@ impl Refresh {
         };
         {
             let mut health = self.shared.health.lock().unwrap_or_else(|p| p.into_inner());
+            // A stale catalog is a listing too (read from the cache after a failed call).
+            health.listed |= catalog.is_ok();
             match &failure {
                 Some(why) => {
                     tracing::warn!(target: LOG_TARGET, "bedrock discovery failed, serving the last listing or the configured models: {why}");

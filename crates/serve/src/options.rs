@@ -93,8 +93,17 @@ pub struct ServeOptions {
     /// Connection and body timeouts.
     pub timeouts: Timeouts,
     /// How long open responses may run after shutdown starts before [`crate::Gateway::serve`]
-    /// returns anyway.
+    /// returns anyway (counted once the listener is closed, after [`ServeOptions::drain_delay`]).
     pub shutdown_grace: Duration,
+    /// How long, once draining starts, `/readyz` answers 503 while everything else is still
+    /// served as usual, before the listener closes and idle connections are dropped: the time
+    /// a load balancer or Kubernetes needs to notice and stop sending new requests. Zero closes
+    /// at once (a gateway without a balancer in front).
+    pub drain_delay: Duration,
+    /// `/readyz` answers 503 until the model listing is known: the first discovery succeeded,
+    /// or a cached listing was read (no effect without discovery). Off: a replica is ready at
+    /// once and serves the configured models while discovery is pending.
+    pub ready_after_discovery: bool,
     /// `Host` values accepted besides the loopback ones (`localhost`, `127.x.y.z`, `[::1]`,
     /// any port), compared without the port and case-insensitively; `*` accepts any host.
     ///
@@ -116,6 +125,8 @@ impl Default for ServeOptions {
             limits: Limits::default(),
             timeouts: Timeouts::default(),
             shutdown_grace: Duration::from_secs(30),
+            drain_delay: Duration::ZERO,
+            ready_after_discovery: false,
             allowed_hosts: Vec::new(),
             cors_allowed_origins: Vec::new(),
         }

@@ -156,7 +156,9 @@ async fn readyz(State(app): State<Arc<App>>) -> Response {
     let draining = app.is_draining();
     let credentials = app.models.credentials();
     let has_credentials = credentials.is_none_or(|c| c.is_present());
-    let ready = has_credentials && !draining;
+    // Asked only when required: asking starts a pending discovery.
+    let listed = !app.options.ready_after_discovery || app.models.has_listing();
+    let ready = has_credentials && !draining && listed;
     let credentials = match credentials {
         None => "not needed".to_string(),
         Some(c) if c.is_present() => c.to_string(),
@@ -169,6 +171,7 @@ async fn readyz(State(app): State<Arc<App>>) -> Response {
             "credentials": credentials,
             "discovery": app.models.discovery_status(),
             "shutting_down": draining,
+            "models_listed": listed,
         },
     });
     let status = if ready {

@@ -31,13 +31,18 @@ const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
 /// listener until a shutdown future completes.
 pub struct Gateway {
     app: Arc<App>,
+    /// Draining started: `/readyz` answers 503.
     drain: Arc<watch::Sender<bool>>,
+    /// The listener closes, idle connections are dropped, body reads stop (set
+    /// [`ServeOptions::drain_delay`] after `drain`).
+    close: Arc<watch::Sender<bool>>,
 }
 
 impl Gateway {
     /// A gateway serving `models` with `options`.
     pub fn new(models: ModelSource, options: ServeOptions) -> Self {
-        let (drain, draining) = watch::channel(false);
+        let (drain, stopping) = watch::channel(false);
+        let (close, draining) = watch::channel(false);
         let permits = Arc::new(Semaphore::new(options.limits.max_concurrent_streams));
         let mut metrics = Metrics::default();
         metrics.count_discovery_failures_in(models.discovery_failures());
@@ -46,11 +51,13 @@ impl Gateway {
                 models,
                 metrics,
                 permits,
+                stopping,
                 draining,
                 admission: Admission::new(&options.limits),
                 options,
             }),
             drain: Arc::new(drain),
+            close: Arc::new(close),
         }
     }
 
@@ -61,10 +68,12 @@ impl Gateway {
         routes::router(self.app.clone())
     }
 
-    /// Starts shutting down: `/readyz` answers 503 so balancers stop sending requests, and
-    /// [`Gateway::serve`] stops accepting connections and lets open responses finish.
+    /// Starts shutting down: `/readyz` answers 503 at once so balancers stop sending requests;
+    /// [`ServeOptions::drain_delay`] later (at once when it is zero, or outside a Tokio
+    /// runtime), [`Gateway::serve`] stops accepting connections, closes idle ones and lets
+    /// open responses finish.
     pub fn start_draining(&self) {
-        self.drain.send_replace(true);
+        begin_drain(&self.drain, &self.close, self.app.options.drain_delay);
     }
 
     /// Whether [`Gateway::start_draining`] was called (or `serve`'s shutdown future completed).
@@ -79,9 +88,11 @@ impl Gateway {
     }
 
     /// Serves on `listener` until `shutdown` completes (or [`Gateway::start_draining`] is
-    /// called), then drains: no new connections, connections with no request in flight are
-    /// closed at once, open responses get [`ServeOptions::shutdown_grace`] to finish, and the
-    /// call returns.
+    /// called), then drains in this order: `/readyz` answers 503 while requests are still
+    /// served for [`ServeOptions::drain_delay`] (so a balancer health-checking `/readyz` stops
+    /// sending new requests before anything is refused); then no new connections, connections
+    /// with no request in flight are closed at once, open responses get
+    /// [`ServeOptions::shutdown_grace`] to finish, and the call returns.
     ///
     /// Each connection is HTTP/1.1 with the [`crate::Timeouts`] (header read, body read,
     /// keep-alive); beyond [`crate::Limits::max_connections`] a new connection is answered
@@ -94,11 +105,13 @@ impl Gateway {
     ) -> Result<(), Error> {
         let local = listener.local_addr().map_err(Error::Serve)?;
         let drain = self.drain.clone();
-        let mut draining = self.app.draining.clone();
+        let close = self.close.clone();
+        let delay = self.app.options.drain_delay;
+        let mut stopping = self.app.stopping.clone();
         let trigger = tokio::spawn(async move {
             tokio::select! {
-                () = shutdown => { drain.send_replace(true); }
-                () = crate::connections::drained(&mut draining) => {}
+                () = shutdown => begin_drain(&drain, &close, delay),
+                () = crate::connections::drained(&mut stopping) => {}
             }
         });
         let router = self.router();
@@ -166,5 +179,30 @@ impl Gateway {
             connections.abort_all();
         }
         Ok(())
+    }
+}
+
+/// Starts draining: readiness off now, `close` after `delay` (now when zero or when no Tokio
+/// runtime can run the timer). A second call changes nothing.
+fn begin_drain(drain: &watch::Sender<bool>, close: &Arc<watch::Sender<bool>>, delay: Duration) {
+    if drain.send_replace(true) {
+        return;
+    }
+    let handle = tokio::runtime::Handle::try_current();
+    match handle {
+        Ok(handle) if !delay.is_zero() => {
+            tracing::info!(
+                target: LOG_TARGET,
+                "draining: /readyz answers 503; the listener closes in {delay:?}"
+            );
+            let close = close.clone();
+            handle.spawn(async move {
+                tokio::time::sleep(delay).await;
+                close.send_replace(true);
+            });
+        }
+        _ => {
+            close.send_replace(true);
+        }
     }
 }

@@ -20,6 +20,10 @@ pub(crate) struct App {
     pub(crate) options: ServeOptions,
     pub(crate) metrics: Metrics,
     pub(crate) permits: Arc<Semaphore>,
+    /// Draining started: `/readyz` answers 503 (requests are still served).
+    pub(crate) stopping: watch::Receiver<bool>,
+    /// The listener is closed: idle connections close and request bodies stop being read
+    /// (`ServeOptions::drain_delay` after `stopping`).
     pub(crate) draining: watch::Receiver<bool>,
     /// The budgets of request bodies being read (see `crate::guard`).
     pub(crate) admission: crate::guard::Admission,
@@ -37,8 +41,8 @@ impl App {
         Some((model_ref.to_string(), model))
     }
 
-    /// Whether shutdown has started.
+    /// Whether shutdown has started (`/readyz` answers 503).
     pub(crate) fn is_draining(&self) -> bool {
-        *self.draining.borrow()
+        *self.stopping.borrow()
     }
 }

@@ -11,7 +11,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use openclaw_config::{GatewayBind, ModelApi, Secret};
+use clap::{Args as _, FromArgMatches as _};
+use openclaw_config::{GatewayBind, GatewayConfig, ModelApi, Secret};
 use openclaw_discovery::PROVIDER_ID;
 use openclaw_serve::{Gateway, LOG_TARGET, Limits, ModelSource, ServeOptions, Timeouts};
 use openclaw_stream::{AdapterOptions, ConverseStream, ModelStream};
@@ -24,16 +25,72 @@ use crate::setup::{Setup, provider_settings};
 /// The environment variable holding the gateway token (wins over `gateway.auth.token`).
 pub const TOKEN_ENV: &str = "OPENCLAW_GATEWAY_TOKEN";
 
+/// The prefix of the variables that set `openclaw gateway` flags: `--max-body-bytes` is
+/// `OPENCLAW_GATEWAY_MAX_BODY_BYTES`.
+pub const ENV_PREFIX: &str = "OPENCLAW_GATEWAY_";
+
+/// Each flag's key in the configuration file (the flag's long name without `--`).
+pub const CONFIG_KEYS: &[(&str, &str)] = &[
+    ("port", "gateway.port"),
+    ("bind", "gateway.bind"),
+    ("max-body-bytes", "gateway.limits.maxBodyBytes"),
+    ("max-image-bytes", "gateway.limits.maxImageBytes"),
+    (
+        "max-concurrent-streams",
+        "gateway.limits.maxConcurrentStreams",
+    ),
+    ("max-queued-streams", "gateway.limits.maxQueuedStreams"),
+    ("queue-wait", "gateway.timeouts.queueWait"),
+    ("max-pending-bodies", "gateway.limits.maxPendingBodies"),
+    (
+        "max-buffered-body-bytes",
+        "gateway.limits.maxBufferedBodyBytes",
+    ),
+    ("max-connections", "gateway.limits.maxConnections"),
+    ("max-header-bytes", "gateway.limits.maxHeaderBytes"),
+    ("upstream-attempts", "gateway.limits.upstreamAttempts"),
+    ("header-read-timeout", "gateway.timeouts.headerRead"),
+    ("body-read-timeout", "gateway.timeouts.bodyRead"),
+    ("keep-alive-timeout", "gateway.timeouts.keepAlive"),
+    ("drain-delay", "gateway.timeouts.drainDelay"),
+    ("shutdown-grace", "gateway.timeouts.shutdownGrace"),
+    ("upstream-timeout", "gateway.timeouts.upstream"),
+    ("idle-timeout", "gateway.timeouts.idle"),
+    ("allowed-host", "gateway.allowedHosts"),
+    ("cors-allow-origin", "gateway.corsAllowOrigins"),
+    ("ready-after-discovery", "gateway.readyAfterDiscovery"),
+];
+
+/// The variable that sets the flag `--<long>`.
+pub fn env_var(long: &str) -> String {
+    format!(
+        "{ENV_PREFIX}{}",
+        long.to_ascii_uppercase().replace('-', "_")
+    )
+}
+
+/// Everything `openclaw gateway` was told, each setting from its flag, else its
+/// `OPENCLAW_GATEWAY_*` variable, else the configuration file, else its default.
+#[derive(Debug)]
+struct Settings {
+    bind: GatewayBind,
+    port: u16,
+    limits: Limits,
+    timeouts: Timeouts,
+    adapter: AdapterOptions,
+    shutdown_grace: Duration,
+    drain_delay: Duration,
+    ready_after_discovery: bool,
+    allowed_hosts: Vec<String>,
+    cors_allowed_origins: Vec<String>,
+}
+
 /// Runs `openclaw gateway` until SIGINT/SIGTERM.
 pub async fn run(ctx: &Context, args: &GatewayArgs) -> CmdResult {
     let setup = Setup::new(ctx)?;
-    let serve = &args.serve;
-    let bind = match &args.bind {
-        Some(text) => text.parse::<GatewayBind>()?,
-        None => setup.config.gateway.bind,
-    };
-    let port = args.port.unwrap_or(setup.config.gateway.port);
+    let settings = resolve(args, &args_from_env(&ctx.env)?, &setup.config.gateway)?;
     let token = gateway_token(&ctx.env, setup.config.gateway.auth.token.as_ref())?;
+    let bind = settings.bind;
     let ip = bind.ip();
     if !ip.is_loopback() && token.is_none() {
         return Err(Failure::new(
@@ -44,36 +101,19 @@ pub async fn run(ctx: &Context, args: &GatewayArgs) -> CmdResult {
         ));
     }
 
-    let adapter = AdapterOptions {
-        max_attempts: serve.upstream_attempts.max(1),
-        first_event_timeout: secs(serve.upstream_timeout, "--upstream-timeout")?,
-        idle_timeout: secs(serve.idle_timeout, "--idle-timeout")?,
-        ..AdapterOptions::default()
-    };
     let authenticated = token.is_some();
+    let adapter = settings.adapter;
+    let port = settings.port;
     let options = ServeOptions {
         token,
         aliases: setup.config.model_aliases(),
-        limits: Limits {
-            max_body_bytes: serve.max_body_bytes,
-            max_image_bytes: serve.max_image_bytes,
-            max_concurrent_streams: serve.max_concurrent_streams,
-            // Not a setting yet: the serving defaults.
-            max_queued_streams: Limits::default().max_queued_streams,
-            queue_wait: Limits::default().queue_wait,
-            max_pending_bodies: serve.max_pending_bodies,
-            max_buffered_body_bytes: serve.max_buffered_body_bytes,
-            max_connections: serve.max_connections,
-            max_header_bytes: serve.max_header_bytes,
-        },
-        timeouts: Timeouts {
-            header_read: positive_secs(serve.header_read_timeout, "--header-read-timeout")?,
-            body_read: positive_secs(serve.body_read_timeout, "--body-read-timeout")?,
-            keep_alive: positive_secs(serve.keep_alive_timeout, "--keep-alive-timeout")?,
-        },
-        shutdown_grace: secs(serve.shutdown_grace, "--shutdown-grace")?,
-        allowed_hosts: serve.allowed_hosts.clone(),
-        cors_allowed_origins: serve.cors_allowed_origins.clone(),
+        limits: settings.limits,
+        timeouts: settings.timeouts,
+        shutdown_grace: settings.shutdown_grace,
+        drain_delay: settings.drain_delay,
+        ready_after_discovery: settings.ready_after_discovery,
+        allowed_hosts: settings.allowed_hosts,
+        cors_allowed_origins: settings.cors_allowed_origins,
     };
     let mut models = ModelSource::new(
         setup.config.models.providers.clone(),
@@ -133,24 +173,332 @@ fn gateway_token(
         .or_else(|| configured.filter(|t| !t.expose().is_empty()).cloned()))
 }
 
-fn secs(value: f64, flag: &str) -> CmdResult<Duration> {
-    Duration::try_from_secs_f64(value).map_err(|_| {
-        Failure::new(
-            ExitKind::Config,
-            format!("invalid {flag} `{value}`: expected a non-negative number of seconds"),
-        )
-    })
+/// The `clap` command of `openclaw gateway`'s own flags (environment values are parsed by it,
+/// exactly as flags are).
+fn gateway_command() -> clap::Command {
+    GatewayArgs::augment_args(clap::Command::new("gateway").no_binary_name(true))
 }
 
-/// A timeout of more than zero seconds (zero would cut every connection at once).
-fn positive_secs(value: f64, flag: &str) -> CmdResult<Duration> {
+/// The flags set by `OPENCLAW_GATEWAY_*` variables of the snapshot (an empty variable is
+/// unset). A repeatable flag takes a comma-separated list.
+fn args_from_env(env: &openclaw_creds::Env) -> CmdResult<GatewayArgs> {
+    let mut argv = Vec::new();
+    for arg in gateway_command().get_arguments() {
+        let Some(long) = arg.get_long() else {
+            continue;
+        };
+        let var = env_var(long);
+        let Some(value) = env.get_nonempty(&var) else {
+            continue;
+        };
+        let values: Vec<&str> = if matches!(arg.get_action(), clap::ArgAction::Append) {
+            value
+                .split(',')
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+                .collect()
+        } else {
+            vec![value.trim()]
+        };
+        let these: Vec<String> = values.iter().map(|v| format!("--{long}={v}")).collect();
+        // One variable at a time first, so an error names the variable.
+        gateway_command()
+            .try_get_matches_from(&these)
+            .map_err(|e| {
+                Failure::new(
+                    ExitKind::Config,
+                    format!("invalid {var} `{value}`: {}", clap_reason(&e)),
+                )
+            })?;
+        argv.extend(these);
+    }
+    gateway_command()
+        .try_get_matches_from(argv)
+        .and_then(|m| GatewayArgs::from_arg_matches(&m))
+        .map_err(|e| {
+            Failure::new(
+                ExitKind::Config,
+                format!("invalid {ENV_PREFIX}* variables: {}", clap_reason(&e)),
+            )
+        })
+}
+
+/// The first line of a clap error, without its `error: ` label.
+fn clap_reason(err: &clap::Error) -> String {
+    let text = err.to_string();
+    let first = text.lines().next().unwrap_or_default();
+    first.strip_prefix("error: ").unwrap_or(first).to_string()
+}
+
+/// Where a setting's value came from (named in errors).
+fn source(long: &str, from_flag: bool, from_env: bool) -> String {
+    if from_flag {
+        format!("--{long}")
+    } else if from_env {
+        env_var(long)
+    } else {
+        config_key(long).to_string()
+    }
+}
+
+fn config_key(long: &str) -> &'static str {
+    CONFIG_KEYS
+        .iter()
+        .find(|(flag, _)| *flag == long)
+        .map_or("the configuration file", |(_, key)| key)
+}
+
+/// A setting: the flag, else the variable, else the file (each an `Option`), with its source.
+fn layer<T>(long: &str, flag: Option<T>, env: Option<T>, file: Option<T>) -> Option<(T, String)> {
+    let (from_flag, from_env) = (flag.is_some(), env.is_some());
+    flag.or(env)
+        .or(file)
+        .map(|v| (v, source(long, from_flag, from_env)))
+}
+
+/// A count or size: at least 1 unless `zero_ok` (flags and variables are checked by clap;
+/// the file's value is checked here).
+fn count(
+    long: &str,
+    flag: Option<usize>,
+    env: Option<usize>,
+    file: Option<u64>,
+    default: usize,
+    zero_ok: bool,
+) -> CmdResult<usize> {
+    let file = match file {
+        Some(v) => Some(
+            usize::try_from(v)
+                .ok()
+                .filter(|v| zero_ok || *v > 0)
+                .ok_or_else(|| {
+                    Failure::new(
+                        ExitKind::Config,
+                        format!(
+                            "invalid {} `{v}`: expected {}",
+                            config_key(long),
+                            if zero_ok {
+                                "a size this machine can hold"
+                            } else {
+                                "at least 1"
+                            }
+                        ),
+                    )
+                })?,
+        ),
+        None => None,
+    };
+    Ok(layer(long, flag, env, file).map_or(default, |(v, _)| v))
+}
+
+/// A duration in seconds: non-negative, and more than zero when `positive` (zero would cut
+/// every connection at once).
+fn duration(
+    long: &str,
+    flag: Option<f64>,
+    env: Option<f64>,
+    file: Option<f64>,
+    default: Duration,
+    positive: bool,
+) -> CmdResult<Duration> {
+    let Some((value, from)) = layer(long, flag, env, file) else {
+        return Ok(default);
+    };
     match Duration::try_from_secs_f64(value) {
-        Ok(d) if !d.is_zero() => Ok(d),
+        Ok(d) if !(positive && d.is_zero()) => Ok(d),
         _ => Err(Failure::new(
             ExitKind::Config,
-            format!("invalid {flag} `{value}`: expected a positive number of seconds"),
+            format!(
+                "invalid {from} `{value}`: expected a {} number of seconds",
+                if positive { "positive" } else { "non-negative" }
+            ),
         )),
     }
+}
+
+/// Layers the flags, the variables and the file over the defaults.
+fn resolve(flags: &GatewayArgs, env: &GatewayArgs, file: &GatewayConfig) -> CmdResult<Settings> {
+    let bind = match layer("bind", flags.bind.clone(), env.bind.clone(), None) {
+        Some((text, from)) => text
+            .parse::<GatewayBind>()
+            .map_err(|e| Failure::new(ExitKind::Config, format!("invalid {from}: {e}")))?,
+        None => file.bind,
+    };
+    let port = flags.port.or(env.port).unwrap_or(file.port);
+    let (f, e, limits, times) = (&flags.serve, &env.serve, &file.limits, &file.timeouts);
+    let lim = Limits::default();
+    let limits = Limits {
+        max_body_bytes: count(
+            "max-body-bytes",
+            f.max_body_bytes,
+            e.max_body_bytes,
+            limits.max_body_bytes,
+            lim.max_body_bytes,
+            false,
+        )?,
+        max_image_bytes: count(
+            "max-image-bytes",
+            f.max_image_bytes,
+            e.max_image_bytes,
+            limits.max_image_bytes,
+            lim.max_image_bytes,
+            true,
+        )?,
+        max_concurrent_streams: count(
+            "max-concurrent-streams",
+            f.max_concurrent_streams,
+            e.max_concurrent_streams,
+            limits.max_concurrent_streams,
+            lim.max_concurrent_streams,
+            false,
+        )?,
+        max_queued_streams: count(
+            "max-queued-streams",
+            f.max_queued_streams,
+            e.max_queued_streams,
+            limits.max_queued_streams,
+            lim.max_queued_streams,
+            true,
+        )?,
+        queue_wait: duration(
+            "queue-wait",
+            f.queue_wait,
+            e.queue_wait,
+            times.queue_wait,
+            lim.queue_wait,
+            false,
+        )?,
+        max_pending_bodies: count(
+            "max-pending-bodies",
+            f.max_pending_bodies,
+            e.max_pending_bodies,
+            limits.max_pending_bodies,
+            lim.max_pending_bodies,
+            false,
+        )?,
+        max_buffered_body_bytes: count(
+            "max-buffered-body-bytes",
+            f.max_buffered_body_bytes,
+            e.max_buffered_body_bytes,
+            limits.max_buffered_body_bytes,
+            lim.max_buffered_body_bytes,
+            false,
+        )?,
+        max_connections: count(
+            "max-connections",
+            f.max_connections,
+            e.max_connections,
+            limits.max_connections,
+            lim.max_connections,
+            false,
+        )?,
+        max_header_bytes: count(
+            "max-header-bytes",
+            f.max_header_bytes,
+            e.max_header_bytes,
+            limits.max_header_bytes,
+            lim.max_header_bytes,
+            false,
+        )?,
+    };
+    let to = Timeouts::default();
+    let timeouts = Timeouts {
+        header_read: duration(
+            "header-read-timeout",
+            f.header_read_timeout,
+            e.header_read_timeout,
+            times.header_read,
+            to.header_read,
+            true,
+        )?,
+        body_read: duration(
+            "body-read-timeout",
+            f.body_read_timeout,
+            e.body_read_timeout,
+            times.body_read,
+            to.body_read,
+            true,
+        )?,
+        keep_alive: duration(
+            "keep-alive-timeout",
+            f.keep_alive_timeout,
+            e.keep_alive_timeout,
+            times.keep_alive,
+            to.keep_alive,
+            true,
+        )?,
+    };
+    let defaults = ServeOptions::default();
+    let ad = AdapterOptions::default();
+    let attempts = layer(
+        "upstream-attempts",
+        f.upstream_attempts,
+        e.upstream_attempts,
+        file.limits.upstream_attempts,
+    );
+    let adapter = AdapterOptions {
+        max_attempts: attempts.map_or(ad.max_attempts, |(n, _)| n.max(1)),
+        first_event_timeout: duration(
+            "upstream-timeout",
+            f.upstream_timeout,
+            e.upstream_timeout,
+            times.upstream,
+            ad.first_event_timeout,
+            false,
+        )?,
+        idle_timeout: duration(
+            "idle-timeout",
+            f.idle_timeout,
+            e.idle_timeout,
+            times.idle,
+            ad.idle_timeout,
+            false,
+        )?,
+        ..ad
+    };
+    let list = |flag: &Vec<String>, env: &Vec<String>, file: &Vec<String>| {
+        [flag, env, file]
+            .into_iter()
+            .find(|l| !l.is_empty())
+            .cloned()
+            .unwrap_or_default()
+    };
+    Ok(Settings {
+        bind,
+        port,
+        limits,
+        timeouts,
+        adapter,
+        shutdown_grace: duration(
+            "shutdown-grace",
+            f.shutdown_grace,
+            e.shutdown_grace,
+            times.shutdown_grace,
+            defaults.shutdown_grace,
+            false,
+        )?,
+        drain_delay: duration(
+            "drain-delay",
+            f.drain_delay,
+            e.drain_delay,
+            times.drain_delay,
+            defaults.drain_delay,
+            false,
+        )?,
+        ready_after_discovery: layer(
+            "ready-after-discovery",
+            f.ready_after_discovery,
+            e.ready_after_discovery,
+            file.ready_after_discovery,
+        )
+        .is_some_and(|(on, _)| on),
+        allowed_hosts: list(&f.allowed_hosts, &e.allowed_hosts, &file.allowed_hosts),
+        cors_allowed_origins: list(
+            &f.cors_allowed_origins,
+            &e.cors_allowed_origins,
+            &file.cors_allow_origins,
+        ),
+    })
 }
 
 /// One [`ConverseStream`] per provider speaking `bedrock-converse-stream`: `amazon-bedrock`
@@ -242,11 +590,165 @@ mod tests {
 
     #[test]
     fn timeouts_must_be_positive() {
-        assert!(positive_secs(0.0, "--body-read-timeout").is_err());
-        assert!(positive_secs(-1.0, "--body-read-timeout").is_err());
+        let d = Duration::from_secs(9);
+        let err = duration("body-read-timeout", Some(0.0), None, None, d, true).unwrap_err();
+        assert!(
+            err.error.to_string().contains("--body-read-timeout `0`"),
+            "{}",
+            err.error
+        );
+        let err = duration("body-read-timeout", None, None, Some(-1.0), d, true).unwrap_err();
+        assert!(
+            err.error
+                .to_string()
+                .contains("gateway.timeouts.bodyRead `-1`"),
+            "{}",
+            err.error
+        );
         assert_eq!(
-            positive_secs(1.5, "--x").unwrap(),
+            duration("x", None, Some(1.5), None, d, true).unwrap(),
             Duration::from_millis(1500)
+        );
+        assert_eq!(
+            duration("drain-delay", Some(0.0), None, None, d, false).unwrap(),
+            Duration::ZERO
+        );
+    }
+
+    fn parse(argv: &[&str]) -> GatewayArgs {
+        let matches = gateway_command().try_get_matches_from(argv).unwrap();
+        GatewayArgs::from_arg_matches(&matches).unwrap()
+    }
+
+    fn file(text: &str) -> GatewayConfig {
+        openclaw_config::Config::from_text(text).unwrap().gateway
+    }
+
+    #[test]
+    fn every_flag_has_a_variable_and_a_config_key() {
+        let longs: Vec<String> = gateway_command()
+            .get_arguments()
+            .filter_map(|a| a.get_long().map(str::to_string))
+            .collect();
+        let keyed: Vec<&str> = CONFIG_KEYS.iter().map(|(flag, _)| *flag).collect();
+        for long in &longs {
+            assert!(
+                keyed.contains(&long.as_str()),
+                "--{long} has no config key in CONFIG_KEYS"
+            );
+        }
+        assert_eq!(longs.len(), keyed.len(), "{longs:?} vs {keyed:?}");
+        // Every variable set: every field is set (the values are valid for every flag).
+        let env = Env::from_map(longs.iter().map(|long| {
+            let value = match long.as_str() {
+                "ready-after-discovery" => "true",
+                "bind" => "lan",
+                "allowed-host" => "a.example, b.example",
+                _ => "7",
+            };
+            (env_var(long), value.to_string())
+        }));
+        let args = args_from_env(&env).unwrap();
+        let shown = format!("{args:?}");
+        assert!(!shown.contains("None") && !shown.contains("[]"), "{shown}");
+        assert_eq!(args.serve.allowed_hosts, ["a.example", "b.example"]);
+        assert_eq!(args.serve.max_body_bytes, Some(7));
+        assert_eq!(args.serve.ready_after_discovery, Some(true));
+    }
+
+    #[test]
+    fn precedence_is_flag_then_variable_then_file_then_default() {
+        let text = r#"{gateway: {port: 1003, limits: {maxBodyBytes: 3, upstreamAttempts: 5},
+            timeouts: {drainDelay: 3, keepAlive: 2.5}, allowedHosts: ["file.example"],
+            readyAfterDiscovery: true}}"#;
+        let env = args_from_env(&Env::from_pairs([
+            ("OPENCLAW_GATEWAY_PORT", "1002"),
+            ("OPENCLAW_GATEWAY_MAX_BODY_BYTES", "2"),
+            ("OPENCLAW_GATEWAY_DRAIN_DELAY", "2"),
+            ("OPENCLAW_GATEWAY_ALLOWED_HOST", "env.example"),
+        ]))
+        .unwrap();
+        let flags = parse(&[
+            "--port=1001",
+            "--max-body-bytes=1",
+            "--allowed-host=flag.example",
+        ]);
+        let s = resolve(&flags, &env, &file(text)).unwrap();
+        assert_eq!(s.port, 1001);
+        assert_eq!(s.limits.max_body_bytes, 1);
+        assert_eq!(s.allowed_hosts, ["flag.example"]);
+        assert_eq!(s.drain_delay, Duration::from_secs(2), "variable over file");
+        assert_eq!(
+            s.timeouts.keep_alive,
+            Duration::from_millis(2500),
+            "file over default"
+        );
+        assert_eq!(s.adapter.max_attempts, 5);
+        assert!(s.ready_after_discovery);
+        assert_eq!(
+            s.timeouts.header_read,
+            Timeouts::default().header_read,
+            "default"
+        );
+
+        let s = resolve(&parse(&[]), &env, &file(text)).unwrap();
+        assert_eq!((s.port, s.limits.max_body_bytes), (1002, 2));
+        assert_eq!(s.allowed_hosts, ["env.example"]);
+        let s = resolve(&parse(&[]), &parse(&[]), &file(text)).unwrap();
+        assert_eq!((s.port, s.limits.max_body_bytes), (1003, 3));
+        assert_eq!(s.drain_delay, Duration::from_secs(3));
+        let s = resolve(
+            &parse(&["--ready-after-discovery=false"]),
+            &parse(&[]),
+            &file(text),
+        )
+        .unwrap();
+        assert!(
+            !s.ready_after_discovery,
+            "an explicit false flag wins over the file"
+        );
+        let s = resolve(&parse(&[]), &parse(&[]), &GatewayConfig::default()).unwrap();
+        assert_eq!(s.port, openclaw_config::DEFAULT_GATEWAY_PORT);
+        assert_eq!(s.limits, Limits::default());
+        assert_eq!(s.timeouts, Timeouts::default());
+        assert_eq!(s.drain_delay, Duration::ZERO);
+        assert!(!s.ready_after_discovery);
+    }
+
+    #[test]
+    fn bad_values_name_their_source() {
+        let err = args_from_env(&Env::from_pairs([(
+            "OPENCLAW_GATEWAY_MAX_CONNECTIONS",
+            "0",
+        )]))
+        .unwrap_err();
+        assert_eq!(err.kind, ExitKind::Config);
+        let text = err.error.to_string();
+        assert!(
+            text.starts_with("invalid OPENCLAW_GATEWAY_MAX_CONNECTIONS `0`"),
+            "{text}"
+        );
+        let err = resolve(
+            &parse(&[]),
+            &parse(&[]),
+            &file("{gateway: {limits: {maxConnections: 0}}}"),
+        )
+        .unwrap_err();
+        assert!(
+            err.error
+                .to_string()
+                .contains("gateway.limits.maxConnections `0`: expected at least 1"),
+            "{}",
+            err.error
+        );
+        let env = args_from_env(&Env::from_pairs([("OPENCLAW_GATEWAY_BIND", "nowhere")])).unwrap();
+        let err = resolve(&parse(&[]), &env, &GatewayConfig::default()).unwrap_err();
+        assert!(
+            err.error
+                .to_string()
+                .starts_with("invalid OPENCLAW_GATEWAY_BIND"),
+            "{}",
+            err.error
         );
     }
 }

@@ -158,3 +158,89 @@ async fn start_draining_gives_open_streams_the_grace_period_then_returns() {
     assert!(log.contains("shutdown grace period over"), "{log}");
     drop(live);
 }
+
+#[tokio::test]
+async fn with_a_drain_delay_readyz_turns_503_first_and_requests_are_served_until_it_ends() {
+    let stream = Scripted::new();
+    let delay = Duration::from_millis(600);
+    let options = openclaw_serve::ServeOptions {
+        drain_delay: delay,
+        ..Default::default()
+    };
+    let mut served = serve(scripted(stream.clone(), options)).await;
+    let target = served.target();
+    assert_eq!(target.get("/readyz", &[]).await.status, 200);
+    let started = Instant::now();
+    served.shutdown();
+    // Readiness goes first...
+    let deadline = Instant::now() + Duration::from_secs(3);
+    loop {
+        let ready = target.get("/readyz", &[]).await;
+        if ready.status == 503 {
+            assert_eq!(ready.json().await["checks"]["shutting_down"], true);
+            break;
+        }
+        assert!(Instant::now() < deadline, "/readyz never answered 503");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    // ...while a new connection is still accepted and its request answered.
+    assert!(started.elapsed() < delay, "the test machine is too slow");
+    stream.push(text_answer(
+        &["still ", "served"],
+        StopReason::Stop,
+        Usage::default(),
+    ));
+    let mut body = streaming(user("x"));
+    body["model"] = LOCAL_MODEL.into();
+    let resp = target.chat(&body, &[]).await;
+    assert_eq!(resp.status, 200);
+    let (chunks, done) = chunks(&resp.sse().await);
+    assert!(done);
+    assert_eq!(joined(&chunks, "content"), "still served");
+    // Then the listener closes, not before the delay.
+    until_refused(&served).await;
+    let closed = started.elapsed();
+    assert!(closed >= delay, "listener closed after {closed:?}");
+    let result = tokio::time::timeout(Duration::from_secs(5), served.task())
+        .await
+        .expect("serve returned")
+        .unwrap();
+    assert!(result.is_ok(), "{result:?}");
+}
+
+#[tokio::test]
+async fn ready_after_discovery_waits_for_a_listing() {
+    let fake = fake().await;
+    fake.fault(
+        fake_bedrock::Rule::new(fake_bedrock::Fault::AccessDenied)
+            .control_plane()
+            .times(1),
+    );
+    let mut setup = Setup::default();
+    setup.options.ready_after_discovery = true;
+    let gateway = setup.bedrock(&fake);
+    let target = Target::from(&gateway);
+    // Discovery failed and nothing was ever listed: not ready, and it says why.
+    gateway.warm_up().await.unwrap();
+    let ready = target.get("/readyz", &[]).await;
+    assert_eq!(ready.status, 503);
+    let ready = ready.json().await;
+    assert_eq!(ready["checks"]["models_listed"], false, "{ready}");
+    assert_eq!(ready["checks"]["shutting_down"], false, "{ready}");
+    // The next discovery succeeds: ready.
+    gateway.warm_up().await.unwrap();
+    let ready = target.get("/readyz", &[]).await;
+    assert_eq!(ready.status, 200);
+    assert_eq!(ready.json().await["checks"]["models_listed"], true);
+
+    // Off (the default): ready at once, whatever discovery does.
+    let fake = crate::support::fake().await;
+    fake.fault(
+        fake_bedrock::Rule::new(fake_bedrock::Fault::AccessDenied)
+            .control_plane()
+            .times(100),
+    );
+    let gateway = Setup::default().bedrock(&fake);
+    gateway.warm_up().await.unwrap();
+    assert_eq!(Target::from(&gateway).get("/readyz", &[]).await.status, 200);
+}
