@@ -37,6 +37,16 @@ pub enum Error {
         /// The credential source that was checked.
         checked: CredentialSource,
     },
+    /// The selected profile authenticates through AWS SSO (IAM Identity Center) and needs a new
+    /// `aws sso login`: no cached token, an expired one the SDK cannot refresh, or one the SSO
+    /// portal refused. One line, ending in the command to run.
+    #[error("{reason} for AWS profile `{profile}`: run `aws sso login --profile {profile}`")]
+    SsoLoginRequired {
+        /// The profile name.
+        profile: String,
+        /// Why a login is needed.
+        reason: SsoLoginReason,
+    },
     /// A credential provider of the chain failed while loading (an unreachable or refusing
     /// instance metadata service, a broken profile, a failing `credential_process`, ...).
     #[error("could not load AWS credentials (checked: {checked}): {reason}")]
@@ -48,9 +58,34 @@ pub enum Error {
     },
 }
 
+/// Why an SSO profile needs `aws sso login` ([`Error::SsoLoginRequired`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SsoLoginReason {
+    /// No token is cached for the profile's SSO session (never logged in, or logged out).
+    NotCached,
+    /// The cached token has expired and cannot be refreshed.
+    Expired,
+    /// The SSO portal refused the cached token (`UnauthorizedException`).
+    Refused,
+}
+
+impl std::fmt::Display for SsoLoginReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            SsoLoginReason::NotCached => "no AWS SSO session is cached",
+            SsoLoginReason::Expired => "the AWS SSO session has expired",
+            SsoLoginReason::Refused => "the AWS SSO portal refused the cached session",
+        })
+    }
+}
+
 /// Maps an AWS SDK error to [`Error::MissingCredentials`] when its cause is that no credential
 /// (or bearer token) could be loaded, e.g. `CredentialsError::CredentialsNotLoaded` at the end of
 /// the default chain. Other errors give `None`: the caller reports them as they are.
+///
+/// An SSO profile that needs a new login gives [`Error::SsoLoginRequired`] instead: that too is
+/// a missing credential, and its message says what to run.
 ///
 /// Walks the whole `source()` chain, so it takes a service `SdkError` as well as a bare
 /// credentials error.
@@ -59,6 +94,16 @@ pub fn missing_credentials_error(
     err: &(dyn std::error::Error + 'static),
 ) -> Option<Error> {
     use aws_credential_types::provider::error::{CredentialsError, TokenError};
+    let mut cur = Some(err);
+    while let Some(e) = cur {
+        if let Some(Error::SsoLoginRequired { profile, reason }) = e.downcast_ref::<Error>() {
+            return Some(Error::SsoLoginRequired {
+                profile: profile.clone(),
+                reason: *reason,
+            });
+        }
+        cur = e.source();
+    }
     let mut cur = Some(err);
     while let Some(e) = cur {
         let not_loaded = matches!(
@@ -80,6 +125,7 @@ pub fn missing_credentials_error(
 
 /// Maps an AWS SDK error whose cause is a credential (or bearer token) failure to this crate's
 /// error: [`Error::MissingCredentials`] (OpenClaw's sentence) when nothing could be loaded,
+/// [`Error::SsoLoginRequired`] when an SSO profile needs `aws sso login`,
 /// [`Error::CredentialsUnavailable`] when a provider failed while loading. Other errors give
 /// `None`.
 ///

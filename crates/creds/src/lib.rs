@@ -37,14 +37,18 @@
 //!   `No API key resolved for provider "amazon-bedrock" (auth mode: aws-sdk, checked: <source>).`
 //!
 //! Region order: the configured region, the region of a standard `bedrock-runtime.<region>`
-//! `baseUrl`, `AWS_REGION`, `AWS_DEFAULT_REGION`, `us-east-1`.
+//! `baseUrl`, `AWS_REGION`, `AWS_DEFAULT_REGION`, the selected profile's `region` in the shared
+//! config file, `us-east-1`.
 //! Endpoint order (runtime): a non-standard provider `baseUrl`, `AWS_ENDPOINT_URL_BEDROCK_RUNTIME`,
-//! `AWS_ENDPOINT_URL`; (control plane) `AWS_ENDPOINT_URL_BEDROCK`, `AWS_ENDPOINT_URL`.
-//! `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true` disables the variables, not the `baseUrl`.
+//! `AWS_ENDPOINT_URL`, the `bedrock-runtime` `endpoint_url` of the profile's `[services]`
+//! section, the profile's `endpoint_url`; (control plane) the same with `AWS_ENDPOINT_URL_BEDROCK`
+//! and `bedrock`. `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true` (or, when it is unset, the profile's
+//! `ignore_configured_endpoint_urls = true`) disables all but the `baseUrl`.
 //!
-//! Deliberately not read: the `region` and `endpoint_url`/`services` settings of the shared
-//! config files (OpenClaw resolves the region from the environment only), and SSO profiles at call
-//! time (aws-config's `sso` feature is off; detection still reports them as a marker).
+//! Credentials the SDK default chain resolves include SSO profiles (`sso_session` and the legacy
+//! `sso_start_url`, from the token cache `aws sso login` writes), web identity and container
+//! credentials (ECS, EKS Pod Identity). An SSO profile whose session is missing or expired gives
+//! [`Error::SsoLoginRequired`], one line ending in the `aws sso login --profile` command.
 //!
 //! # Example
 //!
@@ -70,10 +74,14 @@ mod error;
 mod imds;
 mod region;
 mod sdk;
+mod shared_config;
 mod source;
+mod sso;
 
 pub use env::Env;
-pub use error::{Error, credentials_failure, error_chain, missing_credentials_error};
+pub use error::{
+    Error, SsoLoginReason, credentials_failure, error_chain, missing_credentials_error,
+};
 pub use imds::{DEFAULT_IMDS_TIMEOUT, ImdsStatus, imds_endpoint, probe_imds};
 /// The redacting secret wrapper, `openclaw_config::Secret` (one type for the workspace).
 pub use openclaw_config::Secret;

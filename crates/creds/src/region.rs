@@ -19,6 +19,9 @@ pub enum RegionSource {
     AwsRegion,
     /// `AWS_DEFAULT_REGION`.
     AwsDefaultRegion,
+    /// The `region` of the selected profile (`AWS_PROFILE`, else `default`) in the shared config
+    /// file.
+    SharedConfig,
     /// The built-in default, `us-east-1`.
     Default,
 }
@@ -30,6 +33,7 @@ impl fmt::Display for RegionSource {
             RegionSource::BaseUrl => "the provider baseUrl",
             RegionSource::AwsRegion => "AWS_REGION",
             RegionSource::AwsDefaultRegion => "AWS_DEFAULT_REGION",
+            RegionSource::SharedConfig => "the shared config file's profile region",
             RegionSource::Default => "the default",
         })
     }
@@ -75,7 +79,9 @@ impl fmt::Display for ResolvedRegion {
 ///    (`https://bedrock-runtime.<region>.amazonaws.com`, see [`region_from_base_url`]);
 /// 3. `AWS_REGION`;
 /// 4. `AWS_DEFAULT_REGION`;
-/// 5. `us-east-1`.
+/// 5. the `region` of the selected profile (`AWS_PROFILE`, else `default`) in the shared config
+///    files (the SDK's own order after the two variables; read from disk, never the network);
+/// 6. `us-east-1`.
 ///
 /// Blank values count as unset. The first value found must be a valid region, otherwise the
 /// error names where it came from (a bad `AWS_REGION` is not silently skipped).
@@ -95,6 +101,9 @@ pub fn resolve_region(
     }
     if let Some(region) = env.get_nonempty("AWS_DEFAULT_REGION") {
         return ResolvedRegion::new(region, RegionSource::AwsDefaultRegion);
+    }
+    if let Some(region) = crate::shared_config::region(env) {
+        return ResolvedRegion::new(&region, RegionSource::SharedConfig);
     }
     ResolvedRegion::new(DEFAULT_REGION, RegionSource::Default)
 }

@@ -26,6 +26,11 @@ pub enum EndpointSource {
     /// An environment variable: `AWS_ENDPOINT_URL_BEDROCK`, `AWS_ENDPOINT_URL_BEDROCK_RUNTIME`
     /// or `AWS_ENDPOINT_URL`.
     EnvVar(&'static str),
+    /// The service's `endpoint_url` in the `[services <name>]` section the selected profile
+    /// names (`services = <name>`) in the shared config file.
+    SharedConfigServices,
+    /// The selected profile's own `endpoint_url` in the shared config file.
+    SharedConfigProfile,
 }
 
 impl fmt::Display for EndpointSource {
@@ -33,6 +38,12 @@ impl fmt::Display for EndpointSource {
         match self {
             EndpointSource::ProviderBaseUrl => f.write_str("provider baseUrl"),
             EndpointSource::EnvVar(name) => f.write_str(name),
+            EndpointSource::SharedConfigServices => {
+                f.write_str("the shared config file's services section")
+            }
+            EndpointSource::SharedConfigProfile => {
+                f.write_str("the shared config file's profile endpoint_url")
+            }
         }
     }
 }
@@ -88,19 +99,30 @@ impl AwsSettings {
     /// keys with the optional session token, or the SDK default chain over `env` (which also
     /// serves `AWS_PROFILE`, so a missing profile still falls through to IMDS on EC2).
     ///
-    /// Endpoints: a non-standard `provider_base_url` is the runtime endpoint; otherwise
-    /// `AWS_ENDPOINT_URL_BEDROCK_RUNTIME` / `AWS_ENDPOINT_URL_BEDROCK`, then `AWS_ENDPOINT_URL`,
-    /// unless `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true`. Logs a warning when static credentials
-    /// would go to a custom endpoint that is not loopback.
+    /// Endpoints: a non-standard `provider_base_url` is the runtime endpoint; otherwise, in the
+    /// SDK's order, `AWS_ENDPOINT_URL_BEDROCK_RUNTIME` / `AWS_ENDPOINT_URL_BEDROCK`, then
+    /// `AWS_ENDPOINT_URL`, then the service's `endpoint_url` in the `[services]` section the
+    /// selected profile names (`bedrock-runtime` / `bedrock`), then the profile's own
+    /// `endpoint_url`; all of these unless `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true` (or, when
+    /// that variable is unset, the profile's `ignore_configured_endpoint_urls = true`). Logs a
+    /// warning when static credentials would go to a custom endpoint that is not loopback.
     pub fn from_env(
         env: &Env,
         region: &ResolvedRegion,
         provider_base_url: Option<&str>,
     ) -> Result<Self, Error> {
         let source = detect(env);
-        let ignore_env = env.is_true("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS");
-        let env_endpoint = |service_var: &'static str| -> Result<Option<ServiceEndpoint>, Error> {
-            if ignore_env {
+        let profiles = crate::shared_config::load(env);
+        let ignore_configured = match env.get_nonempty("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS") {
+            Some(value) => value.eq_ignore_ascii_case("true"),
+            None => profiles
+                .as_ref()
+                .is_some_and(crate::shared_config::ignores_endpoint_urls),
+        };
+        let configured_endpoint = |service_var: &'static str,
+                                   service_key: &str|
+         -> Result<Option<ServiceEndpoint>, Error> {
+            if ignore_configured {
                 return Ok(None);
             }
             for var in [service_var, "AWS_ENDPOINT_URL"] {
@@ -108,12 +130,18 @@ impl AwsSettings {
                     return endpoint(url, EndpointSource::EnvVar(var)).map(Some);
                 }
             }
-            Ok(None)
+            match profiles
+                .as_ref()
+                .and_then(|p| crate::shared_config::endpoint(p, service_key))
+            {
+                Some((url, source)) => endpoint(&url, source).map(Some),
+                None => Ok(None),
+            }
         };
-        let bedrock_endpoint = env_endpoint("AWS_ENDPOINT_URL_BEDROCK")?;
+        let bedrock_endpoint = configured_endpoint("AWS_ENDPOINT_URL_BEDROCK", "bedrock")?;
         let runtime_endpoint = match provider_base_url.and_then(crate::endpoint_for_base_url) {
             Some(url) => Some(endpoint(&url, EndpointSource::ProviderBaseUrl)?),
-            None => env_endpoint("AWS_ENDPOINT_URL_BEDROCK_RUNTIME")?,
+            None => configured_endpoint("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", "bedrock-runtime")?,
         };
 
         let sdk_region = Region::new(region.region.clone());
@@ -322,6 +350,8 @@ fn is_loopback(url: &str) -> bool {
 /// the process environment. `ConfigLoader::load` is async, hence the lazy construction: building
 /// `AwsSettings` stays synchronous and offline.
 struct LazyDefaultChain {
+    /// The same snapshot, for the SSO token check.
+    snapshot: Env,
     env: aws_types::os_shim_internal::Env,
     region: Region,
     chain: tokio::sync::OnceCell<Option<SharedCredentialsProvider>>,
@@ -330,6 +360,7 @@ struct LazyDefaultChain {
 impl LazyDefaultChain {
     fn new(env: &Env, region: Region) -> Self {
         Self {
+            snapshot: env.clone(),
             env: env.to_aws(),
             region,
             chain: tokio::sync::OnceCell::new(),
@@ -367,11 +398,32 @@ impl ProvideCredentials for LazyDefaultChain {
         Self: 'a,
     {
         provider::future::ProvideCredentials::new(async move {
-            match self.chain().await {
+            // An SSO profile whose cached token is missing or expired: say what to run instead of
+            // the SDK's file-read or expiry error (or, for a legacy profile, a call the portal
+            // would refuse).
+            let sso = crate::sso::selected_sso_profile(&self.snapshot);
+            if let Some(sso) = &sso
+                && let Some(reason) =
+                    crate::sso::login_needed(&self.snapshot, sso, std::time::SystemTime::now())
+            {
+                return Err(CredentialsError::provider_error(crate::sso::login_error(
+                    sso, reason,
+                )));
+            }
+            let result = match self.chain().await {
                 Some(chain) => chain.provide_credentials().await,
                 None => Err(CredentialsError::not_loaded(
                     "the AWS SDK default chain has no credential provider",
                 )),
+            };
+            match (result, &sso) {
+                (Err(err), Some(sso)) if crate::sso::portal_refused(&err) => {
+                    Err(CredentialsError::provider_error(crate::sso::login_error(
+                        sso,
+                        crate::SsoLoginReason::Refused,
+                    )))
+                }
+                (result, _) => result,
             }
         })
     }

@@ -199,19 +199,14 @@ fn chain_marker(env: &Env) -> Option<ChainMarker> {
 /// future does plain blocking file reads and never awaits anything else, so polling it to
 /// completion here is synchronous, cheap and needs no runtime.
 pub fn profile_credential_kind(env: &Env, name: &str) -> Option<ProfileCredentialKind> {
-    let fs = aws_types::os_shim_internal::Fs::real();
-    let profiles = match futures::executor::block_on(aws_config::profile::load(
-        &fs,
-        &env.to_aws(),
-        &Default::default(),
-        None,
-    )) {
-        Ok(profiles) => profiles,
-        Err(err) => {
-            tracing::debug!(error = %err, "shared AWS config files not usable for detection");
-            return None;
-        }
-    };
+    kind_of(&crate::shared_config::load(env)?, name)
+}
+
+/// The credential settings of profile `name` in parsed shared files, if it has any.
+pub(crate) fn kind_of(
+    profiles: &aws_config::profile::ProfileSet,
+    name: &str,
+) -> Option<ProfileCredentialKind> {
     let profile = profiles.get_profile(name)?;
     let has = |key: &str| profile.get(key).is_some_and(|v| !v.trim().is_empty());
     if has("aws_access_key_id") && has("aws_secret_access_key") {

@@ -854,3 +854,200 @@ fn warns_when_static_credentials_go_to_a_custom_remote_endpoint() {
     assert!(logs.contains("WARN"), "{logs}");
     assert!(!logs.contains("BEARERsecretZZ9"), "{logs}");
 }
+
+#[test]
+fn shared_config_region_comes_after_the_variables() {
+    let t = TestEnv::new();
+    t.write(
+        ".aws/config",
+        "[default]\nregion = ap-northeast-1\n[profile work]\nregion = sa-east-1\n\
+         [profile broken]\nregion = Not A Region\n",
+    );
+    let r = |pairs: &[(&str, &str)]| resolve_region(None, None, &t.env(pairs));
+    let default = r(&[]).unwrap();
+    assert_eq!(
+        (default.region.as_str(), default.source),
+        ("ap-northeast-1", RegionSource::SharedConfig)
+    );
+    assert_eq!(r(&[("AWS_PROFILE", "work")]).unwrap().region, "sa-east-1");
+    // Both variables beat the file.
+    assert_eq!(
+        r(&[("AWS_DEFAULT_REGION", "eu-north-1")]).unwrap().source,
+        RegionSource::AwsDefaultRegion
+    );
+    assert_eq!(
+        r(&[("AWS_REGION", "eu-north-1")]).unwrap().source,
+        RegionSource::AwsRegion
+    );
+    // A profile without a region falls through to the default.
+    assert_eq!(
+        r(&[("AWS_PROFILE", "missing")]).unwrap().source,
+        RegionSource::Default
+    );
+    let err = r(&[("AWS_PROFILE", "broken")]).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "invalid region \"Not A Region\" from the shared config file's profile region: expected \
+         an AWS region such as `us-east-1` (lowercase words joined by `-`, ending in a number)"
+    );
+}
+
+#[test]
+fn shared_config_endpoints_follow_the_sdk_order() {
+    let t = TestEnv::new();
+    t.write(
+        ".aws/config",
+        "[default]\nendpoint_url = http://127.0.0.1:7001\nservices = s\n\
+         [services s]\nbedrock =\n  endpoint_url = http://127.0.0.1:7002\n\
+         [profile ignoring]\nendpoint_url = http://127.0.0.1:7003\n\
+         ignore_configured_endpoint_urls = true\n\
+         [profile bad]\nendpoint_url = ftp://nope\n",
+    );
+    let region = ResolvedRegion::new("us-east-1", RegionSource::Default).unwrap();
+    let s = |pairs: &[(&str, &str)]| AwsSettings::from_env(&t.env(pairs), &region, None);
+    let default = s(&[]).unwrap();
+    // `bedrock` has a services entry; `bedrock-runtime` falls back to the profile's own URL.
+    assert_eq!(
+        default.bedrock_endpoint().unwrap(),
+        &ServiceEndpoint {
+            url: "http://127.0.0.1:7002".into(),
+            source: EndpointSource::SharedConfigServices
+        }
+    );
+    assert_eq!(
+        default.runtime_endpoint().unwrap(),
+        &ServiceEndpoint {
+            url: "http://127.0.0.1:7001".into(),
+            source: EndpointSource::SharedConfigProfile
+        }
+    );
+    // The global variable beats both.
+    let global = s(&[("AWS_ENDPOINT_URL", "http://127.0.0.1:7000")]).unwrap();
+    assert_eq!(
+        global.bedrock_endpoint().unwrap().source,
+        EndpointSource::EnvVar("AWS_ENDPOINT_URL")
+    );
+    // The profile's switch, and the variable overriding it either way.
+    let ignoring = s(&[("AWS_PROFILE", "ignoring")]).unwrap();
+    assert_eq!(ignoring.runtime_endpoint(), None);
+    let not_ignoring = s(&[
+        ("AWS_PROFILE", "ignoring"),
+        ("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "false"),
+    ])
+    .unwrap();
+    assert_eq!(
+        not_ignoring.runtime_endpoint().unwrap().url,
+        "http://127.0.0.1:7003"
+    );
+    let err = s(&[("AWS_PROFILE", "bad")]).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "invalid endpoint URL in the shared config file's profile endpoint_url: expected \
+         `http://` or `https://` followed by a host"
+    );
+}
+
+#[test]
+fn sso_profiles_and_token_states() {
+    use std::time::{Duration, SystemTime};
+    let t = TestEnv::new();
+    t.write(
+        ".aws/config",
+        "[profile dev]\nsso_session = corp\nsso_account_id = 1\nsso_role_name = r\n\
+         [sso-session corp]\nsso_start_url = https://x.awsapps.com/start\nsso_region = us-east-1\n\
+         [profile legacy]\nsso_start_url = https://y.awsapps.com/start\nsso_region = us-east-1\n\
+         sso_account_id = 1\nsso_role_name = r\n\
+         [profile keys]\naws_access_key_id = a\naws_secret_access_key = b\n",
+    );
+    let dev = sso::selected_sso_profile(&t.env(&[("AWS_PROFILE", "dev")])).unwrap();
+    assert_eq!((dev.cache_key.as_str(), dev.session), ("corp", true));
+    let legacy = sso::selected_sso_profile(&t.env(&[("AWS_PROFILE", "legacy")])).unwrap();
+    assert_eq!(
+        (legacy.cache_key.as_str(), legacy.session),
+        ("https://y.awsapps.com/start", false)
+    );
+    assert_eq!(
+        sso::selected_sso_profile(&t.env(&[("AWS_PROFILE", "keys")])),
+        None
+    );
+    assert_eq!(sso::selected_sso_profile(&t.env(&[])), None);
+
+    let env = t.env(&[]);
+    let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000); // 2027-01-15
+    let cache = |key: &str, json: &str| {
+        let path = sso::cache_path(env.home().unwrap(), key);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, json).unwrap();
+    };
+    assert_eq!(
+        sso::login_needed(&env, &dev, now),
+        Some(SsoLoginReason::NotCached)
+    );
+    cache(
+        "corp",
+        r#"{"accessToken":"t","expiresAt":"2030-01-01T00:00:00Z"}"#,
+    );
+    assert_eq!(sso::login_needed(&env, &dev, now), None);
+    cache(
+        "corp",
+        r#"{"accessToken":"t","expiresAt":"2026-01-01T00:00:00Z"}"#,
+    );
+    assert_eq!(
+        sso::login_needed(&env, &dev, now),
+        Some(SsoLoginReason::Expired)
+    );
+    // Expired but refreshable: left to the SDK (SSO OIDC), for an sso-session profile only.
+    let refreshable = r#"{"accessToken":"t","expiresAt":"2026-01-01T00:00:00Z",
+        "clientId":"c","clientSecret":"s","refreshToken":"r",
+        "registrationExpiresAt":"2030-01-01T00:00:00Z"}"#;
+    cache("corp", refreshable);
+    assert_eq!(sso::login_needed(&env, &dev, now), None);
+    cache("https://y.awsapps.com/start", refreshable);
+    assert_eq!(
+        sso::login_needed(&env, &legacy, now),
+        Some(SsoLoginReason::Expired)
+    );
+    // An empty token is no session; an unparsable file is left to the SDK's own message.
+    cache(
+        "corp",
+        r#"{"accessToken":"","expiresAt":"2030-01-01T00:00:00Z"}"#,
+    );
+    assert_eq!(
+        sso::login_needed(&env, &dev, now),
+        Some(SsoLoginReason::NotCached)
+    );
+    cache("corp", "not json");
+    assert_eq!(sso::login_needed(&env, &dev, now), None);
+}
+
+#[test]
+fn sso_portal_refusal_is_a_login_error() {
+    use aws_credential_types::provider::error::CredentialsError;
+    use aws_sdk_sso::operation::get_role_credentials::GetRoleCredentialsError;
+    use aws_sdk_sso::types::error::UnauthorizedException;
+    let refused = CredentialsError::provider_error(GetRoleCredentialsError::UnauthorizedException(
+        UnauthorizedException::builder()
+            .message("Session token not found or invalid")
+            .build(),
+    ));
+    assert!(sso::portal_refused(&refused));
+    let other = CredentialsError::provider_error(GetRoleCredentialsError::unhandled("boom"));
+    assert!(!sso::portal_refused(&other));
+
+    // Wrapped by a provider, the login error is found and kept by both mappers.
+    let wrapped = CredentialsError::provider_error(Error::SsoLoginRequired {
+        profile: "dev".into(),
+        reason: SsoLoginReason::Refused,
+    });
+    let checked = CredentialSource::Profile { name: "dev".into() };
+    for mapped in [
+        missing_credentials_error(&checked, &wrapped),
+        credentials_failure(&checked, &wrapped),
+    ] {
+        assert_eq!(
+            mapped.unwrap().to_string(),
+            "the AWS SSO portal refused the cached session for AWS profile `dev`: \
+             run `aws sso login --profile dev`"
+        );
+    }
+}

@@ -534,3 +534,344 @@ async fn imds_timeout() {
     // Generous margin: the point is that it returns, not how precisely.
     assert!(took < budget + Duration::from_secs(2), "took {took:?}");
 }
+
+// ---- SSO profiles, web identity and container credentials (fake-bedrock issues them) ----
+
+const SSO_TOKEN: &str = "it-sso-access-token";
+
+/// Writes `config` as `~/.aws/config` and, when `expires_at` is set, a cached SSO token for
+/// `cache_key` (the session name, or the start URL of a legacy profile) as `aws sso login`
+/// writes it.
+fn sso_home(config: &str, cache_key: &str, expires_at: Option<&str>) -> tempfile::TempDir {
+    let home = tempfile::tempdir().unwrap();
+    let aws = home.path().join(".aws");
+    std::fs::create_dir_all(aws.join("sso/cache")).unwrap();
+    std::fs::write(aws.join("config"), config).unwrap();
+    if let Some(expires_at) = expires_at {
+        let name = sha1_hex(cache_key);
+        std::fs::write(
+            aws.join(format!("sso/cache/{name}.json")),
+            format!(
+                r#"{{"startUrl":"https://d-0000000000.awsapps.com/start","region":"us-east-1",
+                "accessToken":"{SSO_TOKEN}","expiresAt":"{expires_at}"}}"#
+            ),
+        )
+        .unwrap();
+    }
+    home
+}
+
+/// The token cache file names, computed with `sha1sum` (not with the code under test).
+fn sha1_hex(text: &str) -> &'static str {
+    match text {
+        "corp" => "ee0bfd2552fbd840c02cc48b6e823320543c450f",
+        "https://d-0000000000.awsapps.com/start" => "b51e627ec5d75dab0c56e37911d5b31610f612e0",
+        other => panic!("no precomputed SHA-1 for {other:?}"),
+    }
+}
+
+const SSO_SESSION_CONFIG: &str = "\
+[profile dev]
+sso_session = corp
+sso_account_id = 123456789012
+sso_role_name = BedrockUser
+region = eu-west-1
+
+[sso-session corp]
+sso_start_url = https://d-0000000000.awsapps.com/start
+sso_region = us-east-1
+sso_registration_scopes = sso:account:access
+";
+
+const LEGACY_SSO_CONFIG: &str = "\
+[profile legacy]
+sso_start_url = https://d-0000000000.awsapps.com/start
+sso_region = us-east-1
+sso_account_id = 123456789012
+sso_role_name = BedrockUser
+";
+
+/// An SSO environment: `HOME` with the files, `AWS_PROFILE`, the SSO portal and Bedrock at `url`.
+fn sso_env(home: &tempfile::TempDir, profile: &str, url: &str) -> Env {
+    base_env(home, url)
+        .with("AWS_PROFILE", profile)
+        .with("AWS_ENDPOINT_URL_SSO", url)
+}
+
+/// The portal call and the Converse call the fake received.
+fn assert_sso_then_converse(fake: &FakeBedrock, region: &str) {
+    let requests = fake.requests();
+    assert_eq!(requests.len(), 2, "{requests:?}");
+    let portal = &requests[0];
+    assert_eq!(
+        (portal.method.as_str(), portal.path.as_str()),
+        ("GET", "/federation/credentials")
+    );
+    let mut query = portal.query_params();
+    query.sort();
+    assert_eq!(
+        query,
+        [
+            ("account_id".to_string(), "123456789012".to_string()),
+            ("role_name".to_string(), "BedrockUser".to_string())
+        ]
+    );
+    // Sent, and redacted in the record.
+    assert_eq!(portal.header("x-amz-sso_bearer_token"), Some("<redacted>"));
+    assert_eq!(portal.status, Some(200));
+    assert_eq!(requests[1].status, Some(200));
+    assert_eq!(
+        requests[1].auth,
+        Auth::SigV4 {
+            access_key_id: AKID.into(),
+            region: region.into(),
+            service: "bedrock".into(),
+            session_token_present: true,
+        }
+    );
+}
+
+#[tokio::test]
+async fn sso_session_profile_authenticates_through_the_portal() {
+    let fake = fake().await;
+    let home = sso_home(SSO_SESSION_CONFIG, "corp", Some("2099-01-01T00:00:00Z"));
+    let env = sso_env(&home, "dev", &fake.url());
+    assert_eq!(
+        openclaw_creds::profile_credential_kind(&env, "dev"),
+        Some(openclaw_creds::ProfileCredentialKind::Sso)
+    );
+    // No region variable: the profile's `region` applies.
+    let region = resolve_region(None, None, &env).unwrap();
+    assert_eq!(
+        region.to_string(),
+        "eu-west-1 (from the shared config file's profile region)"
+    );
+    converse(&settings(&env, None)).await.unwrap();
+    assert_sso_then_converse(&fake, "eu-west-1");
+}
+
+#[tokio::test]
+async fn legacy_sso_profile_authenticates_through_the_portal() {
+    let fake = fake().await;
+    let home = sso_home(
+        LEGACY_SSO_CONFIG,
+        "https://d-0000000000.awsapps.com/start",
+        Some("2099-01-01T00:00:00Z"),
+    );
+    let env = sso_env(&home, "legacy", &fake.url()).with("AWS_REGION", "us-west-2");
+    converse(&settings(&env, None)).await.unwrap();
+    assert_sso_then_converse(&fake, "us-west-2");
+}
+
+#[tokio::test]
+async fn expired_or_missing_sso_sessions_say_what_to_run() {
+    let fake = fake().await;
+    let cases = [
+        (
+            sso_home(SSO_SESSION_CONFIG, "corp", Some("2020-01-01T00:00:00Z")),
+            "dev",
+            "the AWS SSO session has expired for AWS profile `dev`: \
+             run `aws sso login --profile dev`",
+        ),
+        (
+            sso_home(
+                LEGACY_SSO_CONFIG,
+                "https://d-0000000000.awsapps.com/start",
+                Some("2020-01-01T00:00:00Z"),
+            ),
+            "legacy",
+            "the AWS SSO session has expired for AWS profile `legacy`: \
+             run `aws sso login --profile legacy`",
+        ),
+        (
+            sso_home(SSO_SESSION_CONFIG, "corp", None),
+            "dev",
+            "no AWS SSO session is cached for AWS profile `dev`: \
+             run `aws sso login --profile dev`",
+        ),
+    ];
+    for (home, profile, message) in cases {
+        let s = settings(&sso_env(&home, profile, &fake.url()), None);
+        let err = converse(&s).await.unwrap_err();
+        let mapped = s
+            .credentials_failure(&err)
+            .unwrap_or_else(|| panic!("not mapped: {err:?}"));
+        assert!(
+            matches!(mapped, openclaw_creds::Error::SsoLoginRequired { .. }),
+            "{mapped:?}"
+        );
+        assert_eq!(mapped.to_string(), message);
+        assert!(!format!("{err:?}").contains(SSO_TOKEN), "token leaked");
+    }
+    assert!(
+        fake.requests().is_empty(),
+        "the portal or Bedrock was called with an unusable session"
+    );
+}
+
+#[tokio::test]
+async fn web_identity_through_sts() {
+    let fake = fake().await;
+    let home = tempfile::tempdir().unwrap();
+    let token_file = home.path().join("web-identity-token");
+    std::fs::write(&token_file, "it-web-identity-jwt").unwrap();
+    let env = base_env(&home, &fake.url())
+        .with("AWS_WEB_IDENTITY_TOKEN_FILE", token_file.to_str().unwrap())
+        .with(
+            "AWS_ROLE_ARN",
+            "arn:aws:iam::123456789012:role/bedrock-irsa",
+        )
+        .with("AWS_ROLE_SESSION_NAME", "it-session")
+        .with("AWS_ENDPOINT_URL_STS", fake.url());
+    assert_eq!(
+        detect(&env).marker().unwrap().to_string(),
+        "web identity: AWS_WEB_IDENTITY_TOKEN_FILE + AWS_ROLE_ARN"
+    );
+    converse(&settings(&env, None)).await.unwrap();
+    let requests = fake.requests();
+    assert_eq!(requests.len(), 2, "{requests:?}");
+    let sts = &requests[0];
+    assert_eq!((sts.method.as_str(), sts.path.as_str()), ("POST", "/"));
+    let form = String::from_utf8_lossy(&sts.body).into_owned();
+    for part in [
+        "Action=AssumeRoleWithWebIdentity",
+        "RoleArn=arn%3Aaws%3Aiam%3A%3A123456789012%3Arole%2Fbedrock-irsa",
+        "RoleSessionName=it-session",
+        "WebIdentityToken=it-web-identity-jwt",
+    ] {
+        assert!(form.contains(part), "{part} missing from {form}");
+    }
+    assert_eq!(sts.status, Some(200));
+    assert!(matches!(
+        &requests[1].auth,
+        Auth::SigV4 { access_key_id, session_token_present: true, .. } if access_key_id == AKID
+    ));
+}
+
+#[tokio::test]
+async fn container_credentials_with_a_token_file() {
+    let fake = fake().await;
+    let home = tempfile::tempdir().unwrap();
+    let token_file = home.path().join("eks-pod-identity-token");
+    std::fs::write(&token_file, "it-pod-identity-token").unwrap();
+    let env = base_env(&home, &fake.url())
+        .with(
+            "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+            format!("{}/v1/credentials", fake.url()),
+        )
+        .with(
+            "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+            token_file.to_str().unwrap(),
+        );
+    assert_eq!(
+        detect(&env).marker().unwrap().to_string(),
+        "container credentials: AWS_CONTAINER_CREDENTIALS_FULL_URI"
+    );
+    converse(&settings(&env, None)).await.unwrap();
+    let requests = fake.requests();
+    assert_eq!(requests.len(), 2, "{requests:?}");
+    let agent = &requests[0];
+    assert_eq!(
+        (agent.method.as_str(), agent.path.as_str()),
+        ("GET", "/v1/credentials")
+    );
+    // The token file's content is the Authorization header (redacted in the record).
+    assert_eq!(agent.header("authorization"), Some("<redacted>"));
+    assert_eq!(agent.status, Some(200));
+    assert!(matches!(
+        &requests[1].auth,
+        Auth::SigV4 { access_key_id, session_token_present: true, .. } if access_key_id == AKID
+    ));
+}
+
+#[tokio::test]
+async fn container_credentials_refuse_a_non_loopback_http_uri() {
+    let fake = fake().await;
+    let home = tempfile::tempdir().unwrap();
+    // TEST-NET-1: never contacted, the SDK refuses plain http to a non-loopback host.
+    let env = base_env(&home, &fake.url())
+        .with(
+            "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+            "http://192.0.2.1/v1/credentials",
+        )
+        .with("AWS_CONTAINER_AUTHORIZATION_TOKEN", "it-token");
+    let s = settings(&env, None);
+    let err = converse(&s).await.unwrap_err();
+    let mapped = s.credentials_failure(&err).unwrap();
+    assert!(
+        matches!(mapped, openclaw_creds::Error::CredentialsUnavailable { .. }),
+        "{mapped:?}"
+    );
+    assert!(fake.requests().is_empty());
+}
+
+// ---- Endpoints from the shared config file ----
+
+#[tokio::test]
+async fn shared_config_services_section_and_profile_endpoint_url() {
+    let runtime_fake = fake().await;
+    let control_fake = fake().await;
+    let home = tempfile::tempdir().unwrap();
+    std::fs::create_dir(home.path().join(".aws")).unwrap();
+    std::fs::write(
+        home.path().join(".aws/config"),
+        format!(
+            "[profile local]\n\
+             aws_access_key_id = {AKID}\n\
+             aws_secret_access_key = {SECRET}\n\
+             services = local-bedrock\n\
+             endpoint_url = {control}\n\
+             \n\
+             [services local-bedrock]\n\
+             bedrock-runtime =\n  endpoint_url = {runtime}\n",
+            control = control_fake.url(),
+            runtime = runtime_fake.url(),
+        ),
+    )
+    .unwrap();
+    let env = Env::from_pairs([
+        ("HOME", home.path().to_str().unwrap()),
+        ("AWS_EC2_METADATA_DISABLED", "true"),
+        ("AWS_PROFILE", "local"),
+    ]);
+    let s = settings(&env, None);
+    assert_eq!(
+        s.runtime_endpoint().unwrap().to_string(),
+        format!(
+            "{} (from the shared config file's services section)",
+            runtime_fake.url()
+        )
+    );
+    assert_eq!(
+        s.bedrock_endpoint().unwrap().to_string(),
+        format!(
+            "{} (from the shared config file's profile endpoint_url)",
+            control_fake.url()
+        )
+    );
+    call_both(&s).await;
+    let paths =
+        |f: &FakeBedrock| -> Vec<String> { f.requests().into_iter().map(|r| r.path).collect() };
+    assert_eq!(paths(&runtime_fake), [format!("/model/{MODEL}/converse")]);
+    assert_eq!(paths(&control_fake), ["/foundation-models"]);
+
+    // The variables come first, and the ignore switch turns the file's endpoints off too.
+    let over = settings(
+        &env.clone()
+            .with("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", control_fake.url()),
+        None,
+    );
+    assert_eq!(
+        over.runtime_endpoint().unwrap().to_string(),
+        format!(
+            "{} (from AWS_ENDPOINT_URL_BEDROCK_RUNTIME)",
+            control_fake.url()
+        )
+    );
+    let ignored = settings(
+        &env.with("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "true"),
+        None,
+    );
+    assert_eq!(ignored.runtime_endpoint(), None);
+    assert_eq!(ignored.bedrock_endpoint(), None);
+}

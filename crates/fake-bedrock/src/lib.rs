@@ -78,6 +78,7 @@ mod faults;
 mod frames;
 mod generate;
 mod guardrail;
+mod identity;
 mod record;
 mod runtime;
 mod script;
@@ -100,6 +101,7 @@ pub use error::Error;
 pub use eventstream::{event_frame, exception_frame};
 pub use generate::MAX_IMAGE_BYTES;
 pub use guardrail::{GUARDRAIL_BLOCKED_MESSAGE, GUARDRAIL_ID, GUARDRAIL_TRIGGER};
+pub use identity::ISSUED_SESSION_TOKEN;
 pub use record::{REDACTED, RecordedRequest};
 pub use script::{Block, Fault, Pacing, Rule, StreamException, Target, Turn, Usage};
 

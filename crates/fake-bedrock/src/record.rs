@@ -17,8 +17,8 @@ pub struct RecordedRequest {
     pub path: String,
     /// Raw query string without `?` (empty when none).
     pub query: String,
-    /// Headers in arrival order (lowercase names); the SigV4 signature, a bearer token and
-    /// `x-amz-security-token` are replaced by [`REDACTED`].
+    /// Headers in arrival order (lowercase names); the SigV4 signature, a bearer token,
+    /// `x-amz-security-token` and an SSO access token are replaced by [`REDACTED`].
     pub headers: Vec<(String, String)>,
     /// The body bytes.
     pub body: Bytes,
@@ -123,7 +123,7 @@ pub(crate) fn redact_headers(headers: &HeaderMap) -> Vec<(String, String)> {
             let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
             let value = match name.as_str() {
                 "authorization" => redact_authorization(&value),
-                "x-amz-security-token" => REDACTED.to_owned(),
+                "x-amz-security-token" | "x-amz-sso_bearer_token" => REDACTED.to_owned(),
                 _ => value,
             };
             (name, value)

@@ -196,6 +196,12 @@ async fn respond(
     started: Instant,
 ) -> Response {
     let config = &shared.config;
+    // Unsigned credential-issuing services (SSO portal, STS web identity, container endpoint).
+    if let Some(response) =
+        crate::identity::respond(config, method, path, query, headers, body, request_id)
+    {
+        return response;
+    }
     let verifier = Verifier {
         keys: &config.keys,
         tokens: &config.tokens,

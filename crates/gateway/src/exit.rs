@@ -89,7 +89,8 @@ impl From<openclaw_config::Error> for Failure {
 impl From<openclaw_creds::Error> for Failure {
     fn from(err: openclaw_creds::Error) -> Self {
         let kind = match err {
-            openclaw_creds::Error::MissingCredentials { .. } => ExitKind::Auth,
+            openclaw_creds::Error::MissingCredentials { .. }
+            | openclaw_creds::Error::SsoLoginRequired { .. } => ExitKind::Auth,
             _ => ExitKind::Config,
         };
         Failure {

@@ -1,0 +1,78 @@
+//! Settings read from the shared AWS config files (`~/.aws/config`, `~/.aws/credentials`):
+//! the selected profile's `region`, `endpoint_url`, `[services]` section and
+//! `ignore_configured_endpoint_urls`, resolved the way the AWS SDK resolves them.
+
+use aws_config::profile::ProfileSet;
+use aws_runtime::env_config::property::PropertiesKey;
+
+use crate::{EndpointSource, Env};
+
+/// The shared config files parsed by aws-config itself, for `env` (`AWS_CONFIG_FILE`,
+/// `AWS_SHARED_CREDENTIALS_FILE`, `HOME`), with the profile `AWS_PROFILE` names (else
+/// `default`) selected. `None` when the files cannot be read or parsed (the SDK reports that
+/// itself at call time).
+///
+/// aws-config's loader future does plain blocking file reads and never awaits anything else,
+/// so polling it to completion here is synchronous, cheap and needs no runtime.
+pub(crate) fn load(env: &Env) -> Option<ProfileSet> {
+    let fs = aws_types::os_shim_internal::Fs::real();
+    match futures::executor::block_on(aws_config::profile::load(
+        &fs,
+        &env.to_aws(),
+        &Default::default(),
+        None,
+    )) {
+        Ok(profiles) => Some(profiles),
+        Err(err) => {
+            tracing::debug!(error = %err, "shared AWS config files not usable");
+            None
+        }
+    }
+}
+
+/// A non-blank setting of the selected profile.
+fn setting<'a>(profiles: &'a ProfileSet, key: &str) -> Option<&'a str> {
+    profiles.get(key).map(str::trim).filter(|v| !v.is_empty())
+}
+
+/// The selected profile's `region`, if the profile exists and sets one.
+pub(crate) fn region(env: &Env) -> Option<String> {
+    let profiles = load(env)?;
+    setting(&profiles, "region").map(str::to_string)
+}
+
+/// Whether the selected profile says `ignore_configured_endpoint_urls = true`.
+pub(crate) fn ignores_endpoint_urls(profiles: &ProfileSet) -> bool {
+    setting(profiles, "ignore_configured_endpoint_urls")
+        .is_some_and(|v| v.eq_ignore_ascii_case("true"))
+}
+
+/// The endpoint the shared config gives service `service_key` (the SDK's profile key for it:
+/// `bedrock` or `bedrock-runtime`), in the SDK's order: the `endpoint_url` of that service in the
+/// `[services <name>]` section the profile's `services` setting names, then the profile's own
+/// `endpoint_url`.
+pub(crate) fn endpoint(
+    profiles: &ProfileSet,
+    service_key: &str,
+) -> Option<(String, EndpointSource)> {
+    let from_services = setting(profiles, "services").and_then(|section| {
+        let key = PropertiesKey::builder()
+            .section_key("services")
+            .section_name(section)
+            .property_name(service_key)
+            .sub_property_name("endpoint_url")
+            .build()
+            .ok()?;
+        profiles
+            .other_sections()
+            .get(&key)
+            .map(|v| v.trim())
+            .filter(|v| !v.is_empty())
+            .map(str::to_string)
+    });
+    if let Some(url) = from_services {
+        return Some((url, EndpointSource::SharedConfigServices));
+    }
+    setting(profiles, "endpoint_url")
+        .map(|url| (url.to_string(), EndpointSource::SharedConfigProfile))
+}
