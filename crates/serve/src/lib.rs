@@ -66,6 +66,7 @@ mod api_error;
 mod body;
 mod connections;
 mod error;
+mod failover;
 mod guard;
 mod ids;
 mod log;
@@ -79,6 +80,7 @@ mod sse;
 mod state;
 
 pub use error::Error;
+pub use failover::{ATTEMPTS_HEADER, FAILOVER_HEADER, FailoverOptions, MODEL_HEADER};
 pub use log::{ACCESS_TARGET, LOG_TARGET};
 pub use models::ModelSource;
 pub use options::{Limits, ServeOptions, Timeouts};

@@ -42,6 +42,8 @@ pub struct ModelSource {
     region: String,
     /// The discovery state shared with the background refresh.
     shared: Arc<Shared>,
+    /// Fallback chains and circuit breakers (see `crate::failover`).
+    pub(crate) failover: Option<Arc<crate::failover::FailoverState>>,
 }
 
 /// What the background refresh updates.
@@ -83,6 +85,7 @@ impl ModelSource {
                 health: Mutex::new(Health::default()),
                 failures: Arc::new(AtomicU64::new(0)),
             }),
+            failover: None,
         }
     }
 
@@ -192,6 +195,7 @@ impl ModelSource {
         Some(Arc::new(ResolvedModel {
             def: ModelDefinition::new(id, id),
             stream,
+            chain: None,
         }))
     }
 
@@ -451,6 +455,8 @@ impl App {
 pub(crate) struct ResolvedModel {
     pub(crate) def: ModelDefinition,
     pub(crate) stream: Arc<dyn ModelStream>,
+    /// The failover chain behind `stream`, when it is one (`crate::failover`).
+    pub(crate) chain: Option<crate::failover::Chain>,
 }
 
 /// How long a [`ModelTable`] is fresh.
@@ -490,6 +496,7 @@ impl ModelTable {
                     Arc::new(ResolvedModel {
                         def: def.clone(),
                         stream: stream.clone(),
+                        chain: None,
                     })
                 });
             }

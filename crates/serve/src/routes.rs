@@ -183,12 +183,14 @@ async fn readyz(State(app): State<Arc<App>>) -> Response {
 }
 
 async fn metrics(State(app): State<Arc<App>>) -> Response {
+    let mut body = app.metrics.render();
+    app.render_failover_metrics(&mut body);
     (
         [(
             header::CONTENT_TYPE,
             HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
         )],
-        app.metrics.render(),
+        body,
     )
         .into_response()
 }
@@ -248,9 +250,11 @@ async fn chat_inner(
     start: Instant,
     model_label: &mut Option<String>,
 ) -> Result<Response, ApiError> {
+    let failover = crate::failover::allowed(req.headers());
     let body: ChatRequest = read_json(req, &app.options.limits).await?;
     *model_label = Some(body.model.clone());
-    let (key, resolved) = app.find_model(&body.model).await?;
+    let found = app.find_model(&body.model).await?;
+    let (key, resolved) = app.with_fallbacks(found, failover).await;
     *model_label = Some(key.clone());
     let request = openai::to_stream_request(
         &body,
@@ -259,14 +263,26 @@ async fn chat_inner(
             max_image_bytes: app.options.limits.max_image_bytes,
         },
     )?;
-    let started = sse::start(app, &resolved, request, &key).await?;
+    let started = match sse::start(app, &resolved, request, &key).await {
+        Ok(started) => started,
+        Err(e) => {
+            let mut response = e.into_response();
+            resolved.served(&key).decorate_failure(&mut response);
+            return Ok(response);
+        }
+    };
+    // The answer names the model that answered (a fallback, maybe).
+    let served = resolved.served(&key);
+    *model_label = Some(served.key.clone());
     let id = response_id("chatcmpl-");
     let created = unix_now();
     if body.is_stream() {
-        let mapper = ChunkMapper::new(id, created, key, body.include_usage());
-        return Ok(sse::response(started, mapper, start));
+        let mapper = ChunkMapper::new(id, created, served.key.clone(), body.include_usage());
+        let mut response = sse::response(started, mapper, start);
+        served.decorate(&mut response);
+        return Ok(response);
     }
-    Ok(match sse::finish(started, start).await {
+    let mut response = match sse::finish(started, start).await {
         StreamEvent::Done {
             stop_reason,
             message,
@@ -274,7 +290,7 @@ async fn chat_inner(
         } => axum::Json(openai::completion(
             &id,
             created,
-            &key,
+            &served.key,
             &message,
             stop_reason,
             &usage,
@@ -289,5 +305,7 @@ async fn chat_inner(
             "bedrock stream ended without a terminal event",
         )
         .into_response(),
-    })
+    };
+    served.decorate(&mut response);
+    Ok(response)
 }

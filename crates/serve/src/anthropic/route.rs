@@ -97,12 +97,14 @@ async fn prepare(
     if !ignored.is_empty() {
         tracing::debug!(target: LOG_TARGET, "anthropic-beta flags not sent to bedrock: {}", escape(&ignored.join(",")));
     }
+    let failover = crate::failover::allowed(req.headers());
     let body: MessagesRequest = read_json(req, &app.options.limits).await?;
     *label = Some(body.model.clone());
     if let Some(user) = body.user_id() {
         tracing::debug!(target: LOG_TARGET, "messages request for user {}", escape(user));
     }
-    let (key, resolved) = resolve(app, &body.model).await?;
+    let found = resolve(app, &body.model).await?;
+    let (key, resolved) = app.with_fallbacks(found, failover && !for_count).await;
     *label = Some(key.clone());
     let request = to_stream_request(
         &body,
@@ -137,21 +139,26 @@ async fn messages_inner(
     label: &mut Option<String>,
 ) -> Result<Response, ApiError> {
     let (body, key, resolved, request) = prepare(app, req, false, label).await?;
-    let model = resolved.def.id.clone();
     let id = response_id("msg_");
     let started = match sse::start(app, &resolved, request, &key).await {
         Ok(started) => started,
-        Err(e) => return Err(e),
+        Err(e) => {
+            let mut response = error::response(e);
+            resolved.served(&key).decorate_failure(&mut response);
+            return Ok(response);
+        }
     };
+    // The answer names the model that answered (a fallback, maybe).
+    let served = resolved.served(&key);
+    *label = Some(served.key.clone());
+    let model = served.id.clone();
     if body.is_stream() {
-        return Ok(sse::response(
-            started,
-            wire::MessageWriter::new(id, model),
-            start,
-        ));
+        let mut response = sse::response(started, wire::MessageWriter::new(id, model), start);
+        served.decorate(&mut response);
+        return Ok(response);
     }
     let end = sse::finish(started, start).await;
-    Ok(match &end {
+    let mut response = match &end {
         StreamEvent::Done {
             stop_reason,
             message,
@@ -168,7 +175,9 @@ async fn messages_inner(
             &ErrorInfo::new(ErrorKind::Upstream),
             "bedrock stream ended without a terminal event",
         )),
-    })
+    };
+    served.decorate(&mut response);
+    Ok(response)
 }
 
 /// `POST /v1/messages/count_tokens`, through Bedrock's CountTokens.

@@ -12,6 +12,8 @@
 //! - `endpoints`: `/v1/models`, aliases, `/healthz`, `/readyz`, `/metrics`, authentication.
 //! - `errors`: request errors (400, 404, 413), Bedrock failures (429, 502, 503, 504, an error
 //!   after the stream started), the concurrency limit.
+//! - `failover`: fallbacks before the first token (the answer names the model that
+//!   answered), the opt-out header, the circuit breaker in `/metrics`, every model failing.
 //! - `lifecycle`: client disconnect cancelling the Bedrock stream, draining and shutdown.
 //! - `protocol`: the SSE and JSON wire format over a scripted stream (snapshots), streams that
 //!   end without a terminal event, the router mounted under a prefix.
@@ -20,6 +22,7 @@
 mod chat;
 mod endpoints;
 mod errors;
+mod failover;
 mod hardening;
 mod lifecycle;
 mod messages;

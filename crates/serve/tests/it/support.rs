@@ -107,6 +107,23 @@ impl Setup {
     /// The gateway: one `ConverseStream` for `amazon-bedrock`, discovery merged in, the
     /// credential source reported by `/readyz`.
     pub fn bedrock(self, fake: &FakeBedrock) -> Gateway {
+        self.build(fake, None)
+    }
+
+    /// The same gateway with failover ([`ModelSource::with_failover`]).
+    pub fn bedrock_with_failover(
+        self,
+        fake: &FakeBedrock,
+        failover: openclaw_serve::FailoverOptions,
+    ) -> Gateway {
+        self.build(fake, Some(failover))
+    }
+
+    fn build(
+        self,
+        fake: &FakeBedrock,
+        failover: Option<openclaw_serve::FailoverOptions>,
+    ) -> Gateway {
         let env = env(&fake.url(), self.keys);
         let region = resolve_region(Some("us-east-1"), None, &env).expect("region");
         let settings = AwsSettings::from_env(&env, &region, None).expect("aws settings");
@@ -126,6 +143,10 @@ impl Setup {
             .with_credentials(detect(&env))
             .with_stream(PROVIDER_ID, Arc::new(stream))
             .with_discovery(Arc::new(discovery), request);
+        let models = match failover {
+            Some(failover) => models.with_failover(failover),
+            None => models,
+        };
         Gateway::new(models, self.options)
     }
 }
