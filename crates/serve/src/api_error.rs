@@ -299,7 +299,7 @@ impl ApiError {
     /// For refusals made before a handler knows its API (middleware, fallbacks).
     pub fn into_response_for(self, path: &str) -> Response {
         if is_anthropic_path(path) {
-            crate::anthropic::error::response(self)
+            self.into_anthropic_response()
         } else {
             self.into_response()
         }
@@ -483,6 +483,56 @@ pub fn upstream(info: &ErrorInfo, message: &str) -> ApiError {
             .then(|| info.retry_after_secs.unwrap_or(RETRY_AFTER_SECS)),
         upstream: Some(Box::new(UpstreamFailure::of(info))),
         ..ApiError::new(status, error_type, code, msg)
+    }
+}
+
+/// Anthropic's status for an overloaded service.
+const OVERLOADED: u16 = 529;
+
+impl ApiError {
+    /// Anthropic's status and error `type` for this error (529 `overloaded_error` when Bedrock
+    /// says it is unavailable).
+    fn anthropic_kind(&self) -> (StatusCode, &'static str) {
+        let status = self.status;
+        let kind = match status.as_u16() {
+            401 => "authentication_error",
+            403 => "permission_error",
+            404 => "not_found_error",
+            413 => "request_too_large",
+            429 => "rate_limit_error",
+            503 if self.upstream.is_some() => {
+                return (
+                    StatusCode::from_u16(OVERLOADED).unwrap_or(StatusCode::SERVICE_UNAVAILABLE),
+                    "overloaded_error",
+                );
+            }
+            503 => "overloaded_error",
+            504 => "timeout_error",
+            400..=499 => "invalid_request_error",
+            _ => "api_error",
+        };
+        (status, kind)
+    }
+
+    /// The body in Anthropic's shape: `{"type":"error","error":{"type","message"}}`.
+    pub fn anthropic_body(&self) -> Value {
+        let (_, kind) = self.anthropic_kind();
+        json!({"type": "error", "error": {"type": kind, "message": self.message}})
+    }
+
+    /// The answer in Anthropic's shape, with its status and `Retry-After`.
+    pub fn into_anthropic_response(self) -> Response {
+        let (status, _) = self.anthropic_kind();
+        let mut response = (status, axum::Json(self.anthropic_body())).into_response();
+        if let Some(secs) = self.retry_after
+            && let Ok(v) = HeaderValue::from_str(&secs.to_string())
+        {
+            response.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        if let Some(failure) = self.upstream {
+            response.extensions_mut().insert(*failure);
+        }
+        response
     }
 }
 

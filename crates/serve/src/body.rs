@@ -4,8 +4,8 @@ use axum::extract::Request;
 use axum::http::header;
 use serde::de::DeserializeOwned;
 
+use crate::admission::BodyStop;
 use crate::api_error::ApiError;
-use crate::guard::BodyStop;
 use crate::options::Limits;
 
 /// Reads and parses a JSON body.

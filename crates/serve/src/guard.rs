@@ -18,65 +18,13 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use futures::Stream;
-use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
+use tokio::sync::{OwnedSemaphorePermit, watch};
 
+use crate::admission::{BodyStop, kib};
 use crate::api_error::ApiError;
 use crate::connections::ConnInfo;
-use crate::options::{Limits, ServeOptions};
+use crate::options::ServeOptions;
 use crate::state::App;
-
-/// Why a request body stopped being read before its end (an error of the body stream,
-/// recognised by [`crate::body::read_json`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-pub(crate) enum BodyStop {
-    /// The body did not arrive within the body read timeout.
-    #[error("the request body did not arrive within {0:?}")]
-    Timeout(Duration),
-    /// Shutdown started while the body was being read.
-    #[error("the gateway is shutting down")]
-    Draining,
-}
-
-impl BodyStop {
-    /// The answer to the request.
-    pub(crate) fn api_error(self) -> ApiError {
-        match self {
-            BodyStop::Timeout(timeout) => ApiError::body_timeout(timeout),
-            BodyStop::Draining => ApiError::shutting_down(),
-        }
-    }
-}
-
-/// The budgets of request bodies being read at once, and the queue for stream slots.
-#[derive(Debug)]
-pub(crate) struct Admission {
-    /// Requests waiting for a stream slot now (see `crate::sse::admit`).
-    pub(crate) queued: std::sync::atomic::AtomicUsize,
-    bodies: Arc<Semaphore>,
-    /// Bytes, counted in KiB (a semaphore counts at most `u32::MAX` permits per acquire).
-    kib: Arc<Semaphore>,
-    total_kib: u32,
-}
-
-impl Admission {
-    pub(crate) fn new(limits: &Limits) -> Self {
-        let total_kib = u32::try_from(kib(limits.max_buffered_body_bytes).max(1))
-            .unwrap_or(u32::MAX)
-            .min(u32::try_from(Semaphore::MAX_PERMITS).unwrap_or(u32::MAX));
-        Admission {
-            queued: std::sync::atomic::AtomicUsize::new(0),
-            bodies: Arc::new(Semaphore::new(
-                limits.max_pending_bodies.clamp(1, Semaphore::MAX_PERMITS),
-            )),
-            kib: Arc::new(Semaphore::new(total_kib as usize)),
-            total_kib,
-        }
-    }
-}
-
-fn kib(bytes: usize) -> usize {
-    bytes.div_ceil(1024)
-}
 
 /// A request body admitted for reading: its share of the budgets until the response head.
 struct Admitted {

@@ -61,6 +61,7 @@
 //! ```
 #![deny(missing_docs)]
 
+mod admission;
 mod anthropic;
 mod api_error;
 mod body;

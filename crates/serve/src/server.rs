@@ -9,9 +9,9 @@ use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinSet;
 
+use crate::admission::Admission;
 use crate::connections;
 use crate::error::Error;
-use crate::guard::Admission;
 use crate::log::LOG_TARGET;
 use crate::metrics::Metrics;
 use crate::models::ModelSource;

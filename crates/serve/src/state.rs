@@ -25,8 +25,8 @@ pub(crate) struct App {
     /// The listener is closed: idle connections close and request bodies stop being read
     /// (`ServeOptions::drain_delay` after `stopping`).
     pub(crate) draining: watch::Receiver<bool>,
-    /// The budgets of request bodies being read (see `crate::guard`).
-    pub(crate) admission: crate::guard::Admission,
+    /// The budgets of request bodies being read (see `crate::admission`).
+    pub(crate) admission: crate::admission::Admission,
 }
 
 impl App {
