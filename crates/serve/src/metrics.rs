@@ -115,6 +115,8 @@ pub struct Metrics {
     upstream_errors: Mutex<BTreeMap<(&'static str, String), u64>>,
     /// Input, output, cache read and cache write tokens.
     tokens: [AtomicU64; 4],
+    /// Cost of completed responses in nano-USD, by model id (`openclaw_cost_usd_total`).
+    cost_nano_usd: Labelled<String, AtomicU64>,
     stream_duration: Histogram,
     ttft: Histogram,
     in_flight: AtomicI64,
@@ -135,6 +137,20 @@ pub struct Metrics {
     /// Failed discoveries (the listing served is stale or the configured models only), counted
     /// by the model source.
     discovery_failures: Arc<AtomicU64>,
+}
+
+/// A Prometheus label value: backslash, double quote and newline escaped.
+fn label_value(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            '\n' => out.push_str("\\n"),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// The token kinds, in the order of [`Metrics::tokens`].
@@ -179,6 +195,21 @@ impl Metrics {
         for (total, n) in self.tokens.iter().zip(counts) {
             total.fetch_add(n, Ordering::Relaxed);
         }
+    }
+
+    /// The cost of a completed response of `model` (its `usage.cost.total`: the model's
+    /// configured `cost`, or the list prices discovery gives discovered models); a zero or
+    /// invalid cost (an unpriced model) adds nothing.
+    pub fn cost(&self, model: &str, usage: &openclaw_stream::Usage) {
+        let usd = usage.cost.total;
+        if !(usd.is_finite() && usd > 0.0) {
+            return;
+        }
+        // Nano-USD keeps the counter exact and atomic; a response costs far less than 2^64.
+        let nanos = (usd * 1e9).round() as u64;
+        self.cost_nano_usd
+            .get(&model.to_string())
+            .fetch_add(nanos, Ordering::Relaxed);
     }
 
     /// Time from the request to the first generated token.
@@ -279,6 +310,16 @@ impl Metrics {
         for (kind, n) in TOKEN_KINDS.iter().zip(&self.tokens) {
             let n = n.load(Ordering::Relaxed);
             let _ = writeln!(out, "openclaw_gateway_tokens_total{{kind=\"{kind}\"}} {n}");
+        }
+        out.push_str("# HELP openclaw_cost_usd_total Cost of completed responses in USD by model id: configured prices, or for discovered models on-demand list prices (which may differ from what the account pays).\n");
+        out.push_str("# TYPE openclaw_cost_usd_total counter\n");
+        for (model, nanos) in self.cost_nano_usd.snapshot() {
+            let usd = nanos.load(Ordering::Relaxed) as f64 / 1e9;
+            let _ = writeln!(
+                out,
+                "openclaw_cost_usd_total{{model=\"{}\"}} {usd}",
+                label_value(&model)
+            );
         }
         out.push_str("# HELP openclaw_gateway_upstream_errors_total Bedrock failures by type (openclaw-stream's error kind) and AWS error code.\n");
         out.push_str("# TYPE openclaw_gateway_upstream_errors_total counter\n");
@@ -429,5 +470,28 @@ mod tests {
         assert!(text.contains("openclaw_gateway_streams_admitted_total{how=\"queued\"} 2\n"));
         assert!(text.contains("openclaw_gateway_streams_shed_total{reason=\"queue_full\"} 0\n"));
         assert!(text.contains("openclaw_gateway_streams_shed_total{reason=\"queue_timeout\"} 1\n"));
+    }
+
+    #[test]
+    fn cost_is_counted_per_model_in_usd() {
+        let m = Metrics::default();
+        let mut usage = openclaw_stream::Usage::default();
+        usage.cost.total = 0.000_375;
+        let arn = "arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/abc";
+        m.cost(arn, &usage);
+        m.cost(arn, &usage);
+        m.cost("weird\"model", &usage);
+        usage.cost.total = 0.0;
+        m.cost("unpriced.model-v1:0", &usage);
+        let text = m.render();
+        assert!(text.contains("# TYPE openclaw_cost_usd_total counter\n"));
+        assert!(
+            text.contains(&format!(
+                "openclaw_cost_usd_total{{model=\"{arn}\"}} 0.00075\n"
+            )),
+            "{text}"
+        );
+        assert!(text.contains("openclaw_cost_usd_total{model=\"weird\\\"model\"} 0.000375\n"));
+        assert!(!text.contains("unpriced"));
     }
 }

@@ -424,6 +424,38 @@ pub(crate) fn is_bedrock_model_id(id: &str) -> bool {
         && versioned
 }
 
+impl ModelSource {
+    /// An unlisted Bedrock ARN's traits (`Discovery::describe`: `GetInferenceProfile` for a
+    /// profile, the base model's limits, reasoning, input and prices) in place of the default
+    /// ones [`ModelSource::attempt`] gives; unchanged without discovery, for a model id that is
+    /// not an ARN, or when describing fails (Bedrock still decides; the failure is logged).
+    pub(crate) async fn described(&self, model: Arc<ResolvedModel>) -> Arc<ResolvedModel> {
+        let Some((discovery, request)) = &self.discovery else {
+            return model;
+        };
+        let id = model.def.id.clone();
+        if !id.starts_with("arn:") {
+            return model;
+        }
+        let def = match discovery.describe(request, &id).await {
+            Ok(Some(def)) => def,
+            Ok(None) => return model,
+            Err(err) => {
+                tracing::warn!(target: LOG_TARGET, "cannot describe {}, using default limits: {err}", crate::log::escape(&id));
+                return model;
+            }
+        };
+        // `attempt` made this `Arc` and nothing else holds it.
+        match Arc::try_unwrap(model) {
+            Ok(mut resolved) => {
+                resolved.def = def;
+                Arc::new(resolved)
+            }
+            Err(shared) => shared,
+        }
+    }
+}
+
 impl App {
     /// Finds a request's model: listed (see [`App::resolve_model`]), else a Bedrock id tried
     /// as it is ([`ModelSource::attempt`]). Unknown: 404, or 503 while discovery is failing
@@ -442,6 +474,7 @@ impl App {
         if let Some(model_ref) = model_ref
             && let Some(model) = self.models.attempt(&model_ref)
         {
+            let model = self.models.described(model).await;
             return Ok((model_ref.to_string(), model));
         }
         if self.models.discovery_in_doubt() {

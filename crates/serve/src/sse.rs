@@ -155,8 +155,9 @@ pub(crate) async fn finish(started: Started, start: Instant) -> StreamEvent {
             metrics.first_token(start.elapsed());
         }
         match &event {
-            StreamEvent::Done { usage, .. } => {
+            StreamEvent::Done { usage, message, .. } => {
                 metrics.tokens(usage);
+                metrics.cost(&message.model, usage);
                 return event;
             }
             StreamEvent::Error { .. } => return event,
@@ -297,7 +298,10 @@ impl<W: EventWriter> Sse<W> {
             metrics.first_token(self.start.elapsed());
         }
         match event {
-            StreamEvent::Done { usage, .. } => metrics.tokens(usage),
+            StreamEvent::Done { usage, message, .. } => {
+                metrics.tokens(usage);
+                metrics.cost(&message.model, usage);
+            }
             StreamEvent::Error { message, info, .. } => {
                 tracing::warn!(target: LOG_TARGET, "bedrock stream failed after it started ({}): {message}", info.kind);
                 metrics.upstream_error(&UpstreamFailure::of(info));

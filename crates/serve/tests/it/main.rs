@@ -7,6 +7,7 @@
 //!
 //! Modules:
 //! - `support`: the harness (gateways, clients, SSE parsing, captured logs).
+//! - `arns`: models named by Bedrock ARNs on both routes (encoded paths, described traits, cost).
 //! - `chat`: chat completions against Bedrock: streamed and whole answers, usage, tool round
 //!   trip, images, reasoning with its signature round trip.
 //! - `endpoints`: `/v1/models`, aliases, `/healthz`, `/readyz`, `/metrics`, authentication.
@@ -19,6 +20,7 @@
 //!   end without a terminal event, the router mounted under a prefix.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod arns;
 mod chat;
 mod endpoints;
 mod errors;
