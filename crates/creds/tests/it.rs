@@ -875,3 +875,41 @@ async fn shared_config_services_section_and_profile_endpoint_url() {
     assert_eq!(ignored.runtime_endpoint(), None);
     assert_eq!(ignored.bedrock_endpoint(), None);
 }
+
+#[tokio::test]
+async fn web_identity_profile_through_sts() {
+    let fake = fake().await;
+    let home = tempfile::tempdir().unwrap();
+    let token_file = home.path().join("token");
+    std::fs::write(&token_file, "it-profile-jwt").unwrap();
+    std::fs::create_dir(home.path().join(".aws")).unwrap();
+    std::fs::write(
+        home.path().join(".aws/config"),
+        format!(
+            "[profile irsa]\nrole_arn = arn:aws:iam::123456789012:role/from-profile\n\
+             web_identity_token_file = {}\nrole_session_name = profile-session\n",
+            token_file.display()
+        ),
+    )
+    .unwrap();
+    let env = base_env(&home, &fake.url())
+        .with("AWS_PROFILE", "irsa")
+        .with("AWS_ENDPOINT_URL_STS", fake.url());
+    assert_eq!(
+        openclaw_creds::profile_credential_kind(&env, "irsa"),
+        Some(openclaw_creds::ProfileCredentialKind::AssumeRole)
+    );
+    converse(&settings(&env, None)).await.unwrap();
+    let requests = fake.requests();
+    assert_eq!(requests.len(), 2, "{requests:?}");
+    let form = String::from_utf8_lossy(&requests[0].body).into_owned();
+    assert!(form.contains("RoleSessionName=profile-session"), "{form}");
+    assert!(form.contains("WebIdentityToken=it-profile-jwt"), "{form}");
+    assert!(matches!(
+        &requests[1].auth,
+        Auth::SigV4 {
+            session_token_present: true,
+            ..
+        }
+    ));
+}
