@@ -100,6 +100,36 @@ fn chat_by_any_bedrock_arn_reaches_bedrock_percent_encoded() {
 }
 
 #[test]
+fn a_configured_model_id_may_be_an_arn() {
+    let fake = FakeProcess::start();
+    let sandbox = Sandbox::new(Some(&fake));
+    let arn = "arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/n8w2r5t4y6u0";
+    sandbox.write_config(&format!(
+        r#"{{
+  models: {{
+    bedrockDiscovery: {{ enabled: false }},
+    providers: {{ "amazon-bedrock": {{ models: [{{
+      id: "{arn}",
+      name: "Support team (Claude 3 Haiku)",
+      baseModel: "anthropic.claude-3-haiku-20240307-v1:0",
+      cost: {{ input: 0.25, output: 1.25 }},
+    }}] }} }},
+  }},
+  agents: {{ defaults: {{ model: {{ primary: "amazon-bedrock/{arn}" }} }} }},
+}}"#
+    ));
+    let out = sandbox.run(&["chat", "Hi"], &static_keys(), None);
+    assert_eq!(out.ok().trim(), "Echo: Hi");
+    assert!(out.stderr.contains(" total · $"), "{}", out.stderr);
+    let out = sandbox.run(&["chat", "--model", arn, "Hi"], &static_keys(), None);
+    assert_eq!(out.ok().trim(), "Echo: Hi");
+    let encoded = "/model/arn%3Aaws%3Abedrock%3Aus-east-1%3A123456789012%3Aapplication-inference-profile%2Fn8w2r5t4y6u0/converse-stream";
+    assert_eq!(runtime_paths(&fake), [encoded, encoded]);
+    let listed = sandbox.run(&["models", "list", "--plain"], &static_keys(), None);
+    assert_eq!(listed.ok().trim(), format!("amazon-bedrock/{arn}"));
+}
+
+#[test]
 fn chat_prompt_from_stdin_with_bearer_token() {
     let fake = FakeProcess::start();
     let sandbox = sandbox(&fake);
