@@ -23,3 +23,6 @@ mod gateway;
 // SSO profiles: a valid session through the fake SSO portal, an expired one says which
 // `aws sso login` to run (exit 4).
 mod sso;
+// Three gateway replicas behind HAProxy: a graceful restart loses no request, a SIGKILL loses only
+// that replica's streams (skipped loudly without HAProxy).
+mod replicas;
