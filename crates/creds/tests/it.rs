@@ -664,6 +664,54 @@ async fn legacy_sso_profile_authenticates_through_the_portal() {
 }
 
 #[tokio::test]
+async fn expired_but_refreshable_sso_session_is_refreshed_through_sso_oidc() {
+    let fake = fake().await;
+    let home = sso_home(SSO_SESSION_CONFIG, "corp", None);
+    let cache = home
+        .path()
+        .join(format!(".aws/sso/cache/{}.json", sha1_hex("corp")));
+    std::fs::write(
+        &cache,
+        format!(
+            r#"{{"startUrl":"https://d-0000000000.awsapps.com/start","region":"us-east-1",
+            "accessToken":"{SSO_TOKEN}","expiresAt":"2020-01-01T00:00:00Z",
+            "clientId":"it-client","clientSecret":"it-client-secret","refreshToken":"it-refresh",
+            "registrationExpiresAt":"2099-01-01T00:00:00Z"}}"#
+        ),
+    )
+    .unwrap();
+    let env = sso_env(&home, "dev", &fake.url()).with("AWS_ENDPOINT_URL_SSO_OIDC", fake.url());
+    converse(&settings(&env, None)).await.unwrap();
+    let requests = fake.requests();
+    let routes: Vec<(&str, &str)> = requests
+        .iter()
+        .map(|r| (r.method.as_str(), r.path.as_str()))
+        .collect();
+    assert_eq!(
+        routes,
+        [
+            ("POST", "/token"),
+            ("GET", "/federation/credentials"),
+            ("POST", "/model/amazon.titan-text-express-v1/converse"),
+        ]
+    );
+    let grant = requests[0].json().unwrap();
+    assert_eq!(grant["grantType"], "refresh_token");
+    assert_eq!(grant["refreshToken"], "it-refresh");
+    // The SDK wrote the refreshed token back to the cache, as the CLI would.
+    let cached: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&cache).unwrap()).unwrap();
+    assert_eq!(cached["accessToken"], fake_bedrock::REFRESHED_SSO_TOKEN);
+    assert!(matches!(
+        &requests[2].auth,
+        Auth::SigV4 {
+            session_token_present: true,
+            ..
+        }
+    ));
+}
+
+#[tokio::test]
 async fn expired_or_missing_sso_sessions_say_what_to_run() {
     let fake = fake().await;
     let cases = [

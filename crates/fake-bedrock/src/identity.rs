@@ -4,6 +4,8 @@
 //! - the IAM Identity Center (SSO) portal's `GetRoleCredentials`
 //!   (`GET /federation/credentials?role_name=..&account_id=..` with the cached access token in
 //!   `x-amz-sso_bearer_token`), the call SSO profiles make; point `AWS_ENDPOINT_URL_SSO` here;
+//! - SSO OIDC `CreateToken` with `grantType` `refresh_token` (`POST /token`), the call that
+//!   refreshes an `sso-session` token near expiry; point `AWS_ENDPOINT_URL_SSO_OIDC` here;
 //! - STS `AssumeRoleWithWebIdentity` (query protocol: `POST /` with a form body, an XML answer),
 //!   the call web identity (`AWS_WEB_IDENTITY_TOKEN_FILE` + `AWS_ROLE_ARN`) makes; point
 //!   `AWS_ENDPOINT_URL_STS` here;
@@ -31,6 +33,9 @@ use crate::state::Config;
 /// The session token every issued credential carries.
 pub const ISSUED_SESSION_TOKEN: &str = "fake-bedrock-issued-session-token";
 
+/// The access token a refresh issues.
+pub const REFRESHED_SSO_TOKEN: &str = "fake-bedrock-refreshed-sso-access-token";
+
 /// How long issued credentials are valid.
 const LIFETIME: Duration = Duration::from_secs(3600);
 
@@ -55,6 +60,7 @@ pub(crate) fn respond(
             Some(assume_role_with_web_identity(config, body, request_id))
         }
         ("GET", "/v1/credentials") => Some(container_credentials(config, headers, request_id)),
+        ("POST", "/token") => Some(create_token(body, request_id)),
         _ => None,
     }
 }
@@ -163,6 +169,52 @@ fn get_role_credentials(
                 session_token: ISSUED_SESSION_TOKEN,
                 expiration,
             },
+        })?;
+        Ok(json_response(body))
+    })();
+    finish(result, request_id)
+}
+
+// ---- SSO OIDC CreateToken (refresh) ----
+
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct CreateTokenBody<'a> {
+    access_token: &'a str,
+    token_type: &'a str,
+    expires_in: u64,
+    refresh_token: &'a str,
+}
+
+fn create_token(body: &[u8], request_id: &str) -> Response {
+    let result = (|| {
+        let input: serde_json::Value = serde_json::from_slice(body)
+            .map_err(|_| ApiError::new(400, "InvalidRequestException", "the body is not JSON"))?;
+        let field = |key: &str| {
+            input
+                .get(key)
+                .and_then(|v| v.as_str())
+                .filter(|v| !v.trim().is_empty())
+        };
+        if field("clientId").is_none() || field("clientSecret").is_none() {
+            return Err(ApiError::new(
+                401,
+                "InvalidClientException",
+                "the client id or secret is missing",
+            ));
+        }
+        if field("grantType") != Some("refresh_token") || field("refreshToken").is_none() {
+            return Err(ApiError::new(
+                400,
+                "InvalidGrantException",
+                "only a refresh_token grant with a refresh token is supported",
+            ));
+        }
+        let body = crate::error::to_json(&CreateTokenBody {
+            access_token: REFRESHED_SSO_TOKEN,
+            token_type: "Bearer",
+            expires_in: LIFETIME.as_secs(),
+            refresh_token: "fake-bedrock-refresh-token",
         })?;
         Ok(json_response(body))
     })();
@@ -413,6 +465,24 @@ mod tests {
         .await;
         assert_eq!(status, 400);
         assert!(text.contains("<Code>ValidationError</Code>"), "{text}");
+
+        let token = |body: &str| {
+            format!(
+                "POST /token HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\
+                 content-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+                body.len()
+            )
+        };
+        let (status, text) = exchange(
+            &url,
+            token(r#"{"clientId":"c","clientSecret":"s","grantType":"authorization_code"}"#),
+        )
+        .await;
+        assert_eq!(status, 400);
+        assert!(text.contains("InvalidGrantException"), "{text}");
+        let (status, text) = exchange(&url, token(r#"{"grantType":"refresh_token"}"#)).await;
+        assert_eq!(status, 401);
+        assert!(text.contains("InvalidClientException"), "{text}");
 
         let (status, _) = exchange(&url, get("/v1/credentials", "")).await;
         assert_eq!(status, 401);

@@ -101,7 +101,7 @@ pub use error::Error;
 pub use eventstream::{event_frame, exception_frame};
 pub use generate::MAX_IMAGE_BYTES;
 pub use guardrail::{GUARDRAIL_BLOCKED_MESSAGE, GUARDRAIL_ID, GUARDRAIL_TRIGGER};
-pub use identity::ISSUED_SESSION_TOKEN;
+pub use identity::{ISSUED_SESSION_TOKEN, REFRESHED_SSO_TOKEN};
 pub use record::{REDACTED, RecordedRequest};
 pub use script::{Block, Fault, Pacing, Rule, StreamException, Target, Turn, Usage};
 
