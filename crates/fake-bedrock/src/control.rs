@@ -452,6 +452,121 @@ impl Ctx<'_> {
         }
     }
 
+    /// `CreateInferenceProfile` (`POST /inference-profiles`): an `APPLICATION` profile named
+    /// `inferenceProfileName`, copied from `modelSource.copyFrom` (a foundation-model ARN, or a
+    /// system profile's ARN, whose regions it then routes to), in the caller's region and the
+    /// server's account, with `tags`. `id` is the new profile's id. A name already taken is a
+    /// `ConflictException`; an unknown source a `ResourceNotFoundException`.
+    pub(crate) fn create_inference_profile(
+        &self,
+        body: &[u8],
+        id: String,
+    ) -> Result<(InferenceProfile, Vec<u8>), ApiError> {
+        #[derive(serde::Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Source {
+            copy_from: Option<String>,
+        }
+        #[derive(serde::Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Request {
+            inference_profile_name: Option<String>,
+            description: Option<String>,
+            model_source: Option<Source>,
+            #[serde(default)]
+            tags: Vec<crate::catalog::Tag>,
+        }
+        let request: Request = serde_json::from_slice(body)
+            .map_err(|_| ApiError::new(400, "SerializationException", "Malformed request body."))?;
+        let null = |field: &str| {
+            ApiError::validation(&format!(
+                "1 validation error detected: Value null at '{field}' failed to satisfy constraint: Member must not be null"
+            ))
+        };
+        let name = request
+            .inference_profile_name
+            .ok_or_else(|| null("inferenceProfileName"))?;
+        let valid_name = (1..=64).contains(&name.len())
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, ' ' | '_' | '-'))
+            && name.starts_with(|c: char| c.is_ascii_alphanumeric());
+        if !valid_name {
+            return Err(ApiError::validation(&format!(
+                "1 validation error detected: Value '{name}' at 'inferenceProfileName' failed to satisfy constraint: Member must satisfy regular expression pattern: ([0-9a-zA-Z:.][ _-]?)+"
+            )));
+        }
+        let copy_from = request
+            .model_source
+            .and_then(|s| s.copy_from)
+            .ok_or_else(|| null("modelSource.copyFrom"))?;
+        if self
+            .profiles()
+            .any(|p| p.is_application() && self.owned(p) && p.inference_profile_name == name)
+        {
+            return Err(ApiError::new(
+                400,
+                "ConflictException",
+                &format!("An inference profile with the name {name} already exists."),
+            ));
+        }
+        let not_found = || {
+            ApiError::new(
+                404,
+                "ResourceNotFoundException",
+                &format!("The model source {copy_from} was not found."),
+            )
+        };
+        let arn = Arn::parse(&copy_from).ok_or_else(|| {
+            ApiError::validation(&format!(
+                "The model source {copy_from} is not a foundation model or inference profile ARN."
+            ))
+        })?;
+        if !arn.account.is_empty() && arn.account != self.account {
+            return Err(runtime_access_denied());
+        }
+        if !arn.region.is_empty() && arn.region != self.region {
+            return Err(ApiError::validation(&format!(
+                "The model source {copy_from} is not in the region of the request, {}.",
+                self.region
+            )));
+        }
+        let (model_id, regions) = match arn.kind {
+            "foundation-model" => {
+                let model = self.catalog.model(arn.id).ok_or_else(not_found)?;
+                (model.model_id.clone(), vec![self.region.to_owned()])
+            }
+            "inference-profile" => {
+                let profile = self
+                    .profile(arn.id)
+                    .filter(|p| !p.is_application() && p.visible_in(self.region))
+                    .ok_or_else(not_found)?;
+                (profile.model_id.clone(), profile.regions.clone())
+            }
+            _ => return Err(not_found()),
+        };
+        let now = "2026-01-01T00:00:00+00:00".to_owned();
+        let profile = InferenceProfile {
+            inference_profile_id: id,
+            inference_profile_name: name,
+            description: request.description,
+            model_id,
+            regions,
+            created_at: Some(now.clone()),
+            updated_at: Some(now),
+            status: "ACTIVE".to_owned(),
+            profile_type: "APPLICATION".to_owned(),
+            home_region: Some(self.region.to_owned()),
+            account_id: Some(self.account.to_owned()),
+            tags: request.tags,
+        };
+        let body = to_json(&serde_json::json!({
+            "inferenceProfileArn": self.profile_arn(&profile),
+            "status": "ACTIVE",
+        }))?;
+        Ok((profile, body))
+    }
+
     /// `ListTagsForResource` (`POST /listTagsForResource`, body `{"resourceARN": ...}`): the
     /// tags of an inference profile of this account and region.
     pub(crate) fn list_tags(&self, body: &[u8]) -> Result<Vec<u8>, ApiError> {

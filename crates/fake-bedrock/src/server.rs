@@ -56,6 +56,7 @@ enum Route {
     ListFoundationModels,
     GetFoundationModel(String),
     ListInferenceProfiles,
+    CreateInferenceProfile,
     GetInferenceProfile(String),
     ListTagsForResource,
     Converse { model: String, stream: bool },
@@ -73,6 +74,7 @@ impl Route {
                 Self::GetFoundationModel(decode(id))
             }
             ("GET", ["inference-profiles"]) => Self::ListInferenceProfiles,
+            ("POST", ["inference-profiles"]) => Self::CreateInferenceProfile,
             ("GET", ["inference-profiles", id]) if !id.is_empty() => {
                 Self::GetInferenceProfile(decode(id))
             }
@@ -95,6 +97,7 @@ impl Route {
             Self::ListFoundationModels => "ListFoundationModels",
             Self::GetFoundationModel(_) => "GetFoundationModel",
             Self::ListInferenceProfiles => "ListInferenceProfiles",
+            Self::CreateInferenceProfile => "CreateInferenceProfile",
             Self::GetInferenceProfile(_) => "GetInferenceProfile",
             Self::ListTagsForResource => "ListTagsForResource",
             Self::Converse { stream: false, .. } => "InvokeModel",
@@ -262,6 +265,14 @@ async fn respond(
         Route::ListInferenceProfiles => ctx.list_inference_profiles(query).map(json_response),
         Route::GetInferenceProfile(id) => ctx.get_inference_profile(&id).map(json_response),
         Route::ListTagsForResource => ctx.list_tags(body).map(json_response),
+        Route::CreateInferenceProfile => {
+            let id = format!("fake{:08x}", created.len() + 1);
+            ctx.create_inference_profile(body, id)
+                .map(|(profile, answer)| {
+                    shared.lock().created_profiles.push(profile);
+                    json_response(answer)
+                })
+        }
         Route::Converse { model, stream } => {
             runtime::converse(
                 shared, &ctx, &model, stream, body, fault, pacing, started, request_id,

@@ -311,3 +311,86 @@ async fn application_profiles_are_created_through_the_api_and_the_admin_api() {
     .await;
     assert!(west.is_empty());
 }
+
+#[tokio::test]
+async fn create_inference_profile_through_the_sdk() {
+    use aws_sdk_bedrock::types::{InferenceProfileModelSource, Tag as SdkTag};
+    let fake = fake().await;
+    let client = control(&fake, "us-east-1");
+    let created = client
+        .create_inference_profile()
+        .inference_profile_name("team-data-sonnet")
+        .description("Data team")
+        .model_source(InferenceProfileModelSource::CopyFrom(format!(
+            "arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.{SONNET45}"
+        )))
+        .tags(SdkTag::builder().key("team").value("data").build().unwrap())
+        .send()
+        .await
+        .unwrap();
+    let arn = created.inference_profile_arn().to_owned();
+    assert!(
+        arn.starts_with("arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/"),
+        "{arn}"
+    );
+    assert_eq!(created.status().map(|s| s.as_str()), Some("ACTIVE"));
+    let got = client
+        .get_inference_profile()
+        .inference_profile_identifier(&arn)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(got.inference_profile_name(), "team-data-sonnet");
+    assert_eq!(
+        got.models().len(),
+        3,
+        "the regions of the copied system profile"
+    );
+    let tags = client
+        .list_tags_for_resource()
+        .resource_arn(&arn)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(tags.tags()[0].value(), "data");
+    let out = runtime(&fake, "us-east-1", SK)
+        .converse()
+        .model_id(&arn)
+        .messages(user("hi"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(text_of(out.output().unwrap()), "Echo: hi");
+
+    let create = |name: &'static str, source: String| {
+        let client = client.clone();
+        async move {
+            client
+                .create_inference_profile()
+                .inference_profile_name(name)
+                .model_source(InferenceProfileModelSource::CopyFrom(source))
+                .send()
+                .await
+                .unwrap_err()
+                .into_service_error()
+        }
+    };
+    let taken = create(
+        "team-data-sonnet",
+        format!("arn:aws:bedrock:us-east-1::foundation-model/{HAIKU3}"),
+    )
+    .await;
+    assert!(taken.is_conflict_exception(), "{taken:?}");
+    let unknown = create(
+        "team-x",
+        "arn:aws:bedrock:us-east-1::foundation-model/acme.none-v1:0".to_owned(),
+    )
+    .await;
+    assert!(unknown.is_resource_not_found_exception(), "{unknown:?}");
+    let elsewhere = create(
+        "team-y",
+        format!("arn:aws:bedrock:eu-west-1::foundation-model/{HAIKU3}"),
+    )
+    .await;
+    assert!(elsewhere.is_validation_exception(), "{elsewhere:?}");
+}
