@@ -16,6 +16,12 @@
 //!   replayed to Bedrock unchanged.
 //! - Model names: Bedrock ids, inference-profile ids, `provider/id` references and aliases as
 //!   they are; Anthropic's own names through [`names`].
+//! - Extensions (top-level request fields, see the README): `guardrail`
+//!   (`{identifier, version, trace, streamProcessingMode}`, overriding the configured one),
+//!   `additional_model_request_fields`, `additional_model_response_field_paths`; the answer
+//!   carries `guardrail_trace` and `additional_model_response_fields` when Bedrock returned them
+//!   (on the `message`, and on the streamed `message_delta`). A guardrail intervention is
+//!   `stop_reason: "refusal"`.
 
 use base64::Engine as _;
 use openclaw_config::ModelDefinition;
@@ -34,6 +40,13 @@ pub(crate) mod error;
 pub(crate) mod names;
 pub(crate) mod route;
 pub(crate) mod sse;
+
+/// This gateway's extension fields (see [`extensions`]).
+const EXTENSION_FIELDS: [&str; 3] = [
+    "guardrail",
+    "additional_model_request_fields",
+    "additional_model_response_field_paths",
+];
 
 /// Top-level fields Anthropic defines that have no Bedrock counterpart: accepted and ignored
 /// (each listed in the README with the reason).
@@ -178,7 +191,7 @@ pub(crate) fn to_stream_request(
     for_count: bool,
 ) -> Result<StreamRequest, ApiError> {
     for key in body.other.keys() {
-        if !IGNORED_FIELDS.contains(&key.as_str()) {
+        if !IGNORED_FIELDS.contains(&key.as_str()) && !EXTENSION_FIELDS.contains(&key.as_str()) {
             return Err(ApiError::invalid(
                 format!(
                     "{key}: extra inputs are not permitted (this gateway does not support `{key}`)"
@@ -208,6 +221,7 @@ pub(crate) fn to_stream_request(
     request.top_k = body.top_k;
     request.stop_sequences = body.stop_sequences.clone().unwrap_or_default();
     request.anthropic_beta = betas;
+    extensions(&body.other, &mut request)?;
 
     match &body.system {
         None => {}
@@ -353,6 +367,39 @@ pub(crate) fn to_stream_request(
         ));
     }
     Ok(request)
+}
+
+/// The extension fields: `guardrail`, `additional_model_request_fields` (an object),
+/// `additional_model_response_field_paths` (strings).
+fn extensions(other: &Map<String, Value>, request: &mut StreamRequest) -> Result<(), ApiError> {
+    fn field<T: serde::de::DeserializeOwned>(
+        other: &Map<String, Value>,
+        key: &str,
+        expected: &str,
+    ) -> Result<Option<T>, ApiError> {
+        match other.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(value) => serde_json::from_value(value.clone())
+                .map(Some)
+                .map_err(|e| {
+                    ApiError::invalid(format!("{key}: expected {expected}: {e}"), Some(key))
+                }),
+        }
+    }
+    request.guardrail = field(
+        other,
+        "guardrail",
+        "{identifier, version, trace, streamProcessingMode}",
+    )?;
+    request.additional_fields =
+        field(other, "additional_model_request_fields", "an object")?.unwrap_or_default();
+    request.additional_response_field_paths = field(
+        other,
+        "additional_model_response_field_paths",
+        "a list of JSON pointers",
+    )?
+    .unwrap_or_default();
+    Ok(())
 }
 
 fn cache_point(cc: &CacheControl, at: &str) -> Result<CachePoint, ApiError> {

@@ -527,7 +527,8 @@ impl ModelTable {
                 // The first definition of an id wins, as a linear search would find it.
                 by_id.entry(def.id.clone()).or_insert_with(|| {
                     Arc::new(ResolvedModel {
-                        def: def.clone(),
+                        // The provider's guardrail and pass-through fields under the model's.
+                        def: provider.model_with_defaults(def),
                         stream: stream.clone(),
                         chain: None,
                     })

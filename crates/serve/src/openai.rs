@@ -15,11 +15,25 @@
 //!   `reasoning_signature`, `reasoning_redacted`), so a multi-turn conversation with thinking
 //!   and tools verifies on Bedrock. The signature is replayed only when the request targets the
 //!   same model family (the stream crate checks), otherwise the reasoning goes as plain text.
+//! - `response_format` (`json_object`, `json_schema`): a tool the model is forced to call
+//!   (named after the schema, its input schema the requested schema); its arguments become the
+//!   message `content` (streamed as content deltas) and the finish reason is `stop`. See the
+//!   crate README for why not Bedrock's native structured output.
+//! - Request extensions: `guardrail` (`{identifier, version, trace, streamProcessingMode}`,
+//!   overriding the configured one), `additional_model_request_fields`,
+//!   `additional_model_response_field_paths`, `top_k`. Response extensions: the values Bedrock
+//!   returned at the response field paths in `additional_model_response_fields`, and a
+//!   guardrail's trace in `guardrail_trace` (top level of the completion, and of the chunk that
+//!   carries the finish reason).
+//! - A guardrail intervention (or Bedrock's content filter) ends with
+//!   `finish_reason: "content_filter"`, the guardrail's message as content.
+//! - Every other request field is either mapped or refused with a 400 naming it (see
+//!   [`ChatRequest`] and the README's table).
 
 use std::collections::HashMap;
 
 use base64::Engine as _;
-use openclaw_config::ModelDefinition;
+use openclaw_config::{GuardrailConfig, ModelDefinition};
 use openclaw_stream::{
     AssistantContent, AssistantMessage, Content, Message, ReasoningLevel, StopReason, StreamEvent,
     StreamRequest, ToolCall, ToolChoice, ToolDefinition, ToolResultMessage, Usage, UserMessage,
@@ -32,8 +46,9 @@ use crate::api_error::ApiError;
 /// Image MIME types Bedrock accepts.
 const IMAGE_TYPES: [&str; 4] = ["image/jpeg", "image/png", "image/gif", "image/webp"];
 
-/// `POST /v1/chat/completions` body. Fields OpenAI defines that do not apply here (`user`,
-/// `metadata`, `seed`, ...) are accepted and ignored.
+/// `POST /v1/chat/completions` body. Fields OpenAI defines that Bedrock cannot honour are
+/// refused with a 400 naming them unless they are at their no-op value (see
+/// [`to_stream_request`] and the crate README); unknown fields are refused, as OpenAI does.
 #[derive(Debug, Deserialize)]
 pub struct ChatRequest {
     /// `amazon-bedrock/<id>`, a bare Bedrock id, or an alias.
@@ -70,12 +85,41 @@ pub struct ChatRequest {
     /// Number of choices; only 1 is supported.
     #[serde(default)]
     pub n: Option<u32>,
+    /// Nucleus sampling.
+    #[serde(default)]
+    pub top_p: Option<f32>,
+    /// Top-k sampling (extension; Claude only).
+    #[serde(default)]
+    pub top_k: Option<u32>,
+    /// `{"type": "text" | "json_object" | "json_schema", "json_schema": {...}}`.
+    #[serde(default)]
+    pub response_format: Option<Value>,
+    /// A Bedrock guardrail for this request (extension), overriding the configured one.
+    #[serde(default)]
+    pub guardrail: Option<GuardrailConfig>,
+    /// Extra Converse `additionalModelRequestFields` (extension).
+    #[serde(default)]
+    pub additional_model_request_fields: Option<serde_json::Map<String, Value>>,
+    /// Extra Converse `additionalModelResponseFieldPaths` (extension).
+    #[serde(default)]
+    pub additional_model_response_field_paths: Option<Vec<String>>,
+    /// Every other field, decided in [`to_stream_request`].
+    #[serde(flatten)]
+    pub other: serde_json::Map<String, Value>,
 }
 
 impl ChatRequest {
     /// Whether the client asked for a stream.
     pub fn is_stream(&self) -> bool {
         self.stream.unwrap_or(false)
+    }
+
+    /// The name of the tool that carries a `response_format` answer, when the request has one.
+    pub fn response_tool(&self) -> Option<String> {
+        response_format_tool(self.response_format.as_ref()?)
+            .ok()
+            .flatten()
+            .map(|t| t.name)
     }
 
     /// Whether the client asked for a usage chunk.
@@ -219,6 +263,7 @@ pub fn to_stream_request(
     if req.n.is_some_and(|n| n != 1) {
         return Err(ApiError::invalid("only n=1 is supported", Some("n")));
     }
+    check_other_fields(&req.other)?;
     if req.messages.is_empty() {
         return Err(ApiError::invalid(
             "expected at least one message in `messages`",
@@ -335,10 +380,26 @@ pub fn to_stream_request(
                 .unwrap_or_else(|| json!({"type": "object", "properties": {}})),
         });
     }
-    let tool_choice = match &req.tool_choice {
+    let mut tool_choice = match &req.tool_choice {
         None => ToolChoice::Auto,
         Some(v) => tool_choice(v)?,
     };
+    if let Some(format) = &req.response_format
+        && let Some(tool) = response_format_tool(format)?
+    {
+        // The answer is the forced tool's arguments. With the caller's tools on offer the
+        // model must call one of them or the answer tool; a named choice stays.
+        tool_choice = match tool_choice {
+            ToolChoice::Tool(name) => ToolChoice::Tool(name),
+            _ if tools.is_empty() => ToolChoice::Tool(tool.name.clone()),
+            ToolChoice::None => {
+                tools.clear();
+                ToolChoice::Tool(tool.name.clone())
+            }
+            ToolChoice::Auto | ToolChoice::Any => ToolChoice::Any,
+        };
+        tools.push(tool);
+    }
     let reasoning = match req.reasoning_effort.as_deref() {
         None | Some("none") => ReasoningLevel::Off,
         Some("minimal") => ReasoningLevel::Minimal,
@@ -368,7 +429,144 @@ pub fn to_stream_request(
     request.max_tokens = req.max_completion_tokens.or(req.max_tokens);
     request.stop_sequences = stop_sequences;
     request.reasoning = reasoning;
+    request.top_p = req.top_p;
+    request.top_k = req.top_k;
+    request.guardrail = req.guardrail.clone();
+    request.additional_fields = req
+        .additional_model_request_fields
+        .clone()
+        .unwrap_or_default();
+    request.additional_response_field_paths = req
+        .additional_model_response_field_paths
+        .clone()
+        .unwrap_or_default();
     Ok(request)
+}
+
+/// OpenAI request fields this gateway cannot honour: accepted only at the value that changes
+/// nothing, else a 400 naming the field. The README's table lists each decision.
+fn check_other_fields(other: &serde_json::Map<String, Value>) -> Result<(), ApiError> {
+    for (key, value) in other {
+        let noop = match key.as_str() {
+            // Not sent to Bedrock and not changing the answer.
+            "user" | "metadata" | "safety_identifier" | "prompt_cache_key" => true,
+            "store" | "logprobs" | "parallel_tool_calls" if value.is_null() => true,
+            "store" | "logprobs" => value == &Value::Bool(false),
+            // Claude may call several tools at once; Converse cannot turn that off.
+            "parallel_tool_calls" => value == &Value::Bool(true),
+            "seed" | "top_logprobs" | "audio" | "prediction" | "web_search_options"
+            | "functions" | "function_call" => value.is_null(),
+            "presence_penalty" | "frequency_penalty" => {
+                value.is_null() || value.as_f64() == Some(0.0)
+            }
+            "logit_bias" => {
+                value.is_null() || value.as_object().is_some_and(serde_json::Map::is_empty)
+            }
+            "service_tier" => value.is_null() || matches!(value.as_str(), Some("auto" | "default")),
+            "modalities" => {
+                value.is_null()
+                    || value
+                        .as_array()
+                        .is_some_and(|m| m.iter().all(|v| v.as_str() == Some("text")))
+            }
+            _ => {
+                return Err(ApiError::invalid(
+                    format!("unrecognized request argument supplied: `{key}`"),
+                    Some(key),
+                ));
+            }
+        };
+        if !noop {
+            return Err(ApiError::invalid(
+                format!(
+                    "`{key}` is not supported by this gateway (Amazon Bedrock's Converse API has no equivalent): expected it absent{}",
+                    match key.as_str() {
+                        "store" | "logprobs" => " or false",
+                        "parallel_tool_calls" => " or true",
+                        "presence_penalty" | "frequency_penalty" => " or 0",
+                        "logit_bias" => " or empty",
+                        "service_tier" => ", auto or default",
+                        "modalities" => " or [\"text\"]",
+                        "functions" | "function_call" => " (use `tools` and `tool_choice`)",
+                        _ => "",
+                    }
+                ),
+                Some(key),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The answer tool of a `response_format`: `None` for `text`.
+fn response_format_tool(format: &Value) -> Result<Option<ToolDefinition>, ApiError> {
+    let bad = |message: &str, param: &str| ApiError::invalid(message, Some(param));
+    match format.get("type").and_then(Value::as_str) {
+        Some("text") => Ok(None),
+        Some("json_object") => Ok(Some(ToolDefinition {
+            name: "json_response".into(),
+            description: "Answer with a JSON object: put the whole answer in this tool's input."
+                .into(),
+            parameters: json!({"type": "object", "additionalProperties": true}),
+        })),
+        Some("json_schema") => {
+            let spec = format.get("json_schema").ok_or_else(|| {
+                bad(
+                    "expected `response_format.json_schema` with type json_schema",
+                    "response_format.json_schema",
+                )
+            })?;
+            let name = spec
+                .get("name")
+                .and_then(Value::as_str)
+                .filter(|n| {
+                    !n.is_empty()
+                        && n.len() <= 64
+                        && n.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+                })
+                .ok_or_else(|| {
+                    bad(
+                        "expected `response_format.json_schema.name` of 1 to 64 letters, digits, `_` or `-`",
+                        "response_format.json_schema.name",
+                    )
+                })?;
+            let schema = match spec.get("schema") {
+                None | Some(Value::Null) => json!({"type": "object", "additionalProperties": true}),
+                Some(s) if s.get("type").and_then(Value::as_str) == Some("object") => s.clone(),
+                Some(_) => {
+                    return Err(bad(
+                        "expected `response_format.json_schema.schema` to be a JSON Schema of type object",
+                        "response_format.json_schema.schema",
+                    ));
+                }
+            };
+            let description = spec
+                .get("description")
+                .and_then(Value::as_str)
+                .unwrap_or("Answer in this structure: put the whole answer in this tool's input.");
+            Ok(Some(ToolDefinition {
+                name: name.to_owned(),
+                description: description.to_owned(),
+                parameters: schema,
+            }))
+        }
+        other => Err(bad(
+            &format!(
+                "unsupported response_format type `{}`: expected text, json_object or json_schema",
+                other.unwrap_or("(missing)")
+            ),
+            "response_format.type",
+        )),
+    }
+}
+
+/// Whether a stream error is a guardrail intervention or Bedrock's content filter (OpenAI's
+/// `content_filter` finish, not an error).
+pub fn is_content_filter(info: &openclaw_stream::ErrorInfo) -> bool {
+    matches!(
+        info.code.as_deref(),
+        Some("guardrail_intervened" | "content_filtered")
+    )
 }
 
 fn tool_choice(v: &Value) -> Result<ToolChoice, ApiError> {
@@ -581,6 +779,10 @@ pub struct ChunkMapper {
     sent_role: bool,
     /// Content index of a tool-call block -> its OpenAI `tool_calls` index.
     tool_index: HashMap<usize, usize>,
+    /// The `response_format` answer tool, whose arguments stream as content.
+    response_tool: Option<String>,
+    /// Content index of the answer tool's call, once it started.
+    answer_index: Option<usize>,
 }
 
 /// The `delta` object of one chunk.
@@ -610,7 +812,48 @@ impl ChunkMapper {
             include_usage,
             sent_role: false,
             tool_index: HashMap::new(),
+            response_tool: None,
+            answer_index: None,
         }
+    }
+
+    /// The same mapper for a request with a `response_format` answer tool
+    /// ([`ChatRequest::response_tool`]): that tool's arguments stream as `content` and the
+    /// answer finishes with `stop`.
+    pub fn with_response_tool(mut self, tool: Option<String>) -> Self {
+        self.response_tool = tool;
+        self
+    }
+
+    /// The chunk that finishes the answer (with the extension fields of `message`), the usage
+    /// chunk when asked for, and `[DONE]`.
+    fn finish(
+        &self,
+        out: &mut Vec<u8>,
+        reason: &str,
+        message: Option<&AssistantMessage>,
+        usage: &Usage,
+    ) {
+        out.extend_from_slice(b"data: ");
+        out.extend_from_slice(&self.head);
+        out.extend_from_slice(b",\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":");
+        json_to(out, reason);
+        out.extend_from_slice(b"}]");
+        for (key, value) in message.map(extensions).unwrap_or_default() {
+            out.push(b',');
+            json_to(out, &key);
+            out.push(b':');
+            json_to(out, &value);
+        }
+        out.extend_from_slice(b"}\n\n");
+        if self.include_usage {
+            out.extend_from_slice(b"data: ");
+            out.extend_from_slice(&self.head);
+            out.extend_from_slice(b",\"choices\":[],\"usage\":");
+            json_to(out, &usage_json(usage));
+            out.extend_from_slice(b"}\n\n");
+        }
+        out.extend_from_slice(DONE);
     }
 
     /// `data: {<head>,"choices":[{"index":0,"delta":<delta>,"finish_reason":<finish>}]}`
@@ -643,7 +886,8 @@ impl ChunkMapper {
     /// Appends the SSE bytes for one event (`data: <json>\n\n` each, then `data: [DONE]\n\n`
     /// after the last chunk) to `out`.
     pub fn write(&mut self, event: &StreamEvent, out: &mut Vec<u8>) {
-        if !self.sent_role && !matches!(event, StreamEvent::Error { .. }) {
+        let filtered = matches!(event, StreamEvent::Error { info, .. } if is_content_filter(info));
+        if !self.sent_role && (filtered || !matches!(event, StreamEvent::Error { .. })) {
             self.sent_role = true;
             self.chunk(out, Delta::Role, None);
         }
@@ -673,6 +917,16 @@ impl ChunkMapper {
                     self.chunk(out, Delta::Value(Value::Object(delta)), None);
                 }
             }
+            StreamEvent::ToolCallStart { index, name, .. }
+                if self.response_tool.as_deref() == Some(name.as_str()) =>
+            {
+                self.answer_index = Some(*index);
+            }
+            StreamEvent::ToolCallDelta { index, delta, .. }
+                if self.answer_index == Some(*index) && !delta.is_empty() =>
+            {
+                self.chunk(out, Delta::Content(delta), None);
+            }
             StreamEvent::ToolCallStart { index, id, name } => {
                 let k = self.tool_index.len();
                 self.tool_index.insert(*index, k);
@@ -688,21 +942,23 @@ impl ChunkMapper {
                 self.chunk(out, Delta::Value(delta), None);
             }
             StreamEvent::Done {
-                stop_reason, usage, ..
+                stop_reason,
+                usage,
+                message,
             } => {
-                self.chunk(
-                    out,
-                    Delta::Value(Value::Object(serde_json::Map::new())),
-                    Some(finish_reason(*stop_reason)),
-                );
-                if self.include_usage {
-                    out.extend_from_slice(b"data: ");
-                    out.extend_from_slice(&self.head);
-                    out.extend_from_slice(b",\"choices\":[],\"usage\":");
-                    json_to(out, &usage_json(usage));
-                    out.extend_from_slice(b"}\n\n");
-                }
-                out.extend_from_slice(DONE);
+                let reason = if *stop_reason == StopReason::ToolUse
+                    && self.answer_index.is_some()
+                    && self.tool_index.is_empty()
+                {
+                    "stop"
+                } else {
+                    finish_reason(*stop_reason)
+                };
+                self.finish(out, reason, Some(message), usage);
+            }
+            StreamEvent::Error { partial, .. } if filtered => {
+                let usage = partial.as_ref().map(|m| m.usage).unwrap_or_default();
+                self.finish(out, "content_filter", partial.as_deref(), &usage);
             }
             StreamEvent::Error { message, info, .. } => {
                 out.extend_from_slice(b"data: ");
@@ -755,7 +1011,48 @@ fn json_to<T: serde::Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) {
     }
 }
 
-/// The `chat.completion` object of a non-streaming call.
+/// The extension fields of an answer: `guardrail_trace` and `additional_model_response_fields`,
+/// when Bedrock returned them.
+fn extensions(message: &AssistantMessage) -> Vec<(&'static str, Value)> {
+    let mut out = Vec::new();
+    if let Some(trace) = &message.guardrail_trace {
+        out.push(("guardrail_trace", trace.clone()));
+    }
+    if let Some(fields) = &message.response_fields {
+        out.push(("additional_model_response_fields", fields.clone()));
+    }
+    out
+}
+
+/// The `chat.completion` of an answer a guardrail (or Bedrock's content filter) stopped: what
+/// had arrived (the guardrail's message), `finish_reason: "content_filter"`.
+pub fn content_filter_completion(
+    id: &str,
+    created: u64,
+    model: &str,
+    partial: Option<&AssistantMessage>,
+    response_tool: Option<&str>,
+) -> Value {
+    let empty = AssistantMessage::new(
+        openclaw_stream::converse::API,
+        openclaw_stream::converse::PROVIDER,
+        model,
+    );
+    let message = partial.unwrap_or(&empty);
+    completion_with(
+        id,
+        created,
+        model,
+        message,
+        "content_filter",
+        &message.usage,
+        response_tool,
+    )
+}
+
+/// The `chat.completion` object of a non-streaming call; `response_tool` is the
+/// `response_format` answer tool ([`ChatRequest::response_tool`]), whose arguments become the
+/// content.
 pub fn completion(
     id: &str,
     created: u64,
@@ -763,6 +1060,30 @@ pub fn completion(
     message: &AssistantMessage,
     stop_reason: StopReason,
     usage: &Usage,
+    response_tool: Option<&str>,
+) -> Value {
+    let answered = message.content.iter().any(
+        |c| matches!(c, AssistantContent::ToolCall(call) if Some(call.name.as_str()) == response_tool),
+    );
+    let others = message.content.iter().any(
+        |c| matches!(c, AssistantContent::ToolCall(call) if Some(call.name.as_str()) != response_tool),
+    );
+    let reason = if stop_reason == StopReason::ToolUse && answered && !others {
+        "stop"
+    } else {
+        finish_reason(stop_reason)
+    };
+    completion_with(id, created, model, message, reason, usage, response_tool)
+}
+
+fn completion_with(
+    id: &str,
+    created: u64,
+    model: &str,
+    message: &AssistantMessage,
+    finish: &str,
+    usage: &Usage,
+    response_tool: Option<&str>,
 ) -> Value {
     let mut text = String::new();
     let mut reasoning = String::new();
@@ -790,6 +1111,10 @@ pub fn completion(
                     Some(raw) => raw.clone(),
                     None => call.arguments.to_string(),
                 };
+                if Some(call.name.as_str()) == response_tool {
+                    text.push_str(&arguments);
+                    continue;
+                }
                 calls.push(json!({
                     "id": call.id, "type": "function",
                     "function": {"name": call.name, "arguments": arguments},
@@ -821,7 +1146,7 @@ pub fn completion(
     if !calls.is_empty() {
         msg.insert("tool_calls".into(), Value::Array(calls));
     }
-    json!({
+    let mut out = json!({
         "id": id,
         "object": "chat.completion",
         "created": created,
@@ -829,10 +1154,16 @@ pub fn completion(
         "choices": [{
             "index": 0,
             "message": Value::Object(msg),
-            "finish_reason": finish_reason(stop_reason),
+            "finish_reason": finish,
         }],
         "usage": usage_json(usage),
-    })
+    });
+    if let Value::Object(map) = &mut out {
+        for (key, value) in extensions(message) {
+            map.insert(key.into(), value);
+        }
+    }
+    out
 }
 
 #[cfg(test)]

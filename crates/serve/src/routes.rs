@@ -277,7 +277,8 @@ async fn chat_inner(
     let id = response_id("chatcmpl-");
     let created = unix_now();
     if body.is_stream() {
-        let mapper = ChunkMapper::new(id, created, served.key.clone(), body.include_usage());
+        let mapper = ChunkMapper::new(id, created, served.key.clone(), body.include_usage())
+            .with_response_tool(body.response_tool());
         let mut response = sse::response(started, mapper, start);
         served.decorate(&mut response);
         return Ok(response);
@@ -294,8 +295,19 @@ async fn chat_inner(
             &message,
             stop_reason,
             &usage,
+            body.response_tool().as_deref(),
         ))
         .into_response(),
+        StreamEvent::Error { info, partial, .. } if openai::is_content_filter(&info) => {
+            axum::Json(openai::content_filter_completion(
+                &id,
+                created,
+                &served.key,
+                partial.as_deref(),
+                body.response_tool().as_deref(),
+            ))
+            .into_response()
+        }
         StreamEvent::Error { message, info, .. } => {
             tracing::warn!(target: LOG_TARGET, "bedrock stream for {} failed ({}): {message}", escape(&key), info.kind);
             upstream(&info, &message).into_response()

@@ -66,6 +66,21 @@ pub(crate) fn content(message: &AssistantMessage) -> Vec<Value> {
         .collect()
 }
 
+/// The extension fields of an answer (also on the streamed `message_delta`):
+/// `guardrail_trace` (a guardrail's trace, when enabled) and `additional_model_response_fields`
+/// (what Bedrock returned at the requested response field paths).
+pub(crate) fn extensions(message: Option<&AssistantMessage>, out: &mut Value) {
+    let (Some(message), Value::Object(map)) = (message, out) else {
+        return;
+    };
+    if let Some(trace) = &message.guardrail_trace {
+        map.insert("guardrail_trace".into(), trace.clone());
+    }
+    if let Some(fields) = &message.response_fields {
+        map.insert("additional_model_response_fields".into(), fields.clone());
+    }
+}
+
 /// The `message` object of a non-streaming call.
 pub(crate) fn message(
     id: &str,
@@ -74,7 +89,7 @@ pub(crate) fn message(
     message: &AssistantMessage,
     used: &Usage,
 ) -> Value {
-    json!({
+    let mut out = json!({
         "id": id,
         "type": "message",
         "role": "assistant",
@@ -83,12 +98,14 @@ pub(crate) fn message(
         "stop_reason": stop_reason(reason, message),
         "stop_sequence": message.stop_sequence,
         "usage": usage(used),
-    })
+    });
+    extensions(Some(message), &mut out);
+    out
 }
 
 /// The `message` object of an answer a guardrail stopped: what had arrived, `refusal`.
 pub(crate) fn refusal(id: &str, model: &str, partial: Option<&AssistantMessage>) -> Value {
-    json!({
+    let mut out = json!({
         "id": id,
         "type": "message",
         "role": "assistant",
@@ -97,7 +114,9 @@ pub(crate) fn refusal(id: &str, model: &str, partial: Option<&AssistantMessage>)
         "stop_reason": "refusal",
         "stop_sequence": null,
         "usage": usage(&partial.map(|m| m.usage).unwrap_or_default()),
-    })
+    });
+    extensions(partial, &mut out);
+    out
 }
 
 /// Whether a stream error is a refusal (guardrail, content filter).
@@ -230,17 +249,16 @@ impl MessageWriter {
         stop_reason: &str,
         stop_sequence: Option<&str>,
         used: &Usage,
+        message: Option<&AssistantMessage>,
     ) {
         self.close_block(out);
-        Self::event(
-            out,
-            "message_delta",
-            &json!({
-                "type": "message_delta",
-                "delta": {"stop_reason": stop_reason, "stop_sequence": stop_sequence},
-                "usage": usage(used),
-            }),
-        );
+        let mut delta = json!({
+            "type": "message_delta",
+            "delta": {"stop_reason": stop_reason, "stop_sequence": stop_sequence},
+            "usage": usage(used),
+        });
+        extensions(message, &mut delta);
+        Self::event(out, "message_delta", &delta);
         Self::event(out, "message_stop", &json!({"type": "message_stop"}));
     }
 }
@@ -350,11 +368,17 @@ impl EventWriter for MessageWriter {
                 usage: used,
             } => {
                 let reason = stop_reason(*reason, message);
-                self.finish(out, reason, message.stop_sequence.as_deref(), used);
+                self.finish(
+                    out,
+                    reason,
+                    message.stop_sequence.as_deref(),
+                    used,
+                    Some(message),
+                );
             }
             StreamEvent::Error { partial, .. } if is_refusal(event) => {
                 let used = partial.as_ref().map(|m| m.usage).unwrap_or_default();
-                self.finish(out, "refusal", None, &used);
+                self.finish(out, "refusal", None, &used, partial.as_deref());
             }
             StreamEvent::Error { message, info, .. } => {
                 let body = super::error::body(&upstream(info, message));

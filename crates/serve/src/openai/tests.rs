@@ -286,7 +286,15 @@ fn non_streaming_completion_carries_reasoning_signature_and_tool_calls() {
     else {
         panic!("expected done")
     };
-    let body = completion("id1", 9, "amazon-bedrock/m", &message, stop_reason, &usage);
+    let body = completion(
+        "id1",
+        9,
+        "amazon-bedrock/m",
+        &message,
+        stop_reason,
+        &usage,
+        None,
+    );
     assert_eq!(body["object"], "chat.completion");
     let msg = &body["choices"][0]["message"];
     assert_eq!(msg["content"], "Calling.");
@@ -458,4 +466,225 @@ fn invalid_requests_name_the_field() {
     )
     .unwrap_err();
     assert_eq!(err.param.as_deref(), Some("messages[0].content[0].type"));
+}
+
+#[test]
+fn unimplemented_fields_are_mapped_or_refused_by_name() {
+    // No-op values pass.
+    let ok = convert(json!({
+        "model": "m", "messages": [{"role": "user", "content": "hi"}],
+        "user": "u1", "metadata": {"a": "b"}, "store": false, "logprobs": false,
+        "parallel_tool_calls": true, "presence_penalty": 0, "frequency_penalty": 0.0,
+        "logit_bias": {}, "service_tier": "auto", "modalities": ["text"], "seed": null,
+        "top_p": 0.9, "top_k": 40,
+    }))
+    .unwrap();
+    assert_eq!((ok.top_p, ok.top_k), (Some(0.9), Some(40)));
+    for (field, value) in [
+        ("seed", json!(7)),
+        ("logprobs", json!(true)),
+        ("top_logprobs", json!(2)),
+        ("presence_penalty", json!(0.5)),
+        ("frequency_penalty", json!(-1)),
+        ("logit_bias", json!({"50256": -100})),
+        ("store", json!(true)),
+        ("parallel_tool_calls", json!(false)),
+        ("service_tier", json!("flex")),
+        ("modalities", json!(["text", "audio"])),
+        ("audio", json!({"voice": "alloy"})),
+        ("prediction", json!({"type": "content", "content": "x"})),
+        ("web_search_options", json!({})),
+        ("functions", json!([])),
+        ("frobnicate", json!(1)),
+    ] {
+        let mut body = json!({"model": "m", "messages": [{"role": "user", "content": "hi"}]});
+        body[field] = value;
+        let err = convert(body).unwrap_err();
+        let body = err.body();
+        assert_eq!(body["error"]["param"], field, "{field}");
+        assert!(
+            body["error"]["message"].as_str().unwrap().contains(field),
+            "{body}"
+        );
+    }
+}
+
+#[test]
+fn extensions_reach_the_stream_request() {
+    let req = convert(json!({
+        "model": "m", "messages": [{"role": "user", "content": "hi"}],
+        "guardrail": {"identifier": "gr1", "version": "DRAFT", "trace": "enabled"},
+        "additional_model_request_fields": {"x": 1},
+        "additional_model_response_field_paths": ["/x"],
+    }))
+    .unwrap();
+    let g = req.guardrail.unwrap();
+    assert_eq!(
+        (g.identifier.as_str(), g.version.as_str()),
+        ("gr1", "DRAFT")
+    );
+    assert_eq!(req.additional_fields["x"], 1);
+    assert_eq!(req.additional_response_field_paths, ["/x"]);
+}
+
+#[test]
+fn response_format_is_a_forced_tool() {
+    let schema =
+        json!({"type": "object", "properties": {"n": {"type": "integer"}}, "required": ["n"]});
+    let req = convert(json!({
+        "model": "m", "messages": [{"role": "user", "content": "hi"}],
+        "response_format": {"type": "json_schema", "json_schema": {"name": "Count", "schema": schema, "strict": true}},
+    }))
+    .unwrap();
+    assert_eq!(req.tools.len(), 1);
+    assert_eq!(req.tools[0].name, "Count");
+    assert_eq!(req.tools[0].parameters, schema);
+    assert_eq!(req.tool_choice, ToolChoice::Tool("Count".into()));
+
+    let req = convert(json!({
+        "model": "m", "messages": [{"role": "user", "content": "hi"}],
+        "response_format": {"type": "json_object"},
+        "tools": [{"type": "function", "function": {"name": "get_weather"}}],
+    }))
+    .unwrap();
+    assert_eq!(req.tools.len(), 2);
+    assert_eq!(req.tool_choice, ToolChoice::Any);
+
+    let req = convert(
+        json!({"model": "m", "messages": [{"role": "user", "content": "hi"}],
+        "response_format": {"type": "text"}}),
+    )
+    .unwrap();
+    assert!(req.tools.is_empty());
+    for (format, param) in [
+        (json!({"type": "xml"}), "response_format.type"),
+        (
+            json!({"type": "json_schema"}),
+            "response_format.json_schema",
+        ),
+        (
+            json!({"type": "json_schema", "json_schema": {"name": "a b"}}),
+            "response_format.json_schema.name",
+        ),
+    ] {
+        let err = convert(
+            json!({"model": "m", "messages": [{"role": "user", "content": "hi"}],
+            "response_format": format}),
+        )
+        .unwrap_err();
+        assert_eq!(err.body()["error"]["param"], param);
+    }
+}
+
+fn answer_turn() -> Vec<StreamEvent> {
+    let call = ToolCall {
+        id: "tooluse_9".into(),
+        name: "Count".into(),
+        arguments: json!({"n": 3}),
+        invalid_arguments: None,
+    };
+    let mut message = AssistantMessage::new("bedrock-converse-stream", "amazon-bedrock", "m");
+    message.content = vec![AssistantContent::ToolCall(call.clone())];
+    message.response_fields = Some(json!({"x": 1}));
+    vec![
+        StreamEvent::Start { model: "m".into() },
+        StreamEvent::ToolCallStart {
+            index: 0,
+            id: "tooluse_9".into(),
+            name: "Count".into(),
+        },
+        StreamEvent::ToolCallDelta {
+            index: 0,
+            delta: "{\"n\":".into(),
+            partial_arguments: json!({}),
+        },
+        StreamEvent::ToolCallDelta {
+            index: 0,
+            delta: " 3}".into(),
+            partial_arguments: json!({"n": 3}),
+        },
+        StreamEvent::ToolCallEnd { index: 0, call },
+        done(message, StopReason::ToolUse),
+    ]
+}
+
+#[test]
+fn the_answer_tool_streams_as_content_and_finishes_with_stop() {
+    let mut mapper =
+        ChunkMapper::new("c".into(), 1, "m".into(), false).with_response_tool(Some("Count".into()));
+    let items: Vec<SseItem> = answer_turn().iter().flat_map(|e| mapper.map(e)).collect();
+    let content: String = deltas(&items)
+        .iter()
+        .filter_map(|d| d["delta"].get("content").and_then(Value::as_str))
+        .collect();
+    assert_eq!(content, "{\"n\": 3}");
+    assert!(
+        deltas(&items)
+            .iter()
+            .all(|d| d["delta"].get("tool_calls").is_none())
+    );
+    let SseItem::Data(last) = &items[items.len() - 2] else {
+        panic!("{items:?}")
+    };
+    assert_eq!(last["choices"][0]["finish_reason"], "stop");
+    assert_eq!(last["additional_model_response_fields"], json!({"x": 1}));
+    assert_eq!(items.last(), Some(&SseItem::Done));
+
+    let StreamEvent::Done { message, usage, .. } = answer_turn().pop().unwrap() else {
+        panic!()
+    };
+    let body = completion(
+        "c",
+        1,
+        "m",
+        &message,
+        StopReason::ToolUse,
+        &usage,
+        Some("Count"),
+    );
+    assert_eq!(body["choices"][0]["finish_reason"], "stop");
+    assert_eq!(body["choices"][0]["message"]["content"], "{\"n\":3}");
+    assert!(body["choices"][0]["message"].get("tool_calls").is_none());
+}
+
+#[test]
+fn guardrail_interventions_finish_with_content_filter_and_the_trace() {
+    let mut partial = AssistantMessage::new("bedrock-converse-stream", "amazon-bedrock", "m");
+    partial.content = vec![AssistantContent::Text {
+        text: "Sorry.".into(),
+    }];
+    partial.guardrail_trace = Some(json!({"actionReason": "Guardrail blocked."}));
+    let info = openclaw_stream::ErrorInfo::new(openclaw_stream::ErrorKind::Upstream)
+        .with_code("guardrail_intervened");
+    assert!(is_content_filter(&info));
+    let error = StreamEvent::Error {
+        reason: ErrorReason::Error,
+        message: "a guardrail intervened".into(),
+        info,
+        partial: Some(Box::new(partial.clone())),
+    };
+    let mut mapper = ChunkMapper::new("c".into(), 1, "m".into(), true);
+    let mut items = mapper.map(&StreamEvent::TextDelta {
+        index: 0,
+        delta: "Sorry.".into(),
+    });
+    items.extend(mapper.map(&error));
+    let SseItem::Data(finish) = &items[2] else {
+        panic!("{items:?}")
+    };
+    assert_eq!(finish["choices"][0]["finish_reason"], "content_filter");
+    assert_eq!(
+        finish["guardrail_trace"]["actionReason"],
+        "Guardrail blocked."
+    );
+    assert!(matches!(&items[3], SseItem::Data(u) if u.get("usage").is_some()));
+    assert_eq!(items.last(), Some(&SseItem::Done));
+
+    let body = content_filter_completion("c", 1, "m", Some(&partial), None);
+    assert_eq!(body["choices"][0]["finish_reason"], "content_filter");
+    assert_eq!(body["choices"][0]["message"]["content"], "Sorry.");
+    assert_eq!(
+        body["guardrail_trace"]["actionReason"],
+        "Guardrail blocked."
+    );
 }

@@ -15,6 +15,8 @@
 //!   after the stream started), the concurrency limit.
 //! - `failover`: fallbacks before the first token (the answer names the model that
 //!   answered), the opt-out header, the circuit breaker in `/metrics`, every model failing.
+//! - `guardrails`: guardrail interventions (`content_filter`, `refusal`, the trace) on both
+//!   routes, `response_format` as a forced tool, pass-through fields, refused parameters.
 //! - `lifecycle`: client disconnect cancelling the Bedrock stream, draining and shutdown.
 //! - `protocol`: the SSE and JSON wire format over a scripted stream (snapshots), streams that
 //!   end without a terminal event, the router mounted under a prefix.
@@ -25,6 +27,7 @@ mod chat;
 mod endpoints;
 mod errors;
 mod failover;
+mod guardrails;
 mod hardening;
 mod lifecycle;
 mod messages;
