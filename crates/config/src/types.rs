@@ -479,8 +479,8 @@ pub struct BedrockDiscoveryConfig {
     /// Turn discovery on or off. Unset: discovery runs when AWS credentials are detected.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,
-    /// AWS region to list models in. Default: `AWS_REGION`, then `AWS_DEFAULT_REGION`,
-    /// then `us-east-1`.
+    /// AWS region to list models in. Default: `AWS_REGION`, then `AWS_DEFAULT_REGION`, then
+    /// the selected AWS profile's `region` in the shared config file, then `us-east-1`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub region: Option<String>,
     /// Only keep models of these Bedrock providers, for example `["anthropic", "amazon"]`
