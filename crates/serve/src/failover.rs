@@ -168,6 +168,12 @@ impl FailoverState {
         match report.served() {
             Some(served) if served != primary => {
                 self.by_fallback.fetch_add(1, Ordering::Relaxed);
+                let failed: Vec<String> = attempts
+                    .iter()
+                    .filter(|a| a.target != served)
+                    .map(|a| format!("{}: {}", a.target, a.reason()))
+                    .collect();
+                tracing::info!(target: LOG_TARGET, "served by {served} after {} failed before its first token ({})", primary, failed.join("; "));
             }
             Some(_) => {}
             None if attempts.iter().all(|a| a.outcome != Outcome::Served) && attempts.len() > 1 => {

@@ -221,3 +221,86 @@ fn chat_json_emits_one_event_per_line() {
     let end = events.iter().find(|e| e["type"] == "toolcall_end").unwrap();
     assert_eq!(end["call"]["name"], "get_weather");
 }
+
+/// Sends a JSON body to the fake's admin API (`POST /_fake/<path>` over plain HTTP/1.1).
+fn fake_admin(fake: &FakeProcess, path: &str, body: &Value) {
+    use std::io::{Read, Write};
+    let addr = fake.url().trim_start_matches("http://");
+    let mut socket = std::net::TcpStream::connect(addr).unwrap();
+    let body = body.to_string();
+    write!(
+        socket,
+        "POST /_fake/{path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut raw = String::new();
+    socket.read_to_string(&mut raw).unwrap();
+    assert!(raw.starts_with("HTTP/1.1 2"), "{raw}");
+}
+
+/// A model throttled forever on the fake (SDK retries included).
+fn throttle_forever(fake: &FakeProcess, model: &str) {
+    fake_admin(
+        fake,
+        "faults",
+        &serde_json::json!({"item": {"type": "throttle"}, "target": {"model": model}, "remaining": null}),
+    );
+}
+
+/// The models of the converse-stream calls the fake received, in order.
+fn called_models(fake: &FakeProcess) -> Vec<String> {
+    runtime_paths(fake)
+        .iter()
+        .filter_map(|p| p.strip_prefix("/model/")?.strip_suffix("/converse-stream"))
+        .map(|id| id.replace("%3A", ":"))
+        .collect()
+}
+
+const SONNET: &str = "us.anthropic.claude-sonnet-4-5-20250929-v1:0";
+const HAIKU: &str = "us.anthropic.claude-haiku-4-5-20251001-v1:0";
+
+#[test]
+fn chat_fails_over_to_the_configured_fallback_and_says_so() {
+    let fake = FakeProcess::start();
+    let sandbox = sandbox(&fake);
+    throttle_forever(&fake, SONNET);
+    let out = sandbox.run(&["chat", "Hello there"], &static_keys(), None);
+    assert_eq!(out.ok().trim(), "Echo: Hello there");
+    assert!(
+        out.stderr.contains(&format!(
+            "served by amazon-bedrock/{HAIKU} (amazon-bedrock/{SONNET}: throttled (ThrottlingException))"
+        )),
+        "{}",
+        out.stderr
+    );
+    // The primary (with the SDK's retries), then the fallback.
+    let called = called_models(&fake);
+    assert_eq!(called.last().map(String::as_str), Some(HAIKU), "{called:?}");
+    assert!(
+        called[..called.len() - 1].iter().all(|m| m == SONNET),
+        "{called:?}"
+    );
+
+    // The fallback failing too: the primary's error, every attempt listed (exit 5).
+    throttle_forever(&fake, HAIKU);
+    let out = sandbox.run(&["chat", "Hello there"], &static_keys(), None);
+    assert_eq!(out.code, Some(5), "{}", out.stderr);
+    assert!(
+        out.stderr.contains(&format!(
+            "every model failed (2 attempts: amazon-bedrock/{SONNET}: throttled (ThrottlingException); amazon-bedrock/{HAIKU}: throttled (ThrottlingException))"
+        )),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn chat_without_a_failure_prints_no_failover_note() {
+    let fake = FakeProcess::start();
+    let sandbox = sandbox(&fake);
+    let out = sandbox.run(&["chat", "Hi"], &static_keys(), None);
+    assert_eq!(out.ok().trim(), "Echo: Hi");
+    assert!(!out.stderr.contains("served by"), "{}", out.stderr);
+    assert_eq!(called_models(&fake), [SONNET]);
+}

@@ -7,6 +7,7 @@
 //! and the official `openai` Python client. The HTTP behaviour itself (chat mapping, errors,
 //! limits, metrics, disconnects, draining) is tested in process in `crates/serve/tests/it`.
 
+mod failover;
 mod support;
 
 use std::time::{Duration, Instant};

@@ -1,10 +1,13 @@
 //! `openclaw chat`: one prompt, streamed through `openclaw-stream`'s Converse adapter.
 
 use std::io::Read;
+use std::sync::Arc;
+use std::time::Duration;
 
 use futures::StreamExt;
 use openclaw_config::{ModelApi, ModelDefinition, ModelRef, ProviderConfig};
 use openclaw_creds::AwsSettings;
+use openclaw_stream::failover::{self, Breakers, Failover, FailoverSettings};
 use openclaw_stream::{
     AdapterOptions, AssistantMessage, ConverseStream, EventStream, Message, ModelStream,
     ReasoningLevel, StreamEvent, StreamOptions, StreamRequest, ToolDefinition, Usage,
@@ -35,17 +38,109 @@ pub async fn run(ctx: &Context, args: &ChatArgs) -> CmdResult {
     };
     let setup = Setup::new(ctx)?;
     let target = resolve_target(ctx, &setup, args.model.as_deref()).await?;
-    // Missing or unloadable credentials end the stream with OpenClaw's message and an auth
-    // kind (exit 4): the adapter knows the source it checked.
-    let adapter = ConverseStream::from_settings(&target.settings, AdapterOptions::default());
+    let fallbacks = resolve_fallbacks(ctx, &setup, &target).await;
     let mut request = StreamRequest::new(target.model.clone(), vec![Message::user_text(prompt)]);
     request.system = args.system.clone();
     request.reasoning = reasoning_level(args.thinking);
     request.tools = tools;
     request.max_tokens = args.max_tokens;
-    let events = adapter.stream(request, StreamOptions::default());
+    let primary = target.model_ref.to_string();
+    // Missing or unloadable credentials end the stream with OpenClaw's message and an auth
+    // kind (exit 4): the adapter knows the source it checked.
+    let stream_of = |t: &Target| -> Arc<dyn ModelStream> {
+        Arc::new(ConverseStream::from_settings(
+            &t.settings,
+            AdapterOptions::default(),
+        ))
+    };
+    let (events, report) = if fallbacks.is_empty() {
+        (
+            stream_of(&target).stream(request, StreamOptions::default()),
+            None,
+        )
+    } else {
+        let targets = std::iter::once(&target)
+            .chain(&fallbacks)
+            .map(|t| failover::Target::new(t.model_ref.to_string(), t.model.clone(), stream_of(t)))
+            .collect();
+        let settings = failover_settings(&setup.config.failover());
+        let chain = Failover::new(targets, Arc::new(Breakers::new(settings)));
+        let (events, report) = chain.start(request, StreamOptions::default());
+        (events, Some(report))
+    };
     let mut renderer = Renderer::new(&ctx.out, args.json);
-    renderer.run(events).await.map(|_| ())
+    let result = renderer.run(events).await.map(|_| ());
+    if let Some(report) = report
+        && let Some(served) = report.served()
+        && served != primary
+    {
+        let failed: Vec<String> = report
+            .attempts()
+            .iter()
+            .filter(|a| a.target != served)
+            .map(|a| format!("{}: {}", a.target, a.reason()))
+            .collect();
+        ctx.out.err_line(&Style::Yellow.paint(
+            &format!("served by {served} ({})", failed.join("; ")),
+            ctx.out.color_stderr,
+        ));
+    }
+    result
+}
+
+/// Failover settings from the configuration's `failover` block.
+fn failover_settings(config: &openclaw_config::FailoverConfig) -> FailoverSettings {
+    FailoverSettings {
+        first_token_timeout: (config.first_token_timeout_ms > 0)
+            .then(|| Duration::from_millis(config.first_token_timeout_ms)),
+        breaker_failures: config.breaker_failures,
+        breaker_cool_down: Duration::from_millis(config.breaker_cooldown_ms),
+    }
+}
+
+/// The models tried after `target` when it fails before its first token: its `global.`
+/// profile with region failover on, then its fallbacks (each with its own `global.` profile);
+/// none when failover is off. A fallback that cannot be resolved is skipped with a warning.
+async fn resolve_fallbacks(ctx: &Context, setup: &Setup, target: &Target) -> Vec<Target> {
+    let options = setup.config.failover();
+    if !options.enabled {
+        return Vec::new();
+    }
+    let mut refs: Vec<ModelRef> = vec![target.model_ref.clone()];
+    let with_region = |r: &ModelRef| -> Vec<ModelRef> {
+        let global = (options.cross_region && r.provider() == openclaw_config::BEDROCK_PROVIDER_ID)
+            .then(|| failover::global_profile(r.model()))
+            .flatten()
+            .and_then(|id| ModelRef::new(openclaw_config::BEDROCK_PROVIDER_ID, id).ok());
+        std::iter::once(r.clone()).chain(global).collect()
+    };
+    let mut wanted = with_region(&target.model_ref);
+    for fallback in setup.config.model_fallbacks(&target.model_ref) {
+        wanted.extend(with_region(&fallback));
+    }
+    let mut out = Vec::new();
+    for model_ref in wanted {
+        if refs.contains(&model_ref) {
+            continue;
+        }
+        refs.push(model_ref.clone());
+        match resolve_target(ctx, setup, Some(&model_ref.to_string())).await {
+            Ok(found) => out.push(found),
+            // A global profile is tried as it is: Bedrock decides whether it exists.
+            Err(_) if model_ref.model().starts_with("global.") => out.push(Target {
+                model: ModelDefinition {
+                    id: model_ref.model().to_string(),
+                    ..target.model.clone()
+                },
+                model_ref,
+                settings: target.settings.clone(),
+            }),
+            Err(err) => ctx
+                .out
+                .warn(&format!("fallback `{model_ref}` skipped: {:#}", err.error)),
+        }
+    }
+    out
 }
 
 /// The `--thinking` level for the stream crate.

@@ -119,7 +119,8 @@ pub async fn run(ctx: &Context, args: &GatewayArgs) -> CmdResult {
         setup.config.models.providers.clone(),
         setup.region.region.clone(),
     )
-    .with_credentials(setup.source.clone());
+    .with_credentials(setup.source.clone())
+    .with_failover(openclaw_serve::FailoverOptions::from_config(&setup.config));
     for (id, stream) in build_streams(ctx, &setup, adapter)? {
         models = models.with_stream(id, stream);
     }

@@ -51,8 +51,24 @@ impl Gateway {
         extra: &[(&str, &str)],
         with_keys: bool,
     ) -> Result<Gateway, (Option<i32>, String)> {
+        Self::try_start_with_config(CONFIG, endpoint, args, extra, with_keys)
+    }
+
+    /// [`Gateway::start`] with another configuration file.
+    pub fn start_with_config(config: &str, endpoint: &str) -> Gateway {
+        Self::try_start_with_config(config, endpoint, &[], &[], true)
+            .unwrap_or_else(|(code, err)| panic!("gateway did not start (exit {code:?}):\n{err}"))
+    }
+
+    fn try_start_with_config(
+        config: &str,
+        endpoint: &str,
+        args: &[&str],
+        extra: &[(&str, &str)],
+        with_keys: bool,
+    ) -> Result<Gateway, (Option<i32>, String)> {
         let sandbox = Sandbox::new(None);
-        sandbox.write_config(CONFIG);
+        sandbox.write_config(config);
         let mut command = Command::new(&binaries().openclaw);
         command
             .args(["gateway", "--port", "0"])
