@@ -234,7 +234,8 @@ pub async fn resolve_target(
     let settings = crate::setup::provider_settings(&ctx.env, &provider)?;
     Ok(Target {
         model_ref,
-        model: def,
+        // The provider's guardrail and pass-through fields under the model's own.
+        model: provider.model_with_defaults(&def),
         settings,
     })
 }
