@@ -204,6 +204,14 @@ pub(crate) async fn admit(State(app): State<Arc<App>>, req: Request, next: Next)
     }
     let limits = &app.options.limits;
     let path = req.uri().path().to_owned();
+    if streams_full(&app, &path) {
+        // Shed before reading and parsing the body: under overload, every refusal that costs
+        // less leaves more CPU to the streams admitted.
+        app.metrics.stream_shed(false);
+        let error =
+            ApiError::too_many_streams(limits.max_concurrent_streams, limits.max_queued_streams);
+        return closing(error.into_response_for(&path));
+    }
     let reserve = declared.unwrap_or(limits.max_body_bytes);
     if reserve > limits.max_body_bytes {
         return ApiError::body_too_large(limits.max_body_bytes).into_response_for(&path);
@@ -227,6 +235,23 @@ pub(crate) async fn admit(State(app): State<Arc<App>>, req: Request, next: Next)
         return closing(response);
     }
     response
+}
+
+/// Whether `path` starts a model stream and none could be admitted now: every stream slot is
+/// taken and the queue for one is full (or off). A request that passes this check may still be
+/// refused by `crate::sse`'s admission, which decides.
+fn streams_full(app: &App, path: &str) -> bool {
+    if !matches!(path, "/v1/chat/completions" | "/v1/messages") {
+        return false;
+    }
+    let limits = &app.options.limits;
+    let queue_full = limits.queue_wait.is_zero()
+        || app
+            .admission
+            .queued
+            .load(std::sync::atomic::Ordering::Acquire)
+            >= limits.max_queued_streams;
+    queue_full && app.permits.available_permits() == 0
 }
 
 /// Takes a share of both budgets for a body of `bytes`, or says which one is spent.

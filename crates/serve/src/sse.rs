@@ -176,7 +176,7 @@ pub(crate) fn response<W: EventWriter>(started: Started, writer: W, start: Insta
     let mut state = Sse {
         events,
         writer,
-        buf: Vec::new(),
+        buf: Vec::with_capacity(BUF_INITIAL),
         done: false,
         first_token: false,
         start,
@@ -192,7 +192,12 @@ pub(crate) fn response<W: EventWriter>(started: Started, writer: W, start: Insta
             s.drain_ready();
             if !s.buf.is_empty() {
                 s.last_write = Instant::now();
-                let frame = Bytes::from(std::mem::take(&mut s.buf));
+                // One allocation of the frame's exact size; the render buffer is kept.
+                let frame = Bytes::copy_from_slice(&s.buf);
+                s.buf.clear();
+                if s.buf.capacity() > BUF_KEEP {
+                    s.buf = Vec::with_capacity(BUF_INITIAL);
+                }
                 return Some((Ok::<Bytes, Infallible>(frame), s));
             }
             if s.done {
@@ -252,7 +257,8 @@ fn is_token(event: &StreamEvent) -> bool {
 struct Sse<W> {
     events: EventStream,
     writer: W,
-    /// SSE bytes rendered and not yet handed to hyper.
+    /// SSE bytes rendered and not yet handed to hyper; reused from frame to frame (rendering
+    /// into a fresh `Vec` grew it several times per event).
     buf: Vec<u8>,
     done: bool,
     first_token: bool,
@@ -261,6 +267,11 @@ struct Sse<W> {
     keepalive: std::pin::Pin<Box<tokio::time::Sleep>>,
     last_write: Instant,
 }
+
+/// The render buffer's first capacity: a text delta's chunk fits.
+const BUF_INITIAL: usize = 512;
+/// A render buffer grown beyond this by a large frame is given back (a long stream keeps it).
+const BUF_KEEP: usize = 4096;
 
 /// Most events gathered into one body frame (beyond, the frame goes out and the rest follows).
 const FRAME_EVENTS: usize = 64;

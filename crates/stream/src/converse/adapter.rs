@@ -191,7 +191,9 @@ impl ModelStream for ConverseStream {
             traceparent: traceparent(options.traceparent),
             request_id: options.request_id,
             pending: VecDeque::new(),
+            scratch: Vec::new(),
             first_deadline: None,
+            idle: None,
         };
         Box::pin(futures::stream::unfold(driver, |mut d| async move {
             d.next().await.map(|e| (e, d))
@@ -278,7 +280,19 @@ struct Driver {
     /// Where Bedrock's request id goes.
     request_id: Option<RequestIdSlot>,
     pending: VecDeque<StreamEvent>,
+    /// The converter's output for one item, reused (no allocation per event).
+    scratch: Vec<StreamEvent>,
     first_deadline: Option<Instant>,
+    /// The idle timeout between events: one timer for the whole stream, moved only when it
+    /// fires early (registering and cancelling a timer per event costs a lock on the timer
+    /// wheel twice per event).
+    idle: Option<Idle>,
+}
+
+/// The idle timer of a stream and when its last event arrived.
+struct Idle {
+    timer: std::pin::Pin<Box<tokio::time::Sleep>>,
+    last: Instant,
 }
 
 /// The `traceparent` to send: only a well-formed one (anything else could not be a header).
@@ -364,6 +378,40 @@ impl Driver {
         }
     }
 
+    /// Runs `fut` unless the abort signal fires or no event arrives for the idle timeout (on
+    /// `idle`'s timer, which moves only when it fires before the silence is long enough).
+    async fn idle_guarded<T>(
+        abort: &mut Option<AbortSignal>,
+        idle: &mut Idle,
+        timeout: Duration,
+        fut: impl Future<Output = T>,
+    ) -> Step<T> {
+        let aborted = async {
+            match abort {
+                Some(signal) => signal.aborted().await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::pin!(aborted, fut);
+        loop {
+            tokio::select! {
+                biased;
+                () = &mut aborted => return Step::Aborted,
+                v = &mut fut => {
+                    idle.last = Instant::now();
+                    return Step::Ready(v);
+                }
+                () = idle.timer.as_mut() => {
+                    let due = idle.last + timeout;
+                    if Instant::now() >= due {
+                        return Step::TimedOut;
+                    }
+                    idle.timer.as_mut().reset(due);
+                }
+            }
+        }
+    }
+
     async fn step(&mut self) {
         match std::mem::replace(&mut self.state, State::Closed) {
             State::Closed => self.fail(
@@ -419,12 +467,24 @@ impl Driver {
             }
             State::Receiving(mut rx) => {
                 let first = self.first_deadline.take();
-                let deadline = first.unwrap_or_else(|| Instant::now() + self.options.idle_timeout);
-                match Self::guarded(&mut self.abort, deadline, rx.recv()).await {
+                let idle_timeout = self.options.idle_timeout;
+                let step = match first {
+                    Some(deadline) => Self::guarded(&mut self.abort, deadline, rx.recv()).await,
+                    None => {
+                        let idle = self.idle.get_or_insert_with(|| {
+                            let now = Instant::now();
+                            Idle {
+                                timer: Box::pin(tokio::time::sleep_until(now + idle_timeout)),
+                                last: now,
+                            }
+                        });
+                        Self::idle_guarded(&mut self.abort, idle, idle_timeout, rx.recv()).await
+                    }
+                };
+                match step {
                     Step::Ready(Ok(Some(item))) => {
-                        let mut out = Vec::new();
-                        self.conv.push(item, &mut out);
-                        self.pending.extend(out);
+                        self.conv.push(item, &mut self.scratch);
+                        self.pending.extend(self.scratch.drain(..));
                         if !self.conv.is_finished() {
                             self.state = State::Receiving(rx);
                         }
