@@ -428,7 +428,8 @@ impl ModelSource {
     /// An unlisted Bedrock ARN's traits (`Discovery::describe`: `GetInferenceProfile` for a
     /// profile, the base model's limits, reasoning, input and prices) in place of the default
     /// ones [`ModelSource::attempt`] gives; unchanged without discovery, for a model id that is
-    /// not an ARN, or when describing fails (Bedrock still decides; the failure is logged).
+    /// not an ARN, or when describing fails or takes longer than [`DISCOVERY_WAIT`] (Bedrock
+    /// still decides; the failure is logged).
     pub(crate) async fn described(&self, model: Arc<ResolvedModel>) -> Arc<ResolvedModel> {
         let Some((discovery, request)) = &self.discovery else {
             return model;
@@ -437,11 +438,18 @@ impl ModelSource {
         if !id.starts_with("arn:") {
             return model;
         }
-        let def = match discovery.describe(request, &id).await {
-            Ok(Some(def)) => def,
-            Ok(None) => return model,
-            Err(err) => {
+        // A request never waits long on the control plane: past DISCOVERY_WAIT, defaults.
+        let described =
+            tokio::time::timeout(DISCOVERY_WAIT, discovery.describe(request, &id)).await;
+        let def = match described {
+            Ok(Ok(Some(def))) => def,
+            Ok(Ok(None)) => return model,
+            Ok(Err(err)) => {
                 tracing::warn!(target: LOG_TARGET, "cannot describe {}, using default limits: {err}", crate::log::escape(&id));
+                return model;
+            }
+            Err(_) => {
+                tracing::warn!(target: LOG_TARGET, "describing {} is slow, using default limits", crate::log::escape(&id));
                 return model;
             }
         };
