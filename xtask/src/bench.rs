@@ -44,12 +44,15 @@ pub(crate) fn run(args: Vec<String>) -> Result<()> {
     Ok(())
 }
 
-const HELP: &str = "usage: cargo xtask bench [--quick] [--against URL --model NAME] [--out DIR]
+const HELP: &str = "usage: cargo xtask bench [--quick] [--openclaw PATH] [--gateway-env KEY=VALUE]... [--against URL --model NAME] [--out DIR]
 
 Builds openclaw, fake-bedrock and openclaw-bench in release mode, then measures the
 `openclaw gateway` against the direct SDK path on a local fake-bedrock.
 Results: target/bench/results.md, results.json and latency.svg (default --out).
---quick runs in about a minute; the default run takes a few minutes on 2 cores.";
+--quick runs in about two minutes; the default run takes about ten minutes on 2 cores.
+--openclaw PATH measures another `openclaw` binary (an older build, for an A/B comparison);
+--gateway-env KEY=VALUE sets a variable in the gateway's environment (repeatable).
+Every figure is printed against its target (met / MISSED) and written to results.md.";
 
 fn build_args() -> Vec<String> {
     let mut args = vec!["build".to_owned(), "--release".to_owned()];
@@ -69,12 +72,13 @@ fn bench_command(root: &Path, target: &Path, user: &[String]) -> (String, Vec<St
         "-c".to_owned(),
         r#"ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec "$0" "$@""#.to_owned(),
         path("openclaw-bench"),
-        "--openclaw".to_owned(),
-        path("openclaw"),
-        "--fake".to_owned(),
-        path("fake-bedrock"),
     ];
-    if !user.iter().any(|a| a == "--out" || a.starts_with("--out=")) {
+    // `--openclaw PATH` of the user's measures another build (an older commit's, for an A/B).
+    if !given(user, "--openclaw") {
+        argv.extend(["--openclaw".to_owned(), path("openclaw")]);
+    }
+    argv.extend(["--fake".to_owned(), path("fake-bedrock")]);
+    if !given(user, "--out") {
         let out = target.join("bench");
         let out = out.strip_prefix(root).unwrap_or(&out);
         argv.push("--out".to_owned());
@@ -82,6 +86,12 @@ fn bench_command(root: &Path, target: &Path, user: &[String]) -> (String, Vec<St
     }
     argv.extend(user.iter().cloned());
     ("sh".to_owned(), argv)
+}
+
+/// Whether the user's arguments set `flag` (`--flag VALUE` or `--flag=VALUE`).
+fn given(user: &[String], flag: &str) -> bool {
+    user.iter()
+        .any(|a| a == flag || a.strip_prefix(flag).is_some_and(|r| r.starts_with('=')))
 }
 
 #[cfg(test)]
@@ -110,6 +120,13 @@ mod tests {
         let (_, argv) = bench_command(root, Path::new("/elsewhere"), &user);
         assert_eq!(argv.iter().filter(|a| *a == "--out").count(), 1);
         assert!(argv.contains(&"/elsewhere/release/fake-bedrock".to_owned()));
+        let user = ["--openclaw=/old/openclaw".to_owned()];
+        let (_, argv) = bench_command(root, &root.join("target"), &user);
+        assert_eq!(
+            argv[2..].join(" "),
+            "/w/target/release/openclaw-bench --fake /w/target/release/fake-bedrock \
+             --out target/bench --openclaw=/old/openclaw"
+        );
     }
 
     #[test]

@@ -74,9 +74,26 @@ struct Args {
     /// at it; loopback only).
     #[arg(long, default_value = "127.0.0.1:0")]
     fake_listen: std::net::SocketAddr,
+    /// A variable for the gateway's environment, `KEY=VALUE` (repeatable): compares settings
+    /// such as `MALLOC_ARENA_MAX=2` on one binary.
+    #[arg(long = "gateway-env", value_name = "KEY=VALUE", value_parser = key_value)]
+    gateway_env: Vec<(String, String)>,
     /// Output directory for results.md, results.json and latency.svg.
     #[arg(long, default_value = "target/bench")]
     out: PathBuf,
+}
+
+/// `KEY=VALUE`.
+fn key_value(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((k, v)) if !k.is_empty() => Ok((k.to_owned(), v.to_owned())),
+        _ => Err(format!("expected KEY=VALUE, got `{text}`")),
+    }
+}
+
+/// The sandbox of one gateway process, with `--gateway-env`.
+fn sandbox(args: &Args) -> Result<Sandbox> {
+    Ok(Sandbox::new(MODEL, false)?.with_env(&args.gateway_env))
 }
 
 /// Durations and sizes of one run.
@@ -191,7 +208,7 @@ async fn run(args: Args) -> Result<()> {
     .await?;
     eprintln!("fake-bedrock: {} (pid {})", fake.url, fake.pid());
     let gateway_args = gateway_args(&args.openclaw).await;
-    let sandbox = Sandbox::new(MODEL, false)?;
+    let sandbox = sandbox(&args)?;
     let gateway = Server::spawn(
         sandbox.command(&args.openclaw, &fake.url, &gateway_args),
         "openclaw gateway",
@@ -382,8 +399,8 @@ fn prompt() -> String {
         .collect()
 }
 
-/// `gateway --port 0`, plus concurrency and connection limits high enough for the bench when
-/// the binary has those flags.
+/// `gateway --port 0`, plus stream, connection and pending-body limits high enough for the
+/// bench when the binary has those flags.
 async fn gateway_args(openclaw: &Path) -> Vec<String> {
     let mut args = default_gateway_args();
     let help = tokio::process::Command::new(openclaw)
@@ -392,7 +409,13 @@ async fn gateway_args(openclaw: &Path) -> Vec<String> {
         .await
         .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
         .unwrap_or_default();
-    for flag in ["--max-concurrent-streams", "--max-connections"] {
+    // Raw capacity: no admission limit of the gateway's may refuse the bench's load (request
+    // bodies count until the response head, which a paced stream sends with its first event).
+    for flag in [
+        "--max-concurrent-streams",
+        "--max-connections",
+        "--max-pending-bodies",
+    ] {
         if help.contains(flag) {
             args.extend([flag.to_owned(), "100000".to_owned()]);
         }
@@ -414,7 +437,7 @@ async fn overload(
     base_rate: f64,
     duration: Duration,
 ) -> Result<stress::Overload> {
-    let sandbox = Sandbox::new(MODEL, false)?;
+    let sandbox = sandbox(args)?;
     let gateway = Server::spawn(
         sandbox.command(&args.openclaw, endpoint, &default_gateway_args()),
         "openclaw gateway",
@@ -478,7 +501,7 @@ async fn paced(args: &Args, n: usize, plan: &Plan) -> Result<stress::Paced> {
         wait,
     )
     .await?;
-    let sandbox = Sandbox::new(MODEL, false)?;
+    let sandbox = sandbox(args)?;
     let gw_args = gateway_args(&args.openclaw).await;
     let gateway = Server::spawn(
         sandbox.command(&args.openclaw, &fake.url, &gw_args),
@@ -718,7 +741,7 @@ async fn idle(args: &Args, prompt: &str, n: usize) -> Result<Idle> {
         wait,
     )
     .await?;
-    let sandbox = Sandbox::new(MODEL, false)?;
+    let sandbox = sandbox(args)?;
     let gw_args = gateway_args(&args.openclaw).await;
     let gateway = Server::spawn(
         sandbox.command(&args.openclaw, &fake.url, &gw_args),
@@ -807,7 +830,7 @@ async fn cold_start(args: &Args, endpoint: &str, prompt: &str, runs: usize) -> R
     let mut first = Vec::new();
     let gw_args = gateway_args(&args.openclaw).await;
     for _ in 0..runs {
-        let sandbox = Sandbox::new(MODEL, false)?;
+        let sandbox = sandbox(args)?;
         let gateway = Server::spawn(
             sandbox.command(&args.openclaw, endpoint, &gw_args),
             "openclaw gateway",

@@ -101,6 +101,7 @@ pub fn fake_command(
 /// A sandbox for `openclaw`: HOME, configuration and state in a temporary directory.
 pub struct Sandbox {
     dir: tempfile::TempDir,
+    extra: Vec<(String, String)>,
 }
 
 impl Sandbox {
@@ -119,7 +120,16 @@ impl Sandbox {
         };
         std::fs::write(dir.path().join("openclaw.json"), config)
             .context("cannot write the bench configuration")?;
-        Ok(Sandbox { dir })
+        Ok(Sandbox {
+            dir,
+            extra: Vec::new(),
+        })
+    }
+
+    /// Adds `extra` variables to every command's environment (the bench's `--gateway-env`).
+    pub fn with_env(mut self, extra: &[(String, String)]) -> Self {
+        self.extra.extend_from_slice(extra);
+        self
     }
 
     /// The environment of an `openclaw` run against the fake at `endpoint`.
@@ -145,7 +155,10 @@ impl Sandbox {
         if let Ok(path) = std::env::var("PATH") {
             env.push(("PATH", path));
         }
-        env.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
+        let mut env: Vec<(String, String)> =
+            env.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
+        env.extend(self.extra.iter().cloned());
+        env
     }
 
     /// `openclaw <args>` with the sandbox environment only; stderr goes to `gateway.log`.

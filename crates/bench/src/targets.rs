@@ -104,7 +104,7 @@ pub fn evaluate(r: &Report) -> Vec<Target> {
             format!("errors, {} paced streams (both paths)", p.streams),
             0.0,
             "",
-            Some(p.paths.iter().map(|x| x.summary.errors as f64).sum()),
+            Some(p.paths.iter().map(|x| x.summary.errors).sum::<u64>() as f64),
         ));
     }
     match &r.overload {
@@ -131,7 +131,7 @@ pub fn evaluate(r: &Report) -> Vec<Target> {
                 "overload: failures other than proper refusals".to_owned(),
                 0.0,
                 "",
-                Some(o.other_errors.iter().map(|(_, n)| *n as f64).sum()),
+                Some(o.other_errors.iter().map(|(_, n)| *n).sum::<u64>() as f64),
             ));
             out.push(at_most(
                 "overload: gateway peak RSS".to_owned(),
