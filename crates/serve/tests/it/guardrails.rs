@@ -180,3 +180,62 @@ async fn pass_through_fields_and_refused_parameters() {
     assert_eq!(status, 400);
     assert_eq!(error["error"]["param"], "seed", "{error}");
 }
+
+/// An application profile ARN (discovered, with its base model) gets the cache points and
+/// thinking fields of its base model: the Converse body Bedrock receives is the same but for
+/// the model in the path.
+#[tokio::test]
+async fn an_application_profile_is_decided_as_its_base_model() {
+    let fake = fake().await;
+    let served = serve(Setup::default().bedrock(&fake)).await;
+    let target = served.target();
+    let app = "arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/k3v9xq2m7p1a";
+    let base = "us.anthropic.claude-sonnet-4-5-20250929-v1:0";
+    let mut bodies = Vec::new();
+    for model in [app, base] {
+        let body = json!({"model": model, "reasoning_effort": "low", "max_tokens": 2000,
+            "messages": [
+                {"role": "system", "content": "Stable instructions. ".repeat(300)},
+                {"role": "user", "content": "Hi"}]});
+        let resp = target.chat(&body, &[]).await;
+        assert_eq!(resp.status, 200, "{model}");
+        let mut sent = last_body(&fake);
+        sent.as_object_mut().unwrap().remove("modelId");
+        bodies.push(sent);
+    }
+    assert_eq!(bodies[0], bodies[1]);
+    assert!(
+        bodies[0]["system"][1]["cachePoint"].is_object(),
+        "{}",
+        bodies[0]
+    );
+    assert_eq!(
+        bodies[0]["additionalModelRequestFields"]["thinking"]["type"],
+        "enabled"
+    );
+}
+
+/// A model the capabilities table cannot place (a provisioned throughput ARN, no base model
+/// known) gets no cache point and no thinking fields, and Bedrock answers.
+#[tokio::test]
+async fn a_model_unknown_to_the_table_gets_no_cache_point_and_no_400() {
+    let fake = fake().await;
+    let served = serve(Setup::default().bedrock(&fake)).await;
+    let arn = "arn:aws:bedrock:us-east-1:123456789012:provisioned-model/pt7q2w9e4r1t";
+    let body = json!({"model": arn, "reasoning_effort": "high",
+        "messages": [
+            {"role": "system", "content": "Stable instructions. ".repeat(300)},
+            {"role": "user", "content": "Hi"}]});
+    let resp = served.target().chat(&body, &[]).await;
+    assert_eq!(resp.status, 200);
+    let sent = last_body(&fake);
+    assert_eq!(sent["system"].as_array().map(Vec::len), Some(1), "{sent}");
+    assert!(sent.get("additionalModelRequestFields").is_none(), "{sent}");
+    assert!(
+        sent["messages"][0]["content"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|b| b.get("cachePoint").is_none())
+    );
+}
