@@ -32,6 +32,11 @@ pub struct Cli {
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
 
+    /// Log line format on stderr: `text`, or `json` (one JSON object per line, for log
+    /// collectors). Default: $OPENCLAW_LOG_FORMAT, else text.
+    #[arg(long, global = true, value_enum)]
+    pub log_format: Option<LogFormat>,
+
     /// The command to run.
     #[command(subcommand)]
     pub command: Command,
@@ -46,6 +51,15 @@ pub enum ColorChoice {
     Always,
     /// Never colour.
     Never,
+}
+
+/// `--log-format`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Readable lines.
+    Text,
+    /// One JSON object per line (`timestamp`, `level`, `target`, `message` and the fields).
+    Json,
 }
 
 /// The subcommands.

@@ -11,13 +11,14 @@ mod context;
 mod exit;
 mod output;
 mod setup;
+mod telemetry;
 
 use std::process::ExitCode;
 
-use clap::{CommandFactory, Parser};
+use clap::{CommandFactory, Parser, ValueEnum as _};
 use openclaw_creds::Env;
 
-use crate::cli::{Cli, Command, ModelsCommand};
+use crate::cli::{Cli, Command, LogFormat, ModelsCommand};
 use crate::context::Context;
 use crate::exit::{CmdResult, ExitKind, Failure};
 use crate::output::{Out, Style};
@@ -33,7 +34,6 @@ fn main() -> ExitCode {
     // The one read of the process environment; everything below gets this snapshot.
     let env = Env::from_process();
     let out = Out::new(cli.color, env.get_nonempty("NO_COLOR").is_some());
-    init_tracing(cli.verbose, &env, out.color_stderr);
 
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -45,7 +45,18 @@ fn main() -> ExitCode {
             return ExitCode::from(ExitKind::Other.code());
         }
     };
-    match runtime.block_on(run(cli, env, &out)) {
+    let telemetry = match init_tracing(&cli, &env, out.color_stderr, runtime.handle()) {
+        Ok(t) => t,
+        Err(error) => {
+            let label = Style::Red.paint("error:", out.color_stderr);
+            eprintln!("{label} {error}");
+            return ExitCode::from(ExitKind::Config.code());
+        }
+    };
+    let result = runtime.block_on(run(cli, env, &out));
+    // Spans still buffered go out before the runtime (which runs the exports) stops.
+    telemetry.shutdown();
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure { kind, error }) => {
             let label = Style::Red.paint("error:", out.color_stderr);
@@ -79,8 +90,16 @@ async fn run(cli: Cli, env: Env, out: &Out) -> CmdResult {
 
 /// Logs to stderr: by default only warnings of `openclaw-creds` (e.g. credentials sent to a
 /// custom endpoint); `-v` debug for our crates, `-vv` debug for everything, `-vvv` trace.
-/// `RUST_LOG` (from the environment snapshot) overrides.
-fn init_tracing(verbose: u8, env: &Env, ansi: bool) {
+/// `RUST_LOG` (from the environment snapshot) overrides. Lines are text, or JSON with
+/// `--log-format json` / `OPENCLAW_LOG_FORMAT=json`. Traces go to an OTLP/HTTP collector when
+/// the `OTEL_EXPORTER_OTLP_*` variables say so (`telemetry.rs`).
+fn init_tracing(
+    cli: &Cli,
+    env: &Env,
+    ansi: bool,
+    runtime: &tokio::runtime::Handle,
+) -> Result<telemetry::Telemetry, String> {
+    let verbose = cli.verbose;
     let default = match verbose {
         0 => "off,openclaw_creds=warn,openclaw::gateway=info",
         1 => {
@@ -90,14 +109,28 @@ fn init_tracing(verbose: u8, env: &Env, ansi: bool) {
         _ => "trace",
     };
     let directives = env.get_nonempty("RUST_LOG").unwrap_or(default);
-    let filter = tracing_subscriber::EnvFilter::try_new(directives)
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(ansi)
-        .with_target(verbose > 0)
-        .try_init();
+    let format = match cli.log_format {
+        Some(format) => format,
+        None => match env.get_nonempty(telemetry::LOG_FORMAT_ENV) {
+            None => LogFormat::Text,
+            Some(v) => LogFormat::from_str(v, true).map_err(|_| {
+                format!(
+                    "{}: expected `text` or `json`, found `{v}`",
+                    telemetry::LOG_FORMAT_ENV
+                )
+            })?,
+        },
+    };
+    let otlp = telemetry::OtlpSettings::from_env(env)?;
+    telemetry::init(
+        format,
+        directives,
+        default,
+        ansi,
+        verbose > 0,
+        otlp.as_ref(),
+        runtime,
+    )
 }
 
 #[cfg(test)]

@@ -79,6 +79,7 @@ mod routes;
 mod server;
 mod sse;
 mod state;
+mod telemetry;
 
 pub use error::Error;
 pub use failover::{ATTEMPTS_HEADER, FAILOVER_HEADER, FailoverOptions, MODEL_HEADER};
@@ -86,3 +87,4 @@ pub use log::{ACCESS_TARGET, LOG_TARGET};
 pub use models::ModelSource;
 pub use options::{Limits, ServeOptions, Timeouts};
 pub use server::Gateway;
+pub use telemetry::{REQUEST_ID_HEADER, SPAN_TARGET, TracePropagation};

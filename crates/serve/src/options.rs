@@ -115,6 +115,10 @@ pub struct ServeOptions {
     /// call the gateway; `*` allows any. A request with an `Origin` header not listed is
     /// refused (403); a listed one gets CORS headers and its preflight (`OPTIONS`) answered.
     pub cors_allowed_origins: Vec<String>,
+    /// Joins each request's span to the client's W3C trace (`traceparent`) and carries the
+    /// trace on to Bedrock; `None`: the spans start their own traces and Bedrock gets no
+    /// `traceparent` (see [`crate::TracePropagation`]).
+    pub trace_propagation: Option<std::sync::Arc<dyn crate::TracePropagation>>,
 }
 
 impl Default for ServeOptions {
@@ -129,6 +133,7 @@ impl Default for ServeOptions {
             ready_after_discovery: false,
             allowed_hosts: Vec::new(),
             cors_allowed_origins: Vec::new(),
+            trace_propagation: None,
         }
     }
 }

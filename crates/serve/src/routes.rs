@@ -4,6 +4,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use axum::Router;
+use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
@@ -12,16 +13,18 @@ use axum::routing::{get, post};
 use openclaw_stream::{ErrorInfo, ErrorKind, StreamEvent};
 use serde_json::json;
 use subtle::ConstantTimeEq;
+use tracing::Instrument as _;
 
 use crate::anthropic;
 use crate::api_error::{ApiError, UpstreamFailure, upstream};
 use crate::body::read_json;
 use crate::guard;
 use crate::ids::{response_id, unix_now};
-use crate::log::{ACCESS_TARGET, LOG_TARGET, escape};
+use crate::log::{LOG_TARGET, escape};
 use crate::openai::{self, ChatRequest, ChunkMapper, ConvertLimits};
 use crate::sse;
 use crate::state::{App, ModelLabel};
+use crate::telemetry::{self, AccessLine, Logged, RequestTelemetry};
 
 /// Routes known to the metrics (anything else is counted as `other`).
 const ROUTES: [&str; 7] = [
@@ -69,8 +72,8 @@ async fn method_not_allowed(req: Request) -> Response {
     ApiError::method_not_allowed(req.method().as_str(), path).into_response_for(path)
 }
 
-/// Access log line and request metrics, for every request. No bodies, headers or query strings
-/// are logged, so no secret can appear.
+/// Request id, request span, access log line and request metrics, for every request. No
+/// bodies, headers or query strings are logged, so no secret can appear.
 async fn observe(State(app): State<Arc<App>>, req: Request, next: Next) -> Response {
     let start = Instant::now();
     let method = req.method().clone();
@@ -84,27 +87,45 @@ async fn observe(State(app): State<Arc<App>>, req: Request, next: Next) -> Respo
         "other" => req.uri().path().to_owned().into(),
         known => known.into(),
     };
-    let response = next.run(req).await;
+    let request_id = telemetry::request_id(req.headers());
+    let span = telemetry::request_span(method.as_str(), route, &request_id);
+    if let Some(propagation) = &app.options.trace_propagation {
+        propagation.set_parent(&span, req.headers());
+    }
+    let request = RequestTelemetry::new(request_id, span.clone());
+    let response = request
+        .clone()
+        .scope(next.run(req))
+        .instrument(span.clone())
+        .await;
     let took = start.elapsed();
     let status = response.status().as_u16();
     app.metrics.request(route, status, took);
+    span.record("http.response.status_code", i64::from(status));
+    if status >= 500 {
+        span.record("otel.status_code", "ERROR");
+    }
     if let Some(failure) = response.extensions().get::<UpstreamFailure>() {
         app.metrics.upstream_error(failure);
     }
     let model = response
         .extensions()
         .get::<ModelLabel>()
-        .map(|m| m.0.as_str())
-        .unwrap_or("-");
-    // The path and the model name come from the client: escaped, so no line can be forged.
-    tracing::info!(
-        target: ACCESS_TARGET,
-        "{method} {} {status} {}ms model={}",
-        escape(&path),
-        took.as_millis(),
-        escape(model)
-    );
-    response
+        .map(|m| m.0.clone());
+    let (mut parts, body) = response.into_parts();
+    if let Some(value) = telemetry::header_value(&request.id) {
+        parts.headers.insert(telemetry::REQUEST_ID_HEADER, value);
+    }
+    // The access line is written when the body ends: for a stream, once it is over.
+    let line = AccessLine {
+        telemetry: request,
+        method: method.to_string(),
+        path: path.into_owned(),
+        status,
+        model,
+        start,
+    };
+    Response::from_parts(parts, Body::new(Logged::new(body, line)))
 }
 
 /// The token a client sent: `Authorization: Bearer <token>` (the scheme in any case), or

@@ -11,14 +11,16 @@ use axum::http::{HeaderValue, header};
 use axum::response::Response;
 use futures::{FutureExt as _, StreamExt};
 use openclaw_stream::{
-    ErrorInfo, ErrorKind, EventStream, StreamEvent, StreamOptions, StreamRequest,
+    ErrorInfo, ErrorKind, EventStream, RequestIdSlot, StreamEvent, StreamOptions, StreamRequest,
 };
 use tokio::sync::OwnedSemaphorePermit;
+use tracing::Span;
 
 use crate::api_error::{ApiError, UpstreamFailure, upstream};
 use crate::log::LOG_TARGET;
 use crate::models::ResolvedModel;
 use crate::state::App;
+use crate::telemetry;
 
 /// Renders stream events in one client API's SSE format.
 pub(crate) trait EventWriter: Send + 'static {
@@ -49,13 +51,15 @@ pub(crate) async fn start(
     key: &str,
 ) -> Result<Started, ApiError> {
     let permit = admit(app).await?;
-    let guard = StreamGuard::new(app.clone(), permit);
-    let mut events = model.stream.stream(request, StreamOptions::default());
+    let mut guard = StreamGuard::new(app.clone(), permit);
+    let options = guard.trace(app, &model.def.id);
+    let mut events = model.stream.stream(request, options);
     let first = events
         .next()
         .await
         .unwrap_or_else(|| no_terminal("bedrock stream ended without any event"));
     if let StreamEvent::Error { message, info, .. } = &first {
+        guard.terminal(&first);
         tracing::warn!(target: LOG_TARGET, "bedrock call for {} failed ({}): {message}", crate::log::escape(key), info.kind);
         return Err(upstream(info, message));
     }
@@ -158,9 +162,13 @@ pub(crate) async fn finish(started: Started, start: Instant) -> StreamEvent {
             StreamEvent::Done { usage, message, .. } => {
                 metrics.tokens(usage);
                 metrics.cost(&message.model, usage);
+                guard.terminal(&event);
                 return event;
             }
-            StreamEvent::Error { .. } => return event,
+            StreamEvent::Error { .. } => {
+                guard.terminal(&event);
+                return event;
+            }
             _ => {}
         }
     }
@@ -321,6 +329,7 @@ impl<W: EventWriter> Sse<W> {
         }
         if event.is_terminal() {
             self.done = true;
+            self.guard.terminal(event);
         }
         self.writer.write(event, &mut self.buf);
     }
@@ -331,6 +340,15 @@ pub(crate) struct StreamGuard {
     app: Arc<App>,
     started: Instant,
     _permit: OwnedSemaphorePermit,
+    /// The spans of the request and of the Bedrock call (open while the stream is).
+    trace: Option<Traced>,
+}
+
+/// The spans a model stream keeps open, and where Bedrock's request id arrives.
+struct Traced {
+    request: Span,
+    bedrock: Span,
+    slot: RequestIdSlot,
 }
 
 impl StreamGuard {
@@ -340,6 +358,55 @@ impl StreamGuard {
             app,
             started: Instant::now(),
             _permit: permit,
+            trace: None,
+        }
+    }
+
+    /// Opens the span of the Bedrock call for `model` under the request's span, and returns
+    /// the stream options carrying its trace context and the slot for Bedrock's request id.
+    fn trace(&mut self, app: &App, model: &str) -> StreamOptions {
+        let current = telemetry::current();
+        let request = current
+            .as_ref()
+            .map_or_else(Span::current, |r| r.span.clone());
+        telemetry::record_request(&request, model);
+        let bedrock = telemetry::bedrock_span(&request, model);
+        let traceparent = app
+            .options
+            .trace_propagation
+            .as_ref()
+            .and_then(|p| p.traceparent(&bedrock));
+        let slot = current.map(|r| r.bedrock_slot()).unwrap_or_default();
+        self.trace = Some(Traced {
+            request,
+            bedrock,
+            slot: slot.clone(),
+        });
+        StreamOptions {
+            traceparent,
+            request_id: Some(slot),
+            ..StreamOptions::default()
+        }
+    }
+
+    /// Records a terminal event on the spans.
+    fn terminal(&self, event: &StreamEvent) {
+        let Some(trace) = &self.trace else { return };
+        for span in [&trace.request, &trace.bedrock] {
+            match event {
+                StreamEvent::Done {
+                    stop_reason,
+                    message,
+                    usage,
+                } => telemetry::record_done(span, &message.model, *stop_reason, usage),
+                StreamEvent::Error { info, .. } => {
+                    telemetry::record_error(span, &info.kind.to_string())
+                }
+                _ => {}
+            }
+        }
+        if let Some(id) = trace.slot.get() {
+            trace.bedrock.record("aws.request_id", id.as_str());
         }
     }
 }

@@ -9,6 +9,7 @@
 
 mod failover;
 mod structured;
+mod observability;
 mod support;
 
 use std::time::{Duration, Instant};

@@ -114,6 +114,7 @@ pub async fn run(ctx: &Context, args: &GatewayArgs) -> CmdResult {
         ready_after_discovery: settings.ready_after_discovery,
         allowed_hosts: settings.allowed_hosts,
         cors_allowed_origins: settings.cors_allowed_origins,
+        trace_propagation: Some(Arc::new(crate::telemetry::W3cPropagation)),
     };
     let mut models = ModelSource::new(
         setup.config.models.providers.clone(),

@@ -18,6 +18,8 @@
 //! - `guardrails`: guardrail interventions (`content_filter`, `refusal`, the trace) on both
 //!   routes, `response_format` as a forced tool, pass-through fields, refused parameters.
 //! - `lifecycle`: client disconnect cancelling the Bedrock stream, draining and shutdown.
+//! - `observability`: `x-request-id` (honoured or fresh), the access line with Bedrock's request
+//!   id, the trace context from the client to Bedrock.
 //! - `protocol`: the SSE and JSON wire format over a scripted stream (snapshots), streams that
 //!   end without a terminal event, the router mounted under a prefix.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -31,5 +33,6 @@ mod guardrails;
 mod hardening;
 mod lifecycle;
 mod messages;
+mod observability;
 mod protocol;
 mod support;
