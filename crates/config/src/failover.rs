@@ -83,7 +83,8 @@ impl Config {
     }
 
     /// The models tried in order when `model` fails before its first token: its own
-    /// `agents.defaults.models.<model>.fallbacks` when set, else, for the primary model,
+    /// `agents.defaults.models.<model>.fallbacks` when set, else the `fallbacks` of its
+    /// definition under `models.providers`, else, for the primary model,
     /// `agents.defaults.model.fallbacks`; `model` itself is never listed.
     pub fn model_fallbacks(&self, model: &ModelRef) -> Vec<ModelRef> {
         let defaults = &self.agents.defaults;
@@ -92,7 +93,14 @@ impl Config {
                 && ModelRef::parse_or_default_provider(key).ok().as_ref() == Some(model))
             .then_some(&entry.fallbacks)
         });
-        let list = match own {
+        let defined = || {
+            self.provider(model.provider())?
+                .models
+                .iter()
+                .find(|m| m.id == model.model() && !m.fallbacks.is_empty())
+                .map(|m| &m.fallbacks)
+        };
+        let list = match own.or_else(defined) {
             Some(list) => list,
             None if defaults.model.primary.as_ref() == Some(model) => &defaults.model.fallbacks,
             None => return Vec::new(),
@@ -110,11 +118,18 @@ impl Config {
     /// `<provider>/<modelId>`.
     pub fn fallback_table(&self) -> BTreeMap<String, Vec<ModelRef>> {
         let defaults = &self.agents.defaults;
+        let defined = self.models.providers.iter().flat_map(|(provider, config)| {
+            config
+                .models
+                .iter()
+                .filter_map(move |m| ModelRef::new(provider.clone(), m.id.clone()).ok())
+        });
         let models = defaults
             .models
             .keys()
             .filter_map(|key| ModelRef::parse_or_default_provider(key).ok())
-            .chain(defaults.model.primary.clone());
+            .chain(defaults.model.primary.clone())
+            .chain(defined);
         models
             .filter_map(|model| {
                 let list = self.model_fallbacks(&model);
@@ -139,6 +154,10 @@ mod tests {
                   'us.e-v1:0': { alias: 'e' },
                 },
               } },
+              models: { providers: { 'amazon-bedrock': { models: [
+                { id: 'us.f-v1:0', name: 'F', fallbacks: ['amazon-bedrock/us.a-v1:0'] },
+                { id: 'us.c-v1:0', name: 'C', fallbacks: ['amazon-bedrock/us.a-v1:0'] },
+              ] } } },
               plugins: { entries: { 'amazon-bedrock': { config: { failover: { crossRegion: true, breakerCooldownMs: 100 } } } } },
             }",
         )
@@ -153,9 +172,18 @@ mod tests {
             [r("amazon-bedrock/us.d-v1:0")]
         );
         assert!(config.model_fallbacks(&r("us.e-v1:0")).is_empty());
+        // A provider's model definition has its own; the agents entry wins over it.
+        assert_eq!(
+            config.model_fallbacks(&r("amazon-bedrock/us.f-v1:0")),
+            [r("amazon-bedrock/us.a-v1:0")]
+        );
         assert_eq!(
             config.fallback_table().keys().collect::<Vec<_>>(),
-            ["amazon-bedrock/us.a-v1:0", "amazon-bedrock/us.c-v1:0"]
+            [
+                "amazon-bedrock/us.a-v1:0",
+                "amazon-bedrock/us.c-v1:0",
+                "amazon-bedrock/us.f-v1:0"
+            ]
         );
         let failover = config.failover();
         assert!(failover.enabled && failover.cross_region);

@@ -437,6 +437,12 @@ pub struct ModelDefinition {
     /// `/stop_sequence`) whose values are returned with each answer.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub additional_model_response_field_paths: Vec<String>,
+    /// Models tried in order, as `<provider>/<modelId>`, when this model fails before its
+    /// first token (throttled, unavailable, timed out, not offered);
+    /// `agents.defaults.models.<ref>.fallbacks` wins when both are set. See
+    /// `plugins.entries.amazon-bedrock.config.failover`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fallbacks: Vec<ModelRef>,
 }
 
 impl ModelDefinition {
@@ -454,6 +460,7 @@ impl ModelDefinition {
             guardrail: None,
             additional_model_request_fields: None,
             additional_model_response_field_paths: Vec::new(),
+            fallbacks: Vec::new(),
         }
     }
 
