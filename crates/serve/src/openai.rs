@@ -1090,6 +1090,7 @@ fn completion_with(
     let mut signature = None;
     let mut redacted = None;
     let mut calls = Vec::new();
+    let mut answer = None;
     for block in &message.content {
         match block {
             AssistantContent::Text { text: t } => text.push_str(t),
@@ -1112,7 +1113,7 @@ fn completion_with(
                     None => call.arguments.to_string(),
                 };
                 if Some(call.name.as_str()) == response_tool {
-                    text.push_str(&arguments);
+                    answer = Some(arguments);
                     continue;
                 }
                 calls.push(json!({
@@ -1123,6 +1124,11 @@ fn completion_with(
             // Input only: a response never holds one.
             AssistantContent::CachePoint(_) => {}
         }
+    }
+    // The answer tool's arguments are the whole content (text the model wrote around a
+    // forced call is not JSON).
+    if let Some(answer) = answer {
+        text = answer;
     }
     let mut msg = serde_json::Map::new();
     msg.insert("role".into(), json!("assistant"));
