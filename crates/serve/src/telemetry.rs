@@ -64,8 +64,16 @@ fn is_sane_request_id(value: &str) -> bool {
         && value.bytes().all(|b| b.is_ascii_graphic())
 }
 
-/// The span of one request (fields filled in as the request goes).
+/// Routes that get no span: health probes and scrapes (a balancer or Kubernetes calls them
+/// every few seconds; their traces would drown the model calls).
+const UNTRACED: [&str; 3] = ["/healthz", "/readyz", "/metrics"];
+
+/// The span of one request (fields filled in as the request goes); none for
+/// [`UNTRACED`] routes.
 pub(crate) fn request_span(method: &str, route: &str, request_id: &str) -> Span {
+    if UNTRACED.contains(&route) {
+        return Span::none();
+    }
     tracing::info_span!(
         target: SPAN_TARGET,
         "request",

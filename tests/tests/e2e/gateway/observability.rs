@@ -18,7 +18,7 @@ use opentelemetry_proto::tonic::trace::v1::Span;
 use prost::Message as _;
 use serde_json::{Value, json};
 
-use super::support::{Gateway, MODEL, chat, fake};
+use super::support::{Gateway, MODEL, chat, fake, request};
 
 const TRACE_ID: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
 const CLIENT_SPAN: &str = "00f067aa0ba902b7";
@@ -129,6 +129,9 @@ async fn spans_carry_genai_attributes_and_the_client_trace_to_bedrock() {
         ("traceparent", traceparent.as_str()),
         ("x-request-id", "e2e-request-1"),
     ];
+    // Probes get no span.
+    let probe = request(&gw.addr, "GET", "/healthz", &[], None).await;
+    assert_eq!(probe.status, 200);
     let resp = chat(&gw.addr, &body, &headers).await;
     assert_eq!(resp.status, 200);
     assert!(resp.text().await.contains("[DONE]"));
@@ -150,6 +153,10 @@ async fn spans_carry_genai_attributes_and_the_client_trace_to_bedrock() {
             })
             .clone()
     };
+    assert!(
+        !spans.iter().any(|s| s.name.contains("healthz")),
+        "no probe spans"
+    );
     let bedrock_model = MODEL.trim_start_matches("amazon-bedrock/");
     let request = find("POST /v1/chat/completions");
     let call = find(&format!("chat {bedrock_model}"));
@@ -194,7 +201,7 @@ async fn spans_carry_genai_attributes_and_the_client_trace_to_bedrock() {
     let line: Value = log
         .lines()
         .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-        .find(|l| l["target"] == "openclaw::gateway::access")
+        .find(|l| l["target"] == "openclaw::gateway::access" && l["method"] == "POST")
         .unwrap_or_else(|| panic!("a JSON access line in:\n{log}"));
     assert_eq!(line["level"], "INFO");
     assert_eq!(line["request_id"], "e2e-request-1");
