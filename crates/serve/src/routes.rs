@@ -112,6 +112,11 @@ async fn observe(State(app): State<Arc<App>>, req: Request, next: Next) -> Respo
         .extensions()
         .get::<ModelLabel>()
         .map(|m| m.0.clone());
+    // Model calls made (more than 1 when the request failed over), set by the handlers.
+    let attempts = response
+        .headers()
+        .get(crate::failover::ATTEMPTS_HEADER)
+        .and_then(|v| v.to_str().ok()?.parse().ok());
     let (mut parts, body) = response.into_parts();
     if let Some(value) = telemetry::header_value(&request.id) {
         parts.headers.insert(telemetry::REQUEST_ID_HEADER, value);
@@ -123,6 +128,7 @@ async fn observe(State(app): State<Arc<App>>, req: Request, next: Next) -> Respo
         path: path.into_owned(),
         status,
         model,
+        attempts,
         start,
     };
     Response::from_parts(parts, Body::new(Logged::new(body, line)))

@@ -210,6 +210,8 @@ pub(crate) struct AccessLine {
     pub(crate) path: String,
     pub(crate) status: u16,
     pub(crate) model: Option<String>,
+    /// Model calls the request made (`x-openclaw-attempts`), when it called a model.
+    pub(crate) attempts: Option<u64>,
     pub(crate) start: Instant,
 }
 
@@ -231,6 +233,7 @@ impl Drop for AccessLine {
             status = self.status,
             duration_ms = u64::try_from(took).unwrap_or(u64::MAX),
             model = %escape(model),
+            attempts = self.attempts,
             bedrock_request_id = bedrock.as_deref().map(tracing::field::display),
             "{} {} {} {took}ms",
             self.method,

@@ -54,6 +54,7 @@ fn served_header(resp: &Resp) -> Option<String> {
 
 #[tokio::test]
 async fn a_throttled_primary_is_served_by_its_fallback_and_the_answer_names_it() {
+    let (logs, _guard) = Logs::capture();
     let fake = fake().await;
     fake.fault(Fault::Throttle.for_model(SONNET).forever());
     let gw = gateway(
@@ -69,6 +70,13 @@ async fn a_throttled_primary_is_served_by_its_fallback_and_the_answer_names_it()
     assert_eq!(body["model"], HAIKU);
     assert_eq!(body["choices"][0]["message"]["content"], "Echo: Hi");
     assert_eq!(called(&fake), [SONNET, HAIKU_ID]);
+    // The access line names the model that answered and counts the calls.
+    let log = logs.text();
+    assert!(log.contains(&format!("model={HAIKU} attempts=2")), "{log}");
+    assert!(
+        log.contains(&format!("served by {HAIKU} after {MODEL} failed before its first token ({MODEL}: throttled (ThrottlingException))")),
+        "{log}"
+    );
 
     // Streamed: every chunk names the fallback.
     let resp = gw.chat(&streaming(user("Hi")), &[]).await;
@@ -238,6 +246,7 @@ async fn the_breaker_skips_the_primary_then_a_probe_closes_it() {
 
 #[tokio::test]
 async fn every_model_failing_answers_the_primarys_status_with_every_attempt() {
+    let (logs, _guard) = Logs::capture();
     let fake = fake().await;
     fake.fault(Fault::Throttle.for_model(SONNET).forever());
     fake.fault(Fault::ServiceUnavailable.for_model(HAIKU_ID).forever());
@@ -256,6 +265,9 @@ async fn every_model_failing_answers_the_primarys_status_with_every_attempt() {
         "{message}"
     );
     assert_eq!(called(&fake), [SONNET, HAIKU_ID]);
+    let log = logs.text();
+    assert!(log.contains("every model failed (2 attempts"), "{log}");
+    assert!(log.contains(&format!("model={MODEL} attempts=2")), "{log}");
 
     // The same on the Messages API, in Anthropic's shape.
     let ask =
