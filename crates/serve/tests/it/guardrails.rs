@@ -239,3 +239,37 @@ async fn a_model_unknown_to_the_table_gets_no_cache_point_and_no_400() {
             .all(|b| b.get("cachePoint").is_none())
     );
 }
+
+/// Streamed on the Messages route: the refusal is the `message_delta` stop reason, with the
+/// guardrail's trace beside it.
+#[tokio::test]
+async fn a_streamed_messages_refusal_carries_the_trace() {
+    let fake = fake().await;
+    let served = serve(Setup::default().bedrock(&fake)).await;
+    let body = json!({"model": HAIKU, "max_tokens": 100, "stream": true, "guardrail": guardrail(),
+        "messages": [{"role": "user", "content": format!("About the {GUARDRAIL_TRIGGER}")}]});
+    let resp = served
+        .target()
+        .request(
+            "POST",
+            "/v1/messages",
+            ANTHROPIC,
+            Some(serde_json::to_vec(&body).unwrap()),
+        )
+        .await;
+    assert_eq!(resp.status, 200);
+    let raw = resp.text().await;
+    let delta: Value = raw
+        .split("\n\n")
+        .filter_map(|event| event.lines().find_map(|l| l.strip_prefix("data: ")))
+        .filter_map(|d| serde_json::from_str::<Value>(d).ok())
+        .find(|d| d["type"] == "message_delta")
+        .expect("a message_delta event");
+    assert_eq!(delta["delta"]["stop_reason"], "refusal");
+    assert_eq!(
+        delta["guardrail_trace"]["actionReason"],
+        "Guardrail blocked."
+    );
+    assert!(raw.contains(&GUARDRAIL_BLOCKED_MESSAGE[..5]), "{raw}");
+    assert!(raw.contains("event: message_stop"), "{raw}");
+}
