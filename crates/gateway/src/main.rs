@@ -91,8 +91,8 @@ async fn run(cli: Cli, env: Env, out: &Out) -> CmdResult {
 /// Logs to stderr: by default only warnings of `openclaw-creds` (e.g. credentials sent to a
 /// custom endpoint); `-v` debug for our crates, `-vv` debug for everything, `-vvv` trace.
 /// `RUST_LOG` (from the environment snapshot) overrides. Lines are text, or JSON with
-/// `--log-format json` / `OPENCLAW_LOG_FORMAT=json`. Traces go to an OTLP/HTTP collector when
-/// the `OTEL_EXPORTER_OTLP_*` variables say so (`telemetry.rs`).
+/// `--log-format json` / `OPENCLAW_LOG_FORMAT=json`. `openclaw gateway` sends traces to an
+/// OTLP/HTTP collector when the `OTEL_EXPORTER_OTLP_*` variables say so (`telemetry.rs`).
 fn init_tracing(
     cli: &Cli,
     env: &Env,
@@ -121,7 +121,12 @@ fn init_tracing(
             })?,
         },
     };
-    let otlp = telemetry::OtlpSettings::from_env(env)?;
+    // Only `openclaw gateway` makes spans: the other commands ignore the OTEL_* variables
+    // (a shell exporting them for other tools must not break `openclaw models list`).
+    let otlp = match cli.command {
+        Command::Gateway(_) => telemetry::OtlpSettings::from_env(env)?,
+        _ => None,
+    };
     telemetry::init(
         format,
         directives,

@@ -234,6 +234,17 @@ async fn traces_are_refused_for_an_unsupported_endpoint() {
     .expect("must refuse");
     assert_eq!(err.0, Some(3), "{}", err.1);
     assert!(err.1.contains("expected an http:// URL"), "{}", err.1);
+    // Only the gateway makes spans: other commands ignore the OTEL_* variables.
+    let sandbox = openclaw_e2e::Sandbox::new(None);
+    let completions = sandbox.run(
+        &["completions", "bash"],
+        &[(
+            "OTEL_EXPORTER_OTLP_ENDPOINT",
+            "https://collector.invalid:4318",
+        )],
+        None,
+    );
+    assert!(completions.ok().contains("openclaw"));
     let err = Gateway::try_start(&fake.url(), &[], &[("OPENCLAW_LOG_FORMAT", "yaml")], true)
         .err()
         .expect("must refuse");
