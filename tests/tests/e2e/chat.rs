@@ -304,3 +304,77 @@ fn chat_without_a_failure_prints_no_failover_note() {
     assert!(!out.stderr.contains("served by"), "{}", out.stderr);
     assert_eq!(called_models(&fake), [SONNET]);
 }
+
+/// A guardrail configured on the provider reaches Bedrock with every `chat` call (merged under
+/// discovered models); its intervention is reported, not hidden.
+#[test]
+fn chat_sends_the_configured_guardrail_and_reports_an_intervention() {
+    let fake = FakeProcess::start();
+    let sandbox = Sandbox::new(Some(&fake));
+    sandbox.write_config(&format!(
+        r#"{{
+  models: {{
+    bedrockDiscovery: {{ enabled: true, region: "us-east-1", providerFilter: ["anthropic"] }},
+    providers: {{ "amazon-bedrock": {{
+      guardrail: {{ identifier: "{}", version: "1", trace: "enabled" }},
+      additionalModelRequestFields: {{ custom_flag: true }},
+    }} }},
+  }},
+  agents: {{ defaults: {{ model: {{ primary: "amazon-bedrock/us.anthropic.claude-sonnet-4-5-20250929-v1:0" }} }} }},
+}}"#,
+        fake_bedrock::GUARDRAIL_ID
+    ));
+    let out = sandbox.run(&["chat", "Hello there"], &static_keys(), None);
+    assert_eq!(out.ok().trim(), "Echo: Hello there");
+    let out = sandbox.run(
+        &[
+            "chat",
+            &format!("Tell me about the {}", fake_bedrock::GUARDRAIL_TRIGGER),
+        ],
+        &static_keys(),
+        None,
+    );
+    assert_ne!(out.code, Some(0), "{out:?}");
+    let all = format!("{}{}", out.stdout, out.stderr);
+    assert!(
+        all.contains(fake_bedrock::GUARDRAIL_BLOCKED_MESSAGE),
+        "{all}"
+    );
+    assert!(all.contains("guardrail"), "{all}");
+    let bodies = runtime_bodies(&fake);
+    assert_eq!(bodies.len(), 2);
+    for body in bodies {
+        assert_eq!(
+            body["guardrailConfig"]["guardrailIdentifier"],
+            fake_bedrock::GUARDRAIL_ID
+        );
+        assert_eq!(body["additionalModelRequestFields"]["custom_flag"], true);
+    }
+}
+
+/// The runtime request bodies the fake received.
+fn runtime_bodies(fake: &FakeProcess) -> Vec<Value> {
+    use std::io::{Read, Write};
+    let addr = fake.url().trim_start_matches("http://");
+    let mut socket = std::net::TcpStream::connect(addr).unwrap();
+    write!(
+        socket,
+        "GET /_fake/requests HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut raw = String::new();
+    socket.read_to_string(&mut raw).unwrap();
+    let (_, body) = raw.split_once("\r\n\r\n").unwrap();
+    let requests: Value = serde_json::from_str(body).unwrap();
+    requests
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["path"].as_str().unwrap().starts_with("/model/"))
+        .filter_map(|r| {
+            r["body"]
+                .as_str()
+                .and_then(|b| serde_json::from_str(b).ok())
+        })
+        .collect()
+}
