@@ -100,22 +100,41 @@ async fn a_throttled_primary_is_served_by_its_fallback_and_the_answer_names_it()
     assert_eq!(resp.status, 200);
     assert_eq!(served_header(&resp).as_deref(), Some(HAIKU));
     assert_eq!(resp.json().await["model"], HAIKU_ID);
+    let mut streamed = ask.clone();
+    streamed["stream"] = json!(true);
+    let resp = gw
+        .request(
+            "POST",
+            "/v1/messages",
+            &[("anthropic-version", "2023-06-01")],
+            Some(serde_json::to_vec(&streamed).unwrap()),
+        )
+        .await;
+    assert_eq!(served_header(&resp).as_deref(), Some(HAIKU));
+    let text = resp.text().await;
+    let start = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("data: "))
+        .map(|d| serde_json::from_str::<Value>(d).unwrap())
+        .find(|e| e["type"] == "message_start")
+        .expect("message_start");
+    assert_eq!(start["message"]["model"], HAIKU_ID);
 
     let metrics = gw.get("/metrics", &[]).await.text().await;
     assert!(
         metrics.contains(&format!(
-            "openclaw_gateway_failover_attempts_total{{target=\"{MODEL}\",outcome=\"failed\"}} 3"
+            "openclaw_gateway_failover_attempts_total{{target=\"{MODEL}\",outcome=\"failed\"}} 4"
         )),
         "{metrics}"
     );
     assert!(
         metrics.contains(&format!(
-            "openclaw_gateway_failover_attempts_total{{target=\"{HAIKU}\",outcome=\"served\"}} 3"
+            "openclaw_gateway_failover_attempts_total{{target=\"{HAIKU}\",outcome=\"served\"}} 4"
         )),
         "{metrics}"
     );
     assert!(
-        metrics.contains("openclaw_gateway_failover_served_by_fallback_total 3"),
+        metrics.contains("openclaw_gateway_failover_served_by_fallback_total 4"),
         "{metrics}"
     );
 }
