@@ -4,7 +4,8 @@
 //! # What is modelled
 //!
 //! Only the parts this project uses: `models.providers.<id>` ([`ProviderConfig`] with its
-//! [`ModelDefinition`]s), `models.bedrockDiscovery` ([`BedrockDiscoveryConfig`], also accepted
+//! [`ModelDefinition`]s, each with an optional [`GuardrailConfig`] and Converse pass-through
+//! fields, combined by [`ProviderConfig::model_with_defaults`]), `models.bedrockDiscovery` ([`BedrockDiscoveryConfig`], also accepted
 //! at `plugins.entries.amazon-bedrock.config.discovery`), `agents.defaults.model`
 //! (`primary` and `fallbacks` as [`ModelRef`]s, or a plain reference string),
 //! `agents.defaults.models` (per-model entries with their `alias`, see
@@ -24,7 +25,7 @@
 //!   the same key in another case (`bedrockdiscovery`) or within two edits of a key of 12+
 //!   characters (`bedrockDiscvery`) is an error with a suggestion.
 //! - **Strict** (unknown keys are errors, with a "did you mean" suggestion): a provider block,
-//!   a model definition, `cost`, `models.bedrockDiscovery`, the plugin `discovery` block,
+//!   a model definition, `cost`, a `guardrail`, `models.bedrockDiscovery`, the plugin `discovery` block,
 //!   `agents.defaults.model`, `gateway.auth`.
 //!
 //! Wrong types are errors everywhere inside the modelled parts. The generated JSON Schema
