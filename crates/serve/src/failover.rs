@@ -405,3 +405,40 @@ fn push_with_region(refs: &mut Vec<ModelRef>, model_ref: ModelRef, cross_region:
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_opt_out_header() {
+        let mut headers = HeaderMap::new();
+        assert!(allowed(&headers));
+        for off in ["off", "OFF", " 0 ", "false", "no"] {
+            headers.insert(FAILOVER_HEADER, HeaderValue::from_str(off).unwrap());
+            assert!(!allowed(&headers), "{off}");
+        }
+        headers.insert(FAILOVER_HEADER, HeaderValue::from_static("on"));
+        assert!(allowed(&headers));
+    }
+
+    #[test]
+    fn region_failover_adds_the_global_profile_after_each_bedrock_model() {
+        let r = |s: &str| ModelRef::parse_or_default_provider(s).unwrap();
+        let mut refs = Vec::new();
+        push_with_region(&mut refs, r("amazon-bedrock/us.a.b-v1:0"), true);
+        push_with_region(&mut refs, r("local/us.x"), true);
+        push_with_region(&mut refs, r("amazon-bedrock/global.a.b-v1:0"), true);
+        push_with_region(&mut refs, r("amazon-bedrock/eu.c.d-v1:0"), false);
+        let names: Vec<String> = refs.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            names,
+            [
+                "amazon-bedrock/us.a.b-v1:0",
+                "amazon-bedrock/global.a.b-v1:0",
+                "local/us.x",
+                "amazon-bedrock/eu.c.d-v1:0"
+            ]
+        );
+    }
+}

@@ -310,3 +310,25 @@ async fn every_model_failing_answers_the_primarys_status_with_every_attempt() {
         "{body}"
     );
 }
+
+#[tokio::test]
+async fn region_failover_serves_a_throttled_profile_through_its_global_profile() {
+    let fake = fake().await;
+    fake.fault(Fault::Throttle.for_model(SONNET).forever());
+    let mut failover = options(Duration::from_secs(10), 5, Duration::from_secs(60));
+    failover.cross_region = true;
+    let gw = gateway(&fake, failover);
+    let resp = gw.chat(&user("Hi"), &[]).await;
+    assert_eq!(resp.status, 200);
+    let global = format!("amazon-bedrock/global.{}", SONNET.trim_start_matches("us."));
+    assert_eq!(served_header(&resp).as_deref(), Some(global.as_str()));
+    assert_eq!(resp.json().await["model"], global);
+    // The profile, then the same model through the global profile (before the fallback).
+    assert_eq!(
+        called(&fake),
+        [
+            SONNET.to_string(),
+            format!("global.{}", SONNET.trim_start_matches("us."))
+        ]
+    );
+}
