@@ -134,6 +134,18 @@ fn status_bearer_token() {
         s["endpoints"]["bedrock"]["source"],
         "AWS_ENDPOINT_URL_BEDROCK"
     );
+    // The configured failover: the primary's fallbacks and the breaker settings.
+    assert_eq!(
+        s["failover"],
+        serde_json::json!({
+            "enabled": true, "crossRegion": false, "firstTokenTimeoutMs": 60000,
+            "breakerFailures": 3, "breakerCooldownMs": 30000,
+            "fallbacks": {
+                "amazon-bedrock/us.anthropic.claude-sonnet-4-5-20250929-v1:0":
+                    ["amazon-bedrock/us.anthropic.claude-haiku-4-5-20251001-v1:0"],
+            },
+        })
+    );
 }
 
 #[test]
@@ -154,6 +166,10 @@ fn status_static_keys_text() {
         "{text}"
     );
     assert!(text.contains("(resolves)"), "{text}");
+    assert!(
+        text.contains("amazon-bedrock/us.anthropic.claude-sonnet-4-5-20250929-v1:0 → amazon-bedrock/us.anthropic.claude-haiku-4-5-20251001-v1:0"),
+        "{text}"
+    );
     assert!(text.contains(&format!(
         "{} (from AWS_ENDPOINT_URL_BEDROCK_RUNTIME)",
         fake.url()

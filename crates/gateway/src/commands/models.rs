@@ -372,8 +372,20 @@ pub async fn status(ctx: &Context, args: &StatusArgs) -> CmdResult {
         None => configured(p),
     });
 
+    let failover = setup.config.failover();
+    let chains = setup.config.fallback_table();
     if args.json {
         let body = json!({
+            "failover": {
+                "enabled": failover.enabled,
+                "crossRegion": failover.cross_region,
+                "firstTokenTimeoutMs": failover.first_token_timeout_ms,
+                "breakerFailures": failover.breaker_failures,
+                "breakerCooldownMs": failover.breaker_cooldown_ms,
+                "fallbacks": chains.iter().map(|(model, list)| {
+                    (model.clone(), json!(list.iter().map(ToString::to_string).collect::<Vec<_>>()))
+                }).collect::<serde_json::Map<String, serde_json::Value>>(),
+            },
             "configPath": ctx.config_path.display().to_string(),
             "configExists": ctx.config_path.exists(),
             "credentials": {
@@ -479,6 +491,35 @@ pub async fn status(ctx: &Context, args: &StatusArgs) -> CmdResult {
         (None, _) => "not set (agents.defaults.model.primary)".to_string(),
     };
     lines.push(format!("{}{primary_text}", label("Default model")));
+    // Breakers live in the gateway process: their state is in its /metrics.
+    let failover_text = if !failover.enabled {
+        Style::Yellow.paint("disabled", c)
+    } else if chains.is_empty() && !failover.cross_region {
+        "no fallbacks configured".to_string()
+    } else {
+        format!(
+            "{}{}, breaker after {} failures for {}s (state: the gateway's /metrics)",
+            Style::Green.paint("enabled", c),
+            if failover.cross_region {
+                " with region failover (global. profiles)"
+            } else {
+                ""
+            },
+            failover.breaker_failures,
+            failover.breaker_cooldown_ms / 1000
+        )
+    };
+    lines.push(format!("{}{failover_text}", label("Failover")));
+    if failover.enabled {
+        for (model, list) in &chains {
+            let list: Vec<String> = list.iter().map(ToString::to_string).collect();
+            lines.push(format!(
+                "{}{model} → {}",
+                label("  fallbacks"),
+                list.join(" → ")
+            ));
+        }
+    }
     for line in lines {
         ctx.out.line(&line);
     }
