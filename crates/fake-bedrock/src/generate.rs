@@ -129,6 +129,55 @@ pub(crate) fn validate(req: &ConverseRequest, model: &FoundationModel) -> Result
                 .to_owned(),
         ));
     }
+    if model.provider_name.eq_ignore_ascii_case("anthropic") {
+        validate_claude_sampling(req, &model.model_id)?;
+    }
+    Ok(())
+}
+
+/// The sampling parameters Anthropic refuses, relayed by Bedrock: with extended thinking a
+/// `temperature` other than 1, any `top_k`, a `top_p` below 0.95; on Claude Sonnet 4.5,
+/// Haiku 4.5, Opus 4.1 and later, `temperature` and `top_p` together.
+fn validate_claude_sampling(req: &ConverseRequest, model_id: &str) -> Result<(), ApiError> {
+    let config = req.inference_config.as_ref();
+    let temperature = config.and_then(|c| c.temperature);
+    let top_p = config.and_then(|c| c.top_p);
+    let top_k = req
+        .additional_model_request_fields
+        .as_ref()
+        .and_then(|f| f.get("top_k"))
+        .is_some_and(|v| !v.is_null());
+    let refused = |what: &str| {
+        Err(invalid(format!(
+            "The model returned the following errors: {what}"
+        )))
+    };
+    if claude_thinking(req) {
+        if temperature.is_some_and(|t| (t - 1.0).abs() > f64::EPSILON) {
+            return refused("`temperature` may only be set to 1 when thinking is enabled.");
+        }
+        if top_k {
+            return refused("`top_k` must be unset when thinking is enabled.");
+        }
+        if top_p.is_some_and(|p| p < 0.95) {
+            return refused(
+                "`top_p` must be greater than or equal to 0.95 or unset when thinking is enabled.",
+            );
+        }
+    }
+    const ONE_OF: [&str; 6] = [
+        "anthropic.claude-sonnet-4-5",
+        "anthropic.claude-haiku-4-5",
+        "anthropic.claude-opus-4-1",
+        "anthropic.claude-opus-4-5",
+        "anthropic.claude-opus-4-6",
+        "anthropic.claude-sonnet-4-6",
+    ];
+    if temperature.is_some() && top_p.is_some() && ONE_OF.iter().any(|p| model_id.starts_with(p)) {
+        return refused(
+            "`temperature` and `top_p` cannot both be specified for this model. Please use only one.",
+        );
+    }
     Ok(())
 }
 
@@ -445,4 +494,64 @@ pub(crate) fn estimate_usage(
         usage.input_tokens = total.saturating_sub(prefix).max(1);
     }
     usage
+}
+
+#[cfg(test)]
+mod sampling_tests {
+    use super::*;
+    use crate::catalog::Catalog;
+    use serde_json::json;
+
+    fn check(model_id: &str, body: Value) -> Result<(), String> {
+        let catalog = Catalog::default_catalog();
+        let model = catalog
+            .foundation_models
+            .iter()
+            .find(|m| m.model_id == model_id)
+            .unwrap();
+        let mut body = body;
+        body["messages"] = json!([{"role": "user", "content": [{"text": "Hi"}]}]);
+        let req: ConverseRequest = serde_json::from_value(body).unwrap();
+        validate(&req, model).map_err(|e| e.message)
+    }
+
+    #[test]
+    fn claude_sampling_refusals() {
+        let sonnet45 = "anthropic.claude-sonnet-4-5-20250929-v1:0";
+        let sonnet4 = "anthropic.claude-sonnet-4-20250514-v1:0";
+        let thinking = json!({"thinking": {"type": "enabled", "budget_tokens": 1024}});
+        let both = json!({"inferenceConfig": {"temperature": 0.5, "topP": 0.9}});
+        assert!(
+            check(sonnet45, both.clone())
+                .unwrap_err()
+                .contains("cannot both be specified")
+        );
+        assert!(check(sonnet4, both).is_ok());
+        for (config, fields, refused) in [
+            (
+                json!({"temperature": 0.5}),
+                thinking.clone(),
+                "`temperature` may only be set to 1",
+            ),
+            (
+                json!({"topP": 0.5}),
+                thinking.clone(),
+                "`top_p` must be greater than or equal",
+            ),
+            (
+                json!({}),
+                json!({"thinking": {"type": "enabled", "budget_tokens": 1024}, "top_k": 5}),
+                "`top_k` must be unset",
+            ),
+        ] {
+            let body = json!({"inferenceConfig": config, "additionalModelRequestFields": fields});
+            assert!(
+                check(sonnet4, body).unwrap_err().contains(refused),
+                "{refused}"
+            );
+        }
+        let fine = json!({"inferenceConfig": {"temperature": 1.0, "topP": 0.95},
+            "additionalModelRequestFields": thinking});
+        assert!(check(sonnet4, fine).is_ok());
+    }
 }

@@ -129,6 +129,10 @@ pub(crate) struct RequestMessage {
 pub(crate) struct InferenceConfig {
     #[serde(default)]
     pub max_tokens: Option<i64>,
+    #[serde(default)]
+    pub temperature: Option<f64>,
+    #[serde(default)]
+    pub top_p: Option<f64>,
 }
 
 #[derive(Deserialize, Default)]

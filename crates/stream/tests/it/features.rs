@@ -401,3 +401,46 @@ async fn configured_and_requested_pass_through_fields() {
         Some(json!({"usage_detail": {"tier": "standard"}}))
     );
 }
+
+/// Parameters the model refuses (fake-bedrock refuses them as Anthropic does) are not sent:
+/// temperature with top_p on Sonnet 4.5 (temperature kept), temperature, top_k and a low
+/// top_p with thinking.
+#[tokio::test]
+async fn parameters_the_model_refuses_are_not_sent() {
+    let h = harness().await;
+    let mut req = StreamRequest::new(sonnet(), vec![Message::user_text("Hi")]);
+    req.temperature = Some(0.3);
+    req.top_p = Some(0.8);
+    assert_done(&h.run(req.clone()).await);
+    let body = h.last_body();
+    assert_eq!(body["inferenceConfig"]["temperature"], json!(0.3f32));
+    assert!(body["inferenceConfig"].get("topP").is_none(), "{body}");
+
+    req.reasoning = openclaw_stream::ReasoningLevel::Low;
+    req.top_k = Some(20);
+    assert_done(&h.run(req).await);
+    let body = h.last_body();
+    assert!(
+        body["inferenceConfig"].get("temperature").is_none(),
+        "{body}"
+    );
+    assert!(body["inferenceConfig"].get("topP").is_none(), "{body}");
+    assert!(
+        body["additionalModelRequestFields"].get("top_k").is_none(),
+        "{body}"
+    );
+    assert_eq!(
+        body["additionalModelRequestFields"]["thinking"]["type"],
+        "enabled"
+    );
+
+    // The same on Claude Sonnet 4, which takes temperature and top_p together.
+    let mut req = StreamRequest::new(
+        model("us.anthropic.claude-sonnet-4-20250514-v1:0", false, true),
+        vec![Message::user_text("Hi")],
+    );
+    req.temperature = Some(0.3);
+    req.top_p = Some(0.8);
+    assert_done(&h.run(req).await);
+    assert!(h.last_body()["inferenceConfig"].get("topP").is_some());
+}
