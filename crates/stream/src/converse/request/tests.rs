@@ -734,3 +734,49 @@ fn guardrails_and_response_field_paths() {
     assert_eq!(g.trace().as_str(), "enabled");
     assert_eq!(g.stream_processing_mode().as_str(), "async");
 }
+
+/// Counts WARN events on the thread it is the default subscriber of.
+#[derive(Default)]
+struct WarnCounter(std::sync::atomic::AtomicUsize);
+
+impl tracing::Subscriber for WarnCounter {
+    fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
+        true
+    }
+    fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+        tracing::span::Id::from_u64(1)
+    }
+    fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
+    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
+    fn event(&self, event: &tracing::Event<'_>) {
+        if *event.metadata().level() == tracing::Level::WARN {
+            self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+    fn enter(&self, _: &tracing::span::Id) {}
+    fn exit(&self, _: &tracing::span::Id) {}
+}
+
+#[test]
+fn an_unknown_model_is_warned_about_once() {
+    let counter = std::sync::Arc::new(WarnCounter::default());
+    tracing::subscriber::with_default(counter.clone(), || {
+        for id in [
+            "acme.warn-once-test-model-v1:0",
+            "acme.warn-once-test-model-v1:0",
+            "acme.warn-once-test-model-v1:0",
+            "acme.warn-once-other-model-v1:0",
+        ] {
+            let req = StreamRequest::new(claude(id, 8192), vec![Message::user_text("Hi")]);
+            let input = build(&req).unwrap();
+            assert!(input.additional_fields.is_none());
+        }
+        // A known model: no warning.
+        build(&StreamRequest::new(
+            claude(SONNET, 8192),
+            vec![Message::user_text("Hi")],
+        ))
+        .unwrap();
+    });
+    assert_eq!(counter.0.load(std::sync::atomic::Ordering::Relaxed), 2);
+}
