@@ -65,6 +65,7 @@ mod admission;
 mod anthropic;
 mod api_error;
 mod body;
+mod chain;
 mod connections;
 mod error;
 mod failover;
@@ -81,8 +82,9 @@ mod sse;
 mod state;
 mod telemetry;
 
+pub use chain::FailoverOptions;
 pub use error::Error;
-pub use failover::{ATTEMPTS_HEADER, FAILOVER_HEADER, FailoverOptions, MODEL_HEADER};
+pub use failover::{ATTEMPTS_HEADER, FAILOVER_HEADER, MODEL_HEADER};
 pub use log::{ACCESS_TARGET, LOG_TARGET};
 pub use models::ModelSource;
 pub use options::{Limits, ServeOptions, Timeouts};

@@ -19,8 +19,7 @@ use openclaw_stream::ModelStream;
 use tokio::sync::watch;
 
 use crate::LOG_TARGET;
-use crate::api_error::{ApiError, client_safe_upstream_message};
-use crate::state::App;
+use crate::api_error::client_safe_upstream_message;
 
 /// Longest a request waits for a discovery when no table was built yet (the first requests
 /// after start); later requests never wait.
@@ -42,8 +41,8 @@ pub struct ModelSource {
     region: String,
     /// The discovery state shared with the background refresh.
     shared: Arc<Shared>,
-    /// Fallback chains and circuit breakers (see `crate::failover`).
-    pub(crate) failover: Option<Arc<crate::failover::FailoverState>>,
+    /// Fallback chains and circuit breakers (see the failover module).
+    pub(crate) failover: Option<Arc<crate::chain::FailoverState>>,
 }
 
 /// What the background refresh updates.
@@ -464,40 +463,12 @@ impl ModelSource {
     }
 }
 
-impl App {
-    /// Finds a request's model: listed (see [`App::resolve_model`]), else a Bedrock id tried
-    /// as it is ([`ModelSource::attempt`]). Unknown: 404, or 503 while discovery is failing
-    /// (the listing may lack it).
-    pub(crate) async fn find_model(
-        &self,
-        name: &str,
-    ) -> Result<(String, Arc<ResolvedModel>), ApiError> {
-        if let Some(found) = self.resolve_model(name).await {
-            return Ok(found);
-        }
-        let model_ref = match self.options.aliases.get(name) {
-            Some(target) => Some(target.clone()),
-            None => ModelRef::parse_or_default_provider(name).ok(),
-        };
-        if let Some(model_ref) = model_ref
-            && let Some(model) = self.models.attempt(&model_ref)
-        {
-            let model = self.models.described(model).await;
-            return Ok((model_ref.to_string(), model));
-        }
-        if self.models.discovery_in_doubt() {
-            return Err(ApiError::discovery_unavailable(name));
-        }
-        Err(ApiError::model_not_found(name))
-    }
-}
-
 /// A servable model: its definition and the adapter of its provider.
 pub(crate) struct ResolvedModel {
     pub(crate) def: ModelDefinition,
     pub(crate) stream: Arc<dyn ModelStream>,
-    /// The failover chain behind `stream`, when it is one (`crate::failover`).
-    pub(crate) chain: Option<crate::failover::Chain>,
+    /// The failover chain behind `stream`, when it is one (see the failover module).
+    pub(crate) chain: Option<crate::chain::Chain>,
 }
 
 /// How long a [`ModelTable`] is fresh.

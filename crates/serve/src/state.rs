@@ -6,6 +6,7 @@ use std::sync::Arc;
 use openclaw_config::ModelRef;
 use tokio::sync::{Semaphore, watch};
 
+use crate::api_error::ApiError;
 use crate::metrics::Metrics;
 use crate::models::{ModelSource, ResolvedModel};
 use crate::options::ServeOptions;
@@ -44,5 +45,33 @@ impl App {
     /// Whether shutdown has started (`/readyz` answers 503).
     pub(crate) fn is_draining(&self) -> bool {
         *self.stopping.borrow()
+    }
+}
+
+impl App {
+    /// Finds a request's model: listed (see [`App::resolve_model`]), else a Bedrock id tried
+    /// as it is ([`ModelSource::attempt`]). Unknown: 404, or 503 while discovery is failing
+    /// (the listing may lack it).
+    pub(crate) async fn find_model(
+        &self,
+        name: &str,
+    ) -> Result<(String, Arc<ResolvedModel>), ApiError> {
+        if let Some(found) = self.resolve_model(name).await {
+            return Ok(found);
+        }
+        let model_ref = match self.options.aliases.get(name) {
+            Some(target) => Some(target.clone()),
+            None => ModelRef::parse_or_default_provider(name).ok(),
+        };
+        if let Some(model_ref) = model_ref
+            && let Some(model) = self.models.attempt(&model_ref)
+        {
+            let model = self.models.described(model).await;
+            return Ok((model_ref.to_string(), model));
+        }
+        if self.models.discovery_in_doubt() {
+            return Err(ApiError::discovery_unavailable(name));
+        }
+        Err(ApiError::model_not_found(name))
     }
 }
