@@ -66,3 +66,36 @@ async fn official_openai_python_client_parse_and_guardrail() {
     assert_eq!(result["seed_status"], 400);
     assert_eq!(result["seed_param"], "seed");
 }
+
+/// The official `anthropic` Python client with a request guardrail (`extra_body`): the
+/// intervention is `stop_reason: "refusal"` with the guardrail's message, streamed and not.
+#[tokio::test]
+async fn official_anthropic_python_client_guardrail_refusal() {
+    let Some(python) = python_with("anthropic") else {
+        return;
+    };
+    let fake = fake().await;
+    let token = "gw-anthropic-guardrail-62cc";
+    let gw = Gateway::start(&fake.url(), &[], &[("OPENCLAW_GATEWAY_TOKEN", token)]);
+    let base_url = format!("http://{}", gw.addr);
+    let result = run_python(
+        &python,
+        "anthropic_guardrail.py",
+        &[
+            ("ANTHROPIC_BASE_URL", &base_url),
+            ("ANTHROPIC_API_KEY", token),
+            ("MODEL", MODEL),
+            ("GUARDRAIL_ID", fake_bedrock::GUARDRAIL_ID),
+            ("GUARDRAIL_TRIGGER", fake_bedrock::GUARDRAIL_TRIGGER),
+        ],
+    )
+    .await;
+    assert_eq!(result["stop_reason"], "refusal");
+    assert_eq!(result["text"], fake_bedrock::GUARDRAIL_BLOCKED_MESSAGE);
+    assert_eq!(result["trace"], true);
+    assert_eq!(result["streamed_stop_reason"], "refusal");
+    assert_eq!(
+        result["streamed_text"],
+        fake_bedrock::GUARDRAIL_BLOCKED_MESSAGE
+    );
+}
