@@ -8,8 +8,8 @@
 //! limits, metrics, disconnects, draining) is tested in process in `crates/serve/tests/it`.
 
 mod failover;
-mod structured;
 mod observability;
+mod structured;
 mod support;
 
 use std::time::{Duration, Instant};
