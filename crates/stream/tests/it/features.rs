@@ -444,3 +444,24 @@ async fn parameters_the_model_refuses_are_not_sent() {
     assert_done(&h.run(req).await);
     assert!(h.last_body()["inferenceConfig"].get("topP").is_some());
 }
+
+/// Automatic caching puts a point after tool definitions that reach the model's minimum
+/// (1024 tokens on Sonnet 4.5, estimated as bytes / 4), and Bedrock accepts it; short tool
+/// definitions get none.
+#[tokio::test]
+async fn automatic_cache_point_after_long_tool_definitions() {
+    let h = harness().await;
+    let mut tool = weather_tool();
+    tool.description = "Current weather for a city, with details. ".repeat(120);
+    let mut req = StreamRequest::new(sonnet(), vec![Message::user_text("Weather in Oslo?")]);
+    req.tools = vec![tool];
+    assert_done(&h.run(req.clone()).await);
+    let tools = h.last_body()["toolConfig"]["tools"].clone();
+    assert_eq!(tools.as_array().map(Vec::len), Some(2), "{tools}");
+    assert_eq!(tools[1], json!({"cachePoint": {"type": "default"}}));
+
+    req.tools = vec![weather_tool()];
+    assert_done(&h.run(req).await);
+    let tools = h.last_body()["toolConfig"]["tools"].clone();
+    assert_eq!(tools.as_array().map(Vec::len), Some(1), "{tools}");
+}
