@@ -25,6 +25,9 @@
 //!   [`AdapterOptions::max_attempts`]); once events flow nothing is retried (the caller has seen
 //!   output). Timeouts: connect (the SDK's `TimeoutConfig`), first event and idle gap between
 //!   events (ours: the SDK's stalled-stream protection does not cover event streams).
+//! - **Failover before the first token.** [`failover::Failover`] tries an ordered list of
+//!   models (fallbacks, other regions' profiles) and commits to the first that produces
+//!   content; only failures another target can fix move on, with a circuit breaker per target.
 //! - **One client per (region, endpoint, credentials)**, created once and reused: an adapter
 //!   holds one credentials configuration and caches a client per region/endpoint pair.
 //! - **Request building** follows pi-ai's `bedrock-converse-stream` and improves on it where it
