@@ -529,6 +529,8 @@ mod tests {
             })
             .chunk_size(3)
             .latency_ms(9)
+            .trace(serde_json::json!({"guardrail": {"actionReason": "Guardrail blocked."}}))
+            .response_fields(serde_json::json!({"stop_sequence": "END"}))
             .for_model("m");
         let json = serde_json::to_string(&turn).unwrap();
         assert_eq!(Rule::<Turn>::list_from_json(&json).unwrap(), vec![turn]);
