@@ -461,8 +461,9 @@ async fn overload(
     let after = Usage::of(pid);
     let _ = stop.send(true);
     let peak = sampler.await.unwrap_or(0);
+    let admission = stress::admission_metrics(&gateway.url).await;
     gateway.stop().await;
-    let o = stress::overload_of(
+    let mut o = stress::overload_of(
         base_rate,
         rate,
         &samples,
@@ -470,6 +471,7 @@ async fn overload(
         after.cpu_s - before.cpu_s,
         peak,
     );
+    o.admission_metrics = admission;
     eprintln!(
         "overload   gateway  {rate:>7.0} req/s offered: {:.0} served ({:.2}x of {base_rate:.0}), admitted TTFT p99 {:.2} ms, {} refused (p99 {:.2} ms), other errors {:?}, peak RSS {:.1} MiB",
         o.served_per_s,
@@ -480,6 +482,7 @@ async fn overload(
         o.other_errors,
         o.peak_rss_kib as f64 / 1024.0
     );
+    eprintln!("           admission: {:?}", o.admission_metrics);
     Ok(o)
 }
 
@@ -797,7 +800,7 @@ async fn idle(args: &Args, prompt: &str, n: usize) -> Result<Idle> {
         opened,
         idle_rss_kib: idle_rss,
         loaded_rss_kib: loaded_rss,
-        kib_per_stream: loaded_rss.saturating_sub(idle_rss) as f64 / n.max(1) as f64,
+        kib_per_stream: loaded_rss.saturating_sub(idle_rss) as f64 / opened.max(1) as f64,
     })
 }
 

@@ -460,6 +460,18 @@ fn markdown_stress(s: &mut String, r: &Report) {
             o.peak_rss_kib as f64 / 1024.0,
             o.load_average
         );
+        if !o.admission_metrics.is_empty() {
+            let series: Vec<String> = o
+                .admission_metrics
+                .iter()
+                .map(|(k, v)| format!("`{k}` {v}"))
+                .collect();
+            let _ = writeln!(
+                s,
+                "- The gateway's `/metrics` after the step: {}.",
+                series.join(", ")
+            );
+        }
     }
     if !r.targets.is_empty() {
         let _ = writeln!(s, "\n## Targets\n");

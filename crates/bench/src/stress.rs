@@ -173,6 +173,44 @@ pub struct Overload {
     pub seconds: f64,
     /// 1-minute load average of the machine at the end of the step.
     pub load_average: f64,
+    /// The gateway's stream admission series after the step (`openclaw_gateway_streams_*` of
+    /// `/metrics`: queue depth, admitted at once or after queueing, shed by reason).
+    pub admission_metrics: Vec<(String, f64)>,
+}
+
+/// The `openclaw_gateway_streams_*` series of the gateway at `url` (`http://host:port`), from
+/// one `GET /metrics` on a fresh connection; empty when unavailable (an older gateway).
+pub async fn admission_metrics(url: &str) -> Vec<(String, f64)> {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let Some(authority) = url.strip_prefix("http://") else {
+        return Vec::new();
+    };
+    let fetch = async {
+        let mut tcp = tokio::net::TcpStream::connect(authority).await.ok()?;
+        let head =
+            format!("GET /metrics HTTP/1.1\r\nhost: {authority}\r\nconnection: close\r\n\r\n");
+        tcp.write_all(head.as_bytes()).await.ok()?;
+        let mut text = String::new();
+        tcp.read_to_string(&mut text).await.ok()?;
+        Some(text)
+    };
+    let text = tokio::time::timeout(Duration::from_secs(5), fetch)
+        .await
+        .ok()
+        .flatten()
+        .unwrap_or_default();
+    streams_series(&text)
+}
+
+/// The `openclaw_gateway_streams_*` samples of a Prometheus text.
+fn streams_series(text: &str) -> Vec<(String, f64)> {
+    text.lines()
+        .filter(|l| l.starts_with("openclaw_gateway_streams_"))
+        .filter_map(|l| {
+            let (name, value) = l.rsplit_once(' ')?;
+            Some((name.to_owned(), value.trim().parse().ok()?))
+        })
+        .collect()
 }
 
 /// Whether a failure kind is a proper refusal (see `client::refusal_kind`).
@@ -232,6 +270,7 @@ pub fn overload_of(
         peak_rss_kib,
         seconds,
         load_average: load_average(),
+        admission_metrics: Vec::new(),
     }
 }
 
@@ -284,6 +323,21 @@ mod tests {
             vec![
                 ("http 429 (no retry-after)".to_owned(), 1),
                 ("timeout".to_owned(), 1)
+            ]
+        );
+    }
+
+    #[test]
+    fn admission_series_are_read_from_metrics_text() {
+        let text = "HTTP/1.1 200 OK\r\n\r\n# HELP openclaw_gateway_streams_queued x\nopenclaw_gateway_streams_queued 0\nopenclaw_gateway_streams_shed_total{reason=\"queue_full\"} 12\nopenclaw_gateway_tokens_total{kind=\"input\"} 5\n";
+        assert_eq!(
+            streams_series(text),
+            vec![
+                ("openclaw_gateway_streams_queued".to_owned(), 0.0),
+                (
+                    "openclaw_gateway_streams_shed_total{reason=\"queue_full\"}".to_owned(),
+                    12.0
+                ),
             ]
         );
     }
