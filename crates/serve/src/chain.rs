@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use openclaw_config::{Config, ModelRef};
+use openclaw_config::{BEDROCK_PROVIDER_ID, Config, ModelRef};
 use openclaw_stream::failover::{Breakers, FailoverSettings, Outcome, Report};
 
 use crate::LOG_TARGET;
@@ -42,6 +42,36 @@ impl FailoverOptions {
                 breaker_failures: f.breaker_failures,
                 breaker_cool_down: Duration::from_millis(f.breaker_cooldown_ms),
             },
+        }
+    }
+
+    /// The models a call of `model` tries, in order: `model`, then its fallbacks, each
+    /// followed by its `global.` profile with region failover on, without duplicates; only
+    /// `model` when failover is off.
+    pub fn chain(&self, model: &ModelRef) -> Vec<ModelRef> {
+        let mut refs = Vec::new();
+        push_with_region(&mut refs, model.clone(), self.cross_region);
+        if self.enabled {
+            for fallback in self.fallbacks.get(&model.to_string()).into_iter().flatten() {
+                push_with_region(&mut refs, fallback.clone(), self.cross_region);
+            }
+        } else {
+            refs.truncate(1);
+        }
+        refs
+    }
+}
+
+/// Adds `model_ref` and, with region failover, its `global.` profile (Bedrock models only),
+/// skipping duplicates.
+pub(crate) fn push_with_region(refs: &mut Vec<ModelRef>, model_ref: ModelRef, cross_region: bool) {
+    let global = (cross_region && model_ref.provider() == BEDROCK_PROVIDER_ID)
+        .then(|| openclaw_stream::failover::global_profile(model_ref.model()))
+        .flatten()
+        .and_then(|id| ModelRef::new(BEDROCK_PROVIDER_ID, id).ok());
+    for r in std::iter::once(model_ref).chain(global) {
+        if !refs.contains(&r) {
+            refs.push(r);
         }
     }
 }
@@ -168,4 +198,45 @@ fn label_value(value: &str) -> String {
         .replace('\\', "\\\\")
         .replace('"', "\\\"")
         .replace('\n', "\\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_chain_is_the_model_then_its_fallbacks_each_with_its_global_profile() {
+        let r = |s: &str| ModelRef::parse_or_default_provider(s).unwrap();
+        let mut options = FailoverOptions {
+            enabled: true,
+            cross_region: true,
+            ..FailoverOptions::default()
+        };
+        options.fallbacks.insert(
+            "amazon-bedrock/us.a.b-v1:0".into(),
+            vec![
+                r("local/x"),
+                r("amazon-bedrock/us.a.b-v1:0"),
+                r("eu.c.d-v1:0"),
+            ],
+        );
+        let names = |o: &FailoverOptions| -> Vec<String> {
+            o.chain(&r("us.a.b-v1:0"))
+                .iter()
+                .map(ToString::to_string)
+                .collect()
+        };
+        assert_eq!(
+            names(&options),
+            [
+                "amazon-bedrock/us.a.b-v1:0",
+                "amazon-bedrock/global.a.b-v1:0",
+                "local/x",
+                "amazon-bedrock/eu.c.d-v1:0",
+                "amazon-bedrock/global.c.d-v1:0",
+            ]
+        );
+        options.enabled = false;
+        assert_eq!(names(&options), ["amazon-bedrock/us.a.b-v1:0"]);
+    }
 }

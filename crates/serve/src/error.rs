@@ -7,4 +7,13 @@ pub enum Error {
     /// The server loop failed (accepting connections).
     #[error("gateway server failed: {0}")]
     Serve(#[source] std::io::Error),
+    /// A setting's value is out of range or malformed (see [`crate::settings`]).
+    #[error("invalid {setting}: {reason}")]
+    InvalidSetting {
+        /// Where the value came from (a flag, a variable or a configuration key), with the
+        /// value when it is shown.
+        setting: String,
+        /// What was expected.
+        reason: String,
+    },
 }

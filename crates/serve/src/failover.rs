@@ -12,12 +12,12 @@ use axum::http::{HeaderMap, HeaderValue};
 use axum::response::Response;
 use futures::StreamExt as _;
 use futures::future::BoxFuture;
-use openclaw_config::{BEDROCK_PROVIDER_ID, ModelRef};
+use openclaw_config::ModelRef;
 use openclaw_stream::failover::{Failover, Report, Target};
 use openclaw_stream::{CallError, EventStream, ModelStream, StreamOptions, StreamRequest};
 
 use crate::LOG_TARGET;
-use crate::chain::{Chain, FailoverOptions, FailoverState};
+use crate::chain::{Chain, FailoverOptions, FailoverState, push_with_region};
 use crate::models::{ModelSource, ResolvedModel};
 use crate::state::App;
 
@@ -233,20 +233,6 @@ impl App {
     pub(crate) fn render_failover_metrics(&self, out: &mut String) {
         if let Some(state) = &self.models.failover {
             state.render(out);
-        }
-    }
-}
-
-/// Adds `model_ref` and, with region failover, its `global.` profile (Bedrock models only),
-/// skipping duplicates.
-fn push_with_region(refs: &mut Vec<ModelRef>, model_ref: ModelRef, cross_region: bool) {
-    let global = (cross_region && model_ref.provider() == BEDROCK_PROVIDER_ID)
-        .then(|| openclaw_stream::failover::global_profile(model_ref.model()))
-        .flatten()
-        .and_then(|id| ModelRef::new(BEDROCK_PROVIDER_ID, id).ok());
-    for r in std::iter::once(model_ref).chain(global) {
-        if !refs.contains(&r) {
-            refs.push(r);
         }
     }
 }

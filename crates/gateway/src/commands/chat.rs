@@ -2,12 +2,12 @@
 
 use std::io::Read;
 use std::sync::Arc;
-use std::time::Duration;
 
 use futures::StreamExt;
 use openclaw_config::{ModelApi, ModelDefinition, ModelRef, ProviderConfig};
 use openclaw_creds::AwsSettings;
-use openclaw_stream::failover::{self, Breakers, Failover, FailoverSettings};
+use openclaw_serve::FailoverOptions;
+use openclaw_stream::failover::{self, Breakers, Failover};
 use openclaw_stream::{
     AdapterOptions, AssistantMessage, ConverseStream, EventStream, Message, ModelStream,
     ReasoningLevel, StreamEvent, StreamOptions, StreamRequest, ToolDefinition, Usage,
@@ -38,7 +38,8 @@ pub async fn run(ctx: &Context, args: &ChatArgs) -> CmdResult {
     };
     let setup = Setup::new(ctx)?;
     let target = resolve_target(ctx, &setup, args.model.as_deref()).await?;
-    let fallbacks = resolve_fallbacks(ctx, &setup, &target).await;
+    let failover = FailoverOptions::from_config(&setup.config);
+    let fallbacks = resolve_fallbacks(ctx, &setup, &failover, &target).await;
     let mut request = StreamRequest::new(target.model.clone(), vec![Message::user_text(prompt)]);
     request.system = args.system.clone();
     request.reasoning = reasoning_level(args.thinking);
@@ -63,8 +64,8 @@ pub async fn run(ctx: &Context, args: &ChatArgs) -> CmdResult {
             .chain(&fallbacks)
             .map(|t| failover::Target::new(t.model_ref.to_string(), t.model.clone(), stream_of(t)))
             .collect();
-        let settings = failover_settings(&setup.config.failover());
-        let chain = Failover::new(targets, Arc::new(Breakers::new(settings)));
+        let breakers = Arc::new(Breakers::new(failover.settings));
+        let chain = Failover::new(targets, breakers);
         let (events, report) = chain.start(request, StreamOptions::default());
         (events, Some(report))
     };
@@ -88,42 +89,17 @@ pub async fn run(ctx: &Context, args: &ChatArgs) -> CmdResult {
     result
 }
 
-/// Failover settings from the configuration's `failover` block.
-fn failover_settings(config: &openclaw_config::FailoverConfig) -> FailoverSettings {
-    FailoverSettings {
-        first_token_timeout: (config.first_token_timeout_ms > 0)
-            .then(|| Duration::from_millis(config.first_token_timeout_ms)),
-        breaker_failures: config.breaker_failures,
-        breaker_cool_down: Duration::from_millis(config.breaker_cooldown_ms),
-    }
-}
-
-/// The models tried after `target` when it fails before its first token: its `global.`
-/// profile with region failover on, then its fallbacks (each with its own `global.` profile);
-/// none when failover is off. A fallback that cannot be resolved is skipped with a warning.
-async fn resolve_fallbacks(ctx: &Context, setup: &Setup, target: &Target) -> Vec<Target> {
-    let options = setup.config.failover();
-    if !options.enabled {
-        return Vec::new();
-    }
-    let mut refs: Vec<ModelRef> = vec![target.model_ref.clone()];
-    let with_region = |r: &ModelRef| -> Vec<ModelRef> {
-        let global = (options.cross_region && r.provider() == openclaw_config::BEDROCK_PROVIDER_ID)
-            .then(|| failover::global_profile(r.model()))
-            .flatten()
-            .and_then(|id| ModelRef::new(openclaw_config::BEDROCK_PROVIDER_ID, id).ok());
-        std::iter::once(r.clone()).chain(global).collect()
-    };
-    let mut wanted = with_region(&target.model_ref);
-    for fallback in setup.config.model_fallbacks(&target.model_ref) {
-        wanted.extend(with_region(&fallback));
-    }
+/// The models tried after `target` when it fails before its first token (see
+/// [`FailoverOptions::chain`]); none when failover is off. A fallback that cannot be resolved
+/// is skipped with a warning.
+async fn resolve_fallbacks(
+    ctx: &Context,
+    setup: &Setup,
+    options: &FailoverOptions,
+    target: &Target,
+) -> Vec<Target> {
     let mut out = Vec::new();
-    for model_ref in wanted {
-        if refs.contains(&model_ref) {
-            continue;
-        }
-        refs.push(model_ref.clone());
+    for model_ref in options.chain(&target.model_ref).into_iter().skip(1) {
         match resolve_target(ctx, setup, Some(&model_ref.to_string())).await {
             Ok(found) => out.push(found),
             // A global profile is tried as it is: Bedrock decides whether it exists.

@@ -9,12 +9,13 @@
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
 
 use clap::{Args as _, FromArgMatches as _};
-use openclaw_config::{GatewayBind, GatewayConfig, ModelApi, Secret};
+use openclaw_config::{GatewayConfig, ModelApi, Secret};
 use openclaw_discovery::PROVIDER_ID;
-use openclaw_serve::{Gateway, LOG_TARGET, Limits, ModelSource, ServeOptions, Timeouts};
+use openclaw_serve::{
+    Gateway, LOG_TARGET, ModelSource, ServeOptions, ServeSettings as Settings, SettingsLayer,
+};
 use openclaw_stream::{AdapterOptions, ConverseStream, ModelStream};
 
 use crate::cli::GatewayArgs;
@@ -29,60 +30,12 @@ pub const TOKEN_ENV: &str = "OPENCLAW_GATEWAY_TOKEN";
 /// `OPENCLAW_GATEWAY_MAX_BODY_BYTES`.
 pub const ENV_PREFIX: &str = "OPENCLAW_GATEWAY_";
 
-/// Each flag's key in the configuration file (the flag's long name without `--`).
-pub const CONFIG_KEYS: &[(&str, &str)] = &[
-    ("port", "gateway.port"),
-    ("bind", "gateway.bind"),
-    ("max-body-bytes", "gateway.limits.maxBodyBytes"),
-    ("max-image-bytes", "gateway.limits.maxImageBytes"),
-    (
-        "max-concurrent-streams",
-        "gateway.limits.maxConcurrentStreams",
-    ),
-    ("max-queued-streams", "gateway.limits.maxQueuedStreams"),
-    ("queue-wait", "gateway.timeouts.queueWait"),
-    ("max-pending-bodies", "gateway.limits.maxPendingBodies"),
-    (
-        "max-buffered-body-bytes",
-        "gateway.limits.maxBufferedBodyBytes",
-    ),
-    ("max-connections", "gateway.limits.maxConnections"),
-    ("max-header-bytes", "gateway.limits.maxHeaderBytes"),
-    ("upstream-attempts", "gateway.limits.upstreamAttempts"),
-    ("header-read-timeout", "gateway.timeouts.headerRead"),
-    ("body-read-timeout", "gateway.timeouts.bodyRead"),
-    ("keep-alive-timeout", "gateway.timeouts.keepAlive"),
-    ("drain-delay", "gateway.timeouts.drainDelay"),
-    ("shutdown-grace", "gateway.timeouts.shutdownGrace"),
-    ("upstream-timeout", "gateway.timeouts.upstream"),
-    ("idle-timeout", "gateway.timeouts.idle"),
-    ("allowed-host", "gateway.allowedHosts"),
-    ("cors-allow-origin", "gateway.corsAllowOrigins"),
-    ("ready-after-discovery", "gateway.readyAfterDiscovery"),
-];
-
 /// The variable that sets the flag `--<long>`.
 pub fn env_var(long: &str) -> String {
     format!(
         "{ENV_PREFIX}{}",
         long.to_ascii_uppercase().replace('-', "_")
     )
-}
-
-/// Everything `openclaw gateway` was told, each setting from its flag, else its
-/// `OPENCLAW_GATEWAY_*` variable, else the configuration file, else its default.
-#[derive(Debug)]
-struct Settings {
-    bind: GatewayBind,
-    port: u16,
-    limits: Limits,
-    timeouts: Timeouts,
-    adapter: AdapterOptions,
-    shutdown_grace: Duration,
-    drain_delay: Duration,
-    ready_after_discovery: bool,
-    allowed_hosts: Vec<String>,
-    cors_allowed_origins: Vec<String>,
 }
 
 /// Runs `openclaw gateway` until SIGINT/SIGTERM.
@@ -232,275 +185,45 @@ fn clap_reason(err: &clap::Error) -> String {
     first.strip_prefix("error: ").unwrap_or(first).to_string()
 }
 
-/// Where a setting's value came from (named in errors).
-fn source(long: &str, from_flag: bool, from_env: bool) -> String {
-    if from_flag {
-        format!("--{long}")
-    } else if from_env {
-        env_var(long)
-    } else {
-        config_key(long).to_string()
+/// The flags' or the variables' values as a layer of serve settings.
+fn layer(args: &GatewayArgs) -> SettingsLayer {
+    let s = args.serve.clone();
+    SettingsLayer {
+        bind: args.bind.clone(),
+        port: args.port,
+        max_body_bytes: s.max_body_bytes,
+        max_image_bytes: s.max_image_bytes,
+        max_concurrent_streams: s.max_concurrent_streams,
+        max_queued_streams: s.max_queued_streams,
+        queue_wait: s.queue_wait,
+        max_pending_bodies: s.max_pending_bodies,
+        max_buffered_body_bytes: s.max_buffered_body_bytes,
+        max_connections: s.max_connections,
+        max_header_bytes: s.max_header_bytes,
+        header_read_timeout: s.header_read_timeout,
+        body_read_timeout: s.body_read_timeout,
+        keep_alive_timeout: s.keep_alive_timeout,
+        allowed_hosts: s.allowed_hosts,
+        cors_allowed_origins: s.cors_allowed_origins,
+        drain_delay: s.drain_delay,
+        shutdown_grace: s.shutdown_grace,
+        ready_after_discovery: s.ready_after_discovery,
+        upstream_timeout: s.upstream_timeout,
+        idle_timeout: s.idle_timeout,
+        upstream_attempts: s.upstream_attempts,
     }
 }
 
-fn config_key(long: &str) -> &'static str {
-    CONFIG_KEYS
-        .iter()
-        .find(|(flag, _)| *flag == long)
-        .map_or("the configuration file", |(_, key)| key)
+/// A flag names itself `--<long>`.
+fn flag_name(long: &str) -> String {
+    format!("--{long}")
 }
 
-/// A setting: the flag, else the variable, else the file (each an `Option`), with its source.
-fn layer<T>(long: &str, flag: Option<T>, env: Option<T>, file: Option<T>) -> Option<(T, String)> {
-    let (from_flag, from_env) = (flag.is_some(), env.is_some());
-    flag.or(env)
-        .or(file)
-        .map(|v| (v, source(long, from_flag, from_env)))
-}
-
-/// A count or size: at least 1 unless `zero_ok` (flags and variables are checked by clap;
-/// the file's value is checked here).
-fn count(
-    long: &str,
-    flag: Option<usize>,
-    env: Option<usize>,
-    file: Option<u64>,
-    default: usize,
-    zero_ok: bool,
-) -> CmdResult<usize> {
-    let file = match file {
-        Some(v) => Some(
-            usize::try_from(v)
-                .ok()
-                .filter(|v| zero_ok || *v > 0)
-                .ok_or_else(|| {
-                    Failure::new(
-                        ExitKind::Config,
-                        format!(
-                            "invalid {} `{v}`: expected {}",
-                            config_key(long),
-                            if zero_ok {
-                                "a size this machine can hold"
-                            } else {
-                                "at least 1"
-                            }
-                        ),
-                    )
-                })?,
-        ),
-        None => None,
-    };
-    Ok(layer(long, flag, env, file).map_or(default, |(v, _)| v))
-}
-
-/// A duration in seconds: non-negative, and more than zero when `positive` (zero would cut
-/// every connection at once).
-fn duration(
-    long: &str,
-    flag: Option<f64>,
-    env: Option<f64>,
-    file: Option<f64>,
-    default: Duration,
-    positive: bool,
-) -> CmdResult<Duration> {
-    let Some((value, from)) = layer(long, flag, env, file) else {
-        return Ok(default);
-    };
-    match Duration::try_from_secs_f64(value) {
-        Ok(d) if !(positive && d.is_zero()) => Ok(d),
-        _ => Err(Failure::new(
-            ExitKind::Config,
-            format!(
-                "invalid {from} `{value}`: expected a {} number of seconds",
-                if positive { "positive" } else { "non-negative" }
-            ),
-        )),
-    }
-}
-
-/// Layers the flags, the variables and the file over the defaults.
+/// Layers the flags, then the variables, over the file and the defaults.
 fn resolve(flags: &GatewayArgs, env: &GatewayArgs, file: &GatewayConfig) -> CmdResult<Settings> {
-    let bind = match layer("bind", flags.bind.clone(), env.bind.clone(), None) {
-        Some((text, from)) => text
-            .parse::<GatewayBind>()
-            .map_err(|e| Failure::new(ExitKind::Config, format!("invalid {from}: {e}")))?,
-        None => file.bind,
-    };
-    let port = flags.port.or(env.port).unwrap_or(file.port);
-    let (f, e, limits, times) = (&flags.serve, &env.serve, &file.limits, &file.timeouts);
-    let lim = Limits::default();
-    let limits = Limits {
-        max_body_bytes: count(
-            "max-body-bytes",
-            f.max_body_bytes,
-            e.max_body_bytes,
-            limits.max_body_bytes,
-            lim.max_body_bytes,
-            false,
-        )?,
-        max_image_bytes: count(
-            "max-image-bytes",
-            f.max_image_bytes,
-            e.max_image_bytes,
-            limits.max_image_bytes,
-            lim.max_image_bytes,
-            true,
-        )?,
-        max_concurrent_streams: count(
-            "max-concurrent-streams",
-            f.max_concurrent_streams,
-            e.max_concurrent_streams,
-            limits.max_concurrent_streams,
-            lim.max_concurrent_streams,
-            false,
-        )?,
-        max_queued_streams: count(
-            "max-queued-streams",
-            f.max_queued_streams,
-            e.max_queued_streams,
-            limits.max_queued_streams,
-            lim.max_queued_streams,
-            true,
-        )?,
-        queue_wait: duration(
-            "queue-wait",
-            f.queue_wait,
-            e.queue_wait,
-            times.queue_wait,
-            lim.queue_wait,
-            false,
-        )?,
-        max_pending_bodies: count(
-            "max-pending-bodies",
-            f.max_pending_bodies,
-            e.max_pending_bodies,
-            limits.max_pending_bodies,
-            lim.max_pending_bodies,
-            false,
-        )?,
-        max_buffered_body_bytes: count(
-            "max-buffered-body-bytes",
-            f.max_buffered_body_bytes,
-            e.max_buffered_body_bytes,
-            limits.max_buffered_body_bytes,
-            lim.max_buffered_body_bytes,
-            false,
-        )?,
-        max_connections: count(
-            "max-connections",
-            f.max_connections,
-            e.max_connections,
-            limits.max_connections,
-            lim.max_connections,
-            false,
-        )?,
-        max_header_bytes: count(
-            "max-header-bytes",
-            f.max_header_bytes,
-            e.max_header_bytes,
-            limits.max_header_bytes,
-            lim.max_header_bytes,
-            false,
-        )?,
-    };
-    let to = Timeouts::default();
-    let timeouts = Timeouts {
-        header_read: duration(
-            "header-read-timeout",
-            f.header_read_timeout,
-            e.header_read_timeout,
-            times.header_read,
-            to.header_read,
-            true,
-        )?,
-        body_read: duration(
-            "body-read-timeout",
-            f.body_read_timeout,
-            e.body_read_timeout,
-            times.body_read,
-            to.body_read,
-            true,
-        )?,
-        keep_alive: duration(
-            "keep-alive-timeout",
-            f.keep_alive_timeout,
-            e.keep_alive_timeout,
-            times.keep_alive,
-            to.keep_alive,
-            true,
-        )?,
-    };
-    let defaults = ServeOptions::default();
-    let ad = AdapterOptions::default();
-    let attempts = layer(
-        "upstream-attempts",
-        f.upstream_attempts,
-        e.upstream_attempts,
-        file.limits.upstream_attempts,
-    );
-    let adapter = AdapterOptions {
-        max_attempts: attempts.map_or(ad.max_attempts, |(n, _)| n.max(1)),
-        first_event_timeout: duration(
-            "upstream-timeout",
-            f.upstream_timeout,
-            e.upstream_timeout,
-            times.upstream,
-            ad.first_event_timeout,
-            false,
-        )?,
-        idle_timeout: duration(
-            "idle-timeout",
-            f.idle_timeout,
-            e.idle_timeout,
-            times.idle,
-            ad.idle_timeout,
-            false,
-        )?,
-        ..ad
-    };
-    let list = |flag: &Vec<String>, env: &Vec<String>, file: &Vec<String>| {
-        [flag, env, file]
-            .into_iter()
-            .find(|l| !l.is_empty())
-            .cloned()
-            .unwrap_or_default()
-    };
-    Ok(Settings {
-        bind,
-        port,
-        limits,
-        timeouts,
-        adapter,
-        shutdown_grace: duration(
-            "shutdown-grace",
-            f.shutdown_grace,
-            e.shutdown_grace,
-            times.shutdown_grace,
-            defaults.shutdown_grace,
-            false,
-        )?,
-        drain_delay: duration(
-            "drain-delay",
-            f.drain_delay,
-            e.drain_delay,
-            times.drain_delay,
-            defaults.drain_delay,
-            false,
-        )?,
-        ready_after_discovery: layer(
-            "ready-after-discovery",
-            f.ready_after_discovery,
-            e.ready_after_discovery,
-            file.ready_after_discovery,
-        )
-        .is_some_and(|(on, _)| on),
-        allowed_hosts: list(&f.allowed_hosts, &e.allowed_hosts, &file.allowed_hosts),
-        cors_allowed_origins: list(
-            &f.cors_allowed_origins,
-            &e.cors_allowed_origins,
-            &file.cors_allow_origins,
-        ),
-    })
+    let (flags, env) = (layer(flags), layer(env));
+    Settings::resolve(&[(&flags, &flag_name), (&env, &env_var)], file)
+        .map_err(|e| Failure::new(ExitKind::Config, e))
 }
 
 /// One [`ConverseStream`] per provider speaking `bedrock-converse-stream`: `amazon-bedrock`
@@ -557,6 +280,37 @@ async fn wait_for_signal() {
     {
         let _ = tokio::signal::ctrl_c().await;
     }
+}
+
+#[cfg(test)]
+use openclaw_serve::{Limits, Timeouts, settings::CONFIG_KEYS};
+#[cfg(test)]
+use std::time::Duration;
+
+/// One duration from a flag, a variable or the file (the unit tests' view of
+/// [`openclaw_serve::settings::duration`]).
+#[cfg(test)]
+fn duration(
+    long: &str,
+    flag: Option<f64>,
+    env: Option<f64>,
+    file: Option<f64>,
+    default: Duration,
+    positive: bool,
+) -> CmdResult<Duration> {
+    let (f, e) = (
+        SettingsLayer {
+            drain_delay: flag,
+            ..SettingsLayer::default()
+        },
+        SettingsLayer {
+            drain_delay: env,
+            ..SettingsLayer::default()
+        },
+    );
+    let layers: [openclaw_serve::settings::NamedLayer<'_>; 2] = [(&f, &flag_name), (&e, &env_var)];
+    openclaw_serve::settings::duration(long, &layers, |l| l.drain_delay, file, default, positive)
+        .map_err(|e| Failure::new(ExitKind::Config, e))
 }
 
 #[cfg(test)]
