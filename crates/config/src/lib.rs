@@ -146,4 +146,6 @@ impl Config {
 }
 
 #[cfg(test)]
+mod proptests;
+#[cfg(test)]
 mod tests;

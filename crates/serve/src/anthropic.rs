@@ -710,3 +710,6 @@ fn assistant_message(
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod proptests;

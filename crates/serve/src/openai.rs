@@ -1174,3 +1174,6 @@ fn completion_with(
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+pub(crate) mod proptests;
