@@ -249,7 +249,7 @@ pub struct ServeArgs {
     #[arg(long, value_name = "N", value_parser = at_least_one())]
     pub max_concurrent_streams: Option<usize>,
     /// Requests waiting at once for a stream slot when --max-concurrent-streams are busy
-    /// (beyond: 429 at once; 0: no queue) [default: 64].
+    /// (beyond: 429 at once; 0: no queue) [default: 0].
     #[arg(long, value_name = "N")]
     pub max_queued_streams: Option<usize>,
     /// Longest time, in seconds, a request waits in that queue (503 with Retry-After after;

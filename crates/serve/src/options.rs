@@ -44,7 +44,10 @@ impl Default for Limits {
             max_body_bytes: 20 * 1024 * 1024,
             max_image_bytes: 3_932_160,
             max_concurrent_streams: 64,
-            max_queued_streams: 64,
+            // No queue by default: measured at twice the highest sustainable rate, a 20 ms queue
+            // made refusals take 33-35 ms (p99) instead of 10 ms and added 18 ms to the admitted
+            // requests' first token, for no more requests served.
+            max_queued_streams: 0,
             queue_wait: Duration::from_millis(20),
             max_pending_bodies: 64,
             max_buffered_body_bytes: 256 * 1024 * 1024,
