@@ -45,6 +45,7 @@ pub(crate) fn run(args: Vec<String>) -> Result<()> {
 }
 
 const HELP: &str = "usage: cargo xtask bench [--quick] [--openclaw PATH] [--gateway-env KEY=VALUE]... [--against URL --model NAME] [--out DIR]
+       cargo xtask bench --soak MINUTES [--soak-streams N] [--out DIR]
 
 Builds openclaw, fake-bedrock and openclaw-bench in release mode, then measures the
 `openclaw gateway` against the direct SDK path on a local fake-bedrock.
@@ -52,7 +53,11 @@ Results: target/bench/results.md, results.json and latency.svg (default --out).
 --quick runs in about two minutes; the default run takes about ten minutes on 2 cores.
 --openclaw PATH measures another `openclaw` binary (an older build, for an A/B comparison);
 --gateway-env KEY=VALUE sets a variable in the gateway's environment (repeatable).
-Every figure is printed against its target (met / MISSED) and written to results.md.";
+Every figure is printed against its target (met / MISSED) and written to results.md.
+--soak MINUTES runs the soak mode instead: N (default 2000) paced streams re-opened as they
+end for MINUTES, 5 % cut by the client mid-stream, upstream faults queued on the fake, the
+gateway's RSS and open fds sampled every 5 s, and its idle RSS before the load and 30 s after
+it (target: within 2x). Results: soak.md, soak.json and soak.svg under --out.";
 
 fn build_args() -> Vec<String> {
     let mut args = vec!["build".to_owned(), "--release".to_owned()];
@@ -126,6 +131,17 @@ mod tests {
             argv[2..].join(" "),
             "/w/target/release/openclaw-bench --fake /w/target/release/fake-bedrock \
              --out target/bench --openclaw=/old/openclaw"
+        );
+    }
+
+    #[test]
+    fn forwards_the_soak_flags() {
+        let root = Path::new("/w");
+        let user = ["--soak".to_owned(), "10".to_owned()];
+        let (_, argv) = bench_command(root, &root.join("target"), &user);
+        assert_eq!(
+            argv[argv.len() - 4..].join(" "),
+            "--out target/bench --soak 10"
         );
     }
 

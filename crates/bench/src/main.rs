@@ -17,6 +17,7 @@ mod client;
 mod load;
 mod procs;
 mod report;
+mod soak;
 mod sse;
 mod stats;
 mod stress;
@@ -81,6 +82,23 @@ struct Args {
     /// Output directory for results.md, results.json and latency.svg.
     #[arg(long, default_value = "target/bench")]
     out: PathBuf,
+    /// Soak mode instead of the benchmark: this many minutes of paced streams with client
+    /// cuts and upstream faults; writes soak.md, soak.json and soak.svg.
+    #[arg(long, value_name = "MINUTES", value_parser = minutes)]
+    soak: Option<f64>,
+    /// Paced streams held open at once in soak mode.
+    #[arg(long, default_value_t = 2000, value_parser = clap::value_parser!(u32).range(1..=20_000))]
+    soak_streams: u32,
+}
+
+/// Minutes of a soak: more than zero, at most a day.
+fn minutes(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(m) if m > 0.0 && m <= 24.0 * 60.0 => Ok(m),
+        _ => Err(format!(
+            "expected minutes above 0 and at most 1440, got `{text}`"
+        )),
+    }
 }
 
 /// `KEY=VALUE`.
@@ -178,6 +196,9 @@ async fn run(args: Args) -> Result<()> {
             "--fake-listen must be a loopback address, got {}",
             args.fake_listen
         );
+    }
+    if let Some(minutes) = args.soak {
+        return soak(&args, minutes).await;
     }
     let started = Instant::now();
     let plan = Plan::new(args.quick);
@@ -484,6 +505,86 @@ async fn overload(
     );
     eprintln!("           admission: {:?}", o.admission_metrics);
     Ok(o)
+}
+
+/// Output tokens of a soak stream: 400 events 25 ms apart, about 10 s a stream.
+const SOAK_TOKENS: usize = 400;
+
+/// The soak mode: a paced fake and a gateway with raw capacity, `minutes` of load, then the
+/// report under `--out`.
+async fn soak(args: &Args, minutes: f64) -> Result<()> {
+    let wait = Duration::from_secs(30);
+    let tokens = SOAK_TOKENS;
+    let prompt = paced_prompt(tokens);
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("cannot create {}", args.out.display()))?;
+    let fake = Server::spawn(
+        procs::fake_command(
+            &args.fake,
+            "127.0.0.1:0",
+            PACED_FIRST_MS,
+            PACED_MS,
+            PACED_CHUNK,
+        ),
+        "paced fake-bedrock",
+        wait,
+    )
+    .await?;
+    let sandbox = sandbox(args)?;
+    let gw_args = gateway_args(&args.openclaw).await;
+    let gateway = Server::spawn(
+        sandbox.command(&args.openclaw, &fake.url, &gw_args),
+        "openclaw gateway",
+        wait,
+    )
+    .await?;
+    let client = openai(
+        &gateway.url,
+        &format!("amazon-bedrock/{MODEL}"),
+        &prompt,
+        None,
+    )?;
+    check(&client).await.context("the gateway does not serve")?;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let stream_len = Duration::from_millis(PACED_FIRST_MS + PACED_MS * tokens as u64);
+    let plan = soak::SoakPlan {
+        duration: Duration::from_secs_f64(minutes * 60.0),
+        streams: args.soak_streams as usize,
+        tokens,
+        disconnect_every: 20,
+        fault_period: Duration::from_millis(500),
+        sample_period: Duration::from_secs(5),
+        settle: Duration::from_secs(30),
+        ramp: Duration::from_secs(10),
+        timeout: stream_len * 3 + Duration::from_secs(30),
+        stream_len,
+    };
+    eprintln!(
+        "soak: {} streams for {minutes} min on gateway {} (pid {}), fake {}",
+        plan.streams,
+        gateway.url,
+        gateway.pid(),
+        fake.url
+    );
+    let mut result = soak::run(client, &fake.url, gateway.pid(), plan).await;
+    gateway.stop().await;
+    fake.stop().await;
+    result.machine = machine();
+    result.pace_first_ms = PACED_FIRST_MS;
+    result.pace_ms = PACED_MS;
+    let md = soak::markdown(&result, 6);
+    std::fs::write(args.out.join("soak.md"), &md)?;
+    std::fs::write(
+        args.out.join("soak.json"),
+        serde_json::to_vec_pretty(&result)?,
+    )?;
+    std::fs::write(args.out.join("soak.svg"), soak::svg(&result))?;
+    println!("{md}");
+    eprintln!(
+        "written: {}/{{soak.md,soak.json,soak.svg}}",
+        args.out.display()
+    );
+    Ok(())
 }
 
 /// The paced scenario at `n` streams: a fake paced like a real model and a fresh gateway on
@@ -952,6 +1053,25 @@ fn machine() -> Machine {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn parses_the_soak_flags() {
+        let base = ["openclaw-bench", "--openclaw", "o", "--fake", "f"];
+        let parse = |extra: &[&str]| Args::try_parse_from(base.iter().chain(extra));
+        let a = parse(&["--soak", "10"]).unwrap();
+        assert_eq!((a.soak, a.soak_streams), (Some(10.0), 2000));
+        let a = parse(&["--soak=0.5", "--soak-streams", "300"]).unwrap();
+        assert_eq!((a.soak, a.soak_streams), (Some(0.5), 300));
+        assert_eq!(parse(&[]).unwrap().soak, None);
+        for bad in [
+            &["--soak", "0"][..],
+            &["--soak", "x"],
+            &["--soak", "1441"],
+            &["--soak-streams", "0"],
+        ] {
+            assert!(parse(bad).is_err(), "{bad:?}");
+        }
+    }
 
     #[test]
     fn the_prompt_gives_the_scripted_answer() {
