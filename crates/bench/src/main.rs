@@ -510,14 +510,9 @@ async fn overload(
 /// Output tokens of a soak stream: 400 events 25 ms apart, about 10 s a stream.
 const SOAK_TOKENS: usize = 400;
 
-/// The soak mode: a paced fake and a gateway with raw capacity, `minutes` of load, then the
-/// report under `--out`.
-async fn soak(args: &Args, minutes: f64) -> Result<()> {
-    let wait = Duration::from_secs(30);
-    let tokens = SOAK_TOKENS;
-    let prompt = paced_prompt(tokens);
-    std::fs::create_dir_all(&args.out)
-        .with_context(|| format!("cannot create {}", args.out.display()))?;
+/// A fake paced like a real model and a fresh gateway on it (the paced scenario and the soak);
+/// the sandbox holds the gateway's configuration and home, so it lives as long as the gateway.
+async fn paced_servers(args: &Args, wait: Duration) -> Result<(Server, Sandbox, Server)> {
     let fake = Server::spawn(
         procs::fake_command(
             &args.fake,
@@ -538,6 +533,18 @@ async fn soak(args: &Args, minutes: f64) -> Result<()> {
         wait,
     )
     .await?;
+    Ok((fake, sandbox, gateway))
+}
+
+/// The soak mode: a paced fake and a gateway with raw capacity, `minutes` of load, then the
+/// report under `--out`.
+async fn soak(args: &Args, minutes: f64) -> Result<()> {
+    let wait = Duration::from_secs(30);
+    let tokens = SOAK_TOKENS;
+    let prompt = paced_prompt(tokens);
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("cannot create {}", args.out.display()))?;
+    let (fake, _sandbox, gateway) = paced_servers(args, wait).await?;
     let client = openai(
         &gateway.url,
         &format!("amazon-bedrock/{MODEL}"),
@@ -593,26 +600,7 @@ async fn paced(args: &Args, n: usize, plan: &Plan) -> Result<stress::Paced> {
     let wait = Duration::from_secs(30);
     let tokens = plan.paced_tokens;
     let prompt = paced_prompt(tokens);
-    let fake = Server::spawn(
-        procs::fake_command(
-            &args.fake,
-            "127.0.0.1:0",
-            PACED_FIRST_MS,
-            PACED_MS,
-            PACED_CHUNK,
-        ),
-        "paced fake-bedrock",
-        wait,
-    )
-    .await?;
-    let sandbox = sandbox(args)?;
-    let gw_args = gateway_args(&args.openclaw).await;
-    let gateway = Server::spawn(
-        sandbox.command(&args.openclaw, &fake.url, &gw_args),
-        "openclaw gateway",
-        wait,
-    )
-    .await?;
+    let (fake, _sandbox, gateway) = paced_servers(args, wait).await?;
     let model = format!("amazon-bedrock/{MODEL}");
     let gw_client = openai(&gateway.url, &model, &prompt, None)?;
     let direct = Client::Direct(Arc::new(DirectClient::new(&fake.url, MODEL, &prompt)));
