@@ -89,6 +89,21 @@ struct Args {
     /// Paced streams held open at once in soak mode.
     #[arg(long, default_value_t = 2000, value_parser = clap::value_parser!(u32).range(1..=20_000))]
     soak_streams: u32,
+    /// Run only these steps (comma-separated: single, c64, c512, open-200, open-1000, search,
+    /// overload, idle, cold, list, paced), for quick A/B runs; the targets of skipped steps
+    /// read as not measured.
+    #[arg(long, value_delimiter = ',')]
+    only: Vec<String>,
+    /// The passing rate the overload step doubles when `--only` skips the search.
+    #[arg(long, default_value_t = 1250.0)]
+    overload_base: f64,
+}
+
+impl Args {
+    /// Whether the step `name` runs (every step without `--only`).
+    fn runs(&self, name: &str) -> bool {
+        self.only.is_empty() || self.only.iter().any(|o| o == name)
+    }
 }
 
 /// Minutes of a soak: more than zero, at most a day.
@@ -288,6 +303,9 @@ async fn run(args: Args) -> Result<()> {
         ("c512", 512, plan.closed),
     ];
     for (name, concurrency, duration) in closed_scenarios {
+        if !args.runs(name) {
+            continue;
+        }
         let sc = scenario(&paths, name, Some(concurrency), None, |c| async move {
             load::closed(&c, concurrency, bounds(duration, 2_000_000, timeout)).await
         })
@@ -298,6 +316,9 @@ async fn run(args: Args) -> Result<()> {
     let open_for = plan.open;
     for rate in [200.0, 1000.0] {
         let name = format!("open-{rate:.0}");
+        if !args.runs(&name) {
+            continue;
+        }
         let sc = scenario(&paths, &name, None, Some(rate), |c| async move {
             load::open(&c, rate, 4096, bounds(open_for, 2_000_000, timeout)).await
         })
@@ -306,6 +327,9 @@ async fn run(args: Args) -> Result<()> {
         report.scenarios.push(sc);
     }
     for (name, client) in paths.list.clone() {
+        if !args.runs("search") {
+            break;
+        }
         let pid = if name == "gateway" {
             paths.gateway_pid
         } else {
@@ -328,29 +352,37 @@ async fn run(args: Args) -> Result<()> {
         .iter()
         .find(|m| m.path == "gateway")
         .map(|m| m.rate)
-        .unwrap_or(0.0);
-    if paths.gateway_pid != 0 && gateway_max > 0.0 {
+        .unwrap_or(if args.runs("search") {
+            0.0
+        } else {
+            args.overload_base
+        });
+    if paths.gateway_pid != 0 && gateway_max > 0.0 && args.runs("overload") {
         report.overload = overload(&args, &fake.url, &prompt, gateway_max, plan.overload)
             .await
             .map_err(|e| eprintln!("warning: overload: {e:#}"))
             .ok();
     }
 
-    if paths.gateway_pid != 0 {
+    if paths.gateway_pid != 0 && args.runs("idle") {
         report.idle = idle(&args, &prompt, plan.idle_streams)
             .await
             .map_err(|e| {
                 eprintln!("warning: idle streams: {e:#}");
             })
             .ok();
+    }
+    if paths.gateway_pid != 0 && args.runs("cold") {
         report.cold_start = cold_start(&args, &fake.url, &prompt, plan.cold_runs)
             .await
             .map_err(|e| eprintln!("warning: cold start: {e:#}"))
             .ok();
     }
-    report.models_list = models_list(&args.openclaw, &fake.url, plan.list_runs).await;
+    if args.runs("list") {
+        report.models_list = models_list(&args.openclaw, &fake.url, plan.list_runs).await;
+    }
     fake.stop().await;
-    if paths.gateway_pid != 0 {
+    if paths.gateway_pid != 0 && args.runs("paced") {
         for &n in &plan.paced {
             match paced(&args, n, &plan).await {
                 Ok(p) => report.paced.push(p),
