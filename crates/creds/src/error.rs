@@ -3,7 +3,10 @@
 use crate::{CredentialSource, EndpointSource, RegionSource};
 
 /// Everything that can go wrong in this crate. No variant carries a secret.
-#[derive(Debug, thiserror::Error)]
+///
+/// `Clone` and `Eq` so that errors which carry it (`openclaw-discovery`'s, shared by every
+/// caller of one discovery) can be too.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// A region string is not a valid AWS region.

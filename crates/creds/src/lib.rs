@@ -72,6 +72,7 @@
 mod env;
 mod error;
 mod imds;
+mod provider;
 mod region;
 mod sdk;
 mod shared_config;

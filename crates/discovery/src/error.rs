@@ -60,6 +60,11 @@ pub enum ErrorKind {
     Malformed,
     /// Any other AWS error response, e.g. `ValidationException`.
     Other,
+    /// The configuration cannot be used as it is: an invalid region or endpoint, no model named
+    /// and none configured, a provider speaking another api.
+    Configuration,
+    /// The model is neither configured nor discovered.
+    UnknownModel,
 }
 
 /// AWS error codes that mean "these credentials are not accepted" (the identity is unknown or
@@ -171,6 +176,49 @@ pub enum Error {
         /// The configured bound.
         timeout: Duration,
     },
+    /// The AWS side of a configuration is not usable (an invalid region or endpoint), or there
+    /// are no credentials at all (see [`crate::ModelResolver`]).
+    #[error(transparent)]
+    Aws(#[from] openclaw_creds::Error),
+    /// No model was named and the configuration has no primary model.
+    #[error("no model: expected a model reference or agents.defaults.model.primary")]
+    NoModel,
+    /// The model is neither configured nor discovered.
+    #[error(
+        "unknown model `{model}`: not configured and not discovered{}",
+        did_you_mean(suggestions)
+    )]
+    UnknownModel {
+        /// The reference, `provider/modelId`.
+        model: String,
+        /// Up to three known `provider/modelId` keys close to it.
+        suggestions: Vec<String>,
+    },
+    /// A model could not be looked up because discovery failed.
+    #[error("cannot resolve model `{model}`: bedrock discovery failed: {source}")]
+    ModelDiscoveryFailed {
+        /// The reference, `provider/modelId`.
+        model: String,
+        /// Why discovery failed.
+        source: Box<Error>,
+    },
+    /// The model's provider speaks another api than `bedrock-converse-stream`.
+    #[error("provider `{provider}` uses api `{api}`: expected `bedrock-converse-stream`")]
+    UnsupportedApi {
+        /// The provider id.
+        provider: String,
+        /// The api it names.
+        api: String,
+    },
+}
+
+/// `; did you mean `a` or `b`?`, or nothing without suggestions.
+fn did_you_mean(suggestions: &[String]) -> String {
+    if suggestions.is_empty() {
+        String::new()
+    } else {
+        format!("; did you mean `{}`?", suggestions.join("` or `"))
+    }
 }
 
 impl Error {
@@ -185,6 +233,15 @@ impl Error {
             Error::Transport { .. } => ErrorKind::Unavailable,
             Error::Malformed { .. } => ErrorKind::Malformed,
             Error::Service { code, .. } => service_kind(code),
+            Error::Aws(err) => match err {
+                openclaw_creds::Error::MissingCredentials { .. }
+                | openclaw_creds::Error::SsoLoginRequired { .. }
+                | openclaw_creds::Error::CredentialsUnavailable { .. } => ErrorKind::Auth,
+                _ => ErrorKind::Configuration,
+            },
+            Error::NoModel | Error::UnsupportedApi { .. } => ErrorKind::Configuration,
+            Error::UnknownModel { .. } => ErrorKind::UnknownModel,
+            Error::ModelDiscoveryFailed { source, .. } => source.kind(),
         }
     }
 
@@ -197,7 +254,12 @@ impl Error {
             | Error::Malformed { operation, .. }
             | Error::Credentials { operation, .. }
             | Error::Transport { operation, .. } => Some(*operation),
-            Error::Timeout { .. } => None,
+            Error::ModelDiscoveryFailed { source, .. } => source.operation(),
+            Error::Timeout { .. }
+            | Error::Aws(_)
+            | Error::NoModel
+            | Error::UnknownModel { .. }
+            | Error::UnsupportedApi { .. } => None,
         }
     }
 }

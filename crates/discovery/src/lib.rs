@@ -35,6 +35,13 @@
 //!   (concurrent callers share one in-flight discovery), stale-on-error, a bounded timeout (30 s
 //!   by default), typed errors naming the AWS failure (AccessDenied names the missing IAM action),
 //!   and an optional on-disk cache under the state directory, written atomically.
+//! - **Resolving a configuration's models** ([`ModelResolver`]): from a configuration and an
+//!   environment, offline, the credential source, region and AWS settings; whether discovery
+//!   runs and why; the explicit providers merged with the discovered ones
+//!   ([`ModelResolver::resolve`]); the rows of a listing ([`ModelRow`], OpenClaw's
+//!   `models list --json`); a model reference resolved to a definition and the settings to call
+//!   it with ([`ModelResolver::target`], with "did you mean" suggestions for an unknown model)
+//!   and its fallbacks.
 //! - **Degraded listing**: when IAM denies only `bedrock:ListInferenceProfiles` (a policy
 //!   granting just `bedrock:ListFoundationModels`), the on-demand models are still
 //!   discovered and [`Catalog::warnings`] names the missing action.
@@ -98,6 +105,8 @@ mod listing;
 mod map;
 mod merge;
 mod plane;
+mod resolver;
+mod rows;
 
 #[cfg(any(test, feature = "test-util"))]
 pub use clock::ManualClock;
@@ -114,3 +123,7 @@ pub use merge::{
     PROVIDER_ID, implicit_provider, resolve_providers, runtime_base_url, should_discover,
 };
 pub use plane::{ControlPlane, SdkControlPlane};
+pub use resolver::{
+    DiscoveryDecision, DiscoveryOutcome, Fallbacks, ModelResolver, ModelTarget, ResolvedModels,
+};
+pub use rows::ModelRow;

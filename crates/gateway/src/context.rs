@@ -3,7 +3,8 @@
 use std::path::PathBuf;
 
 use openclaw_config::Config;
-use openclaw_creds::Env;
+use openclaw_creds::{Env, RegionSource};
+use openclaw_discovery::ModelResolver;
 
 use crate::exit::{CmdResult, ExitKind, Failure};
 use crate::output::Out;
@@ -48,5 +49,21 @@ impl Context {
     /// Loads and validates the configuration (a missing file is an empty configuration).
     pub fn load_config(&self) -> CmdResult<Config> {
         Ok(Config::load(&self.config_path)?)
+    }
+
+    /// Loads the configuration and resolves its credential source, region and AWS settings
+    /// (offline). A bad region set in the file names the file.
+    pub fn resolver(&self) -> CmdResult<ModelResolver> {
+        let config = self.load_config()?;
+        ModelResolver::new(config, &self.env, self.state_dir.as_deref()).map_err(|err| match &err {
+            openclaw_discovery::Error::Aws(openclaw_creds::Error::InvalidRegion {
+                origin: RegionSource::Config,
+                ..
+            }) => Failure::new(
+                ExitKind::Config,
+                format!("{}: {err}", self.config_path.display()),
+            ),
+            _ => Failure::from(err),
+        })
     }
 }

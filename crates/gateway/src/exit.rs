@@ -100,14 +100,39 @@ impl From<openclaw_creds::Error> for Failure {
     }
 }
 
-/// The kind of a discovery failure, from its classification by `openclaw-discovery`
-/// (credentials missing or refused, or a missing IAM permission: auth; anything else, from
+/// The kind of a discovery or model-resolution failure, from its classification by
+/// `openclaw-discovery` (credentials missing or refused, or a missing IAM permission: auth; an
+/// unusable configuration: config; an unknown model: unknown model; anything else, from
 /// throttling to an unreachable endpoint: upstream).
 pub fn discovery_kind(err: &openclaw_discovery::Error) -> ExitKind {
     use openclaw_discovery::ErrorKind as K;
     match err.kind() {
         K::Auth | K::AccessDenied => ExitKind::Auth,
+        K::Configuration => ExitKind::Config,
+        K::UnknownModel => ExitKind::UnknownModel,
         _ => ExitKind::Upstream,
+    }
+}
+
+impl From<openclaw_discovery::Error> for Failure {
+    fn from(err: openclaw_discovery::Error) -> Self {
+        match err {
+            openclaw_discovery::Error::Aws(err) => Failure::from(err),
+            err => Failure {
+                kind: discovery_kind(&err),
+                error: err.into(),
+            },
+        }
+    }
+}
+
+impl From<openclaw_serve::Error> for Failure {
+    fn from(err: openclaw_serve::Error) -> Self {
+        match err {
+            openclaw_serve::Error::Models(err) => Failure::from(err),
+            openclaw_serve::Error::InvalidSetting { .. } => Failure::new(ExitKind::Config, err),
+            err => Failure::new(ExitKind::Other, err),
+        }
     }
 }
 

@@ -10,7 +10,6 @@ mod commands;
 mod context;
 mod exit;
 mod output;
-mod setup;
 mod telemetry;
 
 use std::process::ExitCode;

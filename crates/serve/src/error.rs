@@ -16,4 +16,8 @@ pub enum Error {
         /// What was expected.
         reason: String,
     },
+    /// The models of a configuration cannot be served as configured (a provider's region or
+    /// endpoint is invalid; see [`crate::ModelSource::from_resolver`]).
+    #[error(transparent)]
+    Models(#[from] openclaw_discovery::Error),
 }

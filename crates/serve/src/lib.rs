@@ -8,6 +8,8 @@
 //!   provider to serve, and optionally a shared `openclaw_discovery::Discovery` whose listing
 //!   is merged in. A request names a model as `provider/id`, a bare Bedrock model id (provider
 //!   `amazon-bedrock`) or an alias ([`ServeOptions::aliases`]).
+//!   [`ModelSource::from_resolver`] serves the models of an OpenClaw configuration (an
+//!   `openclaw_discovery::ModelResolver`), one Converse stream per Bedrock provider.
 //! - **Auth**: with [`ServeOptions::token`] set, `/v1/*` and `/metrics` need
 //!   `Authorization: Bearer <token>` (compared in constant time); `/healthz` and `/readyz`
 //!   stay open for probes.
@@ -66,6 +68,7 @@ mod anthropic;
 mod api_error;
 mod body;
 mod chain;
+mod configured;
 mod connections;
 mod error;
 mod failover;

@@ -4,8 +4,8 @@ use std::io::Read;
 use std::sync::Arc;
 
 use futures::StreamExt;
-use openclaw_config::{ModelApi, ModelDefinition, ModelRef, ProviderConfig};
-use openclaw_creds::AwsSettings;
+use openclaw_config::ModelRef;
+use openclaw_discovery::{ModelResolver, ModelTarget};
 use openclaw_serve::FailoverOptions;
 use openclaw_stream::failover::{self, Breakers, Failover};
 use openclaw_stream::{
@@ -15,19 +15,8 @@ use openclaw_stream::{
 
 use crate::cli::{ChatArgs, Thinking};
 use crate::context::Context;
-use crate::exit::{CmdResult, ExitKind, Failure, WithKind, discovery_kind, stream_error_kind};
+use crate::exit::{CmdResult, ExitKind, Failure, WithKind, stream_error_kind};
 use crate::output::{Out, Style};
-use crate::setup::{DiscoveryState, Resolved, Setup};
-
-/// A model ready to be called: where it lives and the SDK settings to reach it.
-pub struct Target {
-    /// The reference.
-    pub model_ref: ModelRef,
-    /// The model definition (limits, prices, reasoning).
-    pub model: ModelDefinition,
-    /// The SDK settings for the provider's runtime region and endpoint.
-    pub settings: AwsSettings,
-}
 
 /// `chat`.
 pub async fn run(ctx: &Context, args: &ChatArgs) -> CmdResult {
@@ -36,10 +25,22 @@ pub async fn run(ctx: &Context, args: &ChatArgs) -> CmdResult {
         Some(path) => load_tools(path)?,
         None => Vec::new(),
     };
-    let setup = Setup::new(ctx)?;
-    let target = resolve_target(ctx, &setup, args.model.as_deref()).await?;
-    let failover = FailoverOptions::from_config(&setup.config);
-    let fallbacks = resolve_fallbacks(ctx, &setup, &failover, &target).await;
+    let resolver = ctx.resolver()?;
+    let target = resolve_target(ctx, &resolver, args.model.as_deref()).await?;
+    let failover = FailoverOptions::from_config(resolver.config());
+    // The models tried after the target when it fails before its first token; none when
+    // failover is off.
+    let chain = failover.chain(&target.model_ref).into_iter().skip(1);
+    let resolved = resolver.fallbacks(&target, chain).await;
+    for (model_ref, err) in resolved.skipped {
+        let why = target_failure(err).error;
+        ctx.out
+            .warn(&format!("fallback `{model_ref}` skipped: {why:#}"));
+    }
+    let fallbacks = resolved.targets;
+    for warning in fallbacks.iter().flat_map(|t| &t.warnings) {
+        ctx.out.warn(warning);
+    }
     let mut request = StreamRequest::new(target.model.clone(), vec![Message::user_text(prompt)]);
     request.system = args.system.clone();
     request.reasoning = reasoning_level(args.thinking);
@@ -48,7 +49,7 @@ pub async fn run(ctx: &Context, args: &ChatArgs) -> CmdResult {
     let primary = target.model_ref.to_string();
     // Missing or unloadable credentials end the stream with OpenClaw's message and an auth
     // kind (exit 4): the adapter knows the source it checked.
-    let stream_of = |t: &Target| -> Arc<dyn ModelStream> {
+    let stream_of = |t: &ModelTarget| -> Arc<dyn ModelStream> {
         Arc::new(ConverseStream::from_settings(
             &t.settings,
             AdapterOptions::default(),
@@ -87,36 +88,6 @@ pub async fn run(ctx: &Context, args: &ChatArgs) -> CmdResult {
         ));
     }
     result
-}
-
-/// The models tried after `target` when it fails before its first token (see
-/// [`FailoverOptions::chain`]); none when failover is off. A fallback that cannot be resolved
-/// is skipped with a warning.
-async fn resolve_fallbacks(
-    ctx: &Context,
-    setup: &Setup,
-    options: &FailoverOptions,
-    target: &Target,
-) -> Vec<Target> {
-    let mut out = Vec::new();
-    for model_ref in options.chain(&target.model_ref).into_iter().skip(1) {
-        match resolve_target(ctx, setup, Some(&model_ref.to_string())).await {
-            Ok(found) => out.push(found),
-            // A global profile is tried as it is: Bedrock decides whether it exists.
-            Err(_) if model_ref.model().starts_with("global.") => out.push(Target {
-                model: ModelDefinition {
-                    id: model_ref.model().to_string(),
-                    ..target.model.clone()
-                },
-                model_ref,
-                settings: target.settings.clone(),
-            }),
-            Err(err) => ctx
-                .out
-                .warn(&format!("fallback `{model_ref}` skipped: {:#}", err.error)),
-        }
-    }
-    out
 }
 
 /// The `--thinking` level for the stream crate.
@@ -169,171 +140,38 @@ fn load_tools(path: &std::path::Path) -> CmdResult<Vec<ToolDefinition>> {
     })
 }
 
-/// Finds the model (configured first, then discovered) and builds the SDK settings of its
-/// provider.
+/// Resolves `--model` (else the primary model), with a spinner while discovery runs, and
+/// prints the resolution's warnings.
 pub async fn resolve_target(
     ctx: &Context,
-    setup: &Setup,
+    resolver: &ModelResolver,
     model: Option<&str>,
-) -> CmdResult<Target> {
-    let model_ref = match model {
-        Some(text) => ModelRef::parse_or_default_provider(text)?,
-        None => setup.config.primary_model().cloned().ok_or_else(|| {
-            Failure::new(
-                ExitKind::Config,
-                "no model: pass --model <provider/modelId> or set agents.defaults.model.primary",
-            )
-        })?,
-    };
-    let explicit = setup.config.provider(model_ref.provider()).and_then(|p| {
-        Some((
-            p.clone(),
-            p.models.iter().find(|m| m.id == model_ref.model())?.clone(),
-        ))
-    });
-    let (provider, def) = match explicit {
-        Some(found) => found,
-        None => {
-            let spinner = ctx.out.spinner("Discovering Bedrock models…", false);
-            let resolved = setup.resolve(ctx, false, false).await;
-            spinner.finish();
-            match resolved.find(&model_ref) {
-                Some((p, m)) => (p.clone(), m.clone()),
-                None => match describe_arn(ctx, setup, &resolved, &model_ref).await {
-                    Some(found) => found,
-                    None => return Err(unknown_model(setup, &model_ref, &resolved)),
-                },
-            }
-        }
-    };
-    check_bedrock(&model_ref, &provider)?;
-    let settings = crate::setup::provider_settings(&ctx.env, &provider)?;
-    Ok(Target {
-        model_ref,
-        // The provider's guardrail and pass-through fields under the model's own.
-        model: provider.model_with_defaults(&def),
-        settings,
-    })
-}
-
-/// A Bedrock ARN of the `amazon-bedrock` provider that is neither configured nor discovered
-/// (another region's profile, a profile created since the last discovery, a provisioned
-/// throughput, a custom or imported model, a prompt router): used as it is, Bedrock decides.
-/// Its traits come from `GetInferenceProfile` when it is a profile (see
-/// `Discovery::describe`); when that cannot say (no discovery, an error), the configured
-/// defaults, with a warning.
-async fn describe_arn(
-    ctx: &Context,
-    setup: &Setup,
-    resolved: &Resolved,
-    model_ref: &ModelRef,
-) -> Option<(ProviderConfig, ModelDefinition)> {
-    let id = model_ref.model();
-    if model_ref.provider() != openclaw_config::BEDROCK_PROVIDER_ID || !id.starts_with("arn:") {
-        return None;
+) -> CmdResult<ModelTarget> {
+    let model_ref = model.map(ModelRef::parse_or_default_provider).transpose()?;
+    let wanted = model_ref.as_ref().or(resolver.config().primary_model());
+    let configured = wanted.is_none_or(|m| resolver.is_configured(m));
+    let spinner = ctx.out.spinner("Discovering Bedrock models…", configured);
+    let target = resolver.target(model_ref.as_ref()).await;
+    spinner.finish();
+    let target = target.map_err(target_failure)?;
+    for warning in &target.warnings {
+        ctx.out.warn(warning);
     }
-    let provider = resolved
-        .providers
-        .get(openclaw_config::BEDROCK_PROVIDER_ID)
-        .cloned()
-        .unwrap_or_else(|| openclaw_discovery::implicit_provider(&setup.region.region, Vec::new()));
-    let described = match setup.enabled_discovery(ctx) {
-        Some((discovery, request)) => match discovery.describe(&request, id).await {
-            Ok(found) => found,
-            Err(err) => {
-                ctx.out.warn(&format!(
-                    "cannot describe `{id}`, using default limits: {err}"
-                ));
-                None
-            }
-        },
-        None => None,
-    };
-    let def = described.unwrap_or_else(|| {
-        let defaults = openclaw_discovery::MappingOptions::from_config(&setup.discovery);
-        let mut def = ModelDefinition::new(id, id);
-        def.context_window = defaults.default_context_window;
-        def.max_tokens = defaults.default_max_tokens;
-        def
-    });
-    Some((provider, def))
+    Ok(target)
 }
 
-fn unknown_model(setup: &Setup, model: &ModelRef, resolved: &Resolved) -> Failure {
-    match &resolved.discovery {
-        // Without credentials nothing was discovered: the real problem is the credentials.
-        DiscoveryState::Off { .. }
-            if !setup.source.is_present() && setup.discovery.enabled.is_none() =>
-        {
-            Failure::from(openclaw_creds::Error::MissingCredentials {
-                checked: setup.source.clone(),
-            })
-        }
-        DiscoveryState::Ran(Err(err)) => Failure::new(
-            discovery_kind(err),
-            format!("cannot resolve model `{model}`: bedrock discovery failed: {err}"),
-        ),
-        _ => {
-            let keys = resolved.providers.iter().flat_map(|(provider, config)| {
-                config
-                    .models
-                    .iter()
-                    .map(move |m| format!("{provider}/{}", m.id))
-            });
-            let suggestions = similar_models(&model.to_string(), keys);
-            let hint = if suggestions.is_empty() {
-                String::new()
-            } else {
-                format!("; did you mean `{}`?", suggestions.join("` or `"))
-            };
-            Failure::new(
-                ExitKind::UnknownModel,
-                format!(
-                    "unknown model `{model}`: not configured and not discovered{hint} (all models: `openclaw models list --all`)"
-                ),
-            )
-        }
-    }
-}
-
-/// Up to three `provider/modelId` keys close to `wanted`: those containing its model id (a
-/// short name such as `nova-pro`), else those within a small edit distance (a wrong version).
-fn similar_models(wanted: &str, keys: impl Iterator<Item = String>) -> Vec<String> {
-    let wanted = wanted.to_lowercase();
-    let wanted_id = wanted.split_once('/').map_or(wanted.as_str(), |(_, id)| id);
-    let mut scored: Vec<(f64, String)> = keys
-        .filter_map(|key| {
-            let lower = key.to_lowercase();
-            let score = if wanted_id.len() >= 3 && lower.contains(wanted_id) {
-                2.0
-            } else {
-                strsim::normalized_damerau_levenshtein(&wanted, &lower)
-            };
-            (score >= 0.8).then_some((score, key))
-        })
-        .collect();
-    scored.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.len().cmp(&b.1.len())));
-    // Only the nearest: `nova-pro-v2` should not also suggest `nova-micro-v1`.
-    let best = scored.first().map_or(0.0, |(score, _)| *score);
-    scored
-        .into_iter()
-        .take_while(|(score, _)| *score >= best - 0.05)
-        .take(3)
-        .map(|(_, key)| key)
-        .collect()
-}
-
-fn check_bedrock(model: &ModelRef, provider: &ProviderConfig) -> CmdResult {
-    match provider.api {
-        None | Some(ModelApi::BedrockConverseStream) => Ok(()),
-        Some(api) => Err(Failure::new(
+/// A failed model resolution, in the words of the command line.
+fn target_failure(err: openclaw_discovery::Error) -> Failure {
+    match err {
+        openclaw_discovery::Error::NoModel => Failure::new(
             ExitKind::Config,
-            format!(
-                "provider `{}` uses api `{}`: this binary speaks only `bedrock-converse-stream`",
-                model.provider(),
-                api.as_str()
-            ),
-        )),
+            "no model: pass --model <provider/modelId> or set agents.defaults.model.primary",
+        ),
+        openclaw_discovery::Error::UnknownModel { .. } => Failure::new(
+            ExitKind::UnknownModel,
+            format!("{err} (all models: `openclaw models list --all`)"),
+        ),
+        err => Failure::from(err),
     }
 }
 
@@ -464,31 +302,6 @@ pub fn usage_line(usage: &Usage, stop_reason: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn unknown_models_get_close_suggestions() {
-        let keys = || {
-            [
-                "amazon-bedrock/us.amazon.nova-pro-v1:0",
-                "amazon-bedrock/amazon.nova-pro-v1:0",
-                "amazon-bedrock/us.anthropic.claude-opus-4-6-v1",
-            ]
-            .into_iter()
-            .map(String::from)
-        };
-        assert_eq!(
-            similar_models("amazon-bedrock/us.amazon.nova-pro-v2:0", keys()),
-            ["amazon-bedrock/us.amazon.nova-pro-v1:0"]
-        );
-        assert_eq!(
-            similar_models("amazon-bedrock/nova-pro", keys()),
-            [
-                "amazon-bedrock/amazon.nova-pro-v1:0",
-                "amazon-bedrock/us.amazon.nova-pro-v1:0"
-            ]
-        );
-        assert!(similar_models("amazon-bedrock/mistral.large", keys()).is_empty());
-    }
 
     #[test]
     fn usage_line_reads_well() {

@@ -21,7 +21,6 @@ use crate::commands::models;
 use crate::context::Context;
 use crate::exit::{CmdResult, ExitKind, WithKind};
 use crate::output::{Out, Style};
-use crate::setup::Setup;
 
 const DEMO_CONFIG: &str = r#"{
   // Written by `openclaw demo` into a temporary directory.
@@ -184,8 +183,7 @@ async fn steps(out: &Out, fake: &FakeBedrock) -> CmdResult {
                 ..Usage::default()
             }),
     );
-    let setup = Setup::new(&ctx)?;
-    let target = resolve_target(&ctx, &setup, None).await?;
+    let target = resolve_target(&ctx, &ctx.resolver()?, None).await?;
     let mut model = target.model.clone();
     // Prices so the cost line shows something (USD per million tokens, Claude Sonnet 4.5 on demand).
     model.cost.input = 3.0;

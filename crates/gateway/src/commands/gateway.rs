@@ -1,27 +1,22 @@
 //! `openclaw gateway`: the OpenAI-compatible HTTP gateway of `openclaw-serve`, run until
 //! SIGINT/SIGTERM.
 //!
-//! This module only wires: flags and configuration into [`ServeOptions`], one
-//! [`ConverseStream`] per Bedrock provider and the shared discovery into a [`ModelSource`],
-//! the refusal of a non-loopback bind without a token, the `listening on` line, and the signals
-//! that start the drain.
+//! This module only wires: flags and configuration into [`ServeOptions`], the configuration's
+//! models into a [`ModelSource`], the refusal of a non-loopback bind without a token, the
+//! `listening on` line, and the signals that start the drain.
 
-use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 use clap::{Args as _, FromArgMatches as _};
-use openclaw_config::{GatewayConfig, ModelApi, Secret};
-use openclaw_discovery::PROVIDER_ID;
+use openclaw_config::{GatewayConfig, Secret};
 use openclaw_serve::{
     Gateway, LOG_TARGET, ModelSource, ServeOptions, ServeSettings as Settings, SettingsLayer,
 };
-use openclaw_stream::{AdapterOptions, ConverseStream, ModelStream};
 
 use crate::cli::GatewayArgs;
 use crate::context::Context;
 use crate::exit::{CmdResult, ExitKind, Failure};
-use crate::setup::{Setup, provider_settings};
 
 /// The environment variable holding the gateway token (wins over `gateway.auth.token`).
 pub const TOKEN_ENV: &str = "OPENCLAW_GATEWAY_TOKEN";
@@ -40,9 +35,10 @@ pub fn env_var(long: &str) -> String {
 
 /// Runs `openclaw gateway` until SIGINT/SIGTERM.
 pub async fn run(ctx: &Context, args: &GatewayArgs) -> CmdResult {
-    let setup = Setup::new(ctx)?;
-    let settings = resolve(args, &args_from_env(&ctx.env)?, &setup.config.gateway)?;
-    let token = gateway_token(&ctx.env, setup.config.gateway.auth.token.as_ref())?;
+    let resolver = ctx.resolver()?;
+    let config = resolver.config();
+    let settings = resolve(args, &args_from_env(&ctx.env)?, &config.gateway)?;
+    let token = gateway_token(&ctx.env, config.gateway.auth.token.as_ref())?;
     let bind = settings.bind;
     let ip = bind.ip();
     if !ip.is_loopback() && token.is_none() {
@@ -59,7 +55,7 @@ pub async fn run(ctx: &Context, args: &GatewayArgs) -> CmdResult {
     let port = settings.port;
     let options = ServeOptions {
         token,
-        aliases: setup.config.model_aliases(),
+        aliases: config.model_aliases(),
         limits: settings.limits,
         timeouts: settings.timeouts,
         shutdown_grace: settings.shutdown_grace,
@@ -69,18 +65,7 @@ pub async fn run(ctx: &Context, args: &GatewayArgs) -> CmdResult {
         cors_allowed_origins: settings.cors_allowed_origins,
         trace_propagation: Some(Arc::new(crate::telemetry::W3cPropagation)),
     };
-    let mut models = ModelSource::new(
-        setup.config.models.providers.clone(),
-        setup.region.region.clone(),
-    )
-    .with_credentials(setup.source.clone())
-    .with_failover(openclaw_serve::FailoverOptions::from_config(&setup.config));
-    for (id, stream) in build_streams(ctx, &setup, adapter)? {
-        models = models.with_stream(id, stream);
-    }
-    if let Some((discovery, request)) = setup.enabled_discovery(ctx) {
-        models = models.with_discovery(Arc::new(discovery), request);
-    }
+    let models = ModelSource::from_resolver(&resolver, adapter)?;
     let gateway = Gateway::new(models, options);
 
     let addr = SocketAddr::new(ip, port);
@@ -222,41 +207,10 @@ fn flag_name(long: &str) -> String {
 /// Layers the flags, then the variables, over the file and the defaults.
 fn resolve(flags: &GatewayArgs, env: &GatewayArgs, file: &GatewayConfig) -> CmdResult<Settings> {
     let (flags, env) = (layer(flags), layer(env));
-    Settings::resolve(&[(&flags, &flag_name), (&env, &env_var)], file)
-        .map_err(|e| Failure::new(ExitKind::Config, e))
-}
-
-/// One [`ConverseStream`] per provider speaking `bedrock-converse-stream`: `amazon-bedrock`
-/// (discovered or configured) and every explicit provider with that api.
-fn build_streams(
-    ctx: &Context,
-    setup: &Setup,
-    options: AdapterOptions,
-) -> CmdResult<BTreeMap<String, Arc<dyn ModelStream>>> {
-    let mut streams: BTreeMap<String, Arc<dyn ModelStream>> = BTreeMap::new();
-    let explicit = &setup.config.models.providers;
-    if !explicit.contains_key(PROVIDER_ID) {
-        streams.insert(
-            PROVIDER_ID.to_string(),
-            Arc::new(ConverseStream::from_settings(&setup.settings, options)),
-        );
-    }
-    for (id, provider) in explicit {
-        let bedrock = match provider.api {
-            Some(api) => api == ModelApi::BedrockConverseStream,
-            None => id == PROVIDER_ID,
-        };
-        if !bedrock {
-            tracing::info!(target: LOG_TARGET, "provider `{id}` does not speak bedrock-converse-stream: not served");
-            continue;
-        }
-        let settings = provider_settings(&ctx.env, provider)?;
-        streams.insert(
-            id.clone(),
-            Arc::new(ConverseStream::from_settings(&settings, options)),
-        );
-    }
-    Ok(streams)
+    Ok(Settings::resolve(
+        &[(&flags, &flag_name), (&env, &env_var)],
+        file,
+    )?)
 }
 
 /// Completes on SIGINT or SIGTERM.

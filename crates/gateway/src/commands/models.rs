@@ -2,64 +2,33 @@
 
 use std::time::{Duration, SystemTime};
 
-use openclaw_config::{ModelCost, ModelDefinition, ModelRef, ProviderConfig};
 use openclaw_creds::{CredentialSource, DEFAULT_IMDS_TIMEOUT};
-use openclaw_discovery::runtime_base_url;
-use serde::Serialize;
+use openclaw_discovery::{
+    DiscoveryOutcome, ModelResolver, ModelRow, ResolvedModels, runtime_base_url,
+};
 use serde_json::json;
 
 use crate::cli::{ListArgs, StatusArgs};
 use crate::context::Context;
 use crate::exit::{CmdResult, ExitKind, WithKind};
 use crate::output::Style;
-use crate::setup::{DiscoveryState, Resolved, Setup, is_local_base_url};
-
-/// One row of `models list`, serialised exactly as OpenClaw's `--json` rows.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ModelRow {
-    /// `provider/modelId`.
-    pub key: String,
-    /// Display name.
-    pub name: String,
-    /// Inputs joined with `+` (`text+image`), `-` when unknown.
-    pub input: String,
-    /// Context window in tokens (`null` for a missing model).
-    pub context_window: Option<u32>,
-    /// Whether the provider's base URL is on this machine.
-    pub local: Option<bool>,
-    /// Whether credentials for the provider are available.
-    pub available: Option<bool>,
-    /// `default`, `fallback#N`, `app-profile` (an application inference profile, listed by its
-    /// ARN under its own name), `filtered`, `missing`.
-    pub tags: Vec<String>,
-    /// A configured reference (primary/fallback) that no provider offers.
-    pub missing: bool,
-    /// USD per million tokens (`input`, `output`, `cacheRead`, `cacheWrite`): the configured
-    /// `cost`, or for discovered models the on-demand list prices of the known-models table
-    /// (which may differ from what the account pays); absent for a missing model.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub cost: Option<ModelCost>,
-}
-
-/// Whether a model id is an application inference profile's ARN.
-pub fn is_app_profile(model_id: &str) -> bool {
-    model_id.starts_with("arn:") && model_id.contains(":application-inference-profile/")
-}
 
 /// `models list`.
 pub async fn list(ctx: &Context, args: &ListArgs) -> CmdResult {
-    let setup = Setup::new(ctx)?;
+    let resolver = ctx.resolver()?;
     let machine = args.json || args.plain;
-    let (on, _) = setup.discovery_decision();
+    let on = resolver.discovery_decision().enabled;
     let spinner = ctx.out.spinner(
-        &format!("Discovering Bedrock models in {}…", setup.region.region),
+        &format!(
+            "Discovering Bedrock models in {}…",
+            resolver.region().region
+        ),
         machine || !on,
     );
-    let resolved = setup.resolve(ctx, args.refresh, args.all).await;
+    let resolved = resolver.resolve(args.refresh, args.all).await;
     spinner.finish();
-    report_discovery(ctx, &setup, &resolved);
-    let rows = rows(&setup, &resolved, args.provider.as_deref(), args.all);
+    report_discovery(ctx, &resolver, &resolved);
+    let rows = resolver.rows(&resolved, args.provider.as_deref());
     if args.json {
         let body = json!({"count": rows.len(), "models": rows});
         let text = serde_json::to_string_pretty(&body).kind(ExitKind::Other)?;
@@ -72,8 +41,8 @@ pub async fn list(ctx: &Context, args: &ListArgs) -> CmdResult {
         for line in table(&rows, ctx.out.color_stdout) {
             ctx.out.line(&line);
         }
-        let quiet_off = matches!(resolved.discovery, DiscoveryState::Off { .. })
-            && setup.discovery.enabled.is_some();
+        let quiet_off = matches!(resolved.discovery, DiscoveryOutcome::Off { .. })
+            && resolver.discovery_config().enabled.is_some();
         if rows.is_empty() && quiet_off {
             ctx.out.hint(
                 "no models: discovery is off in the configuration and no provider lists models (`openclaw config set models.bedrockDiscovery.enabled true`)",
@@ -87,25 +56,25 @@ pub async fn list(ctx: &Context, args: &ListArgs) -> CmdResult {
 const NO_CREDENTIALS_HINT: &str = "set AWS_PROFILE, AWS_ACCESS_KEY_ID + AWS_SECRET_ACCESS_KEY or AWS_BEARER_TOKEN_BEDROCK (on EC2 with an instance role, AWS_PROFILE=default); `openclaw models status` shows what is detected";
 
 /// Warnings and hints about discovery on stderr.
-fn report_discovery(ctx: &Context, setup: &Setup, resolved: &Resolved) {
+fn report_discovery(ctx: &Context, resolver: &ModelResolver, resolved: &ResolvedModels) {
     match &resolved.discovery {
-        DiscoveryState::Off { reason } => {
-            if setup.discovery.enabled.is_none() {
+        DiscoveryOutcome::Off { reason } => {
+            if resolver.discovery_config().enabled.is_none() {
                 ctx.out
                     .hint(&format!("showing configured models only: {reason}"));
             }
         }
-        DiscoveryState::Ran(Err(err)) => {
+        DiscoveryOutcome::Ran(Err(err)) => {
             ctx.out.warn(&format!(
                 "bedrock discovery failed, showing configured models only: {err}"
             ));
             if matches!(err, openclaw_discovery::Error::Credentials { .. })
-                && !setup.source.is_present()
+                && !resolver.credentials().is_present()
             {
                 ctx.out.hint(NO_CREDENTIALS_HINT);
             }
         }
-        DiscoveryState::Ran(Ok(catalog)) => {
+        DiscoveryOutcome::Ran(Ok(catalog)) => {
             if let Some(err) = &catalog.stale_error {
                 ctx.out.warn(&format!(
                     "bedrock discovery failed, showing the cached catalog: {err}"
@@ -113,105 +82,6 @@ fn report_discovery(ctx: &Context, setup: &Setup, resolved: &Resolved) {
             }
         }
     }
-}
-
-fn credentials_ok(setup: &Setup, resolved: &Resolved) -> bool {
-    setup.source.is_present()
-        || matches!(&resolved.discovery, DiscoveryState::Ran(Ok(c)) if c.stale_error.is_none())
-}
-
-/// Builds the rows: every model of every provider (or of `only`), then the configured
-/// references no provider offers, tagged `missing`.
-pub fn rows(setup: &Setup, resolved: &Resolved, only: Option<&str>, all: bool) -> Vec<ModelRow> {
-    let defaults = &setup.config.agents.defaults.model;
-    let tags_for = |key: &str| -> Vec<String> {
-        let mut tags = Vec::new();
-        if defaults
-            .primary
-            .as_ref()
-            .is_some_and(|p| p.to_string() == key)
-        {
-            tags.push("default".to_string());
-        }
-        for (i, fallback) in defaults.fallbacks.iter().enumerate() {
-            if fallback.to_string() == key {
-                tags.push(format!("fallback#{}", i + 1));
-            }
-        }
-        tags
-    };
-    let creds = credentials_ok(setup, resolved);
-    let row = |provider_id: &str, provider: &ProviderConfig, model: &ModelDefinition| {
-        let key = format!("{provider_id}/{}", model.id);
-        let input: Vec<&str> = model.input.iter().map(|m| m.as_str()).collect();
-        let aws = provider
-            .auth
-            .is_none_or(|a| a == openclaw_config::AuthMode::AwsSdk);
-        let mut tags = tags_for(&key);
-        if is_app_profile(&model.id) {
-            tags.push("app-profile".into());
-        }
-        ModelRow {
-            tags,
-            key,
-            name: model.name.clone(),
-            input: if input.is_empty() {
-                "-".into()
-            } else {
-                input.join("+")
-            },
-            context_window: Some(model.context_window),
-            local: Some(provider.base_url.as_deref().is_some_and(is_local_base_url)),
-            available: Some(if aws {
-                creds
-            } else {
-                provider.api_key.is_some()
-            }),
-            missing: false,
-            cost: Some(model.cost),
-        }
-    };
-    let mut out = Vec::new();
-    for (provider_id, provider) in &resolved.providers {
-        if only.is_some_and(|p| p != provider_id) {
-            continue;
-        }
-        for model in &provider.models {
-            out.push(row(provider_id, provider, model));
-        }
-        if all && provider_id == openclaw_discovery::PROVIDER_ID {
-            for model in &resolved.filtered_out {
-                let mut r = row(provider_id, provider, model);
-                r.tags.push("filtered".into());
-                out.push(r);
-            }
-        }
-    }
-    let configured: Vec<&ModelRef> = defaults
-        .primary
-        .iter()
-        .chain(defaults.fallbacks.iter())
-        .collect();
-    for reference in configured {
-        let key = reference.to_string();
-        if only.is_some_and(|p| p != reference.provider()) || out.iter().any(|r| r.key == key) {
-            continue;
-        }
-        let mut tags = tags_for(&key);
-        tags.push("missing".into());
-        out.push(ModelRow {
-            key,
-            name: reference.model().to_string(),
-            input: "-".into(),
-            context_window: None,
-            local: None,
-            available: None,
-            tags,
-            missing: true,
-            cost: None,
-        });
-    }
-    out
 }
 
 const MODEL_PAD: usize = 42;
@@ -303,28 +173,23 @@ pub fn table(rows: &[ModelRow], color: bool) -> Vec<String> {
 
 /// `models status`.
 pub async fn status(ctx: &Context, args: &StatusArgs) -> CmdResult {
-    let setup = Setup::new(ctx)?;
-    let (on, why) = setup.discovery_decision();
+    let resolver = ctx.resolver()?;
+    let decision = resolver.discovery_decision();
+    let (on, why) = (decision.enabled, decision.reason);
     // The disk cache's age, read without calling AWS. With a fresh entry, status comes from it
     // and discovery does not run, unless the primary model is not configured and has to be
     // looked up among the discovered ones (discovery then reads the same fresh file).
-    let disk = setup.disk_status(ctx).await;
+    let disk = resolver.disk_status().await;
     let fresh = disk.as_ref().filter(|d| d.fresh);
-    let primary = setup.config.primary_model();
-    let configured = |model: &ModelRef| {
-        setup
-            .config
-            .provider(model.provider())
-            .is_some_and(|p| p.models.iter().any(|m| m.id == model.model()))
-    };
-    let from_disk = fresh.is_some() && primary.is_none_or(configured);
+    let primary = resolver.config().primary_model();
+    let from_disk = fresh.is_some() && primary.is_none_or(|p| resolver.is_configured(p));
     let spinner = ctx
         .out
         .spinner("Checking Bedrock discovery…", args.json || !on || from_disk);
     let resolved = if from_disk {
         None
     } else {
-        Some(setup.resolve(ctx, false, false).await)
+        Some(resolver.resolve(false, false).await)
     };
     let imds = if args.probe_imds {
         Some(openclaw_creds::probe_imds(&ctx.env, DEFAULT_IMDS_TIMEOUT).await)
@@ -333,7 +198,7 @@ pub async fn status(ctx: &Context, args: &StatusArgs) -> CmdResult {
     };
     spinner.finish();
 
-    let source = &setup.source;
+    let source = resolver.credentials();
     let detail = match source {
         CredentialSource::Profile { name } => Some(format!("profile `{name}`")),
         CredentialSource::StaticKeys {
@@ -347,12 +212,12 @@ pub async fn status(ctx: &Context, args: &StatusArgs) -> CmdResult {
         _ => None,
     };
     let (discovery_state, cache) = match (resolved.as_ref().map(|r| &r.discovery), fresh) {
-        (Some(DiscoveryState::Off { .. }), _) | (None, None) => ("off".to_string(), None),
+        (Some(DiscoveryOutcome::Off { .. }), _) | (None, None) => ("off".to_string(), None),
         (None, Some(d)) => (
             format!("ok, {} models (from the disk cache)", d.model_count),
             Some((d.age.unwrap_or_default(), true)),
         ),
-        (Some(DiscoveryState::Ran(Ok(c))), _) => {
+        (Some(DiscoveryOutcome::Ran(Ok(c))), _) => {
             let age = SystemTime::now()
                 .duration_since(c.fetched_at)
                 .unwrap_or_default();
@@ -362,18 +227,19 @@ pub async fn status(ctx: &Context, args: &StatusArgs) -> CmdResult {
             };
             (state, Some((age, c.from_cache)))
         }
-        (Some(DiscoveryState::Ran(Err(err))), _) => (format!("failed: {err}"), None),
+        (Some(DiscoveryOutcome::Ran(Err(err))), _) => (format!("failed: {err}"), None),
     };
-    let runtime_default = runtime_base_url(&setup.region.region);
-    let bedrock_endpoint = setup.settings.bedrock_endpoint();
-    let runtime_endpoint = setup.settings.runtime_endpoint();
+    let region = resolver.region();
+    let runtime_default = runtime_base_url(&region.region);
+    let bedrock_endpoint = resolver.settings().bedrock_endpoint();
+    let runtime_endpoint = resolver.settings().runtime_endpoint();
     let primary_resolves = primary.map(|p| match &resolved {
         Some(r) => r.find(p).is_some(),
-        None => configured(p),
+        None => resolver.is_configured(p),
     });
 
-    let failover = setup.config.failover();
-    let chains = setup.config.fallback_table();
+    let failover = resolver.config().failover();
+    let chains = resolver.config().fallback_table();
     if args.json {
         let body = json!({
             "failover": {
@@ -393,7 +259,7 @@ pub async fn status(ctx: &Context, args: &StatusArgs) -> CmdResult {
                 "present": source.is_present(),
                 "detail": detail,
             },
-            "region": { "value": setup.region.region, "source": setup.region.source.to_string() },
+            "region": { "value": region.region, "source": region.source.to_string() },
             "discovery": {
                 "enabled": on,
                 "reason": why,
@@ -402,7 +268,7 @@ pub async fn status(ctx: &Context, args: &StatusArgs) -> CmdResult {
                 "fromCache": cache.map(|(_, from)| from),
                 "cachePath": disk.as_ref().map(|d| d.path.display().to_string()),
                 "cacheFresh": disk.as_ref().map(|d| d.fresh),
-                "refreshInterval": setup.discovery.refresh_interval,
+                "refreshInterval": resolver.discovery_config().refresh_interval,
             },
             "endpoints": {
                 "bedrock": bedrock_endpoint.map(|e| json!({"url": e.url, "source": e.source.to_string()})),
@@ -443,7 +309,7 @@ pub async fn status(ctx: &Context, args: &StatusArgs) -> CmdResult {
     if let Some(imds) = &imds {
         lines.push(format!("{}{imds}", label("IMDS")));
     }
-    lines.push(format!("{}{}", label("Region"), setup.region));
+    lines.push(format!("{}{}", label("Region"), region));
     let on_text = if on {
         Style::Green.paint("enabled", c)
     } else {
@@ -456,7 +322,7 @@ pub async fn status(ctx: &Context, args: &StatusArgs) -> CmdResult {
             Some((age, true)) => format!(
                 "{} old (refresh every {}s)",
                 human_duration(age),
-                setup.discovery.refresh_interval
+                resolver.discovery_config().refresh_interval
             ),
             Some((_, false)) => "fetched just now".to_string(),
             None => "none".to_string(),
@@ -467,10 +333,7 @@ pub async fn status(ctx: &Context, args: &StatusArgs) -> CmdResult {
         "{}{}",
         label("Bedrock API"),
         bedrock_endpoint.map_or_else(
-            || format!(
-                "https://bedrock.{}.amazonaws.com (default)",
-                setup.region.region
-            ),
+            || format!("https://bedrock.{}.amazonaws.com (default)", region.region),
             ToString::to_string
         )
     ));
@@ -526,7 +389,7 @@ pub async fn status(ctx: &Context, args: &StatusArgs) -> CmdResult {
     if let Some(hint) = half_set_keys_hint(&ctx.env) {
         ctx.out.hint(&hint);
     }
-    if let Some(DiscoveryState::Ran(Err(err))) = resolved.as_ref().map(|r| &r.discovery) {
+    if let Some(DiscoveryOutcome::Ran(Err(err))) = resolved.as_ref().map(|r| &r.discovery) {
         tracing::debug!(kind = ?err.kind(), "discovery failed during status");
     }
     Ok(())
@@ -559,6 +422,8 @@ fn human_duration(d: Duration) -> String {
 
 #[cfg(test)]
 mod tests {
+    use openclaw_config::ModelCost;
+
     use super::*;
 
     #[test]
@@ -619,27 +484,9 @@ mod tests {
     }
 
     #[test]
-    fn json_rows_use_openclaw_field_names() {
-        let value = serde_json::to_value(row("amazon-bedrock/x", &["default"])).unwrap();
-        assert_eq!(
-            value,
-            json!({"key": "amazon-bedrock/x", "name": "amazon-bedrock/x", "input": "text+image",
-                   "contextWindow": 200000, "local": false, "available": true,
-                   "tags": ["default"], "missing": false})
-        );
-    }
-
-    #[test]
     fn app_profiles_are_tagged_with_their_name_and_rows_carry_cost() {
         let arn =
             "arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/k3v9xq2m7p1a";
-        assert!(is_app_profile(arn));
-        assert!(!is_app_profile(
-            "us.anthropic.claude-sonnet-4-5-20250929-v1:0"
-        ));
-        assert!(!is_app_profile(
-            "arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.anthropic.x"
-        ));
         let mut app = row(&format!("amazon-bedrock/{arn}"), &["app-profile"]);
         app.name = "team-search-sonnet".into();
         app.cost = Some(ModelCost {
