@@ -71,6 +71,7 @@
 
 mod env;
 mod error;
+mod http;
 mod imds;
 mod provider;
 mod region;
@@ -83,6 +84,7 @@ pub use env::Env;
 pub use error::{
     Error, SsoLoginReason, credentials_failure, error_chain, missing_credentials_error,
 };
+pub use http::{ConnectionPool, POOL_IDLE_TIMEOUT, POOL_MAX_IDLE_PER_HOST};
 pub use imds::{DEFAULT_IMDS_TIMEOUT, ImdsStatus, imds_endpoint, probe_imds};
 /// The redacting secret wrapper, `openclaw_config::Secret` (one type for the workspace).
 pub use openclaw_config::Secret;

@@ -14,6 +14,7 @@ use aws_smithy_runtime_api::client::auth::http::HTTP_BEARER_AUTH_SCHEME_ID;
 use aws_types::SdkConfig;
 use aws_types::region::Region;
 
+use crate::http::{ConnectionPool, https_client};
 use crate::source::{ACCESS_KEY_VAR, BEARER_TOKEN_VAR, SECRET_KEY_VAR, SESSION_TOKEN_VAR};
 use crate::{CredentialSource, Env, Error, ResolvedRegion, Secret, detect};
 
@@ -77,6 +78,7 @@ pub struct AwsSettings {
     bedrock_endpoint: Option<ServiceEndpoint>,
     runtime_endpoint: Option<ServiceEndpoint>,
     static_key_fingerprint: Option<String>,
+    pool: ConnectionPool,
 }
 
 impl fmt::Debug for AwsSettings {
@@ -87,6 +89,7 @@ impl fmt::Debug for AwsSettings {
             .field("bedrock_endpoint", &self.bedrock_endpoint)
             .field("runtime_endpoint", &self.runtime_endpoint)
             .field("static_key_fingerprint", &self.static_key_fingerprint)
+            .field("pool", &self.pool)
             .finish_non_exhaustive()
     }
 }
@@ -106,6 +109,9 @@ impl AwsSettings {
     /// `endpoint_url`; all of these unless `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true` (or, when
     /// that variable is unset, the profile's `ignore_configured_endpoint_urls = true`). Logs a
     /// warning when static credentials would go to a custom endpoint that is not loopback.
+    ///
+    /// HTTP: one client shared by every SDK client built from these settings, with a bounded
+    /// idle-connection pool ([`ConnectionPool::default`]; see [`AwsSettings::with_connection_pool`]).
     pub fn from_env(
         env: &Env,
         region: &ResolvedRegion,
@@ -146,8 +152,10 @@ impl AwsSettings {
 
         let sdk_region = Region::new(region.region.clone());
         let mut static_key_fingerprint = None;
+        let pool = ConnectionPool::default();
         let mut builder = SdkConfig::builder()
             .behavior_version(BehaviorVersion::latest())
+            .http_client(https_client(pool))
             .region(sdk_region.clone())
             .identity_cache(IdentityCache::lazy().build());
         match &source {
@@ -189,6 +197,7 @@ impl AwsSettings {
             bedrock_endpoint,
             runtime_endpoint,
             static_key_fingerprint,
+            pool,
         };
         settings.warn_on_custom_endpoints();
         Ok(settings)
@@ -205,6 +214,24 @@ impl AwsSettings {
             .build();
         settings.region = region.clone();
         settings
+    }
+
+    /// The same settings with another idle-connection pool: a new HTTP client (with no
+    /// connections yet) for every SDK client built from the result.
+    #[must_use]
+    pub fn with_connection_pool(mut self, pool: ConnectionPool) -> Self {
+        self.sdk_config = self
+            .sdk_config
+            .to_builder()
+            .http_client(https_client(pool))
+            .build();
+        self.pool = pool;
+        self
+    }
+
+    /// The idle-connection pool of the HTTP client under the SDK clients.
+    pub fn connection_pool(&self) -> ConnectionPool {
+        self.pool
     }
 
     /// The shared `SdkConfig` (without endpoint overrides: use the per-service configs).

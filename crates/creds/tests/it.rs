@@ -8,14 +8,19 @@
 //! - endpoint overrides (environment variables vs a provider baseUrl)
 //! - missing credentials at call time (OpenClaw's message)
 //! - `probe_imds`: role, no role, unreachable, timeout
+//! - the HTTP client's idle-connection pool: idle timeout and idle cap, seen through a TCP relay
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use aws_sdk_bedrockruntime::types::{ContentBlock, ConversationRole, Message};
 use fake_bedrock::{Auth, FakeBedrock};
-use openclaw_creds::{AwsSettings, Env, ImdsStatus, detect, probe_imds, resolve_region};
+use openclaw_creds::{
+    AwsSettings, ConnectionPool, Env, ImdsStatus, POOL_IDLE_TIMEOUT, POOL_MAX_IDLE_PER_HOST,
+    detect, probe_imds, resolve_region,
+};
 
 const AKID: &str = "AKIDEXAMPLE";
 const SECRET: &str = "it-secret-key-ZZ9";
@@ -960,4 +965,154 @@ async fn web_identity_profile_through_sts() {
             ..
         }
     ));
+}
+
+// ---- the HTTP client's idle-connection pool ----
+
+/// A TCP relay on loopback in front of `target` that counts the client connections open
+/// through it (a connection counts until both sides have closed).
+async fn counting_relay(target: std::net::SocketAddr) -> (String, Arc<AtomicUsize>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let open = Arc::new(AtomicUsize::new(0));
+    let counter = open.clone();
+    tokio::spawn(async move {
+        while let Ok((mut inbound, _)) = listener.accept().await {
+            counter.fetch_add(1, Ordering::SeqCst);
+            let counter = counter.clone();
+            tokio::spawn(async move {
+                if let Ok(mut outbound) = tokio::net::TcpStream::connect(target).await {
+                    let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                }
+                counter.fetch_sub(1, Ordering::SeqCst);
+            });
+        }
+    });
+    (url, open)
+}
+
+/// Waits up to 10 s for `open` to read `want`; returns the last reading.
+async fn settle_at(open: &AtomicUsize, want: usize) -> usize {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let now = open.load(Ordering::SeqCst);
+        if now == want || Instant::now() > deadline {
+            return now;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+fn static_key_env(home: &tempfile::TempDir, url: &str) -> Env {
+    base_env(home, url)
+        .with("AWS_ACCESS_KEY_ID", AKID)
+        .with("AWS_SECRET_ACCESS_KEY", SECRET)
+}
+
+#[tokio::test]
+async fn idle_pooled_connections_are_closed_after_the_idle_timeout() {
+    let fake = fake().await;
+    let (url, open) = counting_relay(fake.addr()).await;
+    let home = tempfile::tempdir().unwrap();
+    let s = settings(&static_key_env(&home, &url), None).with_connection_pool(ConnectionPool {
+        idle_timeout: Duration::from_millis(300),
+        max_idle_per_host: 8,
+    });
+    let runtime = aws_sdk_bedrockruntime::Client::from_conf(s.runtime_config());
+    let send = || {
+        runtime
+            .converse()
+            .model_id(MODEL)
+            .messages(
+                Message::builder()
+                    .role(ConversationRole::User)
+                    .content(ContentBlock::Text("hello".into()))
+                    .build()
+                    .unwrap(),
+            )
+            .send()
+    };
+    send().await.unwrap();
+    // Pooled, then reused: one connection for two calls.
+    assert_eq!(open.load(Ordering::SeqCst), 1);
+    send().await.unwrap();
+    assert_eq!(open.load(Ordering::SeqCst), 1);
+    // The client is still alive: only the idle timeout can close its connection.
+    assert_eq!(
+        settle_at(&open, 0).await,
+        0,
+        "the idle connection stayed open"
+    );
+    send().await.unwrap();
+    assert_eq!(fake.requests().len(), 3);
+    drop(runtime);
+}
+
+/// Opens `calls` concurrent converse calls (the fake answers after 300 ms, so each takes its own
+/// connection) through a counting relay; returns the connections still open once they settle
+/// at `want` (or the last reading after 10 s).
+async fn open_after_concurrent_calls(
+    pool: Option<ConnectionPool>,
+    calls: usize,
+    want: usize,
+) -> usize {
+    let fake = FakeBedrock::builder()
+        .credentials(AKID, SECRET)
+        .pacing(fake_bedrock::Pacing {
+            first_byte: Duration::from_millis(300),
+            between_events: Duration::ZERO,
+        })
+        .start()
+        .await
+        .unwrap();
+    let (url, open) = counting_relay(fake.addr()).await;
+    let home = tempfile::tempdir().unwrap();
+    let mut s = settings(&static_key_env(&home, &url), None);
+    if let Some(pool) = pool {
+        s = s.with_connection_pool(pool);
+    }
+    let runtime = aws_sdk_bedrockruntime::Client::from_conf(s.runtime_config());
+    let calls = (0..calls).map(|_| {
+        runtime
+            .converse()
+            .model_id(MODEL)
+            .messages(
+                Message::builder()
+                    .role(ConversationRole::User)
+                    .content(ContentBlock::Text("hello".into()))
+                    .build()
+                    .unwrap(),
+            )
+            .send()
+    });
+    for result in futures::future::join_all(calls).await {
+        result.unwrap();
+    }
+    let settled = settle_at(&open, want).await;
+    drop(runtime);
+    settled
+}
+
+#[tokio::test]
+async fn connections_over_the_idle_cap_are_closed_when_returned() {
+    let pool = ConnectionPool {
+        idle_timeout: Duration::from_secs(600),
+        max_idle_per_host: 1,
+    };
+    // Four concurrent calls opened four connections; one stays pooled, three are closed.
+    assert_eq!(open_after_concurrent_calls(Some(pool), 4, 1).await, 1);
+}
+
+#[tokio::test]
+async fn the_default_pool_keeps_at_most_its_idle_cap() {
+    assert_eq!(
+        ConnectionPool::default().max_idle_per_host,
+        POOL_MAX_IDLE_PER_HOST
+    );
+    assert_eq!(ConnectionPool::default().idle_timeout, POOL_IDLE_TIMEOUT);
+    let calls = POOL_MAX_IDLE_PER_HOST + 4;
+    assert_eq!(
+        open_after_concurrent_calls(None, calls, POOL_MAX_IDLE_PER_HOST).await,
+        POOL_MAX_IDLE_PER_HOST
+    );
 }
