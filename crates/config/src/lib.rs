@@ -95,6 +95,7 @@ mod model_ref;
 mod parse;
 mod path;
 pub mod schema;
+mod show;
 mod types;
 
 use std::path::Path;
@@ -106,6 +107,7 @@ pub use file::{LOCK_TIMEOUT, MAX_CONFIG_BYTES};
 pub use location::{config_path, state_dir};
 pub use model_ref::{BEDROCK_PROVIDER_ID, ModelRef};
 pub use path::{KeyPath, Segment};
+pub use show::REDACTED;
 pub use types::{
     AgentDefaults, AgentModelConfig, AgentModelEntry, AgentsConfig, AuthMode,
     BedrockDiscoveryConfig, BedrockPluginConfig, BedrockPluginEntry, Config,

@@ -2,15 +2,12 @@
 
 use std::path::Path;
 
-use openclaw_config::{Config, ConfigDocument, KeyPath, Segment, ValueMode};
+use openclaw_config::{Config, ConfigDocument, KeyPath, ValueMode};
 use serde_json::Value;
 
 use crate::cli::ConfigCommand;
 use crate::context::Context;
 use crate::exit::{CmdResult, ExitKind, Failure, WithKind};
-
-/// Keys whose values are secrets: `config get` shows them redacted.
-const SECRET_KEYS: &[&str] = &["apiKey", "token", "secretAccessKey", "sessionToken"];
 
 /// Runs a `config` subcommand.
 pub fn run(ctx: &Context, command: &ConfigCommand) -> CmdResult {
@@ -18,21 +15,15 @@ pub fn run(ctx: &Context, command: &ConfigCommand) -> CmdResult {
     match command {
         ConfigCommand::Get { path: key } => {
             let doc = ConfigDocument::load(path)?;
-            match doc.get(key)? {
+            match doc.get_redacted(key)? {
                 Some(value) => {
-                    let last = key.rsplit(['.', '[']).next().unwrap_or_default();
-                    let last = last.trim_matches(|c| c == '"' || c == ']');
-                    let value = if SECRET_KEYS.contains(&last) && !value.is_object() {
-                        Value::String("<redacted>".into())
-                    } else {
-                        redact(value)
-                    };
                     let text = render_value(&value);
                     ctx.out.line(&text);
                     Ok(())
                 }
                 None => {
-                    let hint = sibling_suggestion(&doc, key)
+                    let hint = doc
+                        .similar_key(key)
                         .map(|k| format!(", did you mean `{k}`?"))
                         .unwrap_or_default();
                     Err(Failure::new(
@@ -143,36 +134,6 @@ fn check_regions(config: &Config, path: &Path) -> CmdResult {
     Ok(())
 }
 
-/// For `config get` of an unset key: a key of the same object in the file that is spelt
-/// nearly the same (`models.bedrockDiscovery.regoin` → `models.bedrockDiscovery.region`).
-fn sibling_suggestion(doc: &ConfigDocument, key: &str) -> Option<String> {
-    let path: KeyPath = key.parse().ok()?;
-    let Some(Segment::Key(last)) = path.last() else {
-        return None;
-    };
-    let parent = path.parent()?;
-    // The root is not a key path `get` accepts: there, the modelled sections that are set.
-    let keys: Vec<String> = if parent.is_root() {
-        ["models", "agents", "gateway", "plugins"]
-            .into_iter()
-            .filter(|k| doc.get(k).ok().flatten().is_some())
-            .map(String::from)
-            .collect()
-    } else {
-        match doc.get(&parent.to_string()).ok().flatten()? {
-            Value::Object(map) => map.keys().cloned().collect(),
-            _ => return None,
-        }
-    };
-    let lower = last.to_lowercase();
-    let best = keys
-        .iter()
-        .map(|k| (strsim::jaro_winkler(&lower, &k.to_lowercase()), k))
-        .filter(|(score, _)| *score >= 0.85)
-        .max_by(|a, b| a.0.total_cmp(&b.0))?;
-    Some(parent.key(best.1.clone()).to_string())
-}
-
 /// A value for `config get`: strings bare (scriptable), everything else as pretty JSON.
 fn render_value(value: &Value) -> String {
     match value {
@@ -183,58 +144,9 @@ fn render_value(value: &Value) -> String {
     }
 }
 
-/// Replaces the values of secret keys with `<redacted>`.
-fn redact(value: Value) -> Value {
-    match value {
-        Value::Object(map) => Value::Object(
-            map.into_iter()
-                .map(|(k, v)| {
-                    if SECRET_KEYS.contains(&k.as_str()) && !v.is_object() {
-                        (k, Value::String("<redacted>".into()))
-                    } else {
-                        (k, redact(v))
-                    }
-                })
-                .collect(),
-        ),
-        Value::Array(items) => Value::Array(items.into_iter().map(redact).collect()),
-        other => other,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn secrets_are_redacted_in_get() {
-        let value = serde_json::json!({"auth": {"token": "s3cret"}, "apiKey": "k", "port": 1});
-        let text = render_value(&redact(value));
-        assert!(!text.contains("s3cret"));
-        assert!(text.contains("<redacted>"));
-        assert!(text.contains("\"port\": 1"));
-    }
-
-    #[test]
-    fn unset_keys_suggest_a_sibling() {
-        let doc = ConfigDocument::from_text(
-            "{models: {bedrockDiscovery: {region: 'us-east-1'}}, channels: {}}",
-        )
-        .unwrap();
-        assert_eq!(
-            sibling_suggestion(&doc, "models.bedrockDiscovery.regoin").as_deref(),
-            Some("models.bedrockDiscovery.region")
-        );
-        assert_eq!(
-            sibling_suggestion(&doc, "modles").as_deref(),
-            Some("models")
-        );
-        assert_eq!(
-            sibling_suggestion(&doc, "models.bedrockDiscovery.enabled"),
-            None
-        );
-        assert_eq!(sibling_suggestion(&doc, "nothing.here"), None);
-    }
 
     #[test]
     fn validate_checks_configured_regions() {

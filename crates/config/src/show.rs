@@ -1,0 +1,119 @@
+//! Showing a configuration: values with their secrets redacted, and a "did you mean" for a key
+//! that is not set.
+
+use serde_json::Value;
+
+use crate::{ConfigDocument, Error, KeyPath, Segment};
+
+/// Keys whose values are secrets, wherever they are in the file.
+const SECRET_KEYS: &[&str] = &["apiKey", "token", "secretAccessKey", "sessionToken"];
+
+/// What a secret value is shown as.
+pub const REDACTED: &str = "<redacted>";
+
+impl ConfigDocument {
+    /// The value at a key path, as [`ConfigDocument::get`], with every secret (a string or
+    /// number under `apiKey`, `token`, `secretAccessKey` or `sessionToken`, the path's own
+    /// last key included) replaced by [`REDACTED`]: what a command may print.
+    pub fn get_redacted(&self, path: &str) -> Result<Option<Value>, Error> {
+        let Some(value) = self.get(path)? else {
+            return Ok(None);
+        };
+        let key_path: KeyPath = path.parse()?;
+        let secret =
+            matches!(key_path.last(), Some(Segment::Key(k)) if SECRET_KEYS.contains(&k.as_str()));
+        Ok(Some(if secret && !value.is_object() {
+            Value::String(REDACTED.into())
+        } else {
+            redact(value)
+        }))
+    }
+
+    /// For a key path that is not set: a key of the same object in the file spelt nearly the
+    /// same, as a key path (`models.bedrockDiscovery.regoin` gives
+    /// `models.bedrockDiscovery.region`). At the root, the modelled sections that are set.
+    pub fn similar_key(&self, path: &str) -> Option<String> {
+        let path: KeyPath = path.parse().ok()?;
+        let Some(Segment::Key(last)) = path.last() else {
+            return None;
+        };
+        let parent = path.parent()?;
+        // The root is not a key path `get` accepts: there, the modelled sections that are set.
+        let keys: Vec<String> = if parent.is_root() {
+            ["models", "agents", "gateway", "plugins"]
+                .into_iter()
+                .filter(|k| self.get(k).ok().flatten().is_some())
+                .map(String::from)
+                .collect()
+        } else {
+            match self.get(&parent.to_string()).ok().flatten()? {
+                Value::Object(map) => map.keys().cloned().collect(),
+                _ => return None,
+            }
+        };
+        let lower = last.to_lowercase();
+        let best = keys
+            .iter()
+            .map(|k| (strsim::jaro_winkler(&lower, &k.to_lowercase()), k))
+            .filter(|(score, _)| *score >= 0.85)
+            .max_by(|a, b| a.0.total_cmp(&b.0))?;
+        Some(parent.key(best.1.clone()).to_string())
+    }
+}
+
+/// Replaces the values of secret keys with [`REDACTED`].
+fn redact(value: Value) -> Value {
+    match value {
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .map(|(k, v)| {
+                    if SECRET_KEYS.contains(&k.as_str()) && !v.is_object() {
+                        (k, Value::String(REDACTED.into()))
+                    } else {
+                        (k, redact(v))
+                    }
+                })
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.into_iter().map(redact).collect()),
+        other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_are_redacted_in_get() {
+        let doc = ConfigDocument::from_text(
+            r#"{gateway: {auth: {token: "s3cret"}, port: 1},
+                models: {providers: {p: {apiKey: "k", models: []}}}}"#,
+        )
+        .unwrap();
+        let text = doc.get_redacted("gateway").unwrap().unwrap().to_string();
+        assert!(!text.contains("s3cret"), "{text}");
+        assert!(text.contains(REDACTED), "{text}");
+        assert!(text.contains("\"port\":1"), "{text}");
+        let key = doc.get_redacted("models.providers.p.apiKey").unwrap();
+        assert_eq!(key, Some(Value::String(REDACTED.into())));
+        let whole = doc.get_redacted("models").unwrap().unwrap().to_string();
+        assert!(!whole.contains("\"k\""), "{whole}");
+        assert_eq!(doc.get_redacted("gateway.bind").unwrap(), None);
+    }
+
+    #[test]
+    fn unset_keys_suggest_a_sibling() {
+        let doc = ConfigDocument::from_text(
+            "{models: {bedrockDiscovery: {region: 'us-east-1'}}, channels: {}}",
+        )
+        .unwrap();
+        assert_eq!(
+            doc.similar_key("models.bedrockDiscovery.regoin").as_deref(),
+            Some("models.bedrockDiscovery.region")
+        );
+        assert_eq!(doc.similar_key("modles").as_deref(), Some("models"));
+        assert_eq!(doc.similar_key("models.bedrockDiscovery.enabled"), None);
+        assert_eq!(doc.similar_key("nothing.here"), None);
+    }
+}
