@@ -511,6 +511,19 @@ fn library_crates_are_publishable_and_the_tools_are_not() {
             .flatten()
             .filter_map(|p| p.as_str().map(str::to_string))
             .collect();
+        // The license texts travel in each package: cargo packages no file outside the crate
+        // directory, so each crate holds copies of the root's, identical to them.
+        for license in ["LICENSE-MIT", "LICENSE-APACHE"] {
+            let root = std::fs::read(project_root().join(license)).unwrap();
+            if std::fs::read(krate.dir.join(license)).ok().as_ref() != Some(&root) {
+                problems.push(format!(
+                    "{name}: expected {license} identical to the repository root's (copy it)"
+                ));
+            }
+            if !include.iter().any(|p| include_matches(p, license)) {
+                problems.push(format!("{name}: {license} is not in `include` {include:?}"));
+            }
+        }
         let mut sources = Vec::new();
         collect_rs(&krate.dir.join("src"), &mut sources);
         for source in sources {
