@@ -4,12 +4,13 @@
 
 use std::convert::Infallible;
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::{Duration, Instant};
 
 use axum::body::{Body, Bytes};
 use axum::http::{HeaderValue, header};
 use axum::response::Response;
-use futures::{FutureExt as _, StreamExt};
+use futures::StreamExt;
 use openclaw_stream::{
     ErrorInfo, ErrorKind, EventStream, RequestIdSlot, StreamEvent, StreamOptions, StreamRequest,
 };
@@ -186,6 +187,9 @@ pub(crate) fn response<W: EventWriter>(started: Started, writer: W, start: Insta
         writer,
         buf: Vec::with_capacity(BUF_INITIAL),
         done: false,
+        fresh: true,
+        burst: true,
+        first_token_now: false,
         first_token: false,
         start,
         guard,
@@ -195,9 +199,12 @@ pub(crate) fn response<W: EventWriter>(started: Started, writer: W, start: Insta
     state.push(&first);
     let body = Body::from_stream(futures::stream::unfold(state, |mut s| async move {
         loop {
-            // Everything the model stream has already delivered goes out in one body frame
-            // (one write on the socket); nothing waits for events that are not there yet.
-            s.drain_ready();
+            if s.fresh {
+                // Events that follow each other closely go out in one body frame (one write
+                // on the socket, see `gather`).
+                s.fresh = false;
+                s.gather().await;
+            }
             if !s.buf.is_empty() {
                 s.last_write = Instant::now();
                 // One allocation of the frame's exact size; the render buffer is kept.
@@ -213,7 +220,10 @@ pub(crate) fn response<W: EventWriter>(started: Started, writer: W, start: Insta
             }
             tokio::select! {
                 biased;
-                event = s.events.next() => s.push_next(event),
+                event = s.events.next() => {
+                    s.push_next(event);
+                    s.fresh = true;
+                }
                 () = &mut s.keepalive => {
                     // The timer is only reset when it fires, not per event.
                     let due = s.last_write + KEEPALIVE;
@@ -269,6 +279,12 @@ struct Sse<W> {
     /// into a fresh `Vec` grew it several times per event).
     buf: Vec<u8>,
     done: bool,
+    /// An event was rendered and not gathered with its followers yet.
+    fresh: bool,
+    /// The last gathering found followers (events come in bursts).
+    burst: bool,
+    /// The first token was rendered and has not gone out yet.
+    first_token_now: bool,
     first_token: bool,
     start: Instant,
     guard: StreamGuard,
@@ -283,21 +299,53 @@ const BUF_KEEP: usize = 4096;
 
 /// Most events gathered into one body frame (beyond, the frame goes out and the rest follows).
 const FRAME_EVENTS: usize = 64;
+/// Turns of the scheduler without a new event after which a frame of a burst goes out.
+const BURST_TURNS: usize = 3;
 /// Most bytes gathered into one body frame.
 const FRAME_BYTES: usize = 16 * 1024;
 
 impl<W: EventWriter> Sse<W> {
-    /// Renders the events the model stream has ready now (without waiting), up to a frame's
-    /// worth.
-    fn drain_ready(&mut self) {
+    /// After an event: renders the events that follow it closely, up to a frame's worth, and
+    /// returns when the stream ended, the frame is full, or a few turns of the scheduler passed
+    /// without a new event. The Bedrock connection's reader (another task, often on another
+    /// worker thread) hands over one event per wake, since hyper's body channel holds one
+    /// chunk: events it has already read arrive a scheduler turn apart, and writing after each
+    /// would cost one socket write (and the client's TCP processing) per event. A turn here is
+    /// a wake of this task behind the tasks already queued, never a wait for an event that has
+    /// not arrived: a stream whose events come one by one (a real model) spends one turn per
+    /// event, a burst gets [`BURST_TURNS`] turns between two events.
+    async fn gather(&mut self) {
         let mut n = 0;
-        while !self.done && n < FRAME_EVENTS && self.buf.len() < FRAME_BYTES {
-            match self.events.next().now_or_never() {
-                Some(event) => self.push_next(event),
-                None => return,
+        let mut idle = 0;
+        let turns = if self.burst { BURST_TURNS } else { 1 };
+        std::future::poll_fn(|cx| {
+            let mut got = false;
+            while !self.done && n < FRAME_EVENTS && self.buf.len() < FRAME_BYTES {
+                match self.events.poll_next_unpin(cx) {
+                    Poll::Ready(event) => self.push_next(event),
+                    Poll::Pending => break,
+                }
+                got = true;
+                n += 1;
             }
-            n += 1;
-        }
+            if self.done || n >= FRAME_EVENTS || self.buf.len() >= FRAME_BYTES {
+                return Poll::Ready(());
+            }
+            if std::mem::take(&mut self.first_token_now) {
+                // The first token goes out at once: time to first token is what a client
+                // feels.
+                return Poll::Ready(());
+            }
+            idle = if got { 0 } else { idle + 1 };
+            if idle > turns {
+                return Poll::Ready(());
+            }
+            // Polled again once the tasks queued on this worker have run.
+            cx.waker().wake_by_ref();
+            Poll::Pending
+        })
+        .await;
+        self.burst = n > 0;
     }
 
     /// Renders the model stream's next item (`None`: it ended without a terminal event).
@@ -314,6 +362,7 @@ impl<W: EventWriter> Sse<W> {
         let metrics = &self.guard.app.metrics;
         if !self.first_token && is_token(event) {
             self.first_token = true;
+            self.first_token_now = true;
             metrics.first_token(self.start.elapsed());
         }
         match event {
