@@ -182,7 +182,8 @@ pub(crate) fn response<W: EventWriter>(started: Started, writer: W, start: Insta
         first,
         guard,
     } = started;
-    let mut state = Sse {
+    // Boxed: the body moves its state in and out of a new future for every frame.
+    let mut state = Box::new(Sse {
         events,
         writer,
         buf: Vec::with_capacity(BUF_INITIAL),
@@ -195,7 +196,7 @@ pub(crate) fn response<W: EventWriter>(started: Started, writer: W, start: Insta
         guard,
         keepalive: Box::pin(tokio::time::sleep(KEEPALIVE)),
         last_write: Instant::now(),
-    };
+    });
     state.push(&first);
     let body = Body::from_stream(futures::stream::unfold(state, |mut s| async move {
         loop {

@@ -195,9 +195,12 @@ impl ModelStream for ConverseStream {
             first_deadline: None,
             idle: None,
         };
-        Box::pin(futures::stream::unfold(driver, |mut d| async move {
-            d.next().await.map(|e| (e, d))
-        }))
+        // The driver is boxed: the stream moves its state in and out of a new future for
+        // every event, and a pointer moves cheaper than the driver.
+        Box::pin(futures::stream::unfold(
+            Box::new(driver),
+            |mut d| async move { d.next().await.map(|e| (e, d)) },
+        ))
     }
 
     /// Bedrock's `CountTokens` with the Converse input `stream` would send (the same builder:
