@@ -249,6 +249,7 @@ impl OpenaiClient {
     }
 
     async fn run(&self, intended: Instant) -> Sample {
+        let began = intended.elapsed();
         let mut sender = match self.sender().await {
             Ok(s) => s,
             Err(kind) => return Sample::failed(intended.elapsed(), kind),
@@ -256,6 +257,7 @@ impl OpenaiClient {
         let Ok(req) = self.request() else {
             return Sample::failed(intended.elapsed(), "request build");
         };
+        let sent = intended.elapsed();
         let resp = match sender.send_request(req).await {
             Ok(r) => r,
             Err(_) => return Sample::failed(intended.elapsed(), "http send"),
@@ -297,7 +299,11 @@ impl OpenaiClient {
         }
         sample.total = intended.elapsed();
         if !status.is_success() {
-            return Sample::failed(sample.total, refusal_kind(status, retry_after, &error_body));
+            return Sample {
+                began: Some(began),
+                sent: Some(sent),
+                ..Sample::failed(sample.total, refusal_kind(status, retry_after, &error_body))
+            };
         }
         if error.is_none() && !done {
             error = Some("no [DONE]".to_owned());

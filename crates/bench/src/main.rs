@@ -535,6 +535,15 @@ async fn overload(
         o.other_errors,
         o.peak_rss_kib as f64 / 1024.0
     );
+    eprintln!(
+        "           refusals p50/p99 ms: client delay {:.2}/{:.2}, connect {:.2}/{:.2}, gateway answer {:.2}/{:.2}",
+        o.refused_client_delay_us.p50 / 1000.0,
+        o.refused_client_delay_us.p99 / 1000.0,
+        o.refused_connect_us.p50 / 1000.0,
+        o.refused_connect_us.p99 / 1000.0,
+        o.refused_answer_us.p50 / 1000.0,
+        o.refused_answer_us.p99 / 1000.0
+    );
     eprintln!("           admission: {:?}", o.admission_metrics);
     Ok(o)
 }

@@ -454,6 +454,16 @@ fn markdown_stress(s: &mut String, r: &Report) {
         );
         let _ = writeln!(
             s,
+            "- Of the refusals' time (p50 / p99 ms): the client's own delay before sending {} / {}, the connect {} / {}, the gateway's answer from the request written to the refusal read {} / {}.",
+            ms(o.refused_client_delay_us.p50),
+            ms(o.refused_client_delay_us.p99),
+            ms(o.refused_connect_us.p50),
+            ms(o.refused_connect_us.p99),
+            ms(o.refused_answer_us.p50),
+            ms(o.refused_answer_us.p99)
+        );
+        let _ = writeln!(
+            s,
             "- Other failures: {:?}. Gateway CPU {:.2} s; peak RSS {:.1} MiB; load average {:.1}.",
             o.other_errors,
             o.cpu_s,
@@ -692,6 +702,7 @@ mod tests {
                 bytes: 10,
                 tokens: 200,
                 error: None,
+                ..Sample::default()
             })
             .collect();
         Summary::of(&s, Duration::from_secs(1))

@@ -20,6 +20,11 @@ pub struct Sample {
     pub tokens: u64,
     /// Failure kind, `None` when the request succeeded.
     pub error: Option<String>,
+    /// From the intended start to the request's task running (the client's own delay).
+    pub began: Option<Duration>,
+    /// From the intended start to the request written on a connection (after the connect,
+    /// when a new connection was needed).
+    pub sent: Option<Duration>,
 }
 
 impl Sample {
@@ -197,6 +202,7 @@ mod tests {
             bytes: 100,
             tokens: 200,
             error: None,
+            ..Sample::default()
         };
         let samples = vec![
             ok(10),

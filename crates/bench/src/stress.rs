@@ -163,6 +163,14 @@ pub struct Overload {
     pub refused: u64,
     /// Time to the end of each refusal, from the intended start, µs.
     pub refused_us: Percentiles,
+    /// Of that time, the client's own delay before the request's task ran, µs.
+    pub refused_client_delay_us: Percentiles,
+    /// Of that time, from the request's task running to the request written (the connect
+    /// to the gateway: refused connections are not reused), µs.
+    pub refused_connect_us: Percentiles,
+    /// Of that time, from the request written to the refusal read: the gateway's answer as
+    /// the client sees it (loopback TCP, the gateway's queueing and work), µs.
+    pub refused_answer_us: Percentiles,
     /// Any other failure (timeouts, refusals without `Retry-After`, ...), by kind.
     pub other_errors: Vec<(String, u64)>,
     /// Gateway CPU over the step, seconds.
@@ -265,6 +273,27 @@ pub fn overload_of(
         ),
         refused: refused.len() as u64,
         refused_us: Percentiles::of(refused.iter().map(|s| s.total.as_micros() as u64).collect()),
+        refused_client_delay_us: Percentiles::of(
+            refused
+                .iter()
+                .filter_map(|s| s.began)
+                .map(|d| d.as_micros() as u64)
+                .collect(),
+        ),
+        refused_connect_us: Percentiles::of(
+            refused
+                .iter()
+                .filter_map(|s| Some(s.sent?.saturating_sub(s.began?)))
+                .map(|d| d.as_micros() as u64)
+                .collect(),
+        ),
+        refused_answer_us: Percentiles::of(
+            refused
+                .iter()
+                .filter_map(|s| Some(s.total.saturating_sub(s.sent?)))
+                .map(|d| d.as_micros() as u64)
+                .collect(),
+        ),
         other_errors: other,
         cpu_s,
         peak_rss_kib,
@@ -309,7 +338,11 @@ mod tests {
             ok.clone(),
             ok,
             Sample::failed(Duration::from_millis(2), "http 429"),
-            Sample::failed(Duration::from_millis(3), "http 503"),
+            Sample {
+                began: Some(Duration::from_micros(500)),
+                sent: Some(Duration::from_micros(1200)),
+                ..Sample::failed(Duration::from_millis(3), "http 503")
+            },
             Sample::failed(Duration::from_millis(3), "http 429 (no retry-after)"),
             Sample::failed(Duration::from_secs(10), "timeout"),
         ];
@@ -318,6 +351,11 @@ mod tests {
         assert_eq!(o.served_ratio, 0.02);
         assert_eq!(o.admitted_ttft_us.p99, 4000.0);
         assert_eq!(o.refused_us.max, 3000.0);
+        // The one refusal with its times: 0.5 ms before its task ran, 0.7 ms to connect,
+        // 1.8 ms to the answer.
+        assert_eq!(o.refused_client_delay_us.max, 500.0);
+        assert_eq!(o.refused_connect_us.max, 700.0);
+        assert_eq!(o.refused_answer_us.max, 1800.0);
         assert_eq!(
             o.other_errors,
             vec![
