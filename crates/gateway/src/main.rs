@@ -22,6 +22,16 @@ use crate::context::Context;
 use crate::exit::{CmdResult, ExitKind, Failure};
 use crate::output::{Out, Style};
 
+/// jemalloc with background threads instead of glibc's allocator. Measured on the soak (2,000
+/// paced streams re-opened as they end for minutes, then 30 s idle): the live heap falls back to
+/// under 1 MiB after the load, but glibc kept the freed pages resident (idle RSS 131 MiB after
+/// the load against 17 MiB before); jemalloc's background threads purge them while the process
+/// idles (35 MiB). Alternating quick runs also gave 8-12 % more requests per second and 10 %
+/// less CPU per request, for about 2 MiB more idle RSS.
+#[cfg(not(target_env = "msvc"))]
+#[global_allocator]
+static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
