@@ -126,6 +126,8 @@ pub struct Soak {
     pub idle_rss_ratio: f64,
     /// The target: after-load idle RSS within 2x of before-load idle RSS.
     pub target_met: bool,
+    /// The descriptor target: after-load idle fds at most [`IDLE_FDS_SLACK`] over before-load.
+    pub fds_target_met: bool,
     /// 1-minute load average at the start and at the end of the load.
     pub load_average: (f64, f64),
     /// Wall time of the whole soak, seconds.
@@ -136,6 +138,11 @@ pub struct Soak {
 
 /// Highest allowed after-load / before-load idle RSS ratio.
 pub const IDLE_RSS_RATIO_TARGET: f64 = 2.0;
+
+/// Most descriptors the idle gateway may hold after the load over its count before: the
+/// idle connections its HTTP client may keep pooled to one host (64), which close after its
+/// idle timeout; the load's thousands of connections must be gone.
+pub const IDLE_FDS_SLACK: u64 = 64;
 
 /// Shared counters of the workers.
 #[derive(Default)]
@@ -304,6 +311,9 @@ pub fn finish(soak: &mut Soak) {
     soak.target_met = soak.idle_before.rss_kib > 0
         && soak.idle_after.rss_kib > 0
         && soak.idle_rss_ratio <= IDLE_RSS_RATIO_TARGET;
+    soak.fds_target_met = soak.idle_before.fds > 0
+        && soak.idle_after.fds > 0
+        && soak.idle_after.fds <= soak.idle_before.fds + IDLE_FDS_SLACK;
 }
 
 async fn sample(
@@ -468,9 +478,16 @@ pub fn markdown(s: &Soak, every: usize) -> String {
     );
     let _ = writeln!(
         md,
-        "| after-load / before-load idle RSS (target ≤ {IDLE_RSS_RATIO_TARGET:.0}x) | {:.2}x: **{}** |\n",
+        "| after-load / before-load idle RSS (target ≤ {IDLE_RSS_RATIO_TARGET:.0}x) | {:.2}x: **{}** |",
         s.idle_rss_ratio,
         if s.target_met { "met" } else { "MISSED" }
+    );
+    let _ = writeln!(
+        md,
+        "| after-load idle fds (target ≤ before-load + {IDLE_FDS_SLACK}) | {} (before: {}): **{}** |\n",
+        s.idle_after.fds,
+        s.idle_before.fds,
+        if s.fds_target_met { "met" } else { "MISSED" }
     );
     let _ = writeln!(
         md,
@@ -652,6 +669,23 @@ mod tests {
         s.idle_before.rss_kib = 0;
         finish(&mut s);
         assert!(!s.target_met, "no reading is no pass");
+    }
+
+    #[test]
+    fn verdict_wants_the_load_descriptors_closed() {
+        let mut s = soak();
+        assert!(s.fds_target_met);
+        s.idle_after.fds = 12 + IDLE_FDS_SLACK;
+        finish(&mut s);
+        assert!(s.fds_target_met);
+        s.idle_after.fds = 1976;
+        finish(&mut s);
+        assert!(!s.fds_target_met);
+        let md = markdown(&s, 2);
+        assert!(md.contains("| 1976 (before: 12): **MISSED** |"), "{md}");
+        s.idle_after.fds = 0;
+        finish(&mut s);
+        assert!(!s.fds_target_met, "no reading is no pass");
     }
 
     #[test]
