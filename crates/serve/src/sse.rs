@@ -189,7 +189,7 @@ pub(crate) fn response<W: EventWriter>(started: Started, writer: W, start: Insta
         buf: Vec::with_capacity(BUF_INITIAL),
         done: false,
         fresh: true,
-        burst: true,
+        turns: 0,
         first_token_now: false,
         first_token: false,
         start,
@@ -282,8 +282,10 @@ struct Sse<W> {
     done: bool,
     /// An event was rendered and not gathered with its followers yet.
     fresh: bool,
-    /// The last gathering found followers (events come in bursts).
-    burst: bool,
+    /// Turns of the scheduler the next gathering waits without a new event: none for the
+    /// first frame (it goes out with the response head, in the same write), then
+    /// [`BURST_TURNS`] after a gathering that found followers (events come in bursts), else 1.
+    turns: usize,
     /// The first token was rendered and has not gone out yet.
     first_token_now: bool,
     first_token: bool,
@@ -314,11 +316,11 @@ impl<W: EventWriter> Sse<W> {
     /// would cost one socket write (and the client's TCP processing) per event. A turn here is
     /// a wake of this task behind the tasks already queued, never a wait for an event that has
     /// not arrived: a stream whose events come one by one (a real model) spends one turn per
-    /// event, a burst gets [`BURST_TURNS`] turns between two events.
+    /// event, a burst gets [`BURST_TURNS`] turns between two events (see [`Sse::turns`]).
     async fn gather(&mut self) {
         let mut n = 0;
         let mut idle = 0;
-        let turns = if self.burst { BURST_TURNS } else { 1 };
+        let turns = self.turns;
         std::future::poll_fn(|cx| {
             let mut got = false;
             while !self.done && n < FRAME_EVENTS && self.buf.len() < FRAME_BYTES {
@@ -346,7 +348,7 @@ impl<W: EventWriter> Sse<W> {
             Poll::Pending
         })
         .await;
-        self.burst = n > 0;
+        self.turns = if n > 0 { BURST_TURNS } else { 1 };
     }
 
     /// Renders the model stream's next item (`None`: it ended without a terminal event).

@@ -1,4 +1,5 @@
-//! The wire format over a scripted in-memory stream: SSE framing and chunk sequence, the
+//! The wire format over a scripted in-memory stream: SSE framing and chunk sequence, which
+//! events share a body frame (one socket write), the
 //! whole-answer JSON (snapshots, ids and timestamps redacted), streams that end without a
 //! terminal event, failures before the first event, unknown routes, and the router mounted
 //! under a prefix.
@@ -361,5 +362,79 @@ async fn router_mounted_under_a_prefix() {
             r#"openclaw_gateway_requests_total{route="/v1/chat/completions",status="200"} 1"#
         ),
         "{metrics}"
+    );
+}
+
+/// The body frames of a response (each is one write on the client's connection).
+async fn frames(resp: Resp) -> Vec<String> {
+    use http_body_util::BodyExt as _;
+    let mut body = resp.body;
+    let mut out = Vec::new();
+    while let Some(frame) = body.frame().await {
+        if let Ok(data) = frame.unwrap().into_data() {
+            out.push(String::from_utf8(data.to_vec()).unwrap());
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn events_ready_together_share_a_body_frame_and_late_ones_do_not() {
+    let stream = Scripted::new();
+    let gateway = scripted(stream.clone(), ServeOptions::default());
+    let target = Target::from(&gateway);
+    let mut body = streaming(user("x"));
+    body["model"] = LOCAL_MODEL.into();
+
+    // A whole answer the model stream holds at once: one frame (one socket write), complete.
+    stream.push(text_answer(
+        &["a", "b", "c", "d"],
+        StopReason::Stop,
+        Usage::default(),
+    ));
+    let all = frames(target.chat(&body, &[]).await).await;
+    assert_eq!(all.len(), 1, "{all:?}");
+    assert_eq!(all[0].matches("data: ").count(), 8, "{all:?}");
+    assert!(all[0].ends_with("data: [DONE]\n\n"));
+
+    // Events handed over one per scheduler turn (as the Bedrock connection's reader does):
+    // the first token goes out at once, the rest together.
+    let live = stream.live();
+    let events = text_answer(&["a", "b", "c", "d"], StopReason::Stop, Usage::default());
+    live.unbounded_send(events[0].clone()).unwrap();
+    let resp = target.chat(&body, &[]).await;
+    let sender = tokio::spawn(async move {
+        for event in &events[1..] {
+            live.unbounded_send(event.clone()).unwrap();
+            tokio::task::yield_now().await;
+        }
+    });
+    let turns = frames(resp).await;
+    sender.await.unwrap();
+    assert_eq!(turns.len(), 3, "{turns:?}");
+    assert!(turns[0].contains("\"role\":\"assistant\"") && !turns[0].contains("\"a\""));
+    assert!(turns[1].contains("\"content\":\"a\"") && !turns[1].contains("\"b\""));
+    assert!(turns[2].contains("\"content\":\"b\"") && turns[2].ends_with("data: [DONE]\n\n"));
+
+    // Events that arrive apart go out apart: nothing waits for an event not there yet.
+    let live = stream.live();
+    let events = text_answer(&["a", "b"], StopReason::Stop, Usage::default());
+    live.unbounded_send(events[0].clone()).unwrap();
+    let resp = target.chat(&body, &[]).await;
+    let sender = tokio::spawn(async move {
+        for event in &events[1..] {
+            tokio::time::sleep(std::time::Duration::from_millis(30)).await;
+            live.unbounded_send(event.clone()).unwrap();
+        }
+    });
+    let apart = frames(resp).await;
+    sender.await.unwrap();
+    // The role chunk; `text_start` renders nothing; "a"; "b"; `text_end` nothing; the end.
+    assert_eq!(apart.len(), 4, "{apart:?}");
+    assert!(apart[0].contains("\"role\":\"assistant\"") && !apart[0].contains("\"a\""));
+    assert!(apart[1].contains("\"content\":\"a\"") && !apart[1].contains("\"b\""));
+    assert!(apart[2].contains("\"content\":\"b\""));
+    assert!(
+        apart[3].contains("\"finish_reason\":\"stop\"") && apart[3].ends_with("data: [DONE]\n\n")
     );
 }
