@@ -57,7 +57,8 @@ Every figure is printed against its target (met / MISSED) and written to results
 --soak MINUTES runs the soak mode instead: N (default 2000) paced streams re-opened as they
 end for MINUTES, 5 % cut by the client mid-stream, upstream faults queued on the fake, the
 gateway's RSS and open fds sampled every 5 s, and its idle RSS before the load and 30 s after
-it (target: within 2x). Results: soak.md, soak.json and soak.svg under --out.";
+it (target: within 2x), and its open fds then (target: at most 64 over the count before).
+Results: soak.md, soak.json and soak.svg under --out.";
 
 fn build_args() -> Vec<String> {
     let mut args = vec!["build".to_owned(), "--release".to_owned()];
