@@ -32,12 +32,24 @@ pub const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(10);
 pub const POOL_MAX_IDLE_PER_HOST: usize = 64;
 
 /// The idle-connection pool of the HTTP client under the SDK clients.
+///
+/// Either field at zero turns pooling off: every connection is closed as soon as its call ends
+/// and every call opens a new one. There is no "never close" setting: an idle pool without a
+/// timeout is what kept thousands of connections open after a load.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ConnectionPool {
-    /// A pooled connection idle this long is closed (within twice this time).
+    /// A pooled connection idle this long is closed (within twice this time); zero: no pool.
     pub idle_timeout: Duration,
-    /// At most this many idle connections per host; more are closed when they are returned.
+    /// At most this many idle connections per host; more are closed when they are returned;
+    /// zero: no pool.
     pub max_idle_per_host: usize,
+}
+
+impl ConnectionPool {
+    /// Whether returned connections are kept for reuse at all (both fields above zero).
+    pub fn is_pooling(&self) -> bool {
+        !self.idle_timeout.is_zero() && self.max_idle_per_host > 0
+    }
 }
 
 impl Default for ConnectionPool {
@@ -54,11 +66,20 @@ impl Default for ConnectionPool {
 /// Built the way the SDK builds its default (`build_with_connector_fn`, one connector per set of
 /// timeout settings, the runtime's sleep for the timeouts, proxies from the environment as the
 /// SDK's current behavior version does); only the pool settings are added.
+///
+/// Rule: a zero idle timeout is sent to hyper as an idle cap of zero, never as a zero timeout:
+/// hyper runs no eviction task for a zero timeout, so its pooled connections would stay open
+/// until the next checkout found them expired.
 pub(crate) fn https_client(pool: ConnectionPool) -> SharedHttpClient {
+    let max_idle = if pool.is_pooling() {
+        pool.max_idle_per_host
+    } else {
+        0
+    };
     Builder::new().build_with_connector_fn(move |settings, components| {
         let mut builder = Connector::builder()
             .pool_idle_timeout(pool.idle_timeout)
-            .pool_max_idle_per_host(pool.max_idle_per_host);
+            .pool_max_idle_per_host(max_idle);
         builder.set_connector_settings(settings.cloned());
         if let Some(components) = components {
             builder.set_sleep_impl(components.sleep_impl());

@@ -1104,6 +1104,30 @@ async fn connections_over_the_idle_cap_are_closed_when_returned() {
 }
 
 #[tokio::test]
+async fn a_zero_cap_or_a_zero_idle_timeout_keeps_no_connection() {
+    let long = Duration::from_secs(600);
+    for pool in [
+        ConnectionPool {
+            idle_timeout: long,
+            max_idle_per_host: 0,
+        },
+        ConnectionPool {
+            idle_timeout: Duration::ZERO,
+            max_idle_per_host: 8,
+        },
+    ] {
+        assert!(!pool.is_pooling());
+        // Closed when each call ends, long before the 600 s or the 10 s of the settling.
+        assert_eq!(
+            open_after_concurrent_calls(Some(pool), 2, 0).await,
+            0,
+            "{pool:?}"
+        );
+    }
+    assert!(ConnectionPool::default().is_pooling());
+}
+
+#[tokio::test]
 async fn the_default_pool_keeps_at_most_its_idle_cap() {
     assert_eq!(
         ConnectionPool::default().max_idle_per_host,
