@@ -831,6 +831,11 @@ pub struct GatewayLimits {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 1))]
     pub upstream_attempts: Option<u32>,
+    /// Idle connections to one Bedrock endpoint kept open for reuse (each spares the next call
+    /// a TCP and TLS handshake; more are closed as their calls end; 0: none, every call opens
+    /// its own connection).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub upstream_max_idle: Option<u64>,
 }
 
 impl GatewayLimits {
@@ -879,6 +884,11 @@ pub struct GatewayTimeouts {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 0.0))]
     pub idle: Option<f64>,
+    /// Time an unused connection to Bedrock stays open for the next call (closed within twice
+    /// this time; 0: connections are not reused, each is closed when its call ends).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0.0))]
+    pub upstream_idle: Option<f64>,
 }
 
 impl GatewayTimeouts {
