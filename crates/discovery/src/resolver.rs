@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use openclaw_config::{
     BedrockDiscoveryConfig, Config, ModelApi, ModelDefinition, ModelRef, ProviderConfig,
 };
-use openclaw_creds::{AwsSettings, CredentialSource, Env, ResolvedRegion};
+use openclaw_creds::{AwsSettings, ConnectionPool, CredentialSource, Env, ResolvedRegion};
 
 use crate::{
     Catalog, Discovery, DiscoveryOptions, DiscoveryRequest, DiskCacheStatus, Error, MappingOptions,
@@ -152,10 +152,25 @@ impl ModelResolver {
         &self.settings
     }
 
+    /// The same resolver whose AWS settings (discovery's, and every provider's from
+    /// [`ModelResolver::provider_settings`]) use the idle-connection pool `pool`.
+    #[must_use]
+    pub fn with_connection_pool(mut self, pool: ConnectionPool) -> Self {
+        self.settings = self.settings.with_connection_pool(pool);
+        self
+    }
+
     /// The AWS settings a provider of the configuration is called with (see
-    /// `AwsSettings::for_provider`): its region and endpoint, with this resolver's environment.
+    /// `AwsSettings::for_provider`): its region and endpoint, with this resolver's environment
+    /// and connection pool.
     pub fn provider_settings(&self, provider: &ProviderConfig) -> Result<AwsSettings, Error> {
-        Ok(AwsSettings::for_provider(&self.env, provider)?)
+        let settings = AwsSettings::for_provider(&self.env, provider)?;
+        let pool = self.settings.connection_pool();
+        Ok(if settings.connection_pool() == pool {
+            settings
+        } else {
+            settings.with_connection_pool(pool)
+        })
     }
 
     /// Whether discovery runs (see [`should_discover`]), and why.
@@ -527,6 +542,27 @@ mod tests {
             err.to_string(),
             "unknown model `amazon-bedrock/amazon.nova-pro-v2:0`: not configured and not discovered; did you mean `amazon-bedrock/amazon.nova-pro-v1:0`?"
         );
+    }
+
+    #[tokio::test]
+    async fn the_connection_pool_reaches_every_provider_and_target() {
+        let pool = ConnectionPool {
+            idle_timeout: std::time::Duration::from_secs(90),
+            max_idle_per_host: 0,
+        };
+        let plain = resolver(CONFIGURED, &[("AWS_REGION", "us-east-1")]);
+        assert_eq!(
+            plain.settings().connection_pool(),
+            ConnectionPool::default()
+        );
+        let resolver = plain.with_connection_pool(pool);
+        assert_eq!(resolver.settings().connection_pool(), pool);
+        let provider = &resolver.config().models.providers["amazon-bedrock"];
+        let settings = resolver.provider_settings(provider).unwrap();
+        assert_eq!(settings.connection_pool(), pool);
+        assert_eq!(settings.region().region, "eu-west-3");
+        let target = resolver.target(None).await.unwrap();
+        assert_eq!(target.settings.connection_pool(), pool);
     }
 
     #[tokio::test]
