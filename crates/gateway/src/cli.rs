@@ -309,6 +309,12 @@ pub struct ServeArgs {
     /// [default: 3].
     #[arg(long, value_name = "N")]
     pub upstream_attempts: Option<u32>,
+    /// Idle connections to one Bedrock endpoint kept for reuse (0: none) [default: 64].
+    #[arg(long, value_name = "N")]
+    pub upstream_max_idle: Option<usize>,
+    /// Seconds an unused connection to Bedrock stays open for reuse (0: none) [default: 10].
+    #[arg(long, value_name = "SECS")]
+    pub upstream_idle_timeout: Option<f64>,
 }
 
 /// A count or size of at least 1 (0 would refuse every request).

@@ -7,6 +7,7 @@
 use std::time::Duration;
 
 use openclaw_config::{GatewayBind, GatewayConfig};
+use openclaw_creds::ConnectionPool;
 use openclaw_stream::AdapterOptions;
 
 use crate::{Error, Limits, ServeOptions, Timeouts};
@@ -38,6 +39,8 @@ pub const CONFIG_KEYS: &[(&str, &str)] = &[
     ("shutdown-grace", "gateway.timeouts.shutdownGrace"),
     ("upstream-timeout", "gateway.timeouts.upstream"),
     ("idle-timeout", "gateway.timeouts.idle"),
+    ("upstream-max-idle", "gateway.limits.upstreamMaxIdle"),
+    ("upstream-idle-timeout", "gateway.timeouts.upstreamIdle"),
     ("allowed-host", "gateway.allowedHosts"),
     ("cors-allow-origin", "gateway.corsAllowOrigins"),
     ("ready-after-discovery", "gateway.readyAfterDiscovery"),
@@ -100,6 +103,10 @@ pub struct SettingsLayer {
     pub idle_timeout: Option<f64>,
     /// [`AdapterOptions::max_attempts`] (0 is taken as 1).
     pub upstream_attempts: Option<u32>,
+    /// [`ConnectionPool::max_idle_per_host`] (0: no pool).
+    pub upstream_max_idle: Option<usize>,
+    /// [`ConnectionPool::idle_timeout`], in seconds (0: no pool).
+    pub upstream_idle_timeout: Option<f64>,
 }
 
 /// A layer with the way it names a setting in errors (from the setting's flag-style name).
@@ -118,6 +125,9 @@ pub struct ServeSettings {
     pub timeouts: Timeouts,
     /// The upstream adapter's retries and timeouts.
     pub adapter: AdapterOptions,
+    /// The idle-connection pool of the HTTP client under the Bedrock SDK clients (see
+    /// `ModelResolver::with_connection_pool`).
+    pub connection_pool: ConnectionPool,
     /// [`ServeOptions::shutdown_grace`].
     pub shutdown_grace: Duration,
     /// [`ServeOptions::drain_delay`].
@@ -347,6 +357,25 @@ impl ServeSettings {
             )?,
             ..ad
         };
+        let pool = ConnectionPool::default();
+        let connection_pool = ConnectionPool {
+            idle_timeout: duration(
+                "upstream-idle-timeout",
+                layers,
+                |l| l.upstream_idle_timeout,
+                times.upstream_idle,
+                pool.idle_timeout,
+                false,
+            )?,
+            max_idle_per_host: count(
+                "upstream-max-idle",
+                layers,
+                |l| l.upstream_max_idle,
+                file.limits.upstream_max_idle,
+                pool.max_idle_per_host,
+                true,
+            )?,
+        };
         let list = |get: fn(&SettingsLayer) -> &Vec<String>, file: &Vec<String>| {
             layers
                 .iter()
@@ -362,6 +391,7 @@ impl ServeSettings {
             limits,
             timeouts,
             adapter,
+            connection_pool,
             shutdown_grace: duration(
                 "shutdown-grace",
                 layers,
@@ -431,6 +461,45 @@ mod tests {
         assert_eq!(
             err.unwrap_err().to_string(),
             "invalid gateway.limits.maxBodyBytes `0`: expected at least 1"
+        );
+    }
+
+    #[test]
+    fn the_upstream_pool_is_layered_and_may_be_zero() {
+        let s = ServeSettings::resolve(&[], &file("{}")).unwrap();
+        assert_eq!(s.connection_pool, ConnectionPool::default());
+        let text = "{gateway: {limits: {upstreamMaxIdle: 0}, timeouts: {upstreamIdle: 90}}}";
+        let s = ServeSettings::resolve(&[], &file(text)).unwrap();
+        assert_eq!(
+            s.connection_pool,
+            ConnectionPool {
+                idle_timeout: Duration::from_secs(90),
+                max_idle_per_host: 0,
+            }
+        );
+        let flags = SettingsLayer {
+            upstream_max_idle: Some(256),
+            upstream_idle_timeout: Some(0.0),
+            ..SettingsLayer::default()
+        };
+        let flag = |n: &str| format!("--{n}");
+        let s = ServeSettings::resolve(&[(&flags, &flag)], &file(text)).unwrap();
+        assert_eq!(s.connection_pool.max_idle_per_host, 256);
+        assert_eq!(s.connection_pool.idle_timeout, Duration::ZERO);
+        assert!(!s.connection_pool.is_pooling());
+        let bad = SettingsLayer {
+            upstream_idle_timeout: Some(-0.5),
+            ..SettingsLayer::default()
+        };
+        let err = ServeSettings::resolve(&[(&bad, &flag)], &file("{}")).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "invalid --upstream-idle-timeout `-0.5`: expected a non-negative number of seconds"
+        );
+        let err = ServeSettings::resolve(&[], &file("{gateway: {timeouts: {upstreamIdle: -1}}}"));
+        assert_eq!(
+            err.unwrap_err().to_string(),
+            "invalid gateway.timeouts.upstreamIdle `-1`: expected a non-negative number of seconds"
         );
     }
 }

@@ -36,8 +36,9 @@ pub fn env_var(long: &str) -> String {
 /// Runs `openclaw gateway` until SIGINT/SIGTERM.
 pub async fn run(ctx: &Context, args: &GatewayArgs) -> CmdResult {
     let resolver = ctx.resolver()?;
+    let settings = resolve(args, &args_from_env(&ctx.env)?, &resolver.config().gateway)?;
+    let resolver = resolver.with_connection_pool(settings.connection_pool);
     let config = resolver.config();
-    let settings = resolve(args, &args_from_env(&ctx.env)?, &config.gateway)?;
     let token = gateway_token(&ctx.env, config.gateway.auth.token.as_ref())?;
     let bind = settings.bind;
     let ip = bind.ip();
@@ -196,6 +197,8 @@ fn layer(args: &GatewayArgs) -> SettingsLayer {
         upstream_timeout: s.upstream_timeout,
         idle_timeout: s.idle_timeout,
         upstream_attempts: s.upstream_attempts,
+        upstream_max_idle: s.upstream_max_idle,
+        upstream_idle_timeout: s.upstream_idle_timeout,
     }
 }
 
@@ -368,20 +371,24 @@ mod tests {
 
     #[test]
     fn precedence_is_flag_then_variable_then_file_then_default() {
-        let text = r#"{gateway: {port: 1003, limits: {maxBodyBytes: 3, upstreamAttempts: 5},
-            timeouts: {drainDelay: 3, keepAlive: 2.5}, allowedHosts: ["file.example"],
+        let text = r#"{gateway: {port: 1003, limits: {maxBodyBytes: 3, upstreamAttempts: 5,
+            upstreamMaxIdle: 0}, timeouts: {drainDelay: 3, keepAlive: 2.5, upstreamIdle: 30},
+            allowedHosts: ["file.example"],
             readyAfterDiscovery: true}}"#;
         let env = args_from_env(&Env::from_pairs([
             ("OPENCLAW_GATEWAY_PORT", "1002"),
             ("OPENCLAW_GATEWAY_MAX_BODY_BYTES", "2"),
             ("OPENCLAW_GATEWAY_DRAIN_DELAY", "2"),
             ("OPENCLAW_GATEWAY_ALLOWED_HOST", "env.example"),
+            ("OPENCLAW_GATEWAY_UPSTREAM_MAX_IDLE", "8"),
+            ("OPENCLAW_GATEWAY_UPSTREAM_IDLE_TIMEOUT", "20"),
         ]))
         .unwrap();
         let flags = parse(&[
             "--port=1001",
             "--max-body-bytes=1",
             "--allowed-host=flag.example",
+            "--upstream-idle-timeout=2.5",
         ]);
         let s = resolve(&flags, &env, &file(text)).unwrap();
         assert_eq!(s.port, 1001);
@@ -394,6 +401,14 @@ mod tests {
             "file over default"
         );
         assert_eq!(s.adapter.max_attempts, 5);
+        assert_eq!(
+            s.connection_pool,
+            openclaw_creds::ConnectionPool {
+                idle_timeout: Duration::from_millis(2500),
+                max_idle_per_host: 8,
+            },
+            "flag, then variable"
+        );
         assert!(s.ready_after_discovery);
         assert_eq!(
             s.timeouts.header_read,
@@ -407,6 +422,8 @@ mod tests {
         let s = resolve(&parse(&[]), &parse(&[]), &file(text)).unwrap();
         assert_eq!((s.port, s.limits.max_body_bytes), (1003, 3));
         assert_eq!(s.drain_delay, Duration::from_secs(3));
+        assert_eq!(s.connection_pool.max_idle_per_host, 0, "the file's 0");
+        assert_eq!(s.connection_pool.idle_timeout, Duration::from_secs(30));
         let s = resolve(
             &parse(&["--ready-after-discovery=false"]),
             &parse(&[]),
@@ -423,6 +440,7 @@ mod tests {
         assert_eq!(s.timeouts, Timeouts::default());
         assert_eq!(s.drain_delay, Duration::ZERO);
         assert!(!s.ready_after_discovery);
+        assert_eq!(s.connection_pool, openclaw_creds::ConnectionPool::default());
     }
 
     #[test]
@@ -448,6 +466,42 @@ mod tests {
             err.error
                 .to_string()
                 .contains("gateway.limits.maxConnections `0`: expected at least 1"),
+            "{}",
+            err.error
+        );
+        let err = args_from_env(&Env::from_pairs([(
+            "OPENCLAW_GATEWAY_UPSTREAM_MAX_IDLE",
+            "-1",
+        )]))
+        .unwrap_err();
+        assert_eq!(err.kind, ExitKind::Config);
+        let text = err.error.to_string();
+        assert!(
+            text.starts_with("invalid OPENCLAW_GATEWAY_UPSTREAM_MAX_IDLE `-1`"),
+            "{text}"
+        );
+        let env = args_from_env(&Env::from_pairs([(
+            "OPENCLAW_GATEWAY_UPSTREAM_IDLE_TIMEOUT",
+            "-1",
+        )]))
+        .unwrap();
+        let err = resolve(&parse(&[]), &env, &GatewayConfig::default()).unwrap_err();
+        assert_eq!(err.kind, ExitKind::Config);
+        assert_eq!(
+            err.error.to_string(),
+            "invalid OPENCLAW_GATEWAY_UPSTREAM_IDLE_TIMEOUT `-1`: expected a non-negative number of seconds"
+        );
+        let err = resolve(
+            &parse(&[]),
+            &parse(&[]),
+            &file("{gateway: {timeouts: {upstreamIdle: -2}}}"),
+        )
+        .unwrap_err();
+        assert_eq!(err.kind, ExitKind::Config);
+        assert!(
+            err.error
+                .to_string()
+                .contains("gateway.timeouts.upstreamIdle `-2`"),
             "{}",
             err.error
         );
