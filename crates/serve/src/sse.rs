@@ -306,6 +306,8 @@ const FRAME_EVENTS: usize = 64;
 const BURST_TURNS: usize = 3;
 /// Most bytes gathered into one body frame.
 const FRAME_BYTES: usize = 16 * 1024;
+/// Longest an event already rendered waits for the ones after it before its frame goes out.
+const GATHER_MAX_WAIT: Duration = Duration::from_millis(2);
 
 impl<W: EventWriter> Sse<W> {
     /// After an event: renders the events that follow it closely, up to a frame's worth, and
@@ -321,6 +323,7 @@ impl<W: EventWriter> Sse<W> {
         let mut n = 0;
         let mut idle = 0;
         let turns = self.turns;
+        let began = Instant::now();
         std::future::poll_fn(|cx| {
             let mut got = false;
             while !self.done && n < FRAME_EVENTS && self.buf.len() < FRAME_BYTES {
@@ -331,16 +334,16 @@ impl<W: EventWriter> Sse<W> {
                 got = true;
                 n += 1;
             }
-            if self.done || n >= FRAME_EVENTS || self.buf.len() >= FRAME_BYTES {
-                return Poll::Ready(());
-            }
-            if std::mem::take(&mut self.first_token_now) {
-                // The first token goes out at once: time to first token is what a client
-                // feels.
+            // The first token goes out at once: time to first token is what a client feels.
+            let first_token = std::mem::take(&mut self.first_token_now);
+            if first_token || self.done || n >= FRAME_EVENTS || self.buf.len() >= FRAME_BYTES {
                 return Poll::Ready(());
             }
             idle = if got { 0 } else { idle + 1 };
-            if idle > turns {
+            // On a busy runtime one turn can take milliseconds, and events arriving a few turns
+            // apart would keep a frame growing: the wall clock bounds how long the first event
+            // of a frame waits for the others.
+            if idle > turns || began.elapsed() >= GATHER_MAX_WAIT {
                 return Poll::Ready(());
             }
             // Polled again once the tasks queued on this worker have run.

@@ -34,8 +34,10 @@ pub async fn run(ctx: &Context, args: &ChatArgs) -> CmdResult {
     let resolved = resolver.fallbacks(&target, chain).await;
     for (model_ref, err) in resolved.skipped {
         let why = target_failure(err).error;
+        // The chain without repeats: a cause's text is often already in its parent's message.
+        let why = openclaw_creds::error_chain(why.as_ref());
         ctx.out
-            .warn(&format!("fallback `{model_ref}` skipped: {why:#}"));
+            .warn(&format!("fallback `{model_ref}` skipped: {why}"));
     }
     let fallbacks = resolved.targets;
     for warning in fallbacks.iter().flat_map(|t| &t.warnings) {

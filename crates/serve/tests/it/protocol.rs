@@ -416,20 +416,37 @@ async fn events_ready_together_share_a_body_frame_and_late_ones_do_not() {
     assert!(turns[1].contains("\"content\":\"a\"") && !turns[1].contains("\"b\""));
     assert!(turns[2].contains("\"content\":\"b\"") && turns[2].ends_with("data: [DONE]\n\n"));
 
-    // Events that arrive apart go out apart: nothing waits for an event not there yet.
+    // Events that arrive apart go out apart: nothing waits for an event not there yet. Each
+    // event is sent only once the frame before it was read (a handshake, no timing).
+    use http_body_util::BodyExt as _;
     let live = stream.live();
     let events = text_answer(&["a", "b"], StopReason::Stop, Usage::default());
     live.unbounded_send(events[0].clone()).unwrap();
-    let resp = target.chat(&body, &[]).await;
-    let sender = tokio::spawn(async move {
-        for event in &events[1..] {
-            tokio::time::sleep(std::time::Duration::from_millis(30)).await;
+    let mut resp = target.chat(&body, &[]).await;
+    let mut apart = Vec::new();
+    let mut rest = events[1..].iter();
+    let guard = std::time::Duration::from_secs(10);
+    while let Some(frame) = tokio::time::timeout(guard, resp.body.frame())
+        .await
+        .unwrap()
+    {
+        let Ok(data) = frame.unwrap().into_data() else {
+            continue;
+        };
+        apart.push(String::from_utf8(data.to_vec()).unwrap());
+        // `text_start` and `text_end` render nothing: send until an event that renders is
+        // on its way.
+        for event in rest.by_ref() {
             live.unbounded_send(event.clone()).unwrap();
+            if !matches!(
+                event,
+                StreamEvent::TextStart { .. } | StreamEvent::TextEnd { .. }
+            ) {
+                break;
+            }
         }
-    });
-    let apart = frames(resp).await;
-    sender.await.unwrap();
-    // The role chunk; `text_start` renders nothing; "a"; "b"; `text_end` nothing; the end.
+    }
+    // The role chunk; "a"; "b"; the end.
     assert_eq!(apart.len(), 4, "{apart:?}");
     assert!(apart[0].contains("\"role\":\"assistant\"") && !apart[0].contains("\"a\""));
     assert!(apart[1].contains("\"content\":\"a\"") && !apart[1].contains("\"b\""));
@@ -437,4 +454,58 @@ async fn events_ready_together_share_a_body_frame_and_late_ones_do_not() {
     assert!(
         apart[3].contains("\"finish_reason\":\"stop\"") && apart[3].ends_with("data: [DONE]\n\n")
     );
+}
+
+#[tokio::test]
+async fn on_a_busy_runtime_a_frame_waits_for_later_events_only_briefly() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let stream = Scripted::new();
+    let gateway = scripted(stream.clone(), ServeOptions::default());
+    let target = Target::from(&gateway);
+    let mut body = streaming(user("x"));
+    body["model"] = LOCAL_MODEL.into();
+
+    // Another task makes every scheduler turn take half a millisecond, and the model stream
+    // hands over one event per turn: without a bound on the wall clock, a frame would keep
+    // gathering (up to 64 events, over 30 ms) while each event already rendered waits.
+    let stop = Arc::new(AtomicBool::new(false));
+    let busy = tokio::spawn({
+        let stop = stop.clone();
+        async move {
+            while !stop.load(Ordering::Relaxed) {
+                std::thread::sleep(std::time::Duration::from_micros(500));
+                tokio::task::yield_now().await;
+            }
+        }
+    });
+    let pieces: Vec<String> = (0..200).map(|i| format!("t{i} ")).collect();
+    let pieces: Vec<&str> = pieces.iter().map(String::as_str).collect();
+    let events = text_answer(&pieces, StopReason::Stop, Usage::default());
+    let live = stream.live();
+    live.unbounded_send(events[0].clone()).unwrap();
+    let resp = target.chat(&body, &[]).await;
+    let sender = tokio::spawn(async move {
+        for event in &events[1..] {
+            live.unbounded_send(event.clone()).unwrap();
+            tokio::task::yield_now().await;
+        }
+    });
+    let all = frames(resp).await;
+    stop.store(true, Ordering::Relaxed);
+    sender.await.unwrap();
+    busy.await.unwrap();
+    let text: String = all.concat();
+    assert_eq!(
+        text.matches("\"content\":\"t").count(),
+        200,
+        "every token arrives"
+    );
+    let most = all
+        .iter()
+        .map(|f| f.matches("data: ").count())
+        .max()
+        .unwrap();
+    // 2 ms over half-millisecond turns is a few events; unbounded it is 64 per frame.
+    assert!(most <= 32, "a frame held {most} events: {all:?}");
 }
