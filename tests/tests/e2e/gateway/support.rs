@@ -60,6 +60,12 @@ impl Gateway {
             .unwrap_or_else(|(code, err)| panic!("gateway did not start (exit {code:?}):\n{err}"))
     }
 
+    /// [`Gateway::start`] with another configuration file and flags.
+    pub fn start_with_args(config: &str, endpoint: &str, args: &[&str]) -> Gateway {
+        Self::try_start_with_config(config, endpoint, args, &[], true)
+            .unwrap_or_else(|(code, err)| panic!("gateway did not start (exit {code:?}):\n{err}"))
+    }
+
     fn try_start_with_config(
         config: &str,
         endpoint: &str,
