@@ -92,12 +92,28 @@ struct Args {
     /// Run only these steps (comma-separated: single, c64, c512, open-200, open-1000, search,
     /// overload, idle, cold, list, paced), for quick A/B runs; the targets of skipped steps
     /// read as not measured.
-    #[arg(long, value_delimiter = ',')]
+    #[arg(long, value_delimiter = ',', value_parser = clap::builder::PossibleValuesParser::new(STEPS))]
     only: Vec<String>,
     /// The passing rate the overload step doubles when `--only` skips the search.
     #[arg(long, default_value_t = 1250.0)]
     overload_base: f64,
 }
+
+/// The steps `--only` can name: a name outside this list is an error (a typo would measure
+/// nothing and read every target as not measured).
+const STEPS: [&str; 11] = [
+    "single",
+    "c64",
+    "c512",
+    "open-200",
+    "open-1000",
+    "search",
+    "overload",
+    "idle",
+    "cold",
+    "list",
+    "paced",
+];
 
 impl Args {
     /// Whether the step `name` runs (every step without `--only`).
@@ -1082,6 +1098,16 @@ fn machine() -> Machine {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_accepts_the_step_names() {
+        let base = ["openclaw-bench", "--openclaw", "o", "--fake", "f"];
+        let parse = |extra: &[&str]| Args::try_parse_from(base.iter().chain(extra));
+        let a = parse(&["--only", "single,c64,paced"]).unwrap();
+        assert!(a.runs("c64") && a.runs("paced") && !a.runs("search"));
+        let err = parse(&["--only", "single,c46"]).unwrap_err().to_string();
+        assert!(err.contains("c46") && err.contains("c64"), "{err}");
+    }
 
     #[test]
     fn parses_the_soak_flags() {

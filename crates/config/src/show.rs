@@ -51,13 +51,9 @@ impl ConfigDocument {
                 _ => return None,
             }
         };
-        let lower = last.to_lowercase();
-        let best = keys
-            .iter()
-            .map(|k| (strsim::jaro_winkler(&lower, &k.to_lowercase()), k))
-            .filter(|(score, _)| *score >= 0.85)
-            .max_by(|a, b| a.0.total_cmp(&b.0))?;
-        Some(parent.key(best.1.clone()).to_string())
+        // The same rule as the "did you mean" of an unknown key when a file is loaded.
+        let best = crate::parse::suggest(last, &keys)?;
+        Some(parent.key(best).to_string())
     }
 }
 
