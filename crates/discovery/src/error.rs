@@ -94,6 +94,7 @@ const UNAVAILABLE_CODES: &[&str] = &[
 /// and kept for status reports. Messages never carry credentials: only AWS error codes and
 /// messages, which do not echo secrets.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
     /// AWS answered `AccessDeniedException`: the identity lacks an IAM permission.
     #[error(

@@ -34,6 +34,7 @@ use crate::{
 /// # Ok(())
 /// # }
 /// ```
+// No `Debug`: the environment it keeps holds secrets.
 #[derive(Clone)]
 pub struct ModelResolver {
     config: Config,
