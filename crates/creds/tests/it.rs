@@ -8,10 +8,9 @@
 //! - endpoint overrides (environment variables vs a provider baseUrl)
 //! - missing credentials at call time (OpenClaw's message)
 //! - `probe_imds`: role, no role, unreachable, timeout
-//! - the HTTP client's idle-connection pool: idle timeout and idle cap, seen through a TCP relay
+//! - the HTTP client's idle-connection pool: idle timeout and idle cap, seen as the client connections fake-bedrock counts open
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -969,33 +968,12 @@ async fn web_identity_profile_through_sts() {
 
 // ---- the HTTP client's idle-connection pool ----
 
-/// A TCP relay on loopback in front of `target` that counts the client connections open
-/// through it (a connection counts until both sides have closed).
-async fn counting_relay(target: std::net::SocketAddr) -> (String, Arc<AtomicUsize>) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let open = Arc::new(AtomicUsize::new(0));
-    let counter = open.clone();
-    tokio::spawn(async move {
-        while let Ok((mut inbound, _)) = listener.accept().await {
-            counter.fetch_add(1, Ordering::SeqCst);
-            let counter = counter.clone();
-            tokio::spawn(async move {
-                if let Ok(mut outbound) = tokio::net::TcpStream::connect(target).await {
-                    let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
-                }
-                counter.fetch_sub(1, Ordering::SeqCst);
-            });
-        }
-    });
-    (url, open)
-}
-
-/// Waits up to 10 s for `open` to read `want`; returns the last reading.
-async fn settle_at(open: &AtomicUsize, want: usize) -> usize {
+/// Waits up to 10 s for the fake's open client connections to read `want`; returns the last
+/// reading.
+async fn settle_at(fake: &FakeBedrock, want: usize) -> usize {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        let now = open.load(Ordering::SeqCst);
+        let now = fake.open_connections();
         if now == want || Instant::now() > deadline {
             return now;
         }
@@ -1012,7 +990,7 @@ fn static_key_env(home: &tempfile::TempDir, url: &str) -> Env {
 #[tokio::test]
 async fn idle_pooled_connections_are_closed_after_the_idle_timeout() {
     let fake = fake().await;
-    let (url, open) = counting_relay(fake.addr()).await;
+    let url = fake.url();
     let home = tempfile::tempdir().unwrap();
     let s = settings(&static_key_env(&home, &url), None).with_connection_pool(ConnectionPool {
         idle_timeout: Duration::from_millis(300),
@@ -1034,12 +1012,12 @@ async fn idle_pooled_connections_are_closed_after_the_idle_timeout() {
     };
     send().await.unwrap();
     // Pooled, then reused: one connection for two calls.
-    assert_eq!(open.load(Ordering::SeqCst), 1);
+    assert_eq!(fake.open_connections(), 1);
     send().await.unwrap();
-    assert_eq!(open.load(Ordering::SeqCst), 1);
+    assert_eq!(fake.open_connections(), 1);
     // The client is still alive: only the idle timeout can close its connection.
     assert_eq!(
-        settle_at(&open, 0).await,
+        settle_at(&fake, 0).await,
         0,
         "the idle connection stayed open"
     );
@@ -1049,7 +1027,7 @@ async fn idle_pooled_connections_are_closed_after_the_idle_timeout() {
 }
 
 /// Opens `calls` concurrent converse calls (the fake answers after 300 ms, so each takes its own
-/// connection) through a counting relay; returns the connections still open once they settle
+/// connection) and returns the connections still open once they settle
 /// at `want` (or the last reading after 10 s).
 async fn open_after_concurrent_calls(
     pool: Option<ConnectionPool>,
@@ -1065,7 +1043,7 @@ async fn open_after_concurrent_calls(
         .start()
         .await
         .unwrap();
-    let (url, open) = counting_relay(fake.addr()).await;
+    let url = fake.url();
     let home = tempfile::tempdir().unwrap();
     let mut s = settings(&static_key_env(&home, &url), None);
     if let Some(pool) = pool {
@@ -1088,7 +1066,7 @@ async fn open_after_concurrent_calls(
     for result in futures::future::join_all(calls).await {
         result.unwrap();
     }
-    let settled = settle_at(&open, want).await;
+    let settled = settle_at(&fake, want).await;
     drop(runtime);
     settled
 }

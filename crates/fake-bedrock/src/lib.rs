@@ -88,6 +88,7 @@ mod wire;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -236,10 +237,12 @@ impl Builder {
             }),
             shutdown: stop_rx.clone(),
         });
-        let task = server::serve(listener, shared.clone(), stop_rx);
+        let connections = Arc::new(AtomicUsize::new(0));
+        let task = server::serve(listener, shared.clone(), connections.clone(), stop_rx);
         Ok(FakeBedrock {
             addr,
             shared,
+            connections,
             stop,
             task: Some(task),
         })
@@ -250,6 +253,7 @@ impl Builder {
 pub struct FakeBedrock {
     addr: SocketAddr,
     shared: Arc<state::Shared>,
+    connections: Arc<AtomicUsize>,
     stop: watch::Sender<bool>,
     task: Option<JoinHandle<()>>,
 }
@@ -282,6 +286,12 @@ impl FakeBedrock {
     /// The bound socket address.
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// The client connections open now (accepted and not yet closed): how a test sees a
+    /// client's connection pool, e.g. idle connections kept or closed, from the server side.
+    pub fn open_connections(&self) -> usize {
+        self.connections.load(Ordering::SeqCst)
     }
 
     /// The catalog being served.

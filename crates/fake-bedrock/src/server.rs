@@ -2,16 +2,19 @@
 //! routes by the raw, still percent-encoded, path, as Bedrock's REST-JSON protocol does) and the
 //! server task.
 
+use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::task::{Context, Poll};
 use std::time::Instant;
 
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, Request};
 use axum::response::Response;
-use axum::serve::ListenerExt;
 use bytes::Bytes;
 use percent_encoding::percent_decode_str;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
@@ -28,19 +31,19 @@ use crate::state::{DisconnectWatch, Shared, pause};
 /// The largest request body accepted (Bedrock's Converse payload limit is of this order).
 const MAX_BODY: usize = 32 * 1024 * 1024;
 
-/// Serves `shared` on `listener` until `stop` turns true (`TCP_NODELAY` on every socket).
+/// Serves `shared` on `listener` until `stop` turns true (`TCP_NODELAY` on every socket),
+/// counting the connections open in `open`.
 pub(crate) fn serve(
     listener: tokio::net::TcpListener,
     shared: Arc<Shared>,
+    open: Arc<AtomicUsize>,
     mut stop: watch::Receiver<bool>,
 ) -> JoinHandle<()> {
     let app = axum::Router::new().fallback(handle).with_state(shared);
-    let listener = listener.tap_io(|tcp| {
-        // Many small writes per stream: without this, Nagle + delayed ACK add ~40 ms stalls.
-        if let Err(err) = tcp.set_nodelay(true) {
-            tracing::debug!("cannot set TCP_NODELAY: {err}");
-        }
-    });
+    let listener = CountingListener {
+        inner: listener,
+        open,
+    };
     tokio::spawn(async move {
         let serve = axum::serve(listener, app).with_graceful_shutdown(async move {
             let _ = stop.wait_for(|stop| *stop).await;
@@ -49,6 +52,86 @@ pub(crate) fn serve(
             tracing::warn!("fake-bedrock server stopped: {err}");
         }
     })
+}
+
+/// A listener whose connections count themselves while they are open (what
+/// [`crate::FakeBedrock::open_connections`] reads): a client's connection pool observed from
+/// the server side. Sets `TCP_NODELAY` on every socket.
+struct CountingListener {
+    inner: tokio::net::TcpListener,
+    open: Arc<AtomicUsize>,
+}
+
+impl axum::serve::Listener for CountingListener {
+    type Io = Counted;
+    type Addr = std::net::SocketAddr;
+
+    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+        let (io, addr) = axum::serve::Listener::accept(&mut self.inner).await;
+        // Many small writes per stream: without this, Nagle + delayed ACK add ~40 ms stalls.
+        if let Err(err) = io.set_nodelay(true) {
+            tracing::debug!("cannot set TCP_NODELAY: {err}");
+        }
+        self.open.fetch_add(1, Ordering::SeqCst);
+        let open = self.open.clone();
+        (Counted { io, open }, addr)
+    }
+
+    fn local_addr(&self) -> std::io::Result<Self::Addr> {
+        self.inner.local_addr()
+    }
+}
+
+/// An accepted connection, counted in its listener's `open` until the server drops it.
+struct Counted {
+    io: tokio::net::TcpStream,
+    open: Arc<AtomicUsize>,
+}
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        self.open.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+impl AsyncRead for Counted {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.get_mut().io).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for Counted {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.get_mut().io).poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.get_mut().io).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.io.is_write_vectored()
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.get_mut().io).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.get_mut().io).poll_shutdown(cx)
+    }
 }
 
 /// What a request asks for, decided from the method and the raw path.

@@ -123,3 +123,36 @@ async fn error_responses_carry_the_errortype_header() {
             .contains("on-demand throughput")
     );
 }
+
+#[tokio::test]
+async fn open_connections_counts_client_sockets_until_they_close() {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let fake = fake().await;
+    assert_eq!(fake.open_connections(), 0);
+    let settle = |want: usize| {
+        let fake = &fake;
+        async move {
+            for _ in 0..200 {
+                if fake.open_connections() == want {
+                    return want;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+            }
+            fake.open_connections()
+        }
+    };
+    let mut a = tokio::net::TcpStream::connect(fake.addr()).await.unwrap();
+    let b = tokio::net::TcpStream::connect(fake.addr()).await.unwrap();
+    assert_eq!(settle(2).await, 2);
+    // A kept-alive connection stays counted after its request; a closed one does not.
+    a.write_all(b"GET /foundation-models HTTP/1.1\r\nhost: x\r\n\r\n")
+        .await
+        .unwrap();
+    let mut head = [0u8; 12];
+    a.read_exact(&mut head).await.unwrap();
+    assert!(head.starts_with(b"HTTP/1.1 "), "{head:?}");
+    drop(b);
+    assert_eq!(settle(1).await, 1);
+    drop(a);
+    assert_eq!(settle(0).await, 0);
+}

@@ -1,51 +1,26 @@
 //! The pool of connections to Bedrock under the gateway's SDK clients (runtime and discovery):
 //! `--upstream-max-idle` and `gateway.timeouts.upstreamIdle` reach the SDK's HTTP client,
-//! observed as the connections open through a counting TCP relay in front of the fake; a bad
+//! observed as the client connections the fake counts open (`open_connections`); a bad
 //! `OPENCLAW_GATEWAY_UPSTREAM_IDLE_TIMEOUT` is refused at start (exit 3).
 
-use std::net::SocketAddr;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use super::support::{CONFIG, Gateway, chat, fake};
 use super::user;
 
-/// A TCP relay on loopback in front of `target` that counts the connections open through it
-/// (a connection counts until both sides have closed).
-async fn counting_relay(target: SocketAddr) -> (String, Arc<AtomicUsize>) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let open = Arc::new(AtomicUsize::new(0));
-    let counter = open.clone();
-    tokio::spawn(async move {
-        while let Ok((mut inbound, _)) = listener.accept().await {
-            counter.fetch_add(1, Ordering::SeqCst);
-            let counter = counter.clone();
-            tokio::spawn(async move {
-                if let Ok(mut outbound) = tokio::net::TcpStream::connect(target).await {
-                    let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
-                }
-                counter.fetch_sub(1, Ordering::SeqCst);
-            });
-        }
-    });
-    (url, open)
-}
-
 /// Starts a gateway (configuration `config`, flags `args`) whose Bedrock endpoints are a
-/// counting relay, answers one chat through it, then waits up to 5 s for the connections open
+/// fake, answers one chat through it, then waits up to 5 s for the connections open
 /// to the fake to read `want`; returns the last reading.
 async fn open_after_a_chat(config: &str, args: &[&str], want: usize) -> usize {
     let fake = fake().await;
-    let (url, open) = counting_relay(fake.addr()).await;
+    let url = fake.url();
     let gw = Gateway::start_with_args(config, &url, args);
     let resp = chat(&gw.addr, &user("pooled?"), &[]).await;
     assert_eq!(resp.status, 200);
     assert!(resp.text().await.contains("Echo: pooled?"));
     let deadline = Instant::now() + Duration::from_secs(5);
     loop {
-        let now = open.load(Ordering::SeqCst);
+        let now = fake.open_connections();
         if now == want || Instant::now() > deadline {
             drop(gw);
             return now;
