@@ -20,8 +20,12 @@ impl ConfigDocument {
             return Ok(None);
         };
         let key_path: KeyPath = path.parse()?;
-        let secret =
-            matches!(key_path.last(), Some(Segment::Key(k)) if SECRET_KEYS.contains(&k.as_str()));
+        // The last key names what the value is: `token[0]` is an element of a secret.
+        let last_key = key_path.segments().iter().rev().find_map(|s| match s {
+            Segment::Key(k) => Some(k),
+            _ => None,
+        });
+        let secret = last_key.is_some_and(|k| SECRET_KEYS.contains(&k.as_str()));
         Ok(Some(if secret && !value.is_object() {
             Value::String(REDACTED.into())
         } else {
@@ -93,6 +97,17 @@ mod tests {
         assert!(text.contains("\"port\":1"), "{text}");
         let key = doc.get_redacted("models.providers.p.apiKey").unwrap();
         assert_eq!(key, Some(Value::String(REDACTED.into())));
+        // An element of a secret array, asked for by its index.
+        let arrays =
+            ConfigDocument::from_text(r#"{plugins: {x: {token: ["t0ken", "t1"]}}}"#).unwrap();
+        let element = arrays.get_redacted("plugins.x.token[0]").unwrap();
+        assert_eq!(element, Some(Value::String(REDACTED.into())));
+        let all = arrays
+            .get_redacted("plugins.x.token")
+            .unwrap()
+            .unwrap()
+            .to_string();
+        assert!(!all.contains("t0ken"), "{all}");
         let whole = doc.get_redacted("models").unwrap().unwrap().to_string();
         assert!(!whole.contains("\"k\""), "{whole}");
         assert_eq!(doc.get_redacted("gateway.bind").unwrap(), None);
