@@ -67,6 +67,20 @@ async fn converse(
     >,
 > {
     let runtime = aws_sdk_bedrockruntime::Client::from_conf(s.runtime_config());
+    hello(&runtime).await
+}
+
+/// One Converse call saying "hello" on `runtime` (a client kept across calls keeps its pool).
+fn hello(
+    runtime: &aws_sdk_bedrockruntime::Client,
+) -> impl Future<
+    Output = Result<
+        aws_sdk_bedrockruntime::operation::converse::ConverseOutput,
+        aws_sdk_bedrockruntime::error::SdkError<
+            aws_sdk_bedrockruntime::operation::converse::ConverseError,
+        >,
+    >,
+> {
     runtime
         .converse()
         .model_id(MODEL)
@@ -78,7 +92,6 @@ async fn converse(
                 .unwrap(),
         )
         .send()
-        .await
 }
 
 fn auths(fake: &FakeBedrock) -> Vec<Auth> {
@@ -997,19 +1010,7 @@ async fn idle_pooled_connections_are_closed_after_the_idle_timeout() {
         max_idle_per_host: 8,
     });
     let runtime = aws_sdk_bedrockruntime::Client::from_conf(s.runtime_config());
-    let send = || {
-        runtime
-            .converse()
-            .model_id(MODEL)
-            .messages(
-                Message::builder()
-                    .role(ConversationRole::User)
-                    .content(ContentBlock::Text("hello".into()))
-                    .build()
-                    .unwrap(),
-            )
-            .send()
-    };
+    let send = || hello(&runtime);
     send().await.unwrap();
     // Pooled, then reused: one connection for two calls.
     assert_eq!(fake.open_connections(), 1);
@@ -1050,19 +1051,7 @@ async fn open_after_concurrent_calls(
         s = s.with_connection_pool(pool);
     }
     let runtime = aws_sdk_bedrockruntime::Client::from_conf(s.runtime_config());
-    let calls = (0..calls).map(|_| {
-        runtime
-            .converse()
-            .model_id(MODEL)
-            .messages(
-                Message::builder()
-                    .role(ConversationRole::User)
-                    .content(ContentBlock::Text("hello".into()))
-                    .build()
-                    .unwrap(),
-            )
-            .send()
-    });
+    let calls = (0..calls).map(|_| hello(&runtime));
     for result in futures::future::join_all(calls).await {
         result.unwrap();
     }
