@@ -11,6 +11,7 @@ use openclaw_config::{BEDROCK_PROVIDER_ID, Config, ModelRef};
 use openclaw_stream::failover::{Breakers, FailoverSettings, Outcome, Report};
 
 use crate::LOG_TARGET;
+use crate::metrics::label_value;
 
 /// Which models stand in for which, and how failover behaves.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -190,14 +191,6 @@ impl FailoverState {
             );
         }
     }
-}
-
-/// A Prometheus label value: backslash, quote and newline escaped.
-fn label_value(value: &str) -> String {
-    value
-        .replace('\\', "\\\\")
-        .replace('"', "\\\"")
-        .replace('\n', "\\n")
 }
 
 #[cfg(test)]

@@ -140,7 +140,7 @@ pub struct Metrics {
 }
 
 /// A Prometheus label value: backslash, double quote and newline escaped.
-fn label_value(text: &str) -> String {
+pub(crate) fn label_value(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {

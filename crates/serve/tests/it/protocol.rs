@@ -381,10 +381,8 @@ async fn frames(resp: Resp) -> Vec<String> {
 #[tokio::test]
 async fn events_ready_together_share_a_body_frame_and_late_ones_do_not() {
     let stream = Scripted::new();
-    let gateway = scripted(stream.clone(), ServeOptions::default());
-    let target = Target::from(&gateway);
-    let mut body = streaming(user("x"));
-    body["model"] = LOCAL_MODEL.into();
+    let target = Target::from(&scripted(stream.clone(), ServeOptions::default()));
+    let body = streaming(local("x"));
 
     // A whole answer the model stream holds at once: one frame (one socket write), complete.
     stream.push(text_answer(
@@ -461,10 +459,8 @@ async fn on_a_busy_runtime_a_frame_waits_for_later_events_only_briefly() {
     use std::sync::Arc;
     use std::sync::atomic::{AtomicBool, Ordering};
     let stream = Scripted::new();
-    let gateway = scripted(stream.clone(), ServeOptions::default());
-    let target = Target::from(&gateway);
-    let mut body = streaming(user("x"));
-    body["model"] = LOCAL_MODEL.into();
+    let target = Target::from(&scripted(stream.clone(), ServeOptions::default()));
+    let body = streaming(local("x"));
 
     // Another task makes every scheduler turn take half a millisecond, and the model stream
     // hands over one event per turn: without a bound on the wall clock, a frame would keep
