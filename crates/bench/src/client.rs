@@ -299,6 +299,14 @@ impl OpenaiClient {
         }
         sample.total = intended.elapsed();
         if !status.is_success() {
+            // As the official clients do, a connection the refusal left open (no
+            // `Connection: close`, body read to its end) carries the next request.
+            if error.is_none()
+                && !sender.is_closed()
+                && let Ok(mut pool) = self.pool.lock()
+            {
+                pool.push(sender);
+            }
             return Sample {
                 began: Some(began),
                 sent: Some(sent),

@@ -405,6 +405,112 @@ async fn large_bodies_beyond_the_byte_budget_are_refused_before_reading() {
 }
 
 #[tokio::test]
+async fn a_stream_refusal_keeps_its_connection_when_the_body_is_small_and_sent() {
+    let stream = Scripted::new();
+    let live = stream.live();
+    let served = serve(scripted(
+        stream.clone(),
+        options(|o| o.limits.max_concurrent_streams = 1),
+    ))
+    .await;
+    let host = served.addr.to_string();
+    // One stream holds the only slot (the queue is off by default).
+    let mut holder = TcpStream::connect(served.addr).await.unwrap();
+    let mut body: Value = serde_json::from_slice(&chat_body()).unwrap();
+    body["stream"] = json!(true);
+    let body = serde_json::to_vec(&body).unwrap();
+    let extra = format!(
+        "content-type: application/json\r\ncontent-length: {}\r\n",
+        body.len()
+    );
+    holder
+        .write_all(head("POST", "/v1/chat/completions", &host, &extra).as_bytes())
+        .await
+        .unwrap();
+    holder.write_all(&body).await.unwrap();
+    live.unbounded_send(text_answer(&["held"], StopReason::Stop, Usage::default())[0].clone())
+        .unwrap();
+    let mut buf = [0u8; 4096];
+    let n = tokio::time::timeout(BOUND, holder.read(&mut buf))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 200"));
+
+    // Refusals of whole small bodies, one per API, answered on one connection that stays
+    // open: the client's retry needs no new handshake.
+    let message = serde_json::to_vec(
+        &json!({"model": LOCAL_MODEL, "max_tokens": 10, "messages": [{"role": "user", "content": "hi"}]}),
+    )
+    .unwrap();
+    let mut tcp = TcpStream::connect(served.addr).await.unwrap();
+    for (path, body, anthropic) in [
+        ("/v1/chat/completions", &body, false),
+        ("/v1/messages", &message, true),
+        ("/v1/chat/completions", &body, false),
+    ] {
+        let extra = format!(
+            "content-type: application/json\r\ncontent-length: {}\r\n{}",
+            body.len(),
+            if anthropic {
+                "anthropic-version: 2023-06-01\r\n"
+            } else {
+                ""
+            }
+        );
+        // Head and body in one write: written apart, Nagle's algorithm holds the body back
+        // until the server's delayed ACK (about 40 ms), longer than a refusal waits for it.
+        let mut request = head("POST", path, &host, &extra).into_bytes();
+        request.extend_from_slice(body);
+        tcp.write_all(&request).await.unwrap();
+        let answer = response(&mut tcp).await;
+        assert_eq!(status_of(&answer), 429, "{answer}");
+        assert_eq!(header(&answer, "retry-after"), Some("1"), "{answer}");
+        assert_eq!(header(&answer, "connection"), None, "{answer}");
+        let error = json_body(&answer);
+        if anthropic {
+            assert_eq!(error["error"]["type"], "rate_limit_error", "{answer}");
+        } else {
+            assert_eq!(
+                error["error"]["code"], "concurrency_limit_exceeded",
+                "{answer}"
+            );
+        }
+    }
+
+    // A body declared too large to drain, one that does not arrive, and one behind
+    // `Expect: 100-continue` are not read: the refusal closes the connection, at once.
+    let cases = [
+        format!(
+            "content-type: application/json\r\ncontent-length: {}\r\n",
+            1024 * 1024
+        ),
+        "content-type: application/json\r\ncontent-length: 100\r\n".to_owned(),
+        format!(
+            "content-type: application/json\r\ncontent-length: {}\r\nexpect: 100-continue\r\n",
+            body.len()
+        ),
+    ];
+    for extra in cases {
+        let mut tcp = TcpStream::connect(served.addr).await.unwrap();
+        tcp.write_all(head("POST", "/v1/chat/completions", &host, &extra).as_bytes())
+            .await
+            .unwrap();
+        tcp.write_all(b"{").await.unwrap();
+        let answer = until_closed(&mut tcp)
+            .await
+            .expect("closed after the refusal");
+        assert_eq!(status_of(&answer), 429, "{extra}: {answer}");
+        assert_eq!(header(&answer, "retry-after"), Some("1"), "{answer}");
+        assert_eq!(header(&answer, "connection"), Some("close"), "{answer}");
+    }
+    assert!(
+        stream.requests().len() <= 1,
+        "no refused request reached the model"
+    );
+}
+
+#[tokio::test]
 async fn bodies_beyond_the_count_budget_are_refused() {
     let served = served(options(|o| o.limits.max_pending_bodies = 2)).await;
     let host = served.addr.to_string();
