@@ -1,6 +1,6 @@
 //! The crate's one error type.
 
-use crate::{CredentialSource, EndpointSource, RegionSource};
+use crate::{CaBundleProblem, CaBundleSource, CredentialSource, EndpointSource, RegionSource};
 
 /// Everything that can go wrong in this crate. No variant carries a secret.
 ///
@@ -28,6 +28,21 @@ pub enum Error {
     InvalidEndpoint {
         /// Where the endpoint came from.
         origin: EndpointSource,
+    },
+    /// The CA bundle file (`AWS_CA_BUNDLE`, or a profile's `ca_bundle`) cannot be used: it
+    /// cannot be read or holds no usable PEM certificate. Names the path and where it came from,
+    /// never the file's contents.
+    #[error(
+        "invalid CA bundle `{path}` from {origin}: {problem}; expected a readable file of \
+         PEM-encoded CA certificates (`-----BEGIN CERTIFICATE-----` blocks)"
+    )]
+    InvalidCaBundle {
+        /// The path, as given.
+        path: String,
+        /// Where it came from.
+        origin: CaBundleSource,
+        /// What is wrong with it.
+        problem: CaBundleProblem,
     },
     /// No credential could be resolved at call time.
     ///

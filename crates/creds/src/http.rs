@@ -1,8 +1,9 @@
 //! The HTTP client under every SDK client built from [`crate::AwsSettings`].
 //!
-//! It is the SDK's own default client (hyper 1, rustls with aws-lc, proxies from the
-//! `HTTP(S)_PROXY` / `NO_PROXY` variables, the SDK's connect and read timeouts), with one change:
-//! a bounded pool of idle connections. Left to hyper's defaults, every connection a burst of
+//! It is the SDK's own default client (hyper 1, rustls with aws-lc, the system's root
+//! certificates, proxies from the `HTTP(S)_PROXY` / `NO_PROXY` variables, the SDK's connect and
+//! read timeouts), with two changes: the certificates of a CA bundle ([`crate::CaBundle`]) are
+//! trusted besides the system's roots, and the pool of idle connections is bounded. Left to hyper's defaults, every connection a burst of
 //! streams opened stays pooled for 90 s with no cap, each holding its socket, its HTTP buffers
 //! and (to AWS) its TLS state: after 2,000 concurrent streams the gateway kept about 2,000 idle
 //! connections to Bedrock, about 4,000 fds in all, long after the load ended.
@@ -12,6 +13,8 @@ use std::time::Duration;
 use aws_smithy_http_client::proxy::ProxyConfig;
 use aws_smithy_http_client::{Builder, Connector, tls};
 use aws_smithy_runtime_api::client::http::SharedHttpClient;
+
+use crate::CaBundle;
 
 /// How long a pooled connection to AWS may stay idle before it is closed (by default).
 ///
@@ -61,16 +64,18 @@ impl Default for ConnectionPool {
     }
 }
 
-/// The SDK's default HTTPS client with the idle pool of `pool`.
+/// The SDK's default HTTPS client with the idle pool of `pool`, trusting `ca_bundle` besides
+/// the system's roots.
 ///
 /// Built the way the SDK builds its default (`build_with_connector_fn`, one connector per set of
 /// timeout settings, the runtime's sleep for the timeouts, proxies from the environment as the
-/// SDK's current behavior version does); only the pool settings are added.
+/// SDK's current behavior version does); only the pool settings and the TLS context are added.
 ///
 /// Rule: a zero idle timeout is sent to hyper as an idle cap of zero, never as a zero timeout:
 /// hyper runs no eviction task for a zero timeout, so its pooled connections would stay open
 /// until the next checkout found them expired.
-pub(crate) fn https_client(pool: ConnectionPool) -> SharedHttpClient {
+pub(crate) fn https_client(pool: ConnectionPool, ca_bundle: Option<&CaBundle>) -> SharedHttpClient {
+    let tls_context = ca_bundle.map(CaBundle::tls_context).unwrap_or_default();
     let max_idle = if pool.is_pooling() {
         pool.max_idle_per_host
     } else {
@@ -89,6 +94,7 @@ pub(crate) fn https_client(pool: ConnectionPool) -> SharedHttpClient {
             .tls_provider(tls::Provider::Rustls(
                 tls::rustls_provider::CryptoMode::AwsLc,
             ))
+            .tls_context(tls_context.clone())
             .build()
     })
 }

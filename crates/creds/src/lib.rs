@@ -69,6 +69,7 @@
 //! ```
 #![deny(missing_docs)]
 
+mod ca_bundle;
 mod env;
 mod error;
 mod http;
@@ -80,6 +81,10 @@ mod shared_config;
 mod source;
 mod sso;
 
+pub use ca_bundle::{
+    CA_BUNDLE_MAX_BYTES, CA_BUNDLE_VAR, CaBundle, CaBundleProblem, CaBundleSource,
+    is_untrusted_certificate,
+};
 pub use env::Env;
 pub use error::{
     Error, SsoLoginReason, credentials_failure, error_chain, missing_credentials_error,

@@ -11,12 +11,13 @@ use aws_credential_types::provider::{
 };
 use aws_smithy_runtime_api::client::auth::AuthSchemePreference;
 use aws_smithy_runtime_api::client::auth::http::HTTP_BEARER_AUTH_SCHEME_ID;
+use aws_smithy_runtime_api::client::http::SharedHttpClient;
 use aws_types::SdkConfig;
 use aws_types::region::Region;
 
 use crate::http::{ConnectionPool, https_client};
 use crate::source::{ACCESS_KEY_VAR, BEARER_TOKEN_VAR, SECRET_KEY_VAR, SESSION_TOKEN_VAR};
-use crate::{CredentialSource, Env, Error, ResolvedRegion, Secret, detect};
+use crate::{CaBundle, CredentialSource, Env, Error, ResolvedRegion, Secret, detect};
 
 /// Where an endpoint override came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -79,6 +80,7 @@ pub struct AwsSettings {
     runtime_endpoint: Option<ServiceEndpoint>,
     static_key_fingerprint: Option<String>,
     pool: ConnectionPool,
+    ca_bundle: Option<CaBundle>,
 }
 
 impl fmt::Debug for AwsSettings {
@@ -90,6 +92,7 @@ impl fmt::Debug for AwsSettings {
             .field("runtime_endpoint", &self.runtime_endpoint)
             .field("static_key_fingerprint", &self.static_key_fingerprint)
             .field("pool", &self.pool)
+            .field("ca_bundle", &self.ca_bundle)
             .finish_non_exhaustive()
     }
 }
@@ -110,8 +113,12 @@ impl AwsSettings {
     /// that variable is unset, the profile's `ignore_configured_endpoint_urls = true`). Logs a
     /// warning when static credentials would go to a custom endpoint that is not loopback.
     ///
-    /// HTTP: one client shared by every SDK client built from these settings, with a bounded
-    /// idle-connection pool ([`ConnectionPool::default`]; see [`AwsSettings::with_connection_pool`]).
+    /// HTTP: one client shared by every SDK client built from these settings (and by the
+    /// default chain's own calls: SSO, STS, container, IMDS), with a bounded idle-connection pool
+    /// ([`ConnectionPool::default`]; see [`AwsSettings::with_connection_pool`]). It trusts the
+    /// certificates of the CA bundle `env` names ([`CaBundle::from_env`]: `AWS_CA_BUNDLE`, else
+    /// the profile's `ca_bundle`) besides the system's roots; the file is read and checked here,
+    /// and a bad one is [`Error::InvalidCaBundle`].
     pub fn from_env(
         env: &Env,
         region: &ResolvedRegion,
@@ -150,12 +157,15 @@ impl AwsSettings {
             None => configured_endpoint("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", "bedrock-runtime")?,
         };
 
+        let ca_bundle = CaBundle::from_env(env)?;
+
         let sdk_region = Region::new(region.region.clone());
         let mut static_key_fingerprint = None;
         let pool = ConnectionPool::default();
+        let http_client = https_client(pool, ca_bundle.as_ref());
         let mut builder = SdkConfig::builder()
             .behavior_version(BehaviorVersion::latest())
-            .http_client(https_client(pool))
+            .http_client(http_client.clone())
             .region(sdk_region.clone())
             .identity_cache(IdentityCache::lazy().build());
         match &source {
@@ -185,7 +195,7 @@ impl AwsSettings {
             }
             _ => {
                 builder = builder.credentials_provider(SharedCredentialsProvider::new(
-                    LazyDefaultChain::new(env, sdk_region),
+                    LazyDefaultChain::new(env, sdk_region, http_client),
                 ));
             }
         }
@@ -198,6 +208,7 @@ impl AwsSettings {
             runtime_endpoint,
             static_key_fingerprint,
             pool,
+            ca_bundle,
         };
         settings.warn_on_custom_endpoints();
         Ok(settings)
@@ -223,7 +234,7 @@ impl AwsSettings {
         self.sdk_config = self
             .sdk_config
             .to_builder()
-            .http_client(https_client(pool))
+            .http_client(https_client(pool, self.ca_bundle.as_ref()))
             .build();
         self.pool = pool;
         self
@@ -232,6 +243,11 @@ impl AwsSettings {
     /// The idle-connection pool of the HTTP client under the SDK clients.
     pub fn connection_pool(&self) -> ConnectionPool {
         self.pool
+    }
+
+    /// The CA bundle the HTTP client trusts besides the system's roots, if one is set.
+    pub fn ca_bundle(&self) -> Option<&CaBundle> {
+        self.ca_bundle.as_ref()
     }
 
     /// The shared `SdkConfig` (without endpoint overrides: use the per-service configs).
@@ -381,15 +397,18 @@ struct LazyDefaultChain {
     snapshot: Env,
     env: aws_types::os_shim_internal::Env,
     region: Region,
+    /// The settings' HTTP client, so that the chain's own calls trust the same CA bundle.
+    http_client: SharedHttpClient,
     chain: tokio::sync::OnceCell<Option<SharedCredentialsProvider>>,
 }
 
 impl LazyDefaultChain {
-    fn new(env: &Env, region: Region) -> Self {
+    fn new(env: &Env, region: Region, http_client: SharedHttpClient) -> Self {
         Self {
             snapshot: env.clone(),
             env: env.to_aws(),
             region,
+            http_client,
             chain: tokio::sync::OnceCell::new(),
         }
     }
@@ -401,6 +420,7 @@ impl LazyDefaultChain {
                     .env(self.env.clone())
                     .fs(aws_types::os_shim_internal::Fs::real())
                     .region(self.region.clone())
+                    .http_client(self.http_client.clone())
                     .load()
                     .await
                     .credentials_provider()

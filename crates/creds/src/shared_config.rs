@@ -1,8 +1,9 @@
 //! Settings read from the shared AWS config files (`~/.aws/config`, `~/.aws/credentials`):
-//! the selected profile's `region`, `endpoint_url`, `[services]` section and
-//! `ignore_configured_endpoint_urls`, resolved the way the AWS SDK resolves them.
+//! the selected profile's `region`, `endpoint_url`, `[services]` section,
+//! `ignore_configured_endpoint_urls` and `ca_bundle`, resolved the way the AWS SDK resolves them.
 
 use aws_config::profile::ProfileSet;
+use aws_runtime::env_config::file::EnvConfigFiles as ProfileFiles;
 use aws_runtime::env_config::property::PropertiesKey;
 
 use crate::{EndpointSource, Env};
@@ -15,13 +16,13 @@ use crate::{EndpointSource, Env};
 /// aws-config's loader future does plain blocking file reads and never awaits anything else,
 /// so polling it to completion here is synchronous, cheap and needs no runtime.
 pub(crate) fn load(env: &Env) -> Option<ProfileSet> {
+    load_files(env, &ProfileFiles::default())
+}
+
+/// [`load`] over `files` only.
+fn load_files(env: &Env, files: &ProfileFiles) -> Option<ProfileSet> {
     let fs = aws_types::os_shim_internal::Fs::real();
-    match futures::executor::block_on(aws_config::profile::load(
-        &fs,
-        &env.to_aws(),
-        &Default::default(),
-        None,
-    )) {
+    match futures::executor::block_on(aws_config::profile::load(&fs, &env.to_aws(), files, None)) {
         Ok(profiles) => Some(profiles),
         Err(err) => {
             tracing::debug!(error = %err, "shared AWS config files not usable");
@@ -39,6 +40,48 @@ fn setting<'a>(profiles: &'a ProfileSet, key: &str) -> Option<&'a str> {
 pub(crate) fn region(env: &Env) -> Option<String> {
     let profiles = load(env)?;
     setting(&profiles, "region").map(str::to_string)
+}
+
+/// The selected profile's `ca_bundle`, its name and the config file it is in.
+///
+/// Read from the shared config file only (`AWS_CONFIG_FILE`, else `~/.aws/config`), never the
+/// credentials file: the AWS CLI reads it there.
+pub(crate) fn ca_bundle(env: &Env) -> Option<CaBundleSetting> {
+    let files = ProfileFiles::builder()
+        .include_default_config_file(true)
+        .build();
+    let profiles = load_files(env, &files)?;
+    let path = setting(&profiles, "ca_bundle")?.to_string();
+    Some(CaBundleSetting {
+        path,
+        profile: profiles.selected_profile().to_string(),
+        file: config_file_path(env),
+    })
+}
+
+/// A profile's `ca_bundle` setting (see [`ca_bundle`]).
+pub(crate) struct CaBundleSetting {
+    /// The value: the bundle's path.
+    pub(crate) path: String,
+    /// The profile it is in.
+    pub(crate) profile: String,
+    /// The config file it is in.
+    pub(crate) file: String,
+}
+
+/// The path of the shared config file as aws-config resolves it (for messages): `AWS_CONFIG_FILE`,
+/// else `~/.aws/config`, with a leading `~` replaced by the home directory.
+fn config_file_path(env: &Env) -> String {
+    let path = env
+        .get_nonempty("AWS_CONFIG_FILE")
+        .unwrap_or("~/.aws/config");
+    match (path.strip_prefix('~'), env.home()) {
+        (Some(rest), Some(home)) if rest.is_empty() || rest.starts_with(['/', '\\']) => {
+            let rest = rest.trim_start_matches(['/', '\\']);
+            std::path::Path::new(home).join(rest).display().to_string()
+        }
+        _ => path.to_string(),
+    }
 }
 
 /// Whether the selected profile says `ignore_configured_endpoint_urls = true`.

@@ -91,6 +91,9 @@ impl From<openclaw_creds::Error> for Failure {
         let kind = match err {
             openclaw_creds::Error::MissingCredentials { .. }
             | openclaw_creds::Error::SsoLoginRequired { .. } => ExitKind::Auth,
+            // An unreadable or unusable `AWS_CA_BUNDLE` / `ca_bundle` file is a setting to fix,
+            // like a bad region: never `Other`, although it is an I/O failure.
+            openclaw_creds::Error::InvalidCaBundle { .. } => ExitKind::Config,
             _ => ExitKind::Config,
         };
         Failure {
@@ -247,6 +250,22 @@ mod tests {
         for (err, code) in cases {
             assert_eq!(discovery_kind(&err).code(), code, "{err}");
         }
+    }
+
+    #[test]
+    fn an_unusable_ca_bundle_is_a_config_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("missing.pem");
+        let env = openclaw_creds::Env::from_pairs([
+            ("AWS_CA_BUNDLE", missing.to_str().unwrap()),
+            ("HOME", dir.path().to_str().unwrap()),
+        ]);
+        let err = openclaw_creds::CaBundle::from_env(&env).unwrap_err();
+        assert!(
+            matches!(err, openclaw_creds::Error::InvalidCaBundle { .. }),
+            "{err:?}"
+        );
+        assert_eq!(Failure::from(err).kind, ExitKind::Config);
     }
 
     #[test]

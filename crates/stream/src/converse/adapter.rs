@@ -624,6 +624,15 @@ pub(crate) fn send_error<E: OperationError>(
             ErrorInfo::new(ErrorKind::Timeout),
             "timed out connecting to bedrock (connect timeout)".into(),
         ),
+        SdkError::DispatchFailure(_) if openclaw_creds::is_untrusted_certificate(e) => (
+            ErrorInfo::new(ErrorKind::Upstream),
+            format!(
+                "could not reach bedrock: {}: the endpoint's TLS certificate is not signed by a \
+                 trusted CA; behind a TLS-inspecting proxy or for a private CA, set \
+                 AWS_CA_BUNDLE (or `ca_bundle` in the AWS profile) to a PEM file of that CA",
+                openclaw_creds::error_chain(e)
+            ),
+        ),
         SdkError::DispatchFailure(_) => (
             ErrorInfo::new(ErrorKind::Upstream),
             format!(
