@@ -26,6 +26,14 @@ pub enum Error {
         /// The I/O error.
         source: std::io::Error,
     },
+    /// The HTTPS identity (self-signed certificate, rustls configuration) could not be made.
+    #[error("{context}: {message}")]
+    Tls {
+        /// What was being done.
+        context: String,
+        /// The TLS library's error.
+        message: String,
+    },
     /// An eventstream frame could not be encoded.
     #[error("cannot encode an eventstream frame: {0}")]
     Frame(String),

@@ -28,6 +28,12 @@
 //! - **Any SDK, unchanged.** HTTP/1.1 and HTTP/2 (cleartext, prior knowledge, as the JavaScript
 //!   v3 runtime client uses it) on the same port; boto3 and the JavaScript v3 SDK are tested
 //!   against it as well as the Rust SDK.
+//! - **HTTPS when asked** ([`Builder::tls`]): a self-signed certificate made at start
+//!   ([`FakeBedrock::ca_certificate_pem`]), ALPN `h2` and `http/1.1` as Bedrock's endpoints
+//!   offer, so a client's production transport (TLS, all streams on one HTTP/2 connection) can
+//!   be tested and measured; [`Builder::h2_max_concurrent_streams`] sets the HTTP/2 stream limit
+//!   a client meets. Each request records its HTTP version
+//!   ([`RecordedRequest::http_version`]).
 //! - **Deterministic.** Without a script, answers derive from the request (`Echo: <prompt>`, a
 //!   tool call when the prompt says "use tool", reasoning when thinking is enabled), so tests
 //!   can predict them; [`FakeBedrock::script`] queues exact turns and [`FakeBedrock::fault`]
@@ -84,6 +90,7 @@ mod runtime;
 mod script;
 mod server;
 mod state;
+mod tls;
 mod wire;
 
 use std::collections::HashMap;
@@ -129,6 +136,8 @@ pub struct Builder {
     pacing: Pacing,
     chunk_size: usize,
     listen: SocketAddr,
+    tls: bool,
+    h2_max_concurrent_streams: Option<u32>,
 }
 
 impl Default for Builder {
@@ -142,6 +151,8 @@ impl Default for Builder {
             pacing: Pacing::default(),
             chunk_size: DEFAULT_CHUNK_SIZE,
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            tls: false,
+            h2_max_concurrent_streams: None,
         }
     }
 }
@@ -201,8 +212,31 @@ impl Builder {
         self
     }
 
+    /// Serves HTTPS instead of cleartext HTTP, as Bedrock's endpoints do: a fresh self-signed
+    /// certificate for `localhost`, `127.0.0.1` and `::1` is made at start
+    /// ([`FakeBedrock::ca_certificate_pem`] is what a client must trust), and ALPN offers `h2`
+    /// then `http/1.1`, so a client offering both (the AWS SDKs' HTTP clients do) talks HTTP/2
+    /// and one offering only `http/1.1` talks HTTP/1.1. Every feature works the same over both.
+    pub fn tls(mut self) -> Self {
+        self.tls = true;
+        self
+    }
+
+    /// The SETTINGS_MAX_CONCURRENT_STREAMS the fake advertises on HTTP/2 connections (HTTPS with
+    /// ALPN `h2`, or cleartext prior knowledge): how many streams a client may have open at once
+    /// on one connection. Default: hyper's server default, 200 (hyper 1.x).
+    pub fn h2_max_concurrent_streams(mut self, max: u32) -> Self {
+        self.h2_max_concurrent_streams = Some(max);
+        self
+    }
+
     /// Binds and starts serving on a background task owned by the returned handle.
     pub async fn start(self) -> Result<FakeBedrock, Error> {
+        let identity = if self.tls {
+            Some(tls::identity()?)
+        } else {
+            None
+        };
         let listener = tokio::net::TcpListener::bind(self.listen)
             .await
             .map_err(|source| Error::Io {
@@ -238,9 +272,20 @@ impl Builder {
             shutdown: stop_rx.clone(),
         });
         let connections = Arc::new(AtomicUsize::new(0));
-        let task = server::serve(listener, shared.clone(), connections.clone(), stop_rx);
+        let transport = server::Transport {
+            tls: identity.as_ref().map(|identity| identity.config.clone()),
+            h2_max_concurrent_streams: self.h2_max_concurrent_streams,
+        };
+        let task = server::serve(
+            listener,
+            shared.clone(),
+            connections.clone(),
+            stop_rx,
+            transport,
+        );
         Ok(FakeBedrock {
             addr,
+            certificate_pem: identity.map(|identity| identity.certificate_pem),
             shared,
             connections,
             stop,
@@ -252,6 +297,7 @@ impl Builder {
 /// A running fake Bedrock. Dropping it stops the server.
 pub struct FakeBedrock {
     addr: SocketAddr,
+    certificate_pem: Option<String>,
     shared: Arc<state::Shared>,
     connections: Arc<AtomicUsize>,
     stop: watch::Sender<bool>,
@@ -262,6 +308,7 @@ impl std::fmt::Debug for FakeBedrock {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("FakeBedrock")
             .field("addr", &self.addr)
+            .field("tls", &self.certificate_pem.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -277,10 +324,22 @@ impl FakeBedrock {
         Builder::default().start().await
     }
 
-    /// The base URL, e.g. `http://127.0.0.1:41234`, for both `AWS_ENDPOINT_URL_BEDROCK` and
-    /// `AWS_ENDPOINT_URL_BEDROCK_RUNTIME`.
+    /// The base URL, e.g. `http://127.0.0.1:41234` (`https://` with [`Builder::tls`]), for
+    /// both `AWS_ENDPOINT_URL_BEDROCK` and `AWS_ENDPOINT_URL_BEDROCK_RUNTIME`.
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        let scheme = if self.certificate_pem.is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        format!("{scheme}://{}", self.addr)
+    }
+
+    /// With [`Builder::tls`], the self-signed certificate the fake presents, PEM-encoded: the
+    /// one certificate a client must trust (e.g. the file `AWS_CA_BUNDLE` names). `None` when
+    /// serving cleartext HTTP.
+    pub fn ca_certificate_pem(&self) -> Option<&str> {
+        self.certificate_pem.as_deref()
     }
 
     /// The bound socket address.

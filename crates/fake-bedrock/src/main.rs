@@ -47,6 +47,14 @@ struct Args {
     /// or an array of them (repeatable).
     #[arg(long, value_name = "JSON")]
     script: Vec<String>,
+    /// Serve HTTPS (ALPN h2 and http/1.1) with a self-signed certificate made at start, and
+    /// write that certificate (PEM: what a client must trust, e.g. as `AWS_CA_BUNDLE`) to this
+    /// file before printing the URL.
+    #[arg(long, value_name = "PATH")]
+    tls_cert_out: Option<PathBuf>,
+    /// The HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS advertised (default: hyper's, 200).
+    #[arg(long, value_name = "N")]
+    h2_max_concurrent_streams: Option<u32>,
 }
 
 #[tokio::main]
@@ -101,6 +109,12 @@ async fn main() -> std::process::ExitCode {
     for token in &args.bearer_token {
         builder = builder.bearer_token(token);
     }
+    if args.tls_cert_out.is_some() {
+        builder = builder.tls();
+    }
+    if let Some(max) = args.h2_max_concurrent_streams {
+        builder = builder.h2_max_concurrent_streams(max);
+    }
     let fake = match builder.start().await {
         Ok(f) => f,
         Err(err) => {
@@ -114,10 +128,31 @@ async fn main() -> std::process::ExitCode {
     for rule in scripts {
         fake.script(rule);
     }
+    if let (Some(path), Some(pem)) = (&args.tls_cert_out, fake.ca_certificate_pem())
+        && let Err(err) = write_whole(path, pem)
+    {
+        eprintln!(
+            "error: cannot write the certificate to {}: {err}",
+            path.display()
+        );
+        return std::process::ExitCode::from(1);
+    }
     println!("listening on {}", fake.url());
     wait_for_signal().await;
     fake.shutdown().await;
     std::process::ExitCode::SUCCESS
+}
+
+/// Writes `text` to `path` as a whole: into a temporary file in the same directory, then
+/// renamed over `path`, so a reader never sees a half-written file.
+fn write_whole(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(format!(".tmp-{}", std::process::id()));
+    let tmp = PathBuf::from(tmp);
+    std::fs::write(&tmp, text)?;
+    std::fs::rename(&tmp, path).inspect_err(|_| {
+        let _ = std::fs::remove_file(&tmp);
+    })
 }
 
 async fn wait_for_signal() {

@@ -33,6 +33,9 @@ pub struct RecordedRequest {
     /// pending (a hang, a first-byte delay). A server shutdown and injected faults
     /// (`DropConnection`, ...) do not count.
     pub client_disconnected: bool,
+    /// The HTTP version the request came in: `HTTP/1.1` or `HTTP/2.0` (cleartext HTTP/2 by
+    /// prior knowledge, or HTTPS where the client offered `h2` in ALPN).
+    pub http_version: &'static str,
 }
 
 /// The JSON shape of a [`RecordedRequest`] (`GET /_fake/requests`).
@@ -51,6 +54,7 @@ pub(crate) struct RecordedJson<'a> {
     status: Option<u16>,
     request_id: &'a str,
     client_disconnected: bool,
+    http_version: &'static str,
 }
 
 impl<'a> From<&'a RecordedRequest> for RecordedJson<'a> {
@@ -67,6 +71,7 @@ impl<'a> From<&'a RecordedRequest> for RecordedJson<'a> {
             status: r.status,
             request_id: &r.request_id,
             client_disconnected: r.client_disconnected,
+            http_version: r.http_version,
         }
     }
 }

@@ -2,19 +2,19 @@
 //! routes by the raw, still percent-encoded, path, as Bedrock's REST-JSON protocol does) and the
 //! server task.
 
-use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::task::{Context, Poll};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, Request};
 use axum::response::Response;
 use bytes::Bytes;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto;
+use hyper_util::service::TowerToHyperService;
 use percent_encoding::percent_decode_str;
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
@@ -31,106 +31,180 @@ use crate::state::{DisconnectWatch, Shared, pause};
 /// The largest request body accepted (Bedrock's Converse payload limit is of this order).
 const MAX_BODY: usize = 32 * 1024 * 1024;
 
+/// How accepted connections are served.
+pub(crate) struct Transport {
+    /// `Some`: HTTPS with this configuration (ALPN `h2`, `http/1.1`); `None`: cleartext, where
+    /// HTTP/1.1 and HTTP/2 (prior knowledge) are told apart by the connection preface.
+    pub tls: Option<Arc<rustls::ServerConfig>>,
+    /// The SETTINGS_MAX_CONCURRENT_STREAMS advertised on HTTP/2 connections (`None`: hyper's
+    /// default).
+    pub h2_max_concurrent_streams: Option<u32>,
+}
+
+/// How long a TLS handshake may take before the connection is dropped: a client that connects
+/// and sends nothing must not hold a task for ever.
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The connection builders, made once: hyper-util's auto builder (cleartext: HTTP/1.1 or HTTP/2
+/// by the preface) and its HTTP/1.1-only and HTTP/2-only forms (TLS: by the negotiated ALPN).
+struct Builders {
+    auto: auto::Builder<TokioExecutor>,
+    h1: auto::Builder<TokioExecutor>,
+    h2: auto::Builder<TokioExecutor>,
+}
+
+/// The router as a hyper service.
+type App = TowerToHyperService<axum::Router>;
+
 /// Serves `shared` on `listener` until `stop` turns true (`TCP_NODELAY` on every socket),
-/// counting the connections open in `open`.
+/// counting the connections open in `open`. On stop, no connection is accepted any more and
+/// the open ones shut down gracefully (requests in flight finish); the task ends when the last
+/// one has closed.
 pub(crate) fn serve(
     listener: tokio::net::TcpListener,
     shared: Arc<Shared>,
     open: Arc<AtomicUsize>,
     mut stop: watch::Receiver<bool>,
+    transport: Transport,
 ) -> JoinHandle<()> {
-    let app = axum::Router::new().fallback(handle).with_state(shared);
-    let listener = CountingListener {
-        inner: listener,
-        open,
-    };
+    let app = TowerToHyperService::new(axum::Router::new().fallback(handle).with_state(shared));
+    let mut auto = auto::Builder::new(TokioExecutor::new());
+    if let Some(max) = transport.h2_max_concurrent_streams {
+        auto.http2().max_concurrent_streams(max);
+    }
+    let builders = Arc::new(Builders {
+        h1: auto.clone().http1_only(),
+        h2: auto.clone().http2_only(),
+        auto,
+    });
+    let acceptor = transport.tls.map(tokio_rustls::TlsAcceptor::from);
     tokio::spawn(async move {
-        let serve = axum::serve(listener, app).with_graceful_shutdown(async move {
-            let _ = stop.wait_for(|stop| *stop).await;
-        });
-        if let Err(err) = serve.await {
-            tracing::warn!("fake-bedrock server stopped: {err}");
+        // Every connection task holds a receiver; the sender sees them all gone when the last
+        // connection has closed.
+        let (closed, connection_alive) = watch::channel(());
+        loop {
+            let tcp = tokio::select! {
+                accepted = listener.accept() => match accepted {
+                    Ok((tcp, _)) => tcp,
+                    Err(err) => {
+                        // Out of file descriptors and the like: wait instead of spinning.
+                        tracing::warn!("fake-bedrock cannot accept a connection: {err}");
+                        tokio::select! {
+                            () = tokio::time::sleep(Duration::from_millis(100)) => continue,
+                            () = stopped(&mut stop) => break,
+                        }
+                    }
+                },
+                () = stopped(&mut stop) => break,
+            };
+            // Many small writes per stream: without this, Nagle + delayed ACK add ~40 ms stalls.
+            if let Err(err) = tcp.set_nodelay(true) {
+                tracing::debug!("cannot set TCP_NODELAY: {err}");
+            }
+            let counted = OpenConnection::new(&open);
+            let connection = Connection {
+                builders: builders.clone(),
+                app: app.clone(),
+                stop: stop.clone(),
+                _alive: connection_alive.clone(),
+                _counted: counted,
+            };
+            let acceptor = acceptor.clone();
+            tokio::spawn(connection.run(tcp, acceptor));
         }
+        drop(connection_alive);
+        closed.closed().await;
     })
 }
 
-/// A listener whose connections count themselves while they are open (what
-/// [`crate::FakeBedrock::open_connections`] reads): a client's connection pool observed from
-/// the server side. Sets `TCP_NODELAY` on every socket.
-struct CountingListener {
-    inner: tokio::net::TcpListener,
-    open: Arc<AtomicUsize>,
+/// Resolves once the server is stopping (`stop` turned true, or its sender is gone).
+async fn stopped(stop: &mut watch::Receiver<bool>) {
+    let _ = stop.wait_for(|stop| *stop).await;
 }
 
-impl axum::serve::Listener for CountingListener {
-    type Io = Counted;
-    type Addr = std::net::SocketAddr;
+/// One accepted connection, counted in the listener's `open` until its task ends (what
+/// [`crate::FakeBedrock::open_connections`] reads: a client's connection pool observed from the
+/// server side).
+struct Connection {
+    builders: Arc<Builders>,
+    app: App,
+    stop: watch::Receiver<bool>,
+    _alive: watch::Receiver<()>,
+    _counted: OpenConnection,
+}
 
-    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
-        let (io, addr) = axum::serve::Listener::accept(&mut self.inner).await;
-        // Many small writes per stream: without this, Nagle + delayed ACK add ~40 ms stalls.
-        if let Err(err) = io.set_nodelay(true) {
-            tracing::debug!("cannot set TCP_NODELAY: {err}");
+impl Connection {
+    async fn run(
+        mut self,
+        tcp: tokio::net::TcpStream,
+        acceptor: Option<tokio_rustls::TlsAcceptor>,
+    ) {
+        let Some(acceptor) = acceptor else {
+            let builders = self.builders.clone();
+            return self.serve(&builders.auto, TokioIo::new(tcp)).await;
+        };
+        let handshake = tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp));
+        let tls = tokio::select! {
+            done = handshake => match done {
+                Ok(Ok(tls)) => tls,
+                Ok(Err(err)) => {
+                    tracing::debug!("TLS handshake failed: {err}");
+                    return;
+                }
+                Err(_) => {
+                    tracing::debug!("TLS handshake timed out");
+                    return;
+                }
+            },
+            () = stopped(&mut self.stop) => return,
+        };
+        let h2 = tls.get_ref().1.alpn_protocol() == Some(crate::tls::ALPN_H2);
+        let builders = self.builders.clone();
+        let builder = if h2 { &builders.h2 } else { &builders.h1 };
+        self.serve(builder, TokioIo::new(tls)).await;
+    }
+
+    /// Serves requests on `io` until the client closes it, or, once the server stops, until the
+    /// requests in flight have finished.
+    async fn serve<I>(&mut self, builder: &auto::Builder<TokioExecutor>, io: I)
+    where
+        I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+    {
+        let conn = builder.serve_connection(io, self.app.clone());
+        let mut conn = std::pin::pin!(conn);
+        let mut stopping = false;
+        loop {
+            tokio::select! {
+                result = conn.as_mut() => {
+                    if let Err(err) = result {
+                        tracing::trace!("connection ended with an error: {err}");
+                    }
+                    return;
+                }
+                () = stopped(&mut self.stop), if !stopping => {
+                    stopping = true;
+                    conn.as_mut().graceful_shutdown();
+                }
+            }
         }
-        self.open.fetch_add(1, Ordering::SeqCst);
-        let open = self.open.clone();
-        (Counted { io, open }, addr)
-    }
-
-    fn local_addr(&self) -> std::io::Result<Self::Addr> {
-        self.inner.local_addr()
     }
 }
 
-/// An accepted connection, counted in its listener's `open` until the server drops it.
-struct Counted {
-    io: tokio::net::TcpStream,
+/// Counts one open connection in its listener's counter while it lives.
+struct OpenConnection {
     open: Arc<AtomicUsize>,
 }
 
-impl Drop for Counted {
+impl OpenConnection {
+    fn new(open: &Arc<AtomicUsize>) -> Self {
+        open.fetch_add(1, Ordering::SeqCst);
+        Self { open: open.clone() }
+    }
+}
+
+impl Drop for OpenConnection {
     fn drop(&mut self) {
         self.open.fetch_sub(1, Ordering::SeqCst);
-    }
-}
-
-impl AsyncRead for Counted {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<std::io::Result<()>> {
-        Pin::new(&mut self.get_mut().io).poll_read(cx, buf)
-    }
-}
-
-impl AsyncWrite for Counted {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<std::io::Result<usize>> {
-        Pin::new(&mut self.get_mut().io).poll_write(cx, buf)
-    }
-
-    fn poll_write_vectored(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[std::io::IoSlice<'_>],
-    ) -> Poll<std::io::Result<usize>> {
-        Pin::new(&mut self.get_mut().io).poll_write_vectored(cx, bufs)
-    }
-
-    fn is_write_vectored(&self) -> bool {
-        self.io.is_write_vectored()
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        Pin::new(&mut self.get_mut().io).poll_flush(cx)
-    }
-
-    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        Pin::new(&mut self.get_mut().io).poll_shutdown(cx)
     }
 }
 
@@ -191,6 +265,18 @@ impl Route {
     }
 }
 
+/// How a request's HTTP version is recorded.
+fn http_version(version: http::Version) -> &'static str {
+    match version {
+        http::Version::HTTP_09 => "HTTP/0.9",
+        http::Version::HTTP_10 => "HTTP/1.0",
+        http::Version::HTTP_11 => "HTTP/1.1",
+        http::Version::HTTP_2 => "HTTP/2.0",
+        http::Version::HTTP_3 => "HTTP/3.0",
+        _ => "unknown",
+    }
+}
+
 /// The single entry point for every request.
 async fn handle(State(shared): State<Arc<Shared>>, req: Request<Body>) -> Response {
     let started = Instant::now();
@@ -238,6 +324,7 @@ async fn handle(State(shared): State<Arc<Shared>>, req: Request<Body>) -> Respon
             status: None,
             request_id: request_id.clone(),
             client_disconnected: false,
+            http_version: http_version(parts.version),
         });
         request_id
     };

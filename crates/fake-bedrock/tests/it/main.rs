@@ -14,6 +14,7 @@
 //! - `sdk_compat`: boto3 and the JavaScript v3 SDK.
 //! - `admin`: the `/_fake/` admin API and client disconnects.
 //! - `profiles`: application inference profiles, `GetInferenceProfile`, tags and ARNs.
+//! - `tls`: HTTPS, HTTP/2 through ALPN, trust, and the HTTP/2 stream limit.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -31,5 +32,6 @@ mod profiles;
 mod runtime;
 mod sdk_compat;
 mod support;
+mod tls;
 mod validation;
 mod wire;
