@@ -9,6 +9,7 @@
 //! - missing credentials at call time (OpenClaw's message)
 //! - `probe_imds`: role, no role, unreachable, timeout
 //! - the HTTP client's idle-connection pool: idle timeout and idle cap, seen as the client connections fake-bedrock counts open
+//! - a CA bundle (`AWS_CA_BUNDLE`, a profile's `ca_bundle`) over HTTPS with ALPN h2: trusted with it, an unknown issuer without
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::sync::{Arc, Mutex};
@@ -1112,4 +1113,145 @@ async fn the_default_pool_keeps_at_most_its_idle_cap() {
         open_after_concurrent_calls(Some(pool), calls, POOL_MAX_IDLE_PER_HOST).await,
         POOL_MAX_IDLE_PER_HOST
     );
+}
+
+// ---- a CA bundle over HTTPS ----
+
+async fn tls_fake() -> FakeBedrock {
+    FakeBedrock::builder()
+        .credentials(AKID, SECRET)
+        .tls()
+        .start()
+        .await
+        .unwrap()
+}
+
+/// Writes the fake's certificate to `<home>/ca.pem`; returns the path.
+fn write_ca(home: &tempfile::TempDir, fake: &FakeBedrock) -> String {
+    let path = home.path().join("ca.pem");
+    std::fs::write(&path, fake.ca_certificate_pem().unwrap()).unwrap();
+    path.to_str().unwrap().to_string()
+}
+
+/// One ConverseStream call read to its end; the text it streamed.
+async fn converse_stream_text(
+    s: &AwsSettings,
+) -> Result<
+    String,
+    aws_sdk_bedrockruntime::error::SdkError<
+        aws_sdk_bedrockruntime::operation::converse_stream::ConverseStreamError,
+    >,
+> {
+    use aws_sdk_bedrockruntime::types::{ContentBlockDelta, ConverseStreamOutput};
+    let runtime = aws_sdk_bedrockruntime::Client::from_conf(s.runtime_config());
+    let mut output = runtime
+        .converse_stream()
+        .model_id(MODEL)
+        .messages(
+            Message::builder()
+                .role(ConversationRole::User)
+                .content(ContentBlock::Text("hello".into()))
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await?;
+    let mut text = String::new();
+    while let Some(event) = output.stream.recv().await.unwrap() {
+        if let ConverseStreamOutput::ContentBlockDelta(delta) = event
+            && let Some(ContentBlockDelta::Text(t)) = delta.delta()
+        {
+            text.push_str(t);
+        }
+    }
+    Ok(text)
+}
+
+#[tokio::test]
+async fn a_ca_bundle_makes_the_sdk_trust_the_endpoint_over_http2() {
+    let fake = tls_fake().await;
+    assert!(
+        fake.url().starts_with("https://127.0.0.1:"),
+        "{}",
+        fake.url()
+    );
+    let home = tempfile::tempdir().unwrap();
+    let ca = write_ca(&home, &fake);
+    let env = static_key_env(&home, &fake.url()).with("AWS_CA_BUNDLE", &ca);
+    let s = settings(&env, None);
+    assert_eq!(s.ca_bundle().unwrap().certificates(), 1);
+
+    assert_eq!(converse_stream_text(&s).await.unwrap(), "Echo: hello");
+    // The control plane's client trusts it too.
+    call_both(&s).await;
+    let requests = fake.requests();
+    assert_eq!(requests.len(), 3, "{requests:?}");
+    for r in &requests {
+        assert_eq!(r.status, Some(200), "{r:?}");
+        assert_eq!(r.http_version, "HTTP/2.0", "ALPN h2 was negotiated: {r:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_profile_ca_bundle_is_trusted_and_none_is_an_unknown_issuer() {
+    let fake = tls_fake().await;
+    let home = tempfile::tempdir().unwrap();
+    let ca = write_ca(&home, &fake);
+    std::fs::create_dir(home.path().join(".aws")).unwrap();
+    std::fs::write(
+        home.path().join(".aws/config"),
+        format!("[profile private]\nca_bundle = {ca}\n"),
+    )
+    .unwrap();
+    let env = static_key_env(&home, &fake.url());
+
+    let with_profile = settings(&env.clone().with("AWS_PROFILE", "private"), None);
+    assert_eq!(
+        converse_stream_text(&with_profile).await.unwrap(),
+        "Echo: hello"
+    );
+    assert_eq!(fake.requests().len(), 1);
+
+    // Without a bundle, only the system's roots: the handshake fails, no request arrives.
+    let without = settings(&env, None);
+    assert!(without.ca_bundle().is_none());
+    let err = converse_stream_text(&without).await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            aws_sdk_bedrockruntime::error::SdkError::DispatchFailure(_)
+        ),
+        "{err:?}"
+    );
+    assert!(openclaw_creds::is_untrusted_certificate(&err), "{err:?}");
+    let chain = openclaw_creds::error_chain(&err);
+    assert!(chain.contains("UnknownIssuer"), "{chain}");
+    assert_eq!(
+        fake.requests().len(),
+        1,
+        "the handshake failed before any request"
+    );
+}
+
+#[tokio::test]
+async fn the_default_chain_calls_trust_the_bundle_too() {
+    // Web identity: STS `AssumeRoleWithWebIdentity` over HTTPS to the fake, then Converse.
+    let fake = tls_fake().await;
+    let home = tempfile::tempdir().unwrap();
+    let ca = write_ca(&home, &fake);
+    let token_file = home.path().join("token");
+    std::fs::write(&token_file, "it-ca-jwt").unwrap();
+    let env = base_env(&home, &fake.url())
+        .with("AWS_CA_BUNDLE", &ca)
+        .with("AWS_WEB_IDENTITY_TOKEN_FILE", token_file.to_str().unwrap())
+        .with("AWS_ROLE_ARN", "arn:aws:iam::123456789012:role/ca")
+        .with("AWS_ENDPOINT_URL_STS", fake.url());
+    converse(&settings(&env, None)).await.unwrap();
+    let requests = fake.requests();
+    assert_eq!(requests.len(), 2, "{requests:?}");
+    assert!(
+        String::from_utf8_lossy(&requests[0].body).contains("WebIdentityToken=it-ca-jwt"),
+        "{requests:?}"
+    );
+    assert_eq!(requests[1].status, Some(200), "{requests:?}");
 }

@@ -4,7 +4,8 @@
 //! Only what needs the shipped binary: the `listening on` line and the loopback default, the
 //! refusal to bind beyond loopback without a token (exit 3), the token read from
 //! `OPENCLAW_GATEWAY_TOKEN` (and kept out of the logs), SIGTERM draining open streams and exit 0,
-//! the pool settings of the connections to Bedrock reaching the SDK's HTTP client, and the
+//! the pool settings of the connections to Bedrock reaching the SDK's HTTP client, HTTPS to
+//! Bedrock over HTTP/2 trusting `AWS_CA_BUNDLE`, and the
 //! official `openai` Python client. The HTTP behaviour itself (chat mapping, errors,
 //! limits, metrics, disconnects, draining) is tested in process in `crates/serve/tests/it`.
 
@@ -13,6 +14,7 @@ mod observability;
 mod structured;
 mod support;
 mod upstream_pool;
+mod upstream_tls;
 
 use std::time::{Duration, Instant};
 
