@@ -74,21 +74,39 @@ pub struct DirectClient {
 }
 
 impl DirectClient {
-    /// A client for `endpoint` (the fake's URL).
-    pub fn new(endpoint: &str, model: &str, prompt: &str) -> Self {
-        let config = aws_sdk_bedrockruntime::Config::builder()
+    /// A client for `endpoint` (the fake's URL); for an `https://` fake, `ca_pem` is the
+    /// certificate to trust (the SDK's default HTTPS client otherwise: rustls with aws-lc, ALPN
+    /// `h2` and `http/1.1`).
+    pub fn new(endpoint: &str, model: &str, prompt: &str, ca_pem: Option<&str>) -> Result<Self> {
+        let mut config = aws_sdk_bedrockruntime::Config::builder()
             .behavior_version(BehaviorVersion::latest())
             .region(Region::new(REGION))
             .credentials_provider(Credentials::new(
                 ACCESS_KEY, SECRET_KEY, None, None, "bench",
             ))
-            .endpoint_url(endpoint)
-            .build();
-        DirectClient {
+            .endpoint_url(endpoint);
+        if let Some(pem) = ca_pem {
+            use aws_smithy_http_client::tls;
+            let trust = tls::TrustStore::empty().with_pem_certificate(pem.as_bytes());
+            let context = tls::TlsContext::builder()
+                .with_trust_store(trust)
+                .build()
+                .context("the fake's certificate is not a usable trust store")?;
+            config = config.http_client(
+                aws_smithy_http_client::Builder::new()
+                    .tls_provider(tls::Provider::Rustls(
+                        tls::rustls_provider::CryptoMode::AwsLc,
+                    ))
+                    .tls_context(context)
+                    .build_https(),
+            );
+        }
+        let config = config.build();
+        Ok(DirectClient {
             client: aws_sdk_bedrockruntime::Client::from_conf(config),
             model: model.to_owned(),
             prompt: prompt.to_owned(),
-        }
+        })
     }
 
     async fn run(&self, intended: Instant) -> Sample {

@@ -97,6 +97,59 @@ struct Args {
     /// The passing rate the overload step doubles when `--only` skips the search.
     #[arg(long, default_value_t = 1250.0)]
     overload_base: f64,
+    /// The transport between the gateway (and the direct SDK client) and the fake in the paced
+    /// step: `plain` (HTTP/1.1 over TCP, one connection per open stream), `tls` (HTTPS with ALPN
+    /// `h2`, as against Bedrock: every stream on one HTTP/2 connection; the gateway trusts the
+    /// fake's certificate through `AWS_CA_BUNDLE`) or `both`, one row each. The soak uses `tls`
+    /// when asked for, else `plain`; the other steps always use `plain`.
+    #[arg(long, value_enum, default_value_t = UpstreamChoice::Both)]
+    upstream: UpstreamChoice,
+    /// The HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS of the TLS fake: above every stream count by
+    /// default, so all paced streams run at once (Bedrock's own limit is not known; at a lower
+    /// limit the SDK's client queues the streams over it on its one connection).
+    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u32).range(1..))]
+    upstream_h2_streams: u32,
+}
+
+/// `--upstream`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum UpstreamChoice {
+    /// Cleartext HTTP/1.1.
+    Plain,
+    /// HTTPS, ALPN `h2`.
+    Tls,
+    /// Both, plain first.
+    Both,
+}
+
+impl UpstreamChoice {
+    /// The transports of the paced step, in order.
+    fn paced(self) -> &'static [Upstream] {
+        match self {
+            UpstreamChoice::Plain => &[Upstream::Plain],
+            UpstreamChoice::Tls => &[Upstream::Tls],
+            UpstreamChoice::Both => &[Upstream::Plain, Upstream::Tls],
+        }
+    }
+}
+
+/// The transport between the gateway and the fake.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Upstream {
+    /// `http://`: hyper's HTTP/1.1 client, one connection per stream in flight.
+    Plain,
+    /// `https://` with ALPN `h2`: the production transport to Bedrock.
+    Tls,
+}
+
+impl Upstream {
+    /// How the report names it.
+    fn label(self) -> &'static str {
+        match self {
+            Upstream::Plain => "plain HTTP/1.1 to the fake",
+            Upstream::Tls => "TLS to the fake, ALPN h2 as against Bedrock",
+        }
+    }
 }
 
 /// The steps `--only` can name: a name outside this list is an error (a typo would measure
@@ -270,7 +323,9 @@ async fn run(args: Args) -> Result<()> {
     let mut paths = Paths {
         list: vec![(
             "direct".to_owned(),
-            Client::Direct(Arc::new(DirectClient::new(&fake.url, MODEL, &prompt))),
+            Client::Direct(Arc::new(DirectClient::new(
+                &fake.url, MODEL, &prompt, None,
+            )?)),
         )],
         gateway_pid: 0,
     };
@@ -400,9 +455,11 @@ async fn run(args: Args) -> Result<()> {
     fake.stop().await;
     if paths.gateway_pid != 0 && args.runs("paced") {
         for &n in &plan.paced {
-            match paced(&args, n, &plan).await {
-                Ok(p) => report.paced.push(p),
-                Err(e) => eprintln!("warning: paced {n}: {e:#}"),
+            for &upstream in args.upstream.paced() {
+                match paced(&args, n, &plan, upstream).await {
+                    Ok(p) => report.paced.push(p),
+                    Err(e) => eprintln!("warning: paced {n} ({}): {e:#}", upstream.label()),
+                }
             }
         }
     }
@@ -567,22 +624,44 @@ async fn overload(
 /// Output tokens of a soak stream: 400 events 25 ms apart, about 10 s a stream.
 const SOAK_TOKENS: usize = 400;
 
-/// A fake paced like a real model and a fresh gateway on it (the paced scenario and the soak);
-/// the sandbox holds the gateway's configuration and home, so it lives as long as the gateway.
-async fn paced_servers(args: &Args, wait: Duration) -> Result<(Server, Sandbox, Server)> {
-    let fake = Server::spawn(
-        procs::fake_command(
-            &args.fake,
-            "127.0.0.1:0",
-            PACED_FIRST_MS,
-            PACED_MS,
-            PACED_CHUNK,
-        ),
-        "paced fake-bedrock",
-        wait,
-    )
-    .await?;
-    let sandbox = sandbox(args)?;
+/// The servers of a paced run: the fake, the gateway's sandbox (its configuration and home,
+/// alive as long as the gateway) and the gateway; with TLS, the fake's certificate (PEM).
+struct PacedServers {
+    fake: Server,
+    sandbox: Sandbox,
+    gateway: Server,
+    ca_pem: Option<String>,
+}
+
+/// A fake paced like a real model and a fresh gateway on it (the paced scenario and the soak),
+/// over `upstream`: with TLS the fake writes its certificate into the sandbox and the gateway
+/// trusts it through `AWS_CA_BUNDLE`.
+async fn paced_servers(args: &Args, wait: Duration, upstream: Upstream) -> Result<PacedServers> {
+    let mut sandbox = sandbox(args)?;
+    let mut fake_command = procs::fake_command(
+        &args.fake,
+        "127.0.0.1:0",
+        PACED_FIRST_MS,
+        PACED_MS,
+        PACED_CHUNK,
+    );
+    let cert = sandbox.path().join("fake-ca.pem");
+    if upstream == Upstream::Tls {
+        fake_command
+            .arg("--tls-cert-out")
+            .arg(&cert)
+            .arg("--h2-max-concurrent-streams")
+            .arg(args.upstream_h2_streams.to_string());
+        sandbox = sandbox.with_env(&[("AWS_CA_BUNDLE".to_owned(), cert.display().to_string())]);
+    }
+    let fake = Server::spawn(fake_command, "paced fake-bedrock", wait).await?;
+    let ca_pem =
+        match upstream {
+            Upstream::Tls => Some(std::fs::read_to_string(&cert).with_context(|| {
+                format!("cannot read the fake's certificate {}", cert.display())
+            })?),
+            Upstream::Plain => None,
+        };
     let gw_args = gateway_args(&args.openclaw).await;
     let gateway = Server::spawn(
         sandbox.command(&args.openclaw, &fake.url, &gw_args),
@@ -590,7 +669,12 @@ async fn paced_servers(args: &Args, wait: Duration) -> Result<(Server, Sandbox, 
         wait,
     )
     .await?;
-    Ok((fake, sandbox, gateway))
+    Ok(PacedServers {
+        fake,
+        sandbox,
+        gateway,
+        ca_pem,
+    })
 }
 
 /// The soak mode: a paced fake and a gateway with raw capacity, `minutes` of load, then the
@@ -601,7 +685,16 @@ async fn soak(args: &Args, minutes: f64) -> Result<()> {
     let prompt = paced_prompt(tokens);
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("cannot create {}", args.out.display()))?;
-    let (fake, _sandbox, gateway) = paced_servers(args, wait).await?;
+    let upstream = match args.upstream {
+        UpstreamChoice::Tls => Upstream::Tls,
+        UpstreamChoice::Plain | UpstreamChoice::Both => Upstream::Plain,
+    };
+    let PacedServers {
+        fake,
+        sandbox: _sandbox,
+        gateway,
+        ..
+    } = paced_servers(args, wait, upstream).await?;
     let client = openai(
         &gateway.url,
         &format!("amazon-bedrock/{MODEL}"),
@@ -651,19 +744,40 @@ async fn soak(args: &Args, minutes: f64) -> Result<()> {
     Ok(())
 }
 
-/// The paced scenario at `n` streams: a fake paced like a real model and a fresh gateway on
-/// it; the direct path, then the gateway path.
-async fn paced(args: &Args, n: usize, plan: &Plan) -> Result<stress::Paced> {
+/// The paced scenario at `n` streams over `upstream`: a fake paced like a real model and a
+/// fresh gateway on it; the direct path, then the gateway path.
+async fn paced(args: &Args, n: usize, plan: &Plan, upstream: Upstream) -> Result<stress::Paced> {
     let wait = Duration::from_secs(30);
     let tokens = plan.paced_tokens;
     let prompt = paced_prompt(tokens);
-    let (fake, _sandbox, gateway) = paced_servers(args, wait).await?;
+    let PacedServers {
+        fake,
+        sandbox,
+        gateway,
+        ca_pem,
+    } = paced_servers(args, wait, upstream).await?;
     let model = format!("amazon-bedrock/{MODEL}");
     let gw_client = openai(&gateway.url, &model, &prompt, None)?;
-    let direct = Client::Direct(Arc::new(DirectClient::new(&fake.url, MODEL, &prompt)));
-    // Each path's lazy state is built by one request cut after its first event.
-    for c in [&direct, &gw_client] {
-        let _ = c.run(Instant::now(), Duration::from_millis(1500)).await;
+    let direct = Client::Direct(Arc::new(DirectClient::new(
+        &fake.url,
+        MODEL,
+        &prompt,
+        ca_pem.as_deref(),
+    )?));
+
+    // Each path's lazy state is built by one request cut after its first event (the cut is a
+    // `timeout`); any other error means the path does not serve (over TLS: a gateway that does
+    // not trust the certificate), and nothing is measured.
+    for (path, c) in [("direct", &direct), ("gateway", &gw_client)] {
+        let sample = c.run(Instant::now(), Duration::from_millis(1500)).await;
+        match sample.error {
+            Some(err) if err != "timeout" => bail!(
+                "the {path} path does not serve over {}: {err}\n{}",
+                upstream.label(),
+                sandbox.log_tail()
+            ),
+            _ => {}
+        }
     }
     tokio::time::sleep(Duration::from_millis(500)).await;
     let pid = gateway.pid();
@@ -681,13 +795,19 @@ async fn paced(args: &Args, n: usize, plan: &Plan) -> Result<stress::Paced> {
         pace_first_ms: PACED_FIRST_MS,
         pace_ms: PACED_MS,
         ramp_s: plan.paced_ramp.as_secs_f64(),
+        upstream: upstream.label().to_owned(),
+        upstream_h2_streams: (upstream == Upstream::Tls).then_some(args.upstream_h2_streams),
         idle_rss_kib: idle_rss,
         ..stress::Paced::default()
     };
     for (path, client, pid) in [("direct", &direct, 0), ("gateway", &gw_client, pid)] {
         let p = stress::paced_path(path, client, shape, pid, idle_rss).await;
         eprintln!(
-            "paced-{n:<5} {path:<8} {} streams, {} errors {:?}, most open {}, TTFT p50 {:.1} p99 {:.1} ms{}",
+            "paced-{n:<5} {:<5} {path:<8} {} streams, {} errors {:?}, most open {}, TTFT p50 {:.1} p99 {:.1} ms{}",
+            match upstream {
+                Upstream::Plain => "plain",
+                Upstream::Tls => "tls",
+            },
             p.summary.requests,
             p.summary.errors,
             p.summary.error_kinds,

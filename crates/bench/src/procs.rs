@@ -126,6 +126,11 @@ impl Sandbox {
         })
     }
 
+    /// The sandbox directory (the gateway's HOME).
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
     /// Adds `extra` variables to every command's environment (the bench's `--gateway-env`).
     pub fn with_env(mut self, extra: &[(String, String)]) -> Self {
         self.extra.extend_from_slice(extra);

@@ -373,17 +373,38 @@ pub fn markdown(r: &Report) -> String {
     s
 }
 
+/// The transport of a paced run (runs written before it had one were plain HTTP/1.1).
+pub fn upstream_label(p: &crate::stress::Paced) -> &str {
+    if p.upstream.is_empty() {
+        "plain HTTP/1.1 to the fake"
+    } else {
+        &p.upstream
+    }
+}
+
+/// What the transport means for the figures.
+fn upstream_note(p: &crate::stress::Paced) -> String {
+    match p.upstream_h2_streams {
+        Some(max) => format!(
+            " The gateway and the direct SDK client reach the fake over HTTPS (the gateway trusts its certificate through `AWS_CA_BUNDLE`); ALPN picks HTTP/2, so each holds one connection for all its streams (the fake allows {max} streams on a connection)."
+        ),
+        None => " The gateway and the direct SDK client reach the fake over cleartext HTTP/1.1: one connection per open stream.".to_owned(),
+    }
+}
+
 /// The paced scenario, the overload step and the targets.
 fn markdown_stress(s: &mut String, r: &Report) {
     for p in &r.paced {
         let _ = writeln!(
             s,
-            "\n## Paced streams: {} at once\n\nEach stream like a real model: first token after {} ms, then one delta (one token) every {} ms, {} tokens; the streams start evenly over {:.0} s and each runs once to its end. Gateway RSS before the load: {:.1} MiB.\n",
+            "\n## Paced streams: {} at once, {}\n\nEach stream like a real model: first token after {} ms, then one delta (one token) every {} ms, {} tokens; the streams start evenly over {:.0} s and each runs once to its end.{} Gateway RSS before the load: {:.1} MiB.\n",
             p.streams,
+            upstream_label(p),
             p.pace_first_ms,
             p.pace_ms,
             p.tokens,
             p.ramp_s,
+            upstream_note(p),
             p.idle_rss_kib as f64 / 1024.0
         );
         let _ = writeln!(

@@ -32,6 +32,11 @@ pub struct Paced {
     pub pace_ms: u64,
     /// Streams start evenly over this many seconds.
     pub ramp_s: f64,
+    /// The transport between the gateway (and the direct client) and the fake, as the report
+    /// names it: plain HTTP/1.1, or TLS with ALPN `h2` as against Bedrock.
+    pub upstream: String,
+    /// With TLS, the fake's HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS.
+    pub upstream_h2_streams: Option<u32>,
     /// Gateway RSS after start-up and one request, before the load, KiB.
     pub idle_rss_kib: u64,
     /// Per path.

@@ -92,20 +92,57 @@ pub fn evaluate(r: &Report) -> Vec<Target> {
             r.idle.as_ref().map(|i| i.idle_rss_kib as f64 / 1024.0),
         ),
     ];
-    for p in &r.paced {
-        let gateway = p.paths.iter().find(|x| x.path == "gateway");
-        out.push(at_most(
-            format!("memory per open stream, {} paced streams", p.streams),
+    // One memory line per stream count, with the figure of each transport measured: the
+    // verdict is the TLS/HTTP/2 one (the transport to Bedrock) when measured, else the plain
+    // one.
+    let mut counts: Vec<usize> = r.paced.iter().map(|p| p.streams).collect();
+    counts.dedup();
+    for n in counts {
+        let runs: Vec<_> = r.paced.iter().filter(|p| p.streams == n).collect();
+        let per_stream = |p: &crate::stress::Paced| {
+            p.paths
+                .iter()
+                .find(|x| x.path == "gateway")
+                .and_then(|g| g.kib_per_stream)
+        };
+        let tls = runs
+            .iter()
+            .find(|p| p.upstream_h2_streams.is_some())
+            .and_then(|p| per_stream(p));
+        let plain = runs
+            .iter()
+            .find(|p| p.upstream_h2_streams.is_none())
+            .and_then(|p| per_stream(p));
+        let has_tls = runs.iter().any(|p| p.upstream_h2_streams.is_some());
+        let has_plain = runs.iter().any(|p| p.upstream_h2_streams.is_none());
+        let mut target = at_most(
+            format!("memory per open stream, {n} paced streams"),
             32.0,
             "KiB",
-            gateway.and_then(|g| g.kib_per_stream),
-        ));
-        out.push(at_most(
-            format!("errors, {} paced streams (both paths)", p.streams),
-            0.0,
-            "",
-            Some(p.paths.iter().map(|x| x.summary.errors).sum::<u64>() as f64),
-        ));
+            if has_tls { tls } else { plain },
+        );
+        let figure = |v: Option<f64>| v.map_or_else(|| "–".to_owned(), |v| format!("{v:.2} KiB"));
+        target.measured = match (has_tls, has_plain) {
+            (true, true) => format!("{} TLS h2 ({} plain h1)", figure(tls), figure(plain)),
+            (true, false) => format!("{} TLS h2", figure(tls)),
+            _ => format!("{} plain h1", figure(plain)),
+        };
+        out.push(target);
+        for p in runs {
+            out.push(at_most(
+                format!(
+                    "errors, {n} paced streams (both paths, {})",
+                    if p.upstream_h2_streams.is_some() {
+                        "TLS h2"
+                    } else {
+                        "plain h1"
+                    }
+                ),
+                0.0,
+                "",
+                Some(p.paths.iter().map(|x| x.summary.errors).sum::<u64>() as f64),
+            ));
+        }
     }
     match &r.overload {
         Some(o) => {
@@ -173,5 +210,48 @@ mod tests {
         assert_eq!(find("refusal time").verdict(), "not measured");
         assert_eq!(find("peak RSS").met, Some(false));
         assert_eq!(find("peak RSS").measured, "100.00 MiB");
+    }
+
+    #[test]
+    fn memory_per_stream_reports_both_transports_and_judges_tls() {
+        use crate::stress::{Paced, PacedPath};
+        let run = |per_stream: f64, h2: Option<u32>| Paced {
+            streams: 1000,
+            upstream_h2_streams: h2,
+            paths: vec![PacedPath {
+                path: "gateway".to_owned(),
+                kib_per_stream: Some(per_stream),
+                ..PacedPath::default()
+            }],
+            ..Paced::default()
+        };
+        let r = Report {
+            paced: vec![run(50.0, None), run(20.0, Some(10_000))],
+            ..Report::default()
+        };
+        let t = evaluate(&r);
+        let memory: Vec<_> = t
+            .iter()
+            .filter(|x| x.figure.starts_with("memory per open stream"))
+            .collect();
+        assert_eq!(memory.len(), 1);
+        assert_eq!(memory[0].measured, "20.00 KiB TLS h2 (50.00 KiB plain h1)");
+        assert_eq!(memory[0].met, Some(true));
+        let errors = t
+            .iter()
+            .filter(|x| x.figure.starts_with("errors, 1000"))
+            .count();
+        assert_eq!(errors, 2);
+        // Plain only: judged on the plain figure.
+        let r = Report {
+            paced: vec![run(50.0, None)],
+            ..Report::default()
+        };
+        let t = evaluate(&r);
+        let memory = t.iter().find(|x| x.figure.starts_with("memory")).unwrap();
+        assert_eq!(
+            (memory.measured.as_str(), memory.met),
+            ("50.00 KiB plain h1", Some(false))
+        );
     }
 }
