@@ -241,6 +241,12 @@ fn pem_problem(err: &pem::Error) -> &'static str {
     }
 }
 
+/// What to do about a certificate [`is_untrusted_certificate`] finds, for the end of an error
+/// message (after `: `).
+pub const UNTRUSTED_CERTIFICATE_HINT: &str = "the endpoint's TLS certificate is not signed by a \
+     trusted CA; behind a TLS-inspecting proxy or for a private CA, set AWS_CA_BUNDLE (or \
+     `ca_bundle` in the AWS profile) to a PEM file of that CA";
+
 /// Whether `err`'s cause chain holds a TLS handshake refusal because the server's certificate
 /// chains to no trusted root (rustls's `UnknownIssuer`): a TLS-inspecting proxy, a private CA or
 /// a self-signed certificate that `AWS_CA_BUNDLE` / `ca_bundle` does not name.

@@ -83,7 +83,7 @@ mod sso;
 
 pub use ca_bundle::{
     CA_BUNDLE_MAX_BYTES, CA_BUNDLE_VAR, CaBundle, CaBundleProblem, CaBundleSource,
-    is_untrusted_certificate,
+    UNTRUSTED_CERTIFICATE_HINT, is_untrusted_certificate,
 };
 pub use env::Env;
 pub use error::{

@@ -411,6 +411,15 @@ where
                 }
             }
         }
+        _ if openclaw_creds::is_untrusted_certificate(&err) => Error::Transport {
+            operation,
+            region,
+            message: format!(
+                "{}: {}",
+                context(),
+                openclaw_creds::UNTRUSTED_CERTIFICATE_HINT
+            ),
+        },
         _ => Error::Transport {
             operation,
             region,

@@ -627,10 +627,9 @@ pub(crate) fn send_error<E: OperationError>(
         SdkError::DispatchFailure(_) if openclaw_creds::is_untrusted_certificate(e) => (
             ErrorInfo::new(ErrorKind::Upstream),
             format!(
-                "could not reach bedrock: {}: the endpoint's TLS certificate is not signed by a \
-                 trusted CA; behind a TLS-inspecting proxy or for a private CA, set \
-                 AWS_CA_BUNDLE (or `ca_bundle` in the AWS profile) to a PEM file of that CA",
-                openclaw_creds::error_chain(e)
+                "could not reach bedrock: {}: {}",
+                openclaw_creds::error_chain(e),
+                openclaw_creds::UNTRUSTED_CERTIFICATE_HINT
             ),
         ),
         SdkError::DispatchFailure(_) => (

@@ -2,11 +2,14 @@
 //! and ALPN `h2`. With `AWS_CA_BUNDLE` naming that certificate the gateway streams a chat over
 //! HTTP/2; without it the handshake fails and the chat's error (and the log) says the
 //! certificate is not trusted and names `AWS_CA_BUNDLE`; a bundle that cannot be read stops the
-//! start (exit 3) naming the path and the variable.
+//! start (exit 3) naming the path and the variable. `openclaw models list` (discovery, the
+//! control plane) trusts a profile's `ca_bundle`, and says the same without one.
 
 use std::time::{Duration, Instant};
 
 use fake_bedrock::FakeBedrock;
+
+use openclaw_e2e::{DISCOVERY_CONFIG, Sandbox, static_keys};
 
 use super::support::{Gateway, MODEL, chat, chunks, joined};
 use super::{streaming, user};
@@ -117,4 +120,62 @@ async fn an_unreadable_bundle_stops_the_start_naming_it() {
         )),
         "{stderr}"
     );
+}
+
+#[tokio::test]
+async fn models_list_trusts_a_profile_ca_bundle_and_says_why_without_one() {
+    let fake = tls_fake().await;
+    let url = fake.url();
+    let sandbox = Sandbox::new(None);
+    sandbox.write_config(DISCOVERY_CONFIG);
+    let ca = sandbox.home().join("corporate-ca.pem");
+    std::fs::write(&ca, fake.ca_certificate_pem().unwrap()).unwrap();
+    std::fs::write(
+        sandbox.aws_config_file(),
+        format!("[default]\nca_bundle = {}\n", ca.display()),
+    )
+    .unwrap();
+    let run = move |sandbox: Sandbox| {
+        let mut env = static_keys();
+        env.push(("AWS_ENDPOINT_URL_BEDROCK", url.as_str()));
+        env.push(("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", url.as_str()));
+        let out = sandbox.run(&["models", "list", "--plain"], &env, None);
+        (sandbox, out)
+    };
+    // The CLI blocks: run it beside the runtime serving the fake.
+    let (sandbox, out) = tokio::task::spawn_blocking({
+        let run = run.clone();
+        move || run(sandbox)
+    })
+    .await
+    .unwrap();
+    assert!(out.ok().contains(MODEL), "{}", out.stdout);
+    let requests = fake.requests();
+    assert!(!requests.is_empty());
+    assert!(
+        requests.iter().all(|r| r.http_version == "HTTP/2.0"),
+        "{requests:?}"
+    );
+
+    // Without the profile's bundle (and without the discovery cache the first run wrote).
+    std::fs::write(sandbox.aws_config_file(), "[default]\nregion = us-east-1\n").unwrap();
+    std::fs::remove_dir_all(sandbox.home().join("state")).unwrap();
+    let (_sandbox, out) = tokio::task::spawn_blocking(move || run(sandbox))
+        .await
+        .unwrap();
+    // Discovery fails (configured models only, a warning), and the warning says why.
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert!(!out.stdout.contains("claude-3-haiku"), "{}", out.stdout);
+    for part in [
+        "bedrock discovery failed",
+        "UnknownIssuer",
+        "not signed by a trusted CA",
+        "AWS_CA_BUNDLE",
+    ] {
+        assert!(
+            out.stderr.contains(part),
+            "{part:?} missing: {}",
+            out.stderr
+        );
+    }
 }
