@@ -45,6 +45,10 @@
 //! and `bedrock`. `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true` (or, when it is unset, the profile's
 //! `ignore_configured_endpoint_urls = true`) disables all but the `baseUrl`.
 //!
+//! CA bundle: `AWS_CA_BUNDLE`, else the selected profile's `ca_bundle` in the shared config file
+//! ([`CaBundle::from_env`]): PEM certificates every SDK client trusts besides the system's roots,
+//! read and checked when [`AwsSettings`] is built ([`Error::InvalidCaBundle`] otherwise).
+//!
 //! Credentials the SDK default chain resolves include SSO profiles (`sso_session` and the legacy
 //! `sso_start_url`, from the token cache `aws sso login` writes), web identity and container
 //! credentials (ECS, EKS Pod Identity). An SSO profile whose session is missing or expired gives
