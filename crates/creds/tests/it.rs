@@ -10,6 +10,7 @@
 //! - `probe_imds`: role, no role, unreachable, timeout
 //! - the HTTP client's idle-connection pool: idle timeout and idle cap, seen as the client connections fake-bedrock counts open
 //! - a CA bundle (`AWS_CA_BUNDLE`, a profile's `ca_bundle`) over HTTPS with ALPN h2: trusted with it, an unknown issuer without
+//! - HTTP/2: concurrent calls share the pooled connection; with the pool off each opens its own
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::sync::{Arc, Mutex};
@@ -1254,4 +1255,56 @@ async fn the_default_chain_calls_trust_the_bundle_too() {
         "{requests:?}"
     );
     assert_eq!(requests[1].status, Some(200), "{requests:?}");
+}
+
+/// Over HTTPS with ALPN h2, four concurrent ConverseStream calls after a first one: with the
+/// pool on they are four streams of the one pooled connection; with the pool off (an idle cap or
+/// idle timeout of 0) hyper-util shares nothing, so each call opens its own connection.
+#[tokio::test]
+async fn http2_calls_share_one_connection_unless_the_pool_is_off() {
+    async fn open_during_four_streams(pool: ConnectionPool) -> usize {
+        let fake = FakeBedrock::builder()
+            .credentials(AKID, SECRET)
+            .tls()
+            .chunk_size(2)
+            .pacing(fake_bedrock::Pacing {
+                first_byte: Duration::ZERO,
+                between_events: Duration::from_millis(100),
+            })
+            .start()
+            .await
+            .unwrap();
+        let home = tempfile::tempdir().unwrap();
+        let ca = write_ca(&home, &fake);
+        let env = static_key_env(&home, &fake.url()).with("AWS_CA_BUNDLE", &ca);
+        let s = settings(&env, None).with_connection_pool(pool);
+        // A first call, so that the next ones find the HTTP/2 connection (when it is pooled).
+        assert_eq!(converse_stream_text(&s).await.unwrap(), "Echo: hello");
+        let calls = (0..4).map(|_| {
+            let s = s.clone();
+            tokio::spawn(async move { converse_stream_text(&s).await.unwrap() })
+        });
+        let calls: Vec<_> = calls.collect();
+        // The streams last about 0.6 s (six deltas 100 ms apart): read the count while all run.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while fake.requests().len() < 5 && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        let open = fake.open_connections();
+        for call in calls {
+            assert_eq!(call.await.unwrap(), "Echo: hello");
+        }
+        assert!(
+            fake.requests().iter().all(|r| r.http_version == "HTTP/2.0"),
+            "{:?}",
+            fake.requests()
+        );
+        open
+    }
+    assert_eq!(open_during_four_streams(ConnectionPool::default()).await, 1);
+    let off = ConnectionPool {
+        max_idle_per_host: 0,
+        ..ConnectionPool::default()
+    };
+    assert_eq!(open_during_four_streams(off).await, 4);
 }
