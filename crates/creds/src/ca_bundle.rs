@@ -80,7 +80,8 @@ impl fmt::Display for CaBundleProblem {
                 write!(f, "it is larger than {} MiB", CA_BUNDLE_MAX_BYTES >> 20)
             }
             CaBundleProblem::InvalidPem { reason, after } => {
-                write!(f, "{reason} (after {after} certificates)")
+                let plural = if *after == 1 { "" } else { "s" };
+                write!(f, "{reason} (after {after} certificate{plural})")
             }
             CaBundleProblem::NoCertificate => f.write_str("it holds no PEM certificate"),
             CaBundleProblem::InvalidCertificate { index, reason } => {
@@ -470,7 +471,7 @@ HYGsnbXWLxkoIjieyuEOzw==
             (
                 "unterminated.pem",
                 format!("{TEST_CA}-----BEGIN CERTIFICATE-----\nc2VjcmV0LWtleS1ieXRlcw==\n"),
-                "a PEM block has no `-----END` line (after 1 certificates)".into(),
+                "a PEM block has no `-----END` line (after 1 certificate)".into(),
             ),
             (
                 "base64.pem",
