@@ -53,7 +53,7 @@ impl ModelStream for Echo {
             StreamEvent::Done {
                 stop_reason: StopReason::Stop,
                 usage: Usage::default(),
-                message,
+                message: Box::new(message),
             },
         ];
         Box::pin(futures::stream::iter(events))

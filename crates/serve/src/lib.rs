@@ -47,7 +47,7 @@
 //!         let done = StreamEvent::Done {
 //!             stop_reason: StopReason::Stop,
 //!             usage: Usage::default(),
-//!             message,
+//!             message: Box::new(message),
 //!         };
 //!         Box::pin(futures::stream::iter([done]))
 //!     }

@@ -186,7 +186,8 @@ pub(crate) fn response<W: EventWriter>(started: Started, writer: W, start: Insta
     let mut state = Box::new(Sse {
         events,
         writer,
-        buf: Vec::with_capacity(BUF_INITIAL),
+        buf: Vec::new(),
+        frame_hint: BUF_INITIAL,
         done: false,
         fresh: true,
         turns: 0,
@@ -208,12 +209,11 @@ pub(crate) fn response<W: EventWriter>(started: Started, writer: W, start: Insta
             }
             if !s.buf.is_empty() {
                 s.last_write = Instant::now();
-                // One allocation of the frame's exact size; the render buffer is kept.
-                let frame = Bytes::copy_from_slice(&s.buf);
-                s.buf.clear();
-                if s.buf.capacity() > BUF_KEEP {
-                    s.buf = Vec::with_capacity(BUF_INITIAL);
-                }
+                // The frame takes the render buffer (no copy), and the next render starts a
+                // buffer of about this frame's size: a stream holds no buffer between frames
+                // (memory per open stream), and a frame is one allocation.
+                let frame = Bytes::from(std::mem::take(&mut s.buf));
+                s.frame_hint = frame.len().clamp(BUF_INITIAL, BUF_LARGEST_HINT);
                 return Some((Ok::<Bytes, Infallible>(frame), s));
             }
             if s.done {
@@ -230,7 +230,7 @@ pub(crate) fn response<W: EventWriter>(started: Started, writer: W, start: Insta
                     let due = s.last_write + KEEPALIVE;
                     let now = Instant::now();
                     if now >= due {
-                        s.writer.keepalive(&mut s.buf);
+                        s.writer.keepalive(render_buf(&mut s.buf, s.frame_hint));
                         s.keepalive.as_mut().reset((now + KEEPALIVE).into());
                     } else {
                         s.keepalive.as_mut().reset(due.into());
@@ -279,6 +279,8 @@ struct Sse<W> {
     /// SSE bytes rendered and not yet handed to hyper; reused from frame to frame (rendering
     /// into a fresh `Vec` grew it several times per event).
     buf: Vec<u8>,
+    /// The capacity a new render buffer starts with (the last frame's size, bounded).
+    frame_hint: usize,
     done: bool,
     /// An event was rendered and not gathered with its followers yet.
     fresh: bool,
@@ -295,10 +297,10 @@ struct Sse<W> {
     last_write: Instant,
 }
 
-/// The render buffer's first capacity: a text delta's chunk fits.
+/// The smallest capacity a render buffer starts with: a text delta's chunk fits.
 const BUF_INITIAL: usize = 512;
-/// A render buffer grown beyond this by a large frame is given back (a long stream keeps it).
-const BUF_KEEP: usize = 4096;
+/// The largest capacity a render buffer starts with (a burst after a large frame grows it).
+const BUF_LARGEST_HINT: usize = 4096;
 
 /// Most events gathered into one body frame (beyond, the frame goes out and the rest follows).
 const FRAME_EVENTS: usize = 64;
@@ -386,8 +388,17 @@ impl<W: EventWriter> Sse<W> {
             self.done = true;
             self.guard.terminal(event);
         }
-        self.writer.write(event, &mut self.buf);
+        self.writer
+            .write(event, render_buf(&mut self.buf, self.frame_hint));
     }
+}
+
+/// The render buffer `buf`, allocated at `hint` bytes when a frame took the last one.
+fn render_buf(buf: &mut Vec<u8>, hint: usize) -> &mut Vec<u8> {
+    if buf.capacity() == 0 {
+        buf.reserve(hint);
+    }
+    buf
 }
 
 /// Holds a concurrency permit and measures the stream's duration until dropped.

@@ -668,8 +668,10 @@ pub enum StreamEvent {
     Done {
         /// Why it stopped.
         stop_reason: StopReason,
-        /// The complete message (to append to the conversation).
-        message: AssistantMessage,
+        /// The complete message (to append to the conversation). Boxed: every event is moved
+        /// several times on its way to the client, and an event is as large as its largest
+        /// kind; this one comes once per stream.
+        message: Box<AssistantMessage>,
         /// Token counts and cost (also in `message.usage`).
         usage: Usage,
     },

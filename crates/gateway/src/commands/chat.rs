@@ -269,7 +269,7 @@ impl<'a> Renderer<'a> {
                     self.out.err_line(
                         &Style::Dim.paint(&usage_line(&usage, &reason), self.out.color_stderr),
                     );
-                    return Ok(message);
+                    return Ok(*message);
                 }
                 StreamEvent::Error { message, info, .. } => {
                     self.newline();

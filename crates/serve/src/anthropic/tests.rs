@@ -240,7 +240,7 @@ fn done(message: AssistantMessage, stop: StopReason) -> StreamEvent {
     };
     StreamEvent::Done {
         stop_reason: stop,
-        message,
+        message: Box::new(message),
         usage,
     }
 }

@@ -91,7 +91,7 @@ fn rich_answer() -> Vec<StreamEvent> {
         StreamEvent::ToolCallEnd { index: 2, call },
         StreamEvent::Done {
             stop_reason: StopReason::ToolUse,
-            message,
+            message: Box::new(message),
             usage,
         },
     ]

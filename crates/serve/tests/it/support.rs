@@ -256,7 +256,7 @@ pub fn text_answer(pieces: &[&str], stop_reason: StopReason, usage: Usage) -> Ve
     message.usage = usage;
     events.push(StreamEvent::Done {
         stop_reason,
-        message,
+        message: Box::new(message),
         usage,
     });
     events

@@ -1,7 +1,7 @@
 //! [`ConverseStream`]: clients, retries, timeouts, abort and token counting around the request
 //! builder and the event converter.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
@@ -190,8 +190,7 @@ impl ModelStream for ConverseStream {
             abort: options.abort,
             traceparent: traceparent(options.traceparent),
             request_id: options.request_id,
-            pending: VecDeque::new(),
-            scratch: Vec::new(),
+            pending: Vec::new(),
             first_deadline: None,
             idle: None,
         };
@@ -282,9 +281,11 @@ struct Driver {
     traceparent: Option<String>,
     /// Where Bedrock's request id goes.
     request_id: Option<RequestIdSlot>,
-    pending: VecDeque<StreamEvent>,
-    /// The converter's output for one item, reused (no allocation per event).
-    scratch: Vec<StreamEvent>,
+    /// The converter's events for one item, last first (`next` pops them from the end). Only
+    /// filled when empty, so one buffer is both the converter's output and the queue, kept for
+    /// the stream's life: no allocation per event, and a few events' worth of memory per open
+    /// stream instead of two buffers.
+    pending: Vec<StreamEvent>,
     first_deadline: Option<Instant>,
     /// The idle timeout between events: one timer for the whole stream, moved only when it
     /// fires early (registering and cancelling a timer per event costs a lock on the timer
@@ -333,7 +334,7 @@ enum Step<T> {
 impl Driver {
     async fn next(&mut self) -> Option<StreamEvent> {
         loop {
-            if let Some(event) = self.pending.pop_front() {
+            if let Some(event) = self.pending.pop() {
                 return Some(event);
             }
             if self.conv.is_finished() {
@@ -346,9 +347,9 @@ impl Driver {
     }
 
     fn fail(&mut self, info: ErrorInfo, message: String) {
-        let mut out = Vec::new();
-        self.conv.fail(info, message, &mut out);
-        self.pending.extend(out);
+        debug_assert!(self.pending.is_empty());
+        self.conv.fail(info, message, &mut self.pending);
+        self.pending.reverse();
         self.state = State::Closed;
     }
 
@@ -486,16 +487,17 @@ impl Driver {
                 };
                 match step {
                     Step::Ready(Ok(Some(item))) => {
-                        self.conv.push(item, &mut self.scratch);
-                        self.pending.extend(self.scratch.drain(..));
+                        debug_assert!(self.pending.is_empty());
+                        self.conv.push(item, &mut self.pending);
+                        self.pending.reverse();
                         if !self.conv.is_finished() {
                             self.state = State::Receiving(rx);
                         }
                     }
                     Step::Ready(Ok(None)) => {
-                        let mut out = Vec::new();
-                        self.conv.finish(&mut out);
-                        self.pending.extend(out);
+                        debug_assert!(self.pending.is_empty());
+                        self.conv.finish(&mut self.pending);
+                        self.pending.reverse();
                     }
                     Step::Ready(Err(e)) => {
                         let (info, message) = stream_error(&e);

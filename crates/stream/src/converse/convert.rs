@@ -189,7 +189,7 @@ impl Converter {
                 let usage = self.message.usage;
                 out.push(StreamEvent::Done {
                     stop_reason,
-                    message: self.message.clone(),
+                    message: Box::new(self.message.clone()),
                     usage,
                 });
             }

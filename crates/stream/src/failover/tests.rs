@@ -67,7 +67,7 @@ fn answer(text: &str) -> Vec<StreamEvent> {
         },
         StreamEvent::Done {
             stop_reason: StopReason::Stop,
-            message,
+            message: Box::new(message),
             usage: Usage::default(),
         },
     ]

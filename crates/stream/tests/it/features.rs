@@ -72,7 +72,7 @@ fn pick(body: &Value, keys: &[&str]) -> Value {
 
 fn assert_done(events: &[StreamEvent]) -> AssistantMessage {
     match terminal(events) {
-        StreamEvent::Done { message, .. } => message.clone(),
+        StreamEvent::Done { message, .. } => (**message).clone(),
         other => panic!("bedrock refused the request: {other:#?}"),
     }
 }

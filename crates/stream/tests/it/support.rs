@@ -131,7 +131,7 @@ pub fn terminal(events: &[StreamEvent]) -> &StreamEvent {
 
 pub fn done_message(events: &[StreamEvent]) -> openclaw_stream::AssistantMessage {
     match terminal(events) {
-        StreamEvent::Done { message, .. } => message.clone(),
+        StreamEvent::Done { message, .. } => (**message).clone(),
         other => panic!("expected done, got {other:#?}"),
     }
 }
