@@ -290,7 +290,7 @@ async fn chat_inner(
             max_image_bytes: app.options.limits.max_image_bytes,
         },
     )?;
-    let started = match sse::start(app, &resolved, request, &key).await {
+    let started = match sse::start(app, &resolved, request, &key, body.is_stream()).await {
         Ok(started) => started,
         Err(e) => {
             let mut response = e.into_response();

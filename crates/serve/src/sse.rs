@@ -45,15 +45,20 @@ pub(crate) struct Started {
 /// Takes a concurrency permit (see [`admit`]), starts the model stream and waits for Bedrock's
 /// first event, so a failure before the stream starts gets its own HTTP status instead of a 200
 /// with an error inside.
+///
+/// `streaming`: the answer is streamed on as deltas (the model stream then need not accumulate
+/// the answer's text, [`openclaw_stream::StreamOptions::deltas_only`]).
 pub(crate) async fn start(
     app: &Arc<App>,
     model: &ResolvedModel,
     request: StreamRequest,
     key: &str,
+    streaming: bool,
 ) -> Result<Started, ApiError> {
     let permit = admit(app).await?;
     let mut guard = StreamGuard::new(app.clone(), permit);
-    let options = guard.trace(app, &model.def.id);
+    let mut options = guard.trace(app, &model.def.id);
+    options.deltas_only = streaming;
     let mut events = model.stream.stream(request, options);
     let first = events
         .next()

@@ -149,6 +149,13 @@ pub struct StreamOptions {
     /// Receives the provider's request id (Bedrock's `x-amzn-requestid`) when a response,
     /// successful or not, arrives: for logs and support cases.
     pub request_id: Option<RequestIdSlot>,
+    /// The caller forwards the deltas and never reads the accumulated text: an implementation
+    /// may then leave the text and reasoning out of `TextEnd::text`, `ThinkingEnd::thinking`
+    /// and the text and thinking blocks of the terminal event's message (tool calls,
+    /// signatures, usage and the rest of the message are complete). A proxy that streams an
+    /// answer on sets it, so an open stream does not hold the whole answer (the Converse
+    /// adapter honours it).
+    pub deltas_only: bool,
 }
 
 /// Where a model stream leaves the provider's id of the request it made (cloned handles share

@@ -140,7 +140,7 @@ async fn messages_inner(
 ) -> Result<Response, ApiError> {
     let (body, key, resolved, request) = prepare(app, req, false, label).await?;
     let id = response_id("msg_");
-    let started = match sse::start(app, &resolved, request, &key).await {
+    let started = match sse::start(app, &resolved, request, &key, body.is_stream()).await {
         Ok(started) => started,
         Err(e) => {
             let mut response = error::response(e);

@@ -182,7 +182,7 @@ impl ModelStream for ConverseStream {
     fn stream(&self, request: StreamRequest, options: StreamOptions) -> EventStream {
         let client = self.client(&options);
         let driver = Driver {
-            conv: Converter::new(&request.model),
+            conv: Converter::new(&request.model).deltas_only(options.deltas_only),
             state: State::Init(Box::new(request)),
             client,
             source: self.inner.source.clone(),

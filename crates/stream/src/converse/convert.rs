@@ -65,6 +65,8 @@ pub struct Converter {
     stop: Option<Result<StopReason, (ErrorInfo, String)>>,
     usage_seen: bool,
     finished: bool,
+    /// Text and reasoning are not accumulated (see [`crate::StreamOptions::deltas_only`]).
+    deltas_only: bool,
 }
 
 impl Converter {
@@ -78,7 +80,15 @@ impl Converter {
             stop: None,
             usage_seen: false,
             finished: false,
+            deltas_only: false,
         }
+    }
+
+    /// Leaves text and reasoning out of the accumulated message when `yes` (see
+    /// [`crate::StreamOptions::deltas_only`]).
+    pub fn deltas_only(mut self, yes: bool) -> Self {
+        self.deltas_only = yes;
+        self
     }
 
     /// Whether the terminal event has been emitted.
@@ -281,7 +291,9 @@ impl Converter {
                 if let Some(AssistantContent::Text { text: acc }) =
                     self.message.content.get_mut(index)
                 {
-                    acc.push_str(&text);
+                    if !self.deltas_only {
+                        acc.push_str(&text);
+                    }
                     out.push(StreamEvent::TextDelta { index, delta: text });
                 }
             }
@@ -309,7 +321,9 @@ impl Converter {
                 };
                 match r {
                     ReasoningContentBlockDelta::Text(text) => {
-                        thinking.push_str(&text);
+                        if !self.deltas_only {
+                            thinking.push_str(&text);
+                        }
                         out.push(StreamEvent::ThinkingDelta { index, delta: text });
                     }
                     ReasoningContentBlockDelta::Signature(sig) => {

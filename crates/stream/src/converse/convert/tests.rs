@@ -434,3 +434,67 @@ fn stop_sequence_comes_from_the_response_fields() {
     let serialised = serde_json::to_value(AssistantMessage::new(API, PROVIDER, "m")).unwrap();
     assert!(serialised.get("stop_sequence").is_none());
 }
+
+#[test]
+fn deltas_only_forwards_every_delta_but_keeps_no_text() {
+    let items = || {
+        vec![
+            start(),
+            text(0, "Hel"),
+            text(0, "lo"),
+            block_stop(0),
+            tool_start(1, "t1", "get_weather"),
+            tool_delta(1, "{\"city\":"),
+            tool_delta(1, "\"Paris\"}"),
+            block_stop(1),
+            stop(WireStopReason::ToolUse),
+            metadata(10, 5, 0, 0),
+        ]
+    };
+    let mut full = Converter::new(&model());
+    let mut lean = Converter::new(&model()).deltas_only(true);
+    let (mut a, mut b) = (Vec::new(), Vec::new());
+    for item in items() {
+        full.push(item, &mut a);
+    }
+    for item in items() {
+        lean.push(item, &mut b);
+    }
+    assert_eq!(kinds(&a), kinds(&b));
+    let deltas = |events: &[StreamEvent]| -> String {
+        events
+            .iter()
+            .filter_map(|e| match e {
+                StreamEvent::TextDelta { delta, .. } => Some(delta.as_str()),
+                _ => None,
+            })
+            .collect()
+    };
+    assert_eq!(deltas(&b), "Hello");
+    assert_eq!(deltas(&a), deltas(&b));
+    let done = |events: &[StreamEvent]| match events.last() {
+        Some(StreamEvent::Done { message, usage, .. }) => (message.clone(), *usage),
+        other => panic!("expected done, got {other:?}"),
+    };
+    let (full_message, full_usage) = done(&a);
+    let (lean_message, lean_usage) = done(&b);
+    assert_eq!(full_usage, lean_usage);
+    assert_eq!(
+        full_message.content[0],
+        AssistantContent::Text {
+            text: "Hello".into()
+        }
+    );
+    // No text kept; the tool call is whole in both.
+    assert_eq!(
+        lean_message.content[0],
+        AssistantContent::Text {
+            text: String::new()
+        }
+    );
+    assert_eq!(full_message.content[1], lean_message.content[1]);
+    let AssistantContent::ToolCall(call) = &lean_message.content[1] else {
+        panic!("expected a tool call: {lean_message:?}");
+    };
+    assert_eq!(call.arguments, json!({"city": "Paris"}));
+}
