@@ -44,7 +44,7 @@ pub(crate) fn run(args: Vec<String>) -> Result<()> {
     Ok(())
 }
 
-const HELP: &str = "usage: cargo xtask bench [--quick] [--openclaw PATH] [--gateway-env KEY=VALUE]... [--against URL --model NAME] [--out DIR]
+const HELP: &str = "usage: cargo xtask bench [--quick] [--openclaw PATH] [--gateway-env KEY=VALUE]... [--upstream plain|tls|both] [--only STEPS] [--against URL --model NAME] [--out DIR]
        cargo xtask bench --soak MINUTES [--soak-streams N] [--out DIR]
 
 Builds openclaw, fake-bedrock and openclaw-bench in release mode, then measures the
@@ -53,6 +53,11 @@ Results: target/bench/results.md, results.json and latency.svg (default --out).
 --quick runs in about two minutes; the default run takes about ten minutes on 2 cores.
 --openclaw PATH measures another `openclaw` binary (an older build, for an A/B comparison);
 --gateway-env KEY=VALUE sets a variable in the gateway's environment (repeatable).
+--upstream plain|tls|both (default both): the paced step's transport to the fake: plain
+HTTP/1.1, or TLS with ALPN h2 as against Bedrock (the gateway trusts the fake's certificate
+through AWS_CA_BUNDLE); --upstream-h2-streams N is the TLS fake's stream limit per connection.
+--only STEPS runs only these steps (single, c64, c512, open-200, open-1000, search, overload,
+idle, cold, list, paced) and --overload-base RATE sets the rate the overload step doubles.
 Every figure is printed against its target (met / MISSED) and written to results.md.
 --soak MINUTES runs the soak mode instead: N (default 2000) paced streams re-opened as they
 end for MINUTES, 5 % cut by the client mid-stream, upstream faults queued on the fake, the
