@@ -110,6 +110,20 @@ fn chat_body() -> Vec<u8> {
     .unwrap()
 }
 
+/// A whole streamed chat completion request (head and body) for `host`.
+fn streamed_chat(host: &str) -> Vec<u8> {
+    let mut body: Value = serde_json::from_slice(&chat_body()).unwrap();
+    body["stream"] = json!(true);
+    let body = serde_json::to_vec(&body).unwrap();
+    let extra = format!(
+        "content-type: application/json\r\ncontent-length: {}\r\n",
+        body.len()
+    );
+    let mut request = head("POST", "/v1/chat/completions", host, &extra).into_bytes();
+    request.extend_from_slice(&body);
+    request
+}
+
 fn head(method: &str, path: &str, host: &str, extra: &str) -> String {
     format!("{method} {path} HTTP/1.1\r\nhost: {host}\r\n{extra}\r\n")
 }
@@ -303,25 +317,9 @@ async fn shutdown_lets_a_response_in_flight_finish() {
     ))
     .await;
     let mut tcp = TcpStream::connect(served.addr).await.unwrap();
-    let mut body: Value = serde_json::from_slice(&chat_body()).unwrap();
-    body["stream"] = json!(true);
-    let body = serde_json::to_vec(&body).unwrap();
-    let extra = format!(
-        "content-type: application/json\r\ncontent-length: {}\r\n",
-        body.len()
-    );
-    tcp.write_all(
-        head(
-            "POST",
-            "/v1/chat/completions",
-            &served.addr.to_string(),
-            &extra,
-        )
-        .as_bytes(),
-    )
-    .await
-    .unwrap();
-    tcp.write_all(&body).await.unwrap();
+    tcp.write_all(&streamed_chat(&served.addr.to_string()))
+        .await
+        .unwrap();
     let events = text_answer(&["Hel", "lo"], StopReason::Stop, Usage::default());
     live.unbounded_send(events[0].clone()).unwrap();
     // The response head is out: the request is in flight.
@@ -416,18 +414,7 @@ async fn a_stream_refusal_keeps_its_connection_when_the_body_is_small_and_sent()
     let host = served.addr.to_string();
     // One stream holds the only slot (the queue is off by default).
     let mut holder = TcpStream::connect(served.addr).await.unwrap();
-    let mut body: Value = serde_json::from_slice(&chat_body()).unwrap();
-    body["stream"] = json!(true);
-    let body = serde_json::to_vec(&body).unwrap();
-    let extra = format!(
-        "content-type: application/json\r\ncontent-length: {}\r\n",
-        body.len()
-    );
-    holder
-        .write_all(head("POST", "/v1/chat/completions", &host, &extra).as_bytes())
-        .await
-        .unwrap();
-    holder.write_all(&body).await.unwrap();
+    holder.write_all(&streamed_chat(&host)).await.unwrap();
     live.unbounded_send(text_answer(&["held"], StopReason::Stop, Usage::default())[0].clone())
         .unwrap();
     let mut buf = [0u8; 4096];
@@ -439,6 +426,7 @@ async fn a_stream_refusal_keeps_its_connection_when_the_body_is_small_and_sent()
 
     // Refusals of whole small bodies, one per API, answered on one connection that stays
     // open: the client's retry needs no new handshake.
+    let body = chat_body();
     let message = serde_json::to_vec(
         &json!({"model": LOCAL_MODEL, "max_tokens": 10, "messages": [{"role": "user", "content": "hi"}]}),
     )
