@@ -112,6 +112,8 @@ pub(crate) fn serve(
             let acceptor = acceptor.clone();
             tokio::spawn(connection.run(tcp, acceptor));
         }
+        // Stop listening at once: new connections are refused while open ones finish.
+        drop(listener);
         drop(connection_alive);
         closed.closed().await;
     })

@@ -91,9 +91,8 @@ impl From<openclaw_creds::Error> for Failure {
         let kind = match err {
             openclaw_creds::Error::MissingCredentials { .. }
             | openclaw_creds::Error::SsoLoginRequired { .. } => ExitKind::Auth,
-            // An unreadable or unusable `AWS_CA_BUNDLE` / `ca_bundle` file is a setting to fix,
-            // like a bad region: never `Other`, although it is an I/O failure.
-            openclaw_creds::Error::InvalidCaBundle { .. } => ExitKind::Config,
+            // Everything else is a setting to fix, like a bad region; an unreadable or unusable
+            // `AWS_CA_BUNDLE` / `ca_bundle` file too, although it is an I/O failure.
             _ => ExitKind::Config,
         };
         Failure {

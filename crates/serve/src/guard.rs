@@ -187,8 +187,10 @@ fn check_origin(
     Ok(Some(origin.clone()))
 }
 
-/// Requests with a body: refused early when it is declared too large (413) or when the
-/// admission budgets are spent (503 with `Retry-After`, nothing read); an admitted body gets
+/// Requests with a body: refused early when it is declared too large (413), when no stream
+/// could be admitted (429 with `Retry-After`; a small body that arrives at once is read and
+/// dropped so the connection stays open, see [`discard_small_body`]) or when the admission
+/// budgets are spent (503 with `Retry-After`, nothing read); an admitted body gets
 /// the body read timeout and stops when shutdown starts. The budget share is held until the
 /// response head (the body and what was parsed from it live until then).
 pub(crate) async fn admit(State(app): State<Arc<App>>, req: Request, next: Next) -> Response {
@@ -303,7 +305,8 @@ const REFUSAL_DRAIN_WAIT: Duration = Duration::from_millis(20);
 /// connection task, which under overload is CPU taken from the streams admitted. A body
 /// declared larger, chunked, behind `Expect: 100-continue`, or slower than
 /// [`REFUSAL_DRAIN_WAIT`] is left unread, and the answer closes the connection (returns
-/// false).
+/// false). A kept connection counts against `--max-connections` until the client reuses or
+/// closes it, or the keep-alive timeout closes it, as any idle keep-alive connection does.
 async fn discard_small_body(req: Request, declared: Option<usize>) -> bool {
     use http_body_util::BodyExt as _;
     let expects_continue = req.headers().contains_key(header::EXPECT);
@@ -367,6 +370,35 @@ impl Stream for Bounded {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn post(body: Vec<u8>, headers: &[(&str, &str)]) -> Request {
+        let mut req = Request::post("/v1/chat/completions");
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        req.body(Body::from(body)).unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_refusal_drains_only_small_whole_bodies() {
+        let small = vec![b' '; 1024];
+        assert!(discard_small_body(post(small.clone(), &[]), Some(small.len())).await);
+        // Declared larger than the drain limit: left unread, even when all of it is there.
+        let large = vec![b' '; REFUSAL_DRAIN_BYTES + 1];
+        assert!(!discard_small_body(post(large.clone(), &[]), Some(large.len())).await);
+        assert!(
+            discard_small_body(
+                post(vec![b' '; REFUSAL_DRAIN_BYTES], &[]),
+                Some(REFUSAL_DRAIN_BYTES)
+            )
+            .await
+        );
+        // Undeclared (chunked), behind `Expect: 100-continue`, or shorter than declared.
+        assert!(!discard_small_body(post(small.clone(), &[]), None).await);
+        let expect = [("expect", "100-continue")];
+        assert!(!discard_small_body(post(small.clone(), &expect), Some(small.len())).await);
+        assert!(!discard_small_body(post(small, &[]), Some(2048)).await);
+    }
 
     #[test]
     fn host_names_lose_their_port() {

@@ -214,9 +214,10 @@ pub(crate) fn response<W: EventWriter>(started: Started, writer: W, start: Insta
             }
             if !s.buf.is_empty() {
                 s.last_write = Instant::now();
-                // The frame takes the render buffer (no copy), and the next render starts a
-                // buffer of about this frame's size: a stream holds no buffer between frames
-                // (memory per open stream), and a frame is one allocation.
+                // The frame takes the render buffer (no copy; `Bytes` adds a small header when
+                // the buffer is not full), and the next render starts a buffer of about this
+                // frame's size: a stream holds no buffer between frames (memory per open
+                // stream).
                 let frame = Bytes::from(std::mem::take(&mut s.buf));
                 s.frame_hint = frame.len().clamp(BUF_INITIAL, BUF_LARGEST_HINT);
                 return Some((Ok::<Bytes, Infallible>(frame), s));
@@ -281,8 +282,8 @@ fn is_token(event: &StreamEvent) -> bool {
 struct Sse<W> {
     events: EventStream,
     writer: W,
-    /// SSE bytes rendered and not yet handed to hyper; reused from frame to frame (rendering
-    /// into a fresh `Vec` grew it several times per event).
+    /// SSE bytes rendered and not yet handed to hyper; each frame takes it, and the next render
+    /// starts a new one at `frame_hint` bytes (starting empty grew it several times per event).
     buf: Vec<u8>,
     /// The capacity a new render buffer starts with (the last frame's size, bounded).
     frame_hint: usize,

@@ -505,3 +505,31 @@ async fn on_a_busy_runtime_a_frame_waits_for_later_events_only_briefly() {
     // 2 ms over half-millisecond turns is a few events; unbounded it is 64 per frame.
     assert!(most <= 32, "a frame held {most} events: {all:?}");
 }
+
+#[tokio::test]
+async fn streamed_answers_ask_the_model_stream_for_deltas_only() {
+    let stream = Scripted::new();
+    for _ in 0..4 {
+        stream.push(rich_answer());
+    }
+    let gw = Target::from(&scripted(stream.clone(), ServeOptions::default()));
+    let anthropic = [("anthropic-version", "2023-06-01")];
+    let message = |stream: bool| {
+        serde_json::to_vec(&json!({
+            "model": LOCAL_MODEL, "max_tokens": 100, "stream": stream,
+            "messages": [{"role": "user", "content": "hi"}],
+        }))
+        .unwrap()
+    };
+    assert_eq!(gw.chat(&streaming(local("hi")), &[]).await.status, 200);
+    assert_eq!(gw.chat(&local("hi"), &[]).await.status, 200);
+    for stream in [true, false] {
+        let resp = gw
+            .request("POST", "/v1/messages", &anthropic, Some(message(stream)))
+            .await;
+        assert_eq!(resp.status, 200);
+    }
+    // A streamed answer is forwarded as deltas (the accumulated text is never read); a whole
+    // answer is built from the accumulated message.
+    assert_eq!(stream.deltas_only(), [true, false, true, false]);
+}

@@ -182,6 +182,7 @@ pub enum Script {
 pub struct Scripted {
     scripts: Mutex<VecDeque<Script>>,
     requests: Mutex<Vec<StreamRequest>>,
+    deltas_only: Mutex<Vec<bool>>,
 }
 
 impl Scripted {
@@ -208,11 +209,17 @@ impl Scripted {
     pub fn requests(&self) -> Vec<StreamRequest> {
         self.requests.lock().unwrap().clone()
     }
+
+    /// `StreamOptions::deltas_only` of each call so far.
+    pub fn deltas_only(&self) -> Vec<bool> {
+        self.deltas_only.lock().unwrap().clone()
+    }
 }
 
 impl ModelStream for Scripted {
-    fn stream(&self, request: StreamRequest, _: StreamOptions) -> EventStream {
+    fn stream(&self, request: StreamRequest, options: StreamOptions) -> EventStream {
         self.requests.lock().unwrap().push(request);
+        self.deltas_only.lock().unwrap().push(options.deltas_only);
         match self.scripts.lock().unwrap().pop_front() {
             Some(Script::Events(events)) => Box::pin(futures::stream::iter(events)),
             Some(Script::Live(rx)) => Box::pin(rx),

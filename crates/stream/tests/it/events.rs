@@ -3,8 +3,8 @@
 use fake_bedrock::{Fault, StreamException, Turn, Usage as FakeUsage};
 use insta::assert_json_snapshot;
 use openclaw_stream::{
-    AdapterOptions, ErrorInfo, ErrorKind, ErrorReason, Message, ReasoningLevel, StopReason,
-    StreamEvent, StreamRequest,
+    AdapterOptions, AssistantContent, ErrorInfo, ErrorKind, ErrorReason, Message, ModelStream,
+    ReasoningLevel, StopReason, StreamEvent, StreamRequest,
 };
 use serde_json::{Value, json};
 
@@ -438,4 +438,78 @@ async fn refused_signature_is_auth() {
         ),
         "{events:?}"
     );
+}
+
+#[tokio::test]
+async fn deltas_only_streams_every_delta_and_keeps_no_text_over_the_sdk() {
+    let h = harness().await;
+    let turn = || {
+        Turn::new()
+            .with_reasoning("The user wants the weather.", "sig-EqQBCkgIARABGAIiQL")
+            .with_text("Let me check.")
+            .with_tool_use("tooluse_w1", "get_weather", json!({"city": "Paris"}))
+            .chunk_size(4)
+            .usage(usage(50, 20, 0, 0))
+    };
+    h.fake.script(turn());
+    let full = h.run(request("Weather in Paris?")).await;
+    h.fake.script(turn());
+    let options = openclaw_stream::StreamOptions {
+        deltas_only: true,
+        ..Default::default()
+    };
+    let lean = collect(h.adapter.stream(request("Weather in Paris?"), options)).await;
+
+    let joined = |events: &[StreamEvent]| -> (String, String) {
+        let (mut text, mut thinking) = (String::new(), String::new());
+        for event in events {
+            match event {
+                StreamEvent::TextDelta { delta, .. } => text.push_str(delta),
+                StreamEvent::ThinkingDelta { delta, .. } => thinking.push_str(delta),
+                _ => {}
+            }
+        }
+        (text, thinking)
+    };
+    // The same deltas, in the same events.
+    assert_eq!(
+        joined(&lean),
+        ("Let me check.".into(), "The user wants the weather.".into())
+    );
+    assert_eq!(joined(&full), joined(&lean));
+    assert_eq!(full.len(), lean.len());
+    // No text kept: the end events and the message carry none; the rest is whole.
+    for event in &lean {
+        match event {
+            StreamEvent::TextEnd { text, .. } => assert_eq!(text, ""),
+            StreamEvent::ThinkingEnd {
+                thinking,
+                signature,
+                ..
+            } => {
+                assert_eq!(thinking, "");
+                assert_eq!(signature.as_deref(), Some("sig-EqQBCkgIARABGAIiQL"));
+            }
+            _ => {}
+        }
+    }
+    let (full_message, lean_message) = (done_message(&full), done_message(&lean));
+    assert_eq!(full_message.usage, lean_message.usage);
+    assert_eq!(full_message.content.len(), lean_message.content.len());
+    for (full_block, lean_block) in full_message.content.iter().zip(&lean_message.content) {
+        match (full_block, lean_block) {
+            (AssistantContent::Text { text: a }, AssistantContent::Text { text: b }) => {
+                assert_eq!(a, "Let me check.");
+                assert_eq!(b, "");
+            }
+            (
+                AssistantContent::Thinking { thinking: a, .. },
+                AssistantContent::Thinking { thinking: b, .. },
+            ) => {
+                assert_eq!(a, "The user wants the weather.");
+                assert_eq!(b, "");
+            }
+            (a, b) => assert_eq!(a, b, "tool calls stay whole"),
+        }
+    }
 }
