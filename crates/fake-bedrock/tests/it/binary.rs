@@ -1,7 +1,5 @@
 //! Custom catalogs and the `fake-bedrock` binary.
 
-use std::time::Duration;
-
 use aws_sdk_bedrockruntime::config::{BehaviorVersion, Region, Token};
 use aws_smithy_runtime_api::client::auth::http::HTTP_BEARER_AUTH_SCHEME_ID;
 use fake_bedrock::{Catalog, FakeBedrock};
@@ -46,32 +44,19 @@ async fn custom_catalog_from_json_file() {
 
 #[tokio::test]
 async fn binary_prints_its_address_and_serves() {
-    use tokio::io::AsyncBufReadExt;
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_fake-bedrock"))
-        .args([
-            "--listen",
-            "127.0.0.1:0",
-            "--bearer-token",
-            TOKEN,
-            "--pace-ms",
-            "1",
-            "--fault",
-            r#"{"type": "throttle"}"#,
-            "--script",
-            r#"{"item": {"blocks": [{"type": "text", "text": "scripted by flag"}]}, "target": {"model": "anthropic.claude-3-haiku-20240307-v1:0"}}"#,
-        ])
-        .stdout(std::process::Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let mut lines = tokio::io::BufReader::new(stdout).lines();
-    let first = tokio::time::timeout(Duration::from_secs(10), lines.next_line())
-        .await
-        .unwrap()
-        .unwrap()
-        .unwrap();
-    let url = first.strip_prefix("listening on ").unwrap().to_owned();
+    let (mut child, url) = spawn_binary([
+        "--listen",
+        "127.0.0.1:0",
+        "--bearer-token",
+        TOKEN,
+        "--pace-ms",
+        "1",
+        "--fault",
+        r#"{"type": "throttle"}"#,
+        "--script",
+        r#"{"item": {"blocks": [{"type": "text", "text": "scripted by flag"}]}, "target": {"model": "anthropic.claude-3-haiku-20240307-v1:0"}}"#,
+    ])
+    .await;
     assert!(url.starts_with("http://127.0.0.1:"));
     let conf = aws_sdk_bedrockruntime::Config::builder()
         .behavior_version(BehaviorVersion::latest())

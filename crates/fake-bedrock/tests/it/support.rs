@@ -370,3 +370,28 @@ pub(crate) async fn converse_message(
             e.message().unwrap_or_default().to_owned()
         })
 }
+
+/// Starts the `fake-bedrock` binary with `args` (stdout piped, killed on drop) and returns it
+/// with the URL of its `listening on <url>` first line.
+pub async fn spawn_binary<I, S>(args: I) -> (tokio::process::Child, String)
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<std::ffi::OsStr>,
+{
+    use tokio::io::AsyncBufReadExt;
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_fake-bedrock"))
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut lines = tokio::io::BufReader::new(stdout).lines();
+    let first = tokio::time::timeout(std::time::Duration::from_secs(10), lines.next_line())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    let url = first.strip_prefix("listening on ").unwrap().to_owned();
+    (child, url)
+}

@@ -14,7 +14,7 @@ use hyper_util::rt::TokioIo;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName};
 
-use crate::support::{AK, HAIKU3, SK, collect, retry_off, runtime, user};
+use crate::support::{AK, HAIKU3, SK, collect, retry_off, runtime, spawn_binary, user};
 
 async fn tls_fake() -> FakeBedrock {
     FakeBedrock::builder()
@@ -294,30 +294,17 @@ async fn h2_stream_limit_is_never_a_second_connection() {
 
 #[tokio::test]
 async fn binary_writes_the_certificate_then_serves_https() {
-    use tokio::io::AsyncBufReadExt;
     let dir = tempfile::tempdir().unwrap();
     let cert = dir.path().join("fake-ca.pem");
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_fake-bedrock"))
-        .args([
-            "--listen",
-            "127.0.0.1:0",
-            "--h2-max-concurrent-streams",
-            "1",
-        ])
-        .arg("--tls-cert-out")
-        .arg(&cert)
-        .stdout(std::process::Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let mut lines = tokio::io::BufReader::new(stdout).lines();
-    let first = tokio::time::timeout(Duration::from_secs(10), lines.next_line())
-        .await
-        .unwrap()
-        .unwrap()
-        .unwrap();
-    let url = first.strip_prefix("listening on ").unwrap().to_owned();
+    let (mut child, url) = spawn_binary([
+        "--listen".as_ref(),
+        "127.0.0.1:0".as_ref(),
+        "--h2-max-concurrent-streams".as_ref(),
+        "1".as_ref(),
+        "--tls-cert-out".as_ref(),
+        cert.as_os_str(),
+    ])
+    .await;
     assert!(url.starts_with("https://127.0.0.1:"), "{url}");
     // Written before the URL line, whole, and nothing else left in the directory.
     let pem = std::fs::read_to_string(&cert).unwrap();
