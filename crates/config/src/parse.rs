@@ -318,6 +318,7 @@ pub(crate) const LENIENT_SECTIONS: &[(&[&str], &[&str])] = &[
             "allowedHosts",
             "corsAllowOrigins",
             "readyAfterDiscovery",
+            "workers",
         ],
     ),
 ];

@@ -772,6 +772,12 @@ pub struct GatewayConfig {
     /// was read (default false: ready at once, serving the configured models meanwhile).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ready_after_discovery: Option<bool>,
+    /// Threads serving connections, each with its own single-threaded runtime, so a stream's
+    /// work (its client connection, its Bedrock call and that call's connection) stays on one
+    /// thread; a new connection goes to the thread serving the fewest. Default: one per CPU
+    /// the process may use; 0: every connection on one shared multi-threaded runtime.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub workers: Option<u64>,
 }
 
 impl Default for GatewayConfig {
@@ -785,6 +791,7 @@ impl Default for GatewayConfig {
             allowed_hosts: Vec::new(),
             cors_allow_origins: Vec::new(),
             ready_after_discovery: None,
+            workers: None,
         }
     }
 }

@@ -12,7 +12,16 @@ use std::time::Duration;
 
 use aws_smithy_http_client::proxy::ProxyConfig;
 use aws_smithy_http_client::{Builder, Connector, tls};
-use aws_smithy_runtime_api::client::http::SharedHttpClient;
+use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::http::{
+    HttpClient, HttpConnectorSettings, SharedHttpClient, SharedHttpConnector,
+};
+use aws_smithy_runtime_api::client::runtime_components::{
+    RuntimeComponents, RuntimeComponentsBuilder,
+};
+use aws_smithy_types::config_bag::ConfigBag;
+use thread_local::ThreadLocal;
+use tokio::runtime::{Handle, RuntimeFlavor};
 
 use crate::CaBundle;
 
@@ -75,6 +84,85 @@ impl Default for ConnectionPool {
 /// hyper runs no eviction task for a zero timeout, so its pooled connections would stay open
 /// until the next checkout found them expired.
 pub(crate) fn https_client(pool: ConnectionPool, ca_bundle: Option<&CaBundle>) -> SharedHttpClient {
+    let ca_bundle = ca_bundle.cloned();
+    let make = move || pooled_client(pool, ca_bundle.as_ref());
+    SharedHttpClient::new(PoolPerThread {
+        shared: make(),
+        local: ThreadLocal::new(),
+        make: Box::new(make),
+    })
+}
+
+/// One HTTP client (so one pool of connections) per thread for the calls made on a
+/// current-thread runtime, one client shared by every other caller.
+///
+/// Rule: a pooled connection is a task on the runtime that opened it, and the call that uses
+/// it is another task, woken by every frame the connection reads. On a multi-thread runtime
+/// both are the same runtime's, so one pool serves all. A server that runs one current-thread
+/// runtime per core (`openclaw-serve`'s `Workers`) wants each call to use a connection of its
+/// own thread, or half of its calls would wake the other thread for every frame; and a
+/// connection opened on a runtime that has since stopped must not be lent to another. Each such
+/// thread gets its own pool, with the same settings (the idle cap is per pool).
+struct PoolPerThread {
+    shared: SharedHttpClient,
+    local: ThreadLocal<SharedHttpClient>,
+    make: Box<dyn Fn() -> SharedHttpClient + Send + Sync>,
+}
+
+impl PoolPerThread {
+    fn client(&self) -> &SharedHttpClient {
+        match Handle::try_current() {
+            Ok(handle) if handle.runtime_flavor() == RuntimeFlavor::CurrentThread => {
+                self.local.get_or(|| (self.make)())
+            }
+            _ => &self.shared,
+        }
+    }
+}
+
+impl std::fmt::Debug for PoolPerThread {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PoolPerThread")
+            .field("shared", &self.shared)
+            .finish_non_exhaustive()
+    }
+}
+
+impl HttpClient for PoolPerThread {
+    fn http_connector(
+        &self,
+        settings: &HttpConnectorSettings,
+        components: &RuntimeComponents,
+    ) -> SharedHttpConnector {
+        self.client().http_connector(settings, components)
+    }
+
+    fn validate_base_client_config(
+        &self,
+        runtime_components: &RuntimeComponentsBuilder,
+        cfg: &ConfigBag,
+    ) -> Result<(), BoxError> {
+        self.shared
+            .validate_base_client_config(runtime_components, cfg)
+    }
+
+    fn validate_final_config(
+        &self,
+        runtime_components: &RuntimeComponents,
+        cfg: &ConfigBag,
+    ) -> Result<(), BoxError> {
+        self.shared.validate_final_config(runtime_components, cfg)
+    }
+
+    fn connector_metadata(
+        &self,
+    ) -> Option<aws_smithy_runtime_api::client::connector_metadata::ConnectorMetadata> {
+        self.shared.connector_metadata()
+    }
+}
+
+/// One HTTP client: its own pool of connections.
+fn pooled_client(pool: ConnectionPool, ca_bundle: Option<&CaBundle>) -> SharedHttpClient {
     let tls_context = ca_bundle.map(CaBundle::tls_context).unwrap_or_default();
     let max_idle = if pool.is_pooling() {
         pool.max_idle_per_host

@@ -1029,6 +1029,82 @@ async fn idle_pooled_connections_are_closed_after_the_idle_timeout() {
     drop(runtime);
 }
 
+/// A thread running a current-thread runtime the whole time (as a server's worker does): each
+/// message on `jobs` makes two calls on it; it stops (with its runtime and whatever that runtime
+/// opened) when `jobs` closes.
+fn current_thread_worker(
+    runtime: aws_sdk_bedrockruntime::Client,
+) -> (
+    tokio::sync::mpsc::UnboundedSender<()>,
+    std::sync::mpsc::Receiver<()>,
+    std::thread::JoinHandle<()>,
+) {
+    let (jobs, mut next) = tokio::sync::mpsc::unbounded_channel::<()>();
+    let (done, finished) = std::sync::mpsc::channel::<()>();
+    let thread = std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            while next.recv().await.is_some() {
+                hello(&runtime).await.unwrap();
+                hello(&runtime).await.unwrap();
+                done.send(()).unwrap();
+            }
+        });
+    });
+    (jobs, finished, thread)
+}
+
+#[test]
+fn each_current_thread_runtime_calls_over_its_own_pool() {
+    // The fake runs on a multi-thread runtime of its own for the whole test.
+    let fake_rt = tokio::runtime::Runtime::new().unwrap();
+    let fake = fake_rt.block_on(fake());
+    let home = tempfile::tempdir().unwrap();
+    let s = settings(&static_key_env(&home, &fake.url()), None);
+    let runtime = aws_sdk_bedrockruntime::Client::from_conf(s.runtime_config());
+
+    // Two calls on one thread, then two on another, while the first thread still lives: with
+    // one shared pool the second thread would reuse the first one's idle connection.
+    let (a_jobs, a_done, a) = current_thread_worker(runtime.clone());
+    let (b_jobs, b_done, b) = current_thread_worker(runtime.clone());
+    a_jobs.send(()).unwrap();
+    a_done.recv().unwrap();
+    b_jobs.send(()).unwrap();
+    b_done.recv().unwrap();
+    assert_eq!(fake.requests().len(), 4);
+    assert_eq!(
+        fake.open_connections(),
+        2,
+        "one pooled connection per current-thread runtime"
+    );
+    // Each thread keeps reusing its own connection.
+    a_jobs.send(()).unwrap();
+    a_done.recv().unwrap();
+    assert_eq!(fake.open_connections(), 2);
+
+    // A multi-thread runtime's calls share one pool: one more connection, reused.
+    fake_rt.block_on(async {
+        hello(&runtime).await.unwrap();
+        hello(&runtime).await.unwrap();
+    });
+    assert_eq!(fake.requests().len(), 8);
+    assert_eq!(fake.open_connections(), 3);
+
+    // A thread's runtime gone, its connections go with it.
+    drop(a_jobs);
+    a.join().unwrap();
+    assert_eq!(
+        fake_rt.block_on(settle_at(&fake, 2)),
+        2,
+        "the stopped runtime's connection was closed"
+    );
+    drop(b_jobs);
+    b.join().unwrap();
+}
+
 /// Opens `calls` concurrent converse calls (the fake answers after 300 ms, so each takes its own
 /// connection) and returns the connections still open once they settle
 /// at `want` (or the last reading after 10 s).

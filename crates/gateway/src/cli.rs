@@ -315,6 +315,10 @@ pub struct ServeArgs {
     /// Seconds an unused connection to Bedrock stays open for reuse (0: none) [default: 10].
     #[arg(long, value_name = "SECS")]
     pub upstream_idle_timeout: Option<f64>,
+    /// Threads serving connections, each with its own single-threaded runtime so a stream's
+    /// work stays on one thread (0: one shared multi-threaded runtime) [default: one per CPU].
+    #[arg(long, value_name = "N")]
+    pub workers: Option<usize>,
 }
 
 /// A count or size of at least 1 (0 would refuse every request).

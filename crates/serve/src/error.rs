@@ -7,6 +7,9 @@ pub enum Error {
     /// The server loop failed (accepting connections).
     #[error("gateway server failed: {0}")]
     Serve(#[source] std::io::Error),
+    /// The worker threads could not be started (see [`crate::Workers::start`]).
+    #[error("cannot start the gateway's worker threads: {0}")]
+    Workers(#[source] std::io::Error),
     /// A setting's value is out of range or malformed (see [`crate::settings`]).
     #[error("invalid {setting}: {reason}")]
     InvalidSetting {

@@ -85,6 +85,7 @@ pub mod settings;
 mod sse;
 mod state;
 mod telemetry;
+mod workers;
 
 pub use chain::FailoverOptions;
 pub use error::Error;
@@ -95,3 +96,4 @@ pub use options::{Limits, ServeOptions, Timeouts};
 pub use server::Gateway;
 pub use settings::{ServeSettings, SettingsLayer};
 pub use telemetry::{REQUEST_ID_HEADER, SPAN_TARGET, TracePropagation};
+pub use workers::Workers;

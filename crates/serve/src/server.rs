@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use std::time::Duration;
 
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinSet;
 
@@ -18,6 +18,7 @@ use crate::models::ModelSource;
 use crate::options::ServeOptions;
 use crate::routes;
 use crate::state::App;
+use crate::workers::Workers;
 
 /// Refused connections being answered at once (beyond, a refused connection is closed without
 /// an answer).
@@ -36,6 +37,8 @@ pub struct Gateway {
     /// The listener closes, idle connections are dropped, body reads stop (set
     /// [`ServeOptions::drain_delay`] after `drain`).
     close: Arc<watch::Sender<bool>>,
+    /// Where [`Gateway::serve`] runs connections (none: on the runtime it is called on).
+    workers: Option<Workers>,
 }
 
 impl Gateway {
@@ -58,7 +61,20 @@ impl Gateway {
             }),
             drain: Arc::new(drain),
             close: Arc::new(close),
+            workers: None,
         }
+    }
+
+    /// Serves each connection on one of `workers` (a current-thread runtime per core) instead
+    /// of the runtime [`Gateway::serve`] is called on, which then only accepts connections.
+    ///
+    /// A connection, its requests, their model calls and the calls' connections to Bedrock
+    /// then stay on one thread (no wake crosses threads); a new connection goes to the worker
+    /// serving the fewest. Limits and metrics stay global.
+    #[must_use]
+    pub fn with_workers(mut self, workers: Workers) -> Self {
+        self.workers = Some(workers);
+        self
     }
 
     /// The routes (`/v1/chat/completions`, `/v1/models`, `/healthz`, `/readyz`, `/metrics`),
@@ -154,12 +170,37 @@ impl Gateway {
                     let app = self.app.clone();
                     let router = router.clone();
                     let draining = self.app.draining.clone();
-                    connections.spawn(async move {
+                    let Some(workers) = &self.workers else {
+                        connections.spawn(async move {
+                            app.metrics.connection_opened();
+                            connections::serve_connection(tcp, local, router, timeouts, draining).await;
+                            app.metrics.connection_closed();
+                            drop(slot);
+                        });
+                        continue;
+                    };
+                    // The socket leaves this runtime's reactor and joins the worker's.
+                    let tcp = match tcp.into_std() {
+                        Ok(tcp) => tcp,
+                        Err(err) => {
+                            tracing::debug!(target: LOG_TARGET, "could not hand a connection to a worker: {err}");
+                            continue;
+                        }
+                    };
+                    let (worker, assigned) = workers.assign();
+                    connections.spawn_on(async move {
+                        let tcp = match TcpStream::from_std(tcp) {
+                            Ok(tcp) => tcp,
+                            Err(err) => {
+                                tracing::debug!(target: LOG_TARGET, "a worker could not take a connection: {err}");
+                                return;
+                            }
+                        };
                         app.metrics.connection_opened();
                         connections::serve_connection(tcp, local, router, timeouts, draining).await;
                         app.metrics.connection_closed();
-                        drop(slot);
-                    });
+                        drop((slot, assigned));
+                    }, worker);
                 }
             }
         }

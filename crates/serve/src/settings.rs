@@ -44,6 +44,7 @@ pub const CONFIG_KEYS: &[(&str, &str)] = &[
     ("allowed-host", "gateway.allowedHosts"),
     ("cors-allow-origin", "gateway.corsAllowOrigins"),
     ("ready-after-discovery", "gateway.readyAfterDiscovery"),
+    ("workers", "gateway.workers"),
 ];
 
 /// The configuration key of the setting named `name` (flag-style, see [`CONFIG_KEYS`]).
@@ -107,6 +108,8 @@ pub struct SettingsLayer {
     pub upstream_max_idle: Option<usize>,
     /// [`ConnectionPool::idle_timeout`], in seconds (0: no pool).
     pub upstream_idle_timeout: Option<f64>,
+    /// [`ServeSettings::workers`].
+    pub workers: Option<usize>,
 }
 
 /// A layer with the way it names a setting in errors (from the setting's flag-style name).
@@ -138,6 +141,15 @@ pub struct ServeSettings {
     pub allowed_hosts: Vec<String>,
     /// [`ServeOptions::cors_allowed_origins`].
     pub cors_allowed_origins: Vec<String>,
+    /// Threads serving connections, one current-thread runtime each ([`crate::Workers`]);
+    /// default: [`default_workers`]; 0: serve on the caller's runtime.
+    pub workers: usize,
+}
+
+/// One worker thread per CPU this process may use (its affinity and cgroup quota counted),
+/// at least one.
+pub fn default_workers() -> usize {
+    std::thread::available_parallelism().map_or(1, usize::from)
 }
 
 /// The first layer's value (named by that layer), else the file's (named by its key).
@@ -417,6 +429,14 @@ impl ServeSettings {
             .is_some_and(|(on, _)| on),
             allowed_hosts: list(|l| &l.allowed_hosts, &file.allowed_hosts),
             cors_allowed_origins: list(|l| &l.cors_allowed_origins, &file.cors_allow_origins),
+            workers: count(
+                "workers",
+                layers,
+                |l| l.workers,
+                file.workers,
+                default_workers(),
+                true,
+            )?,
         })
     }
 }
@@ -501,5 +521,23 @@ mod tests {
             err.unwrap_err().to_string(),
             "invalid gateway.timeouts.upstreamIdle `-1`: expected a non-negative number of seconds"
         );
+    }
+
+    #[test]
+    fn workers_default_to_one_per_cpu_and_zero_means_the_callers_runtime() {
+        let s = ServeSettings::resolve(&[], &file("{}")).unwrap();
+        assert_eq!(s.workers, default_workers());
+        assert!(s.workers >= 1);
+        let s = ServeSettings::resolve(&[], &file("{gateway: {workers: 0}}")).unwrap();
+        assert_eq!(s.workers, 0);
+        let flags = SettingsLayer {
+            workers: Some(3),
+            ..SettingsLayer::default()
+        };
+        let flag = |n: &str| format!("--{n}");
+        let s =
+            ServeSettings::resolve(&[(&flags, &flag)], &file("{gateway: {workers: 0}}")).unwrap();
+        assert_eq!(s.workers, 3);
+        assert_eq!(config_key("workers"), "gateway.workers");
     }
 }

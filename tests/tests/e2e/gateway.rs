@@ -5,7 +5,7 @@
 //! refusal to bind beyond loopback without a token (exit 3), the token read from
 //! `OPENCLAW_GATEWAY_TOKEN` (and kept out of the logs), SIGTERM draining open streams and exit 0,
 //! the pool settings of the connections to Bedrock reaching the SDK's HTTP client, HTTPS to
-//! Bedrock over HTTP/2 trusting `AWS_CA_BUNDLE`, and the
+//! Bedrock over HTTP/2 trusting `AWS_CA_BUNDLE`, the worker threads (`--workers`), and the
 //! official `openai` Python client. The HTTP behaviour itself (chat mapping, errors,
 //! limits, metrics, disconnects, draining) is tested in process in `crates/serve/tests/it`.
 
@@ -15,6 +15,7 @@ mod structured;
 mod support;
 mod upstream_pool;
 mod upstream_tls;
+mod workers;
 
 use std::time::{Duration, Instant};
 

@@ -67,7 +67,12 @@ pub async fn run(ctx: &Context, args: &GatewayArgs) -> CmdResult {
         trace_propagation: Some(Arc::new(crate::telemetry::W3cPropagation)),
     };
     let models = ModelSource::from_resolver(&resolver, adapter)?;
-    let gateway = Gateway::new(models, options);
+    let mut gateway = Gateway::new(models, options);
+    if settings.workers > 0 {
+        let workers = openclaw_serve::Workers::start(settings.workers)
+            .map_err(|e| Failure::new(ExitKind::Other, e))?;
+        gateway = gateway.with_workers(workers);
+    }
 
     let addr = SocketAddr::new(ip, port);
     let listener = tokio::net::TcpListener::bind(addr)
@@ -199,6 +204,7 @@ fn layer(args: &GatewayArgs) -> SettingsLayer {
         upstream_attempts: s.upstream_attempts,
         upstream_max_idle: s.upstream_max_idle,
         upstream_idle_timeout: s.upstream_idle_timeout,
+        workers: s.workers,
     }
 }
 

@@ -22,6 +22,7 @@
 //!   id, the trace context from the client to Bedrock.
 //! - `protocol`: the SSE and JSON wire format over a scripted stream (snapshots), streams that
 //!   end without a terminal event, the router mounted under a prefix.
+//! - `workers`: connections on a runtime per worker thread (`Gateway::with_workers`).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod arns;
@@ -36,3 +37,4 @@ mod messages;
 mod observability;
 mod protocol;
 mod support;
+mod workers;

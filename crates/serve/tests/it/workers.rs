@@ -1,0 +1,144 @@
+//! `Gateway::with_workers`: connections served on a current-thread runtime per worker thread,
+//! spread by how many each serves; Bedrock streams (the real SDK against the fake) finish,
+//! cancel on a client disconnect and drain at shutdown from those threads.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use fake_bedrock::{Pacing, Turn};
+use openclaw_config::{ModelDefinition, ProviderConfig};
+use openclaw_serve::{Gateway, ModelSource, ServeOptions, Workers};
+use openclaw_stream::{EventStream, ModelStream, StopReason, StreamOptions, StreamRequest, Usage};
+
+use crate::support::*;
+
+/// Answers "hi" and records the name of the thread each call was made on.
+#[derive(Default)]
+struct WhereAmI {
+    threads: Mutex<Vec<String>>,
+}
+
+impl ModelStream for WhereAmI {
+    fn stream(&self, _: StreamRequest, _: StreamOptions) -> EventStream {
+        let name = std::thread::current().name().unwrap_or("?").to_string();
+        self.threads.lock().unwrap().push(name);
+        Box::pin(futures::stream::iter(text_answer(
+            &["hi"],
+            StopReason::Stop,
+            Usage::default(),
+        )))
+    }
+}
+
+#[tokio::test]
+async fn connections_are_served_on_the_worker_threads_spread_by_load() {
+    let model = Arc::new(WhereAmI::default());
+    let mut provider = ProviderConfig::default();
+    provider
+        .models
+        .push(ModelDefinition::new("scripted-1", "Scripted"));
+    let models = ModelSource::new(BTreeMap::from([(LOCAL.to_string(), provider)]), "us-east-1")
+        .with_stream(LOCAL, model.clone());
+    let gateway =
+        Gateway::new(models, ServeOptions::default()).with_workers(Workers::start(2).unwrap());
+    let served = serve(gateway).await;
+    let mut body = user("where are you");
+    body["model"] = LOCAL_MODEL.into();
+    // Four connections held open at once: two on each worker.
+    let mut open = Vec::new();
+    for _ in 0..4 {
+        let resp = served.target().chat(&body, &[]).await;
+        assert_eq!(resp.status, 200);
+        open.push(resp);
+    }
+    let mut threads = model.threads.lock().unwrap().clone();
+    threads.sort();
+    assert_eq!(
+        threads,
+        ["oc-worker-0", "oc-worker-0", "oc-worker-1", "oc-worker-1"]
+    );
+    for resp in open {
+        let answer = resp.json().await;
+        assert_eq!(answer["choices"][0]["message"]["content"], "hi");
+    }
+}
+
+#[tokio::test]
+async fn bedrock_streams_finish_cancel_and_drain_on_the_workers() {
+    let fake = fake().await;
+    let gateway = Setup::default()
+        .bedrock(&fake)
+        .with_workers(Workers::start(2).unwrap());
+    let mut served = serve(gateway).await;
+    let gw = served.target();
+
+    // Whole streamed answers, on both workers at once.
+    fake.script(Turn::text("first answer"));
+    fake.script(Turn::text("second answer"));
+    let (one, two) = (streaming(user("one")), streaming(user("two")));
+    let (a, b) = tokio::join!(gw.chat(&one, &[]), gw.chat(&two, &[]));
+    let mut texts = Vec::new();
+    for mut resp in [a, b] {
+        assert_eq!(resp.status, 200);
+        let mut buf = String::new();
+        let mut seen = Vec::new();
+        while let Some(more) = resp.next_events(&mut buf).await {
+            seen.extend(more);
+        }
+        let (chunks, done) = chunks(&seen);
+        assert!(done, "stream cut short: {seen:?}");
+        texts.push(joined(&chunks, "content"));
+    }
+    texts.sort();
+    assert_eq!(texts, ["first answer", "second answer"]);
+
+    // A client that leaves closes the Bedrock connection its worker opened.
+    fake.set_pacing(Pacing {
+        first_byte: Duration::ZERO,
+        between_events: Duration::from_millis(100),
+    });
+    fake.script(Turn::text("word ".repeat(80)).chunk_size(4));
+    let mut resp = gw.chat(&streaming(user("talk for a long time")), &[]).await;
+    let mut buf = String::new();
+    let mut seen = 0;
+    while seen < 3 {
+        seen += resp.next_events(&mut buf).await.unwrap().len();
+    }
+    drop(resp);
+    let deadline = Instant::now() + Duration::from_secs(3);
+    while !converse_streams(&fake)
+        .last()
+        .is_some_and(|r| r.client_disconnected)
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the gateway kept its Bedrock connection open after the client left"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+
+    // Shutdown with a stream open on a worker: it finishes, then `serve` returns.
+    fake.set_pacing(Pacing {
+        first_byte: Duration::ZERO,
+        between_events: Duration::from_millis(20),
+    });
+    fake.script(Turn::text("finishing nicely").chunk_size(4));
+    let mut resp = gw.chat(&streaming(user("finish")), &[]).await;
+    let mut buf = String::new();
+    let mut seen = resp.next_events(&mut buf).await.unwrap();
+    served.shutdown();
+    let task = served.task();
+    while let Some(more) = resp.next_events(&mut buf).await {
+        seen.extend(more);
+    }
+    let (chunks, done) = chunks(&seen);
+    assert!(done, "stream cut short by the shutdown: {seen:?}");
+    assert_eq!(joined(&chunks, "content"), "finishing nicely");
+    drop(resp);
+    let result = tokio::time::timeout(Duration::from_secs(5), task)
+        .await
+        .expect("serve returned after the last response")
+        .unwrap();
+    assert!(result.is_ok(), "{result:?}");
+}
