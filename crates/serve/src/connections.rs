@@ -32,6 +32,7 @@ use tokio::time::Instant;
 use crate::api_error::ApiError;
 use crate::log::LOG_TARGET;
 use crate::options::Timeouts;
+use crate::workers::{Active, Placement};
 
 /// The addresses of the connection a request came on (a request extension set by
 /// [`crate::Gateway::serve`]; absent when the router is mounted elsewhere).
@@ -184,10 +185,12 @@ impl AsyncWrite for Tracked {
     }
 }
 
-/// A response body that keeps its request in flight until it is finished or dropped.
+/// A response body that keeps its request in flight (and, on a worker, counted as active
+/// there) until it is finished or dropped.
 struct Guarded {
     inner: Body,
     _in_flight: InFlight,
+    _active: Option<Active>,
 }
 
 impl hyper::body::Body for Guarded {
@@ -210,15 +213,119 @@ impl hyper::body::Body for Guarded {
     }
 }
 
+/// Body frames handed from the worker that runs a request to its connection's worker (a few
+/// in flight: the producer waits when the client reads slowly).
+const HANDED_FRAMES: usize = 8;
+
+type FrameResult = Result<Frame<axum::body::Bytes>, axum::Error>;
+
+/// Runs `req` through `router` on `worker` and answers with what it produces: the head once
+/// ready, then the body frames as they come. Rule: the request's work (its model call, the
+/// rendering of events) runs there; this connection only writes. A client that leaves
+/// (the returned body dropped, or the connection gone before the head) drops the response
+/// there at once, which cancels the model stream as it would here.
+async fn run_on(
+    worker: &tokio::runtime::Handle,
+    router: axum::Router,
+    req: Request,
+    active: Option<Active>,
+) -> Response {
+    let path = req.uri().path().to_string();
+    let (head_tx, head_rx) = tokio::sync::oneshot::channel();
+    worker.spawn(async move {
+        let _active = active;
+        let mut head_tx = head_tx;
+        let response = tokio::select! {
+            response = tower::ServiceExt::oneshot(router, req) => {
+                response.unwrap_or_else(|never: Infallible| match never {})
+            }
+            () = head_tx.closed() => return,
+        };
+        let (parts, mut body) = response.into_parts();
+        let (frames_tx, frames_rx) = tokio::sync::mpsc::channel::<FrameResult>(HANDED_FRAMES);
+        let handed = Handed {
+            frames: frames_rx,
+            hint: hyper::body::Body::size_hint(&body),
+            ended: hyper::body::Body::is_end_stream(&body),
+        };
+        if head_tx.send((parts, handed)).is_err() {
+            return;
+        }
+        loop {
+            let frame = tokio::select! {
+                frame = std::future::poll_fn(|cx| hyper::body::Body::poll_frame(Pin::new(&mut body), cx)) => frame,
+                () = frames_tx.closed() => return,
+            };
+            let Some(frame) = frame else { return };
+            if frames_tx.send(frame).await.is_err() {
+                return;
+            }
+        }
+    });
+    match head_rx.await {
+        Ok((parts, handed)) => Response::from_parts(parts, Body::new(handed)),
+        // The worker's runtime stopped: the process is shutting down.
+        Err(_) => ApiError::shutting_down().into_response_for(&path),
+    }
+}
+
+/// The body of a response produced on another worker (see [`run_on`]).
+struct Handed {
+    frames: tokio::sync::mpsc::Receiver<FrameResult>,
+    /// The producing body's size hint (so a whole JSON answer keeps its `content-length`).
+    hint: SizeHint,
+    ended: bool,
+}
+
+impl hyper::body::Body for Handed {
+    type Data = axum::body::Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Self::Data>, Self::Error>>> {
+        let polled = self.frames.poll_recv(cx);
+        match &polled {
+            Poll::Ready(Some(Ok(frame))) => {
+                let len = frame.data_ref().map_or(0, |data| data.len() as u64);
+                let lower = self.hint.lower().saturating_sub(len);
+                let upper = self.hint.upper().map(|upper| upper.saturating_sub(len));
+                let mut hint = SizeHint::new();
+                hint.set_lower(lower);
+                if let Some(upper) = upper {
+                    hint.set_upper(upper);
+                }
+                self.hint = hint;
+            }
+            Poll::Ready(None) => self.ended = true,
+            _ => {}
+        }
+        polled
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.ended
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.hint
+    }
+}
+
 /// Serves one accepted connection with `router` until it ends, times out, or `draining` turns
 /// true and it has no request in flight (a request in flight finishes; the caller bounds that
 /// with the shutdown grace).
+///
+/// With a `placement` (the connection runs on one of [`crate::Workers`]), each request runs
+/// on this worker, or on a clearly less busy one ([`Placement::for_request`]).
 pub(crate) async fn serve_connection(
     tcp: TcpStream,
     local: SocketAddr,
     router: axum::Router,
     timeouts: Timeouts,
     mut draining: watch::Receiver<bool>,
+    placement: Option<Placement>,
 ) {
     let state = Arc::new(ConnState::new());
     let io = TokioIo::new(Tracked {
@@ -230,16 +337,31 @@ pub(crate) async fn serve_connection(
     let service = hyper::service::service_fn(move |req: hyper::Request<Incoming>| {
         let in_flight = requests.begin();
         let router = router.clone();
+        let (elsewhere, active) = match &placement {
+            Some(placement) => {
+                let (elsewhere, active) = placement.for_request();
+                (elsewhere, Some(active))
+            }
+            None => (None, None),
+        };
         async move {
             let mut req: Request = req.map(Body::new);
             req.extensions_mut().insert(info);
-            let response = tower::ServiceExt::oneshot(router, req)
-                .await
-                .unwrap_or_else(|never: Infallible| match never {});
+            let (response, active) = match elsewhere {
+                // Counted there, by the task that runs it.
+                Some(worker) => (run_on(&worker, router, req, active).await, None),
+                None => {
+                    let response = tower::ServiceExt::oneshot(router, req)
+                        .await
+                        .unwrap_or_else(|never: Infallible| match never {});
+                    (response, active)
+                }
+            };
             Ok::<Response, Infallible>(response.map(|inner| {
                 Body::new(Guarded {
                     inner,
                     _in_flight: in_flight,
+                    _active: active,
                 })
             }))
         }
@@ -335,6 +457,170 @@ pub(crate) async fn refuse(mut tcp: TcpStream, limit: usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The name of the thread this runs on.
+    fn thread() -> String {
+        std::thread::current().name().unwrap_or("?").to_string()
+    }
+
+    /// Sets its flag when dropped (a response body that was cancelled or finished).
+    struct DropFlag(Arc<std::sync::atomic::AtomicBool>);
+
+    impl Drop for DropFlag {
+        fn drop(&mut self) {
+            self.0.store(true, std::sync::atomic::Ordering::SeqCst);
+        }
+    }
+
+    /// `/where`: the thread's name as a whole body; `/stream`: three chunks, each naming the
+    /// thread that produced it; `/forever`: one chunk, then nothing, flagging its drop.
+    fn router(dropped: Arc<std::sync::atomic::AtomicBool>) -> axum::Router {
+        use axum::routing::get;
+        axum::Router::new()
+            .route("/where", get(|| async { thread() }))
+            .route(
+                "/stream",
+                get(|| async {
+                    let chunks = futures::stream::unfold(0, |n| async move {
+                        (n < 3).then(|| (Ok::<_, Infallible>(format!("{}\n", thread())), n + 1))
+                    });
+                    Body::from_stream(chunks)
+                }),
+            )
+            .route(
+                "/forever",
+                get(move || {
+                    let flag = DropFlag(dropped.clone());
+                    async move {
+                        // Holds the flag until the body is dropped; never ends by itself.
+                        let chunks =
+                            futures::stream::unfold((flag, false), |(flag, sent)| async move {
+                                if sent {
+                                    std::future::pending::<()>().await;
+                                }
+                                Some((Ok::<_, Infallible>("first"), (flag, true)))
+                            });
+                        Body::from_stream(chunks)
+                    }
+                }),
+            )
+    }
+
+    async fn get(
+        sender: &mut hyper::client::conn::http1::SendRequest<http_body_util::Empty<bytes::Bytes>>,
+        path: &str,
+    ) -> hyper::Response<Incoming> {
+        let request = hyper::Request::get(path)
+            .header("host", "127.0.0.1")
+            .body(http_body_util::Empty::new())
+            .unwrap();
+        sender.send_request(request).await.unwrap()
+    }
+
+    async fn text(response: hyper::Response<Incoming>) -> String {
+        use http_body_util::BodyExt as _;
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        String::from_utf8(bytes.to_vec()).unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_busy_workers_requests_run_on_an_idle_one_and_cancel_there() {
+        use http_body_util::BodyExt as _;
+        let workers = crate::Workers::start(2).unwrap();
+        let (worker, placement) = workers.assign();
+        // Five requests already running on this connection's worker: the next ones go to the
+        // other, which runs nothing.
+        let busy: Vec<Active> = (0..5).map(|_| placement.for_request().1).collect();
+        let here = thread_of(&worker).await;
+        let other = if here == "oc-worker-0" {
+            "oc-worker-1"
+        } else {
+            "oc-worker-0"
+        };
+
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let dropped = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let app = router(dropped.clone());
+        let (_draining_tx, draining) = watch::channel(false);
+        let client = tokio::spawn(TcpStream::connect(addr));
+        let (tcp, _) = listener.accept().await.unwrap();
+        let tcp = tcp.into_std().unwrap();
+        let timeouts = Timeouts::default();
+        worker.spawn(async move {
+            let tcp = TcpStream::from_std(tcp).unwrap();
+            serve_connection(tcp, addr, app, timeouts, draining, Some(placement)).await;
+        });
+        let io = TokioIo::new(client.await.unwrap().unwrap());
+        let (mut sender, conn) = hyper::client::conn::http1::handshake(io).await.unwrap();
+        let conn = tokio::spawn(conn);
+
+        // A whole body keeps its length.
+        let response = get(&mut sender, "/where").await;
+        assert_eq!(
+            response.headers()["content-length"],
+            other.len().to_string()
+        );
+        assert_eq!(text(response).await, other);
+        // Every chunk of a streamed body is produced there.
+        let streamed = text(get(&mut sender, "/stream").await).await;
+        assert_eq!(streamed, format!("{other}\n{other}\n{other}\n"));
+
+        // A client that leaves cancels the body on the worker that runs it.
+        let mut response = get(&mut sender, "/forever").await;
+        let first = response.body_mut().frame().await.unwrap().unwrap();
+        assert_eq!(first.into_data().unwrap(), "first");
+        assert!(!dropped.load(std::sync::atomic::Ordering::SeqCst));
+        drop(response);
+        drop(sender);
+        conn.abort();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while !dropped.load(std::sync::atomic::Ordering::SeqCst) {
+            assert!(
+                Instant::now() < deadline,
+                "the handed-over body outlived its client"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        drop(busy);
+    }
+
+    /// The name of the thread `worker` runs its tasks on.
+    async fn thread_of(worker: &tokio::runtime::Handle) -> String {
+        worker.spawn(async { thread() }).await.unwrap()
+    }
+
+    #[tokio::test]
+    async fn requests_stay_on_their_worker_when_it_is_not_busier() {
+        let workers = crate::Workers::start(2).unwrap();
+        let (worker, placement) = workers.assign();
+        let here = thread_of(&worker).await;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let app = router(Arc::new(std::sync::atomic::AtomicBool::new(false)));
+        let (_draining_tx, draining) = watch::channel(false);
+        let client = tokio::spawn(TcpStream::connect(addr));
+        let (tcp, _) = listener.accept().await.unwrap();
+        let tcp = tcp.into_std().unwrap();
+        worker.spawn(async move {
+            let tcp = TcpStream::from_std(tcp).unwrap();
+            serve_connection(
+                tcp,
+                addr,
+                app,
+                Timeouts::default(),
+                draining,
+                Some(placement),
+            )
+            .await;
+        });
+        let io = TokioIo::new(client.await.unwrap().unwrap());
+        let (mut sender, conn) = hyper::client::conn::http1::handshake(io).await.unwrap();
+        tokio::spawn(conn);
+        for _ in 0..3 {
+            assert_eq!(text(get(&mut sender, "/where").await).await, here);
+        }
+    }
 
     #[test]
     fn deadlines_follow_the_phase() {

@@ -137,6 +137,8 @@ pub struct Metrics {
     /// Failed discoveries (the listing served is stale or the configured models only), counted
     /// by the model source.
     discovery_failures: Arc<AtomicU64>,
+    /// Requests run on another worker than their connection's, counted by the workers.
+    handed_over: Arc<AtomicU64>,
 }
 
 /// A Prometheus label value: backslash, double quote and newline escaped.
@@ -276,6 +278,11 @@ impl Metrics {
         self.discovery_failures = counter;
     }
 
+    /// The counter of requests handed to another worker (the workers count them).
+    pub(crate) fn handed_over(&self) -> Arc<AtomicU64> {
+        self.handed_over.clone()
+    }
+
     /// The exposition text.
     pub fn render(&self) -> String {
         let mut out = String::new();
@@ -388,6 +395,13 @@ impl Metrics {
             out,
             "openclaw_gateway_connections_open {}",
             self.connections.load(Ordering::Relaxed)
+        );
+        out.push_str("# HELP openclaw_gateway_requests_handed_over_total Requests run on another worker thread than their connection's, whose worker was running clearly more requests.\n");
+        out.push_str("# TYPE openclaw_gateway_requests_handed_over_total counter\n");
+        let _ = writeln!(
+            out,
+            "openclaw_gateway_requests_handed_over_total {}",
+            self.handed_over.load(Ordering::Relaxed)
         );
         out.push_str("# HELP openclaw_gateway_connections_refused_total Connections refused at the connection limit.\n");
         out.push_str("# TYPE openclaw_gateway_connections_refused_total counter\n");

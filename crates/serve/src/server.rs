@@ -70,9 +70,11 @@ impl Gateway {
     ///
     /// A connection, its requests, their model calls and the calls' connections to Bedrock
     /// then stay on one thread (no wake crosses threads); a new connection goes to the worker
-    /// serving the fewest. Limits and metrics stay global.
+    /// serving the fewest, and a request whose worker runs clearly more requests than another
+    /// runs on that one (its response frames handed back). Limits and metrics stay global.
     #[must_use]
     pub fn with_workers(mut self, workers: Workers) -> Self {
+        workers.count_handed_over_in(self.app.metrics.handed_over());
         self.workers = Some(workers);
         self
     }
@@ -173,7 +175,7 @@ impl Gateway {
                     let Some(workers) = &self.workers else {
                         connections.spawn(async move {
                             app.metrics.connection_opened();
-                            connections::serve_connection(tcp, local, router, timeouts, draining).await;
+                            connections::serve_connection(tcp, local, router, timeouts, draining, None).await;
                             app.metrics.connection_closed();
                             drop(slot);
                         });
@@ -187,7 +189,7 @@ impl Gateway {
                             continue;
                         }
                     };
-                    let (worker, assigned) = workers.assign();
+                    let (worker, placement) = workers.assign();
                     connections.spawn_on(async move {
                         let tcp = match TcpStream::from_std(tcp) {
                             Ok(tcp) => tcp,
@@ -197,10 +199,10 @@ impl Gateway {
                             }
                         };
                         app.metrics.connection_opened();
-                        connections::serve_connection(tcp, local, router, timeouts, draining).await;
+                        connections::serve_connection(tcp, local, router, timeouts, draining, Some(placement)).await;
                         app.metrics.connection_closed();
-                        drop((slot, assigned));
-                    }, worker);
+                        drop(slot);
+                    }, &worker);
                 }
             }
         }
