@@ -777,6 +777,7 @@ pub struct GatewayConfig {
     /// thread; a new connection goes to the thread serving the fewest. Default: one per CPU
     /// the process may use; 0: every connection on one shared multi-threaded runtime.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(range(max = 1024))]
     pub workers: Option<u64>,
 }
 

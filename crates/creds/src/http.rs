@@ -103,6 +103,11 @@ pub(crate) fn https_client(pool: ConnectionPool, ca_bundle: Option<&CaBundle>) -
 /// own thread, or half of its calls would wake the other thread for every frame; and a
 /// connection opened on a runtime that has since stopped must not be lent to another. Each such
 /// thread gets its own pool, with the same settings (the idle cap is per pool).
+///
+/// Limit: a thread's client outlives the thread (the thread-local store recycles the slot of
+/// an exited thread for the next new one), so current-thread runtimes started and stopped
+/// over and over should get a new SDK client each time; a server's worker threads, which
+/// live as long as the process, are the case this is for.
 struct PoolPerThread {
     shared: SharedHttpClient,
     local: ThreadLocal<SharedHttpClient>,

@@ -213,6 +213,17 @@ impl ApiError {
         }
     }
 
+    /// 500: the task that ran the request ended without answering (it panicked, or its worker
+    /// stopped).
+    pub fn request_lost() -> Self {
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "server_error",
+            "internal_error",
+            "the gateway lost this request before answering it: retry".into(),
+        )
+    }
+
     /// 415: a body that is not declared as JSON.
     pub fn unsupported_media_type(given: Option<&str>) -> Self {
         let given = given.map_or("none".to_string(), |g| {

@@ -219,6 +219,11 @@ const HANDED_FRAMES: usize = 8;
 
 type FrameResult = Result<Frame<axum::body::Bytes>, axum::Error>;
 
+/// What the producing worker sends: a frame, or the end of the body (`None`). A channel that
+/// closes without the end means the producer died (a panic, its runtime stopped): the body
+/// then fails instead of looking complete.
+type Handing = Option<FrameResult>;
+
 /// Runs `req` through `router` on `worker` and answers with what it produces: the head once
 /// ready, then the body frames as they come. Rule: the request's work (its model call, the
 /// rendering of events) runs there; this connection only writes. A client that leaves
@@ -242,7 +247,7 @@ async fn run_on(
             () = head_tx.closed() => return,
         };
         let (parts, mut body) = response.into_parts();
-        let (frames_tx, frames_rx) = tokio::sync::mpsc::channel::<FrameResult>(HANDED_FRAMES);
+        let (frames_tx, frames_rx) = tokio::sync::mpsc::channel::<Handing>(HANDED_FRAMES);
         let handed = Handed {
             frames: frames_rx,
             hint: hyper::body::Body::size_hint(&body),
@@ -256,22 +261,23 @@ async fn run_on(
                 frame = std::future::poll_fn(|cx| hyper::body::Body::poll_frame(Pin::new(&mut body), cx)) => frame,
                 () = frames_tx.closed() => return,
             };
-            let Some(frame) = frame else { return };
-            if frames_tx.send(frame).await.is_err() {
+            // After an error frame the body is over too.
+            let last = !matches!(frame, Some(Ok(_)));
+            if frames_tx.send(frame).await.is_err() || last {
                 return;
             }
         }
     });
     match head_rx.await {
         Ok((parts, handed)) => Response::from_parts(parts, Body::new(handed)),
-        // The worker's runtime stopped: the process is shutting down.
-        Err(_) => ApiError::shutting_down().into_response_for(&path),
+        // The task ended without a head: it panicked, or its worker stopped.
+        Err(_) => ApiError::request_lost().into_response_for(&path),
     }
 }
 
 /// The body of a response produced on another worker (see [`run_on`]).
 struct Handed {
-    frames: tokio::sync::mpsc::Receiver<FrameResult>,
+    frames: tokio::sync::mpsc::Receiver<Handing>,
     /// The producing body's size hint (so a whole JSON answer keeps its `content-length`).
     hint: SizeHint,
     ended: bool,
@@ -285,7 +291,17 @@ impl hyper::body::Body for Handed {
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Self::Data>, Self::Error>>> {
-        let polled = self.frames.poll_recv(cx);
+        if self.ended {
+            return Poll::Ready(None);
+        }
+        let polled = match self.frames.poll_recv(cx) {
+            Poll::Pending => return Poll::Pending,
+            Poll::Ready(Some(Some(frame))) => Poll::Ready(Some(frame)),
+            Poll::Ready(Some(None)) => Poll::Ready(None),
+            Poll::Ready(None) => Poll::Ready(Some(Err(axum::Error::new(
+                "the worker producing this response stopped before its end",
+            )))),
+        };
         match &polled {
             Poll::Ready(Some(Ok(frame))) => {
                 let len = frame.data_ref().map_or(0, |data| data.len() as u64);
@@ -298,8 +314,9 @@ impl hyper::body::Body for Handed {
                 }
                 self.hint = hint;
             }
-            Poll::Ready(None) => self.ended = true,
-            _ => {}
+            // The end, or an error (the producer's or its death): nothing follows.
+            Poll::Ready(_) => self.ended = true,
+            Poll::Pending => {}
         }
         polled
     }
@@ -339,7 +356,9 @@ pub(crate) async fn serve_connection(
         let router = router.clone();
         let (elsewhere, active) = match &placement {
             Some(placement) => {
-                let (elsewhere, active) = placement.for_request();
+                // Only model calls (POST) are worth a hand-over; probes and listings stay.
+                let movable = req.method() == hyper::Method::POST;
+                let (elsewhere, active) = placement.for_request(movable);
                 (elsewhere, Some(active))
             }
             None => (None, None),
@@ -472,15 +491,22 @@ mod tests {
         }
     }
 
-    /// `/where`: the thread's name as a whole body; `/stream`: three chunks, each naming the
-    /// thread that produced it; `/forever`: one chunk, then nothing, flagging its drop.
+    /// POST `/where`: the thread's name, then the request body, as a whole body; POST
+    /// `/stream`: three chunks, each naming the thread that produced it; POST `/forever`: one
+    /// chunk, then nothing, flagging its drop; POST `/stall`: no head ever, flagging its drop.
+    /// GET `/where`: as POST (probes are never handed over).
     fn router(dropped: Arc<std::sync::atomic::AtomicBool>) -> axum::Router {
-        use axum::routing::get;
+        use axum::routing::post;
+        let stalled = dropped.clone();
         axum::Router::new()
-            .route("/where", get(|| async { thread() }))
+            .route(
+                "/where",
+                post(|body: String| async move { format!("{}{body}", thread()) })
+                    .get(|| async { thread() }),
+            )
             .route(
                 "/stream",
-                get(|| async {
+                post(|| async {
                     let chunks = futures::stream::unfold(0, |n| async move {
                         (n < 3).then(|| (Ok::<_, Infallible>(format!("{}\n", thread())), n + 1))
                     });
@@ -489,7 +515,7 @@ mod tests {
             )
             .route(
                 "/forever",
-                get(move || {
+                post(move || {
                     let flag = DropFlag(dropped.clone());
                     async move {
                         // Holds the flag until the body is dropped; never ends by itself.
@@ -504,15 +530,33 @@ mod tests {
                     }
                 }),
             )
+            .route(
+                "/stall",
+                post(move || {
+                    let flag = DropFlag(stalled.clone());
+                    async move {
+                        let _flag = flag;
+                        std::future::pending::<()>().await;
+                    }
+                }),
+            )
     }
 
-    async fn get(
-        sender: &mut hyper::client::conn::http1::SendRequest<http_body_util::Empty<bytes::Bytes>>,
+    type Sender = hyper::client::conn::http1::SendRequest<http_body_util::Full<bytes::Bytes>>;
+
+    async fn send(
+        sender: &mut Sender,
+        method: &str,
         path: &str,
+        body: &str,
     ) -> hyper::Response<Incoming> {
-        let request = hyper::Request::get(path)
+        let request = hyper::Request::builder()
+            .method(method)
+            .uri(path)
             .header("host", "127.0.0.1")
-            .body(http_body_util::Empty::new())
+            .body(http_body_util::Full::new(bytes::Bytes::from(
+                body.to_string(),
+            )))
             .unwrap();
         sender.send_request(request).await.unwrap()
     }
@@ -523,86 +567,25 @@ mod tests {
         String::from_utf8(bytes.to_vec()).unwrap()
     }
 
-    #[tokio::test]
-    async fn a_busy_workers_requests_run_on_an_idle_one_and_cancel_there() {
-        use http_body_util::BodyExt as _;
-        let workers = crate::Workers::start(2).unwrap();
-        let (worker, placement) = workers.assign();
-        // Five requests already running on this connection's worker: the next ones go to the
-        // other, which runs nothing.
-        let busy: Vec<Active> = (0..5).map(|_| placement.for_request().1).collect();
-        let here = thread_of(&worker).await;
-        let other = if here == "oc-worker-0" {
-            "oc-worker-1"
-        } else {
-            "oc-worker-0"
-        };
-
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let dropped = Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let app = router(dropped.clone());
-        let (_draining_tx, draining) = watch::channel(false);
-        let client = tokio::spawn(TcpStream::connect(addr));
-        let (tcp, _) = listener.accept().await.unwrap();
-        let tcp = tcp.into_std().unwrap();
-        let timeouts = Timeouts::default();
-        worker.spawn(async move {
-            let tcp = TcpStream::from_std(tcp).unwrap();
-            serve_connection(tcp, addr, app, timeouts, draining, Some(placement)).await;
-        });
-        let io = TokioIo::new(client.await.unwrap().unwrap());
-        let (mut sender, conn) = hyper::client::conn::http1::handshake(io).await.unwrap();
-        let conn = tokio::spawn(conn);
-
-        // A whole body keeps its length.
-        let response = get(&mut sender, "/where").await;
-        assert_eq!(
-            response.headers()["content-length"],
-            other.len().to_string()
-        );
-        assert_eq!(text(response).await, other);
-        // Every chunk of a streamed body is produced there.
-        let streamed = text(get(&mut sender, "/stream").await).await;
-        assert_eq!(streamed, format!("{other}\n{other}\n{other}\n"));
-
-        // A client that leaves cancels the body on the worker that runs it.
-        let mut response = get(&mut sender, "/forever").await;
-        let first = response.body_mut().frame().await.unwrap().unwrap();
-        assert_eq!(first.into_data().unwrap(), "first");
-        assert!(!dropped.load(std::sync::atomic::Ordering::SeqCst));
-        drop(response);
-        drop(sender);
-        conn.abort();
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while !dropped.load(std::sync::atomic::Ordering::SeqCst) {
-            assert!(
-                Instant::now() < deadline,
-                "the handed-over body outlived its client"
-            );
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-        drop(busy);
-    }
-
     /// The name of the thread `worker` runs its tasks on.
     async fn thread_of(worker: &tokio::runtime::Handle) -> String {
         worker.spawn(async { thread() }).await.unwrap()
     }
 
-    #[tokio::test]
-    async fn requests_stay_on_their_worker_when_it_is_not_busier() {
-        let workers = crate::Workers::start(2).unwrap();
-        let (worker, placement) = workers.assign();
-        let here = thread_of(&worker).await;
+    /// Serves one loopback connection on `worker` with `placement`; returns its client.
+    async fn connect(
+        worker: &tokio::runtime::Handle,
+        placement: Placement,
+        app: axum::Router,
+    ) -> (Sender, tokio::task::JoinHandle<()>) {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let app = router(Arc::new(std::sync::atomic::AtomicBool::new(false)));
-        let (_draining_tx, draining) = watch::channel(false);
+        let (draining_tx, draining) = watch::channel(false);
         let client = tokio::spawn(TcpStream::connect(addr));
         let (tcp, _) = listener.accept().await.unwrap();
         let tcp = tcp.into_std().unwrap();
         worker.spawn(async move {
+            let _draining_tx = draining_tx;
             let tcp = TcpStream::from_std(tcp).unwrap();
             serve_connection(
                 tcp,
@@ -615,11 +598,140 @@ mod tests {
             .await;
         });
         let io = TokioIo::new(client.await.unwrap().unwrap());
-        let (mut sender, conn) = hyper::client::conn::http1::handshake(io).await.unwrap();
-        tokio::spawn(conn);
-        for _ in 0..3 {
-            assert_eq!(text(get(&mut sender, "/where").await).await, here);
+        let (sender, conn) = hyper::client::conn::http1::handshake(io).await.unwrap();
+        let conn = tokio::spawn(async move {
+            let _ = conn.await;
+        });
+        (sender, conn)
+    }
+
+    /// Waits (at most 5 s) for `flag`.
+    async fn until(flag: &std::sync::atomic::AtomicBool, what: &str) {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while !flag.load(std::sync::atomic::Ordering::SeqCst) {
+            assert!(Instant::now() < deadline, "{what}");
+            tokio::time::sleep(Duration::from_millis(10)).await;
         }
+    }
+
+    #[tokio::test]
+    async fn a_busy_workers_requests_run_on_an_idle_one_and_cancel_there() {
+        use http_body_util::BodyExt as _;
+        let workers = crate::Workers::start(2).unwrap();
+        let (worker, placement) = workers.assign();
+        // Five requests already running on this connection's worker: the next model calls
+        // (POST) go to the other, which runs nothing; probes (GET) stay.
+        let busy: Vec<Active> = (0..5).map(|_| placement.for_request(true).1).collect();
+        let here = thread_of(&worker).await;
+        let other = if here == "oc-worker-0" {
+            "oc-worker-1"
+        } else {
+            "oc-worker-0"
+        };
+        let dropped = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (mut sender, conn) = connect(&worker, placement, router(dropped.clone())).await;
+
+        // The request body is read there, and a whole answer keeps its length.
+        let response = send(&mut sender, "POST", "/where", ":hello").await;
+        let expected = format!("{other}:hello");
+        assert_eq!(
+            response.headers()["content-length"],
+            expected.len().to_string()
+        );
+        assert_eq!(text(response).await, expected);
+        assert_eq!(
+            text(send(&mut sender, "GET", "/where", "").await).await,
+            here
+        );
+        // Every chunk of a streamed body is produced there.
+        let streamed = text(send(&mut sender, "POST", "/stream", "").await).await;
+        assert_eq!(streamed, format!("{other}\n{other}\n{other}\n"));
+
+        // A client that leaves cancels the body on the worker that runs it.
+        let mut response = send(&mut sender, "POST", "/forever", "").await;
+        let first = response.body_mut().frame().await.unwrap().unwrap();
+        assert_eq!(first.into_data().unwrap(), "first");
+        assert!(!dropped.load(std::sync::atomic::Ordering::SeqCst));
+        drop(response);
+        drop(sender);
+        conn.abort();
+        until(&dropped, "the handed-over body outlived its client").await;
+        drop(busy);
+    }
+
+    #[tokio::test]
+    async fn a_handed_over_request_is_cancelled_before_its_head_too() {
+        let workers = crate::Workers::start(2).unwrap();
+        let (worker, placement) = workers.assign();
+        let busy: Vec<Active> = (0..5).map(|_| placement.for_request(true).1).collect();
+        let dropped = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (mut sender, conn) = connect(&worker, placement, router(dropped.clone())).await;
+        let request = hyper::Request::post("/stall")
+            .header("host", "127.0.0.1")
+            .body(http_body_util::Full::new(bytes::Bytes::new()))
+            .unwrap();
+        let pending = tokio::spawn(sender.send_request(request));
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert!(!dropped.load(std::sync::atomic::Ordering::SeqCst));
+        pending.abort();
+        conn.abort();
+        until(&dropped, "the handed-over request outlived its client").await;
+        drop(busy);
+    }
+
+    #[tokio::test]
+    async fn requests_stay_on_their_worker_when_it_is_not_busier() {
+        let workers = crate::Workers::start(2).unwrap();
+        let (worker, placement) = workers.assign();
+        let here = thread_of(&worker).await;
+        let app = router(Arc::new(std::sync::atomic::AtomicBool::new(false)));
+        let (mut sender, _conn) = connect(&worker, placement, app).await;
+        for _ in 0..3 {
+            let answer = text(send(&mut sender, "POST", "/where", "").await).await;
+            assert_eq!(answer, here);
+        }
+    }
+
+    #[tokio::test]
+    async fn a_handed_over_body_counts_down_its_length_and_fails_if_its_producer_dies() {
+        use http_body_util::BodyExt as _;
+        let (tx, frames) = tokio::sync::mpsc::channel::<Handing>(4);
+        let mut body = Handed {
+            frames,
+            hint: SizeHint::with_exact(10),
+            ended: false,
+        };
+        tx.send(Some(Ok(Frame::data(axum::body::Bytes::from("hello")))))
+            .await
+            .unwrap();
+        let frame = body.frame().await.unwrap().unwrap();
+        assert_eq!(frame.into_data().unwrap(), "hello");
+        assert_eq!(hyper::body::Body::size_hint(&body).exact(), Some(5));
+        tx.send(Some(Ok(Frame::data(axum::body::Bytes::from("world")))))
+            .await
+            .unwrap();
+        tx.send(None).await.unwrap();
+        assert_eq!(
+            body.frame().await.unwrap().unwrap().into_data().unwrap(),
+            "world"
+        );
+        assert!(body.frame().await.is_none(), "the end marker ends the body");
+        assert!(hyper::body::Body::is_end_stream(&body));
+
+        // A producer that stops without the end marker: an error, never a clean end.
+        let (tx, frames) = tokio::sync::mpsc::channel::<Handing>(4);
+        let mut body = Handed {
+            frames,
+            hint: SizeHint::new(),
+            ended: false,
+        };
+        tx.send(Some(Ok(Frame::data(axum::body::Bytes::from("partial")))))
+            .await
+            .unwrap();
+        drop(tx);
+        assert!(body.frame().await.unwrap().is_ok());
+        assert!(body.frame().await.unwrap().is_err());
+        assert!(body.frame().await.is_none());
     }
 
     #[test]

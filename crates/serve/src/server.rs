@@ -23,6 +23,8 @@ use crate::workers::Workers;
 /// Refused connections being answered at once (beyond, a refused connection is closed without
 /// an answer).
 const MAX_REFUSALS: usize = 64;
+/// How long `serve` waits for the connections it aborted at the end of the grace period.
+const ABORT_WAIT: Duration = Duration::from_secs(1);
 /// Pause after a failed `accept` (out of file descriptors: retrying at once would spin).
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
 
@@ -220,6 +222,12 @@ impl Gateway {
         if finished.is_err() {
             tracing::warn!(target: LOG_TARGET, "shutdown grace period over: closing the remaining responses");
             connections.abort_all();
+            // Let the aborted connections end (on their workers too) before returning, so the
+            // caller's own shutdown (flushing telemetry) comes after theirs.
+            let _ = tokio::time::timeout(ABORT_WAIT, async {
+                while connections.join_next().await.is_some() {}
+            })
+            .await;
         }
         Ok(())
     }

@@ -152,6 +152,22 @@ pub fn default_workers() -> usize {
     std::thread::available_parallelism().map_or(1, usize::from)
 }
 
+/// The most worker threads accepted: more would only add memory and context switches.
+pub const MAX_WORKERS: usize = 1024;
+
+/// [`ServeSettings::workers`]: 0 to [`MAX_WORKERS`], default [`default_workers`].
+fn workers(layers: &[NamedLayer<'_>], file: Option<u64>) -> Result<usize, Error> {
+    let file = file.map(|n| usize::try_from(n).unwrap_or(usize::MAX));
+    match pick("workers", layers, |l| l.workers, file) {
+        Some((n, _)) if n <= MAX_WORKERS => Ok(n),
+        Some((n, from)) => Err(invalid(
+            format!("{from} `{n}`"),
+            format!("expected at most {MAX_WORKERS} (default: one per CPU)"),
+        )),
+        None => Ok(default_workers()),
+    }
+}
+
 /// The first layer's value (named by that layer), else the file's (named by its key).
 fn pick<T>(
     name: &str,
@@ -429,14 +445,7 @@ impl ServeSettings {
             .is_some_and(|(on, _)| on),
             allowed_hosts: list(|l| &l.allowed_hosts, &file.allowed_hosts),
             cors_allowed_origins: list(|l| &l.cors_allowed_origins, &file.cors_allow_origins),
-            workers: count(
-                "workers",
-                layers,
-                |l| l.workers,
-                file.workers,
-                default_workers(),
-                true,
-            )?,
+            workers: workers(layers, file.workers)?,
         })
     }
 }
@@ -539,5 +548,10 @@ mod tests {
             ServeSettings::resolve(&[(&flags, &flag)], &file("{gateway: {workers: 0}}")).unwrap();
         assert_eq!(s.workers, 3);
         assert_eq!(config_key("workers"), "gateway.workers");
+        let err = ServeSettings::resolve(&[], &file("{gateway: {workers: 5000}}")).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "invalid gateway.workers `5000`: expected at most 1024 (default: one per CPU)"
+        );
     }
 }

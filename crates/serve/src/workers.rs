@@ -50,7 +50,10 @@ pub(crate) struct Shared {
     handed_over: OnceLock<Arc<AtomicU64>>,
 }
 
+/// One worker's counters, alone on their cache lines (every thread writes them on every
+/// request; sharing a line would bounce it between cores).
 #[derive(Debug)]
+#[repr(align(128))]
 struct Slot {
     handle: Handle,
     /// Connections this worker serves now.
@@ -113,21 +116,35 @@ impl Workers {
         let mut slots = Vec::with_capacity(count.max(1));
         let mut stops = Vec::with_capacity(count.max(1));
         for index in 0..count.max(1) {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .map_err(Error::Workers)?;
-            let handle = runtime.handle().clone();
             let (stop, stopped) = oneshot::channel::<()>();
+            let (ready, started) = std::sync::mpsc::channel::<std::io::Result<Handle>>();
             std::thread::Builder::new()
                 .name(format!("oc-worker-{index}"))
                 .spawn(move || {
-                    // Runs the tasks spawned on `handle` until `stop` is dropped; the runtime is
-                    // dropped on this thread (never inside another runtime).
+                    // Built, run and dropped on this thread: a runtime must never be dropped
+                    // inside another one (the caller's, when starting fails half-way).
+                    let runtime = match tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                    {
+                        Ok(runtime) => runtime,
+                        Err(err) => {
+                            let _ = ready.send(Err(err));
+                            return;
+                        }
+                    };
+                    let _ = ready.send(Ok(runtime.handle().clone()));
+                    // Runs the tasks spawned on the handle until `stop` is dropped.
                     runtime.block_on(async move {
                         let _ = stopped.await;
                     });
                 })
+                .map_err(Error::Workers)?;
+            let handle = started
+                .recv()
+                .map_err(|_| {
+                    Error::Workers(std::io::Error::other("a worker thread ended at start"))
+                })?
                 .map_err(Error::Workers)?;
             slots.push(Slot {
                 handle,
@@ -207,13 +224,13 @@ impl Shared {
 }
 
 impl Placement {
-    /// Where a new request of this connection runs: here (`None`), or on the returned worker
-    /// when this one is clearly busier ([`hand_over`]); counted active there until the guard
-    /// drops.
-    pub(crate) fn for_request(&self) -> (Option<Handle>, Active) {
+    /// Where a new request of this connection runs: here (`None`), or, when it is `movable`
+    /// (a model call, worth a hand-over), on the returned worker when this one is clearly
+    /// busier ([`hand_over`]); counted active there until the guard drops.
+    pub(crate) fn for_request(&self, movable: bool) -> (Option<Handle>, Active) {
         let shared = &self.shared;
         let here = shared.slots[self.here].active.load(Ordering::Relaxed);
-        if shared.slots.len() > 1 {
+        if movable && shared.slots.len() > 1 {
             let least = shared.least(|slot| &slot.active);
             let there = shared.slots[least].active.load(Ordering::Relaxed);
             if least != self.here && hand_over(here, there) {
@@ -277,7 +294,7 @@ mod tests {
         let here = placement.here;
         let mut running = Vec::new();
         for _ in 0..5 {
-            let (elsewhere, guard) = placement.for_request();
+            let (elsewhere, guard) = placement.for_request(true);
             assert!(elsewhere.is_none());
             running.push(guard);
         }
@@ -285,7 +302,7 @@ mod tests {
         expected[here] = 5;
         assert_eq!(active(&workers), expected);
         // The sixth request runs on the idle worker.
-        let (elsewhere, guard) = placement.for_request();
+        let (elsewhere, guard) = placement.for_request(true);
         assert!(elsewhere.is_some());
         assert_eq!(guard.slot, 1 - here);
         assert_eq!(handed_over.load(Ordering::Relaxed), 1);
