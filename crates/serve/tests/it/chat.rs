@@ -21,7 +21,7 @@ async fn streams_text_with_role_first_usage_and_done() {
                 cache_write_input_tokens: 3,
             }),
     );
-    let served = serve(Setup::default().bedrock(&fake)).await;
+    let served = serve_shared(Setup::default().bedrock(&fake)).await;
     let resp = served.target().chat(&streaming(user("hi")), &[]).await;
     assert_eq!(resp.status, 200);
     assert_eq!(resp.headers["content-type"], "text/event-stream");

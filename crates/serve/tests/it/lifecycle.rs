@@ -126,7 +126,7 @@ async fn start_draining_gives_open_streams_the_grace_period_then_returns() {
         shutdown_grace: Duration::from_millis(300),
         ..Default::default()
     };
-    let mut served = serve(scripted(stream, options)).await;
+    let mut served = serve_shared(scripted(stream, options)).await;
     let mut body = user("x");
     body["model"] = LOCAL_MODEL.into();
     body["stream"] = true.into();

@@ -17,7 +17,8 @@
 //!   answered), the opt-out header, the circuit breaker in `/metrics`, every model failing.
 //! - `guardrails`: guardrail interventions (`content_filter`, `refusal`, the trace) on both
 //!   routes, `response_format` as a forced tool, pass-through fields, refused parameters.
-//! - `lifecycle`: client disconnect cancelling the Bedrock stream, draining and shutdown.
+//! - `lifecycle`: client disconnect cancelling the Bedrock stream, draining and shutdown
+//!   (over TCP, each connection on one of two worker threads as in the binary).
 //! - `observability`: `x-request-id` (honoured or fresh), the access line with Bedrock's request
 //!   id, the trace context from the client to Bedrock.
 //! - `protocol`: the SSE and JSON wire format over a scripted stream (snapshots), streams that

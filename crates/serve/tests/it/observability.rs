@@ -13,7 +13,7 @@ async fn a_sane_client_request_id_is_kept_and_logged_with_bedrock_s() {
     let (logs, _guard) = Logs::capture();
     let fake = fake().await;
     fake.script(Turn::text("Hello"));
-    let served = serve(Setup::default().bedrock(&fake)).await;
+    let served = serve_shared(Setup::default().bedrock(&fake)).await;
     let resp = served
         .target()
         .chat(&streaming(user("hi")), &[("x-request-id", "client-id-42")])

@@ -4,7 +4,9 @@
 //!   `ConverseStream` and discovery through `openclaw_creds::AwsSettings`, pointed at an
 //!   in-process `fake-bedrock`); [`scripted`] serves an in-memory [`Scripted`] stream.
 //! - Clients: [`Target::Router`] sends each request through `tower::ServiceExt::oneshot` on
-//!   `Gateway::router()`; [`serve`] runs `Gateway::serve` on a loopback listener and
+//!   `Gateway::router()`; [`serve`] runs `Gateway::serve` on a loopback listener (each
+//!   connection on one of two worker threads, as the binary does; [`serve_shared`] on the
+//!   test's runtime, for tests that read the server's logs) and
 //!   [`Target::Tcp`] talks HTTP/1.1 to it over hyper, one connection per request (dropping the
 //!   response closes it).
 //! - SSE parsing ([`chunks`], [`joined`]) and captured logs ([`Logs`]).
@@ -26,7 +28,7 @@ use openclaw_creds::{AwsSettings, Env, detect, resolve_region};
 use openclaw_discovery::{
     Discovery, DiscoveryOptions, DiscoveryRequest, PROVIDER_ID, SdkControlPlane,
 };
-use openclaw_serve::{Error, Gateway, ModelSource, ServeOptions};
+use openclaw_serve::{Error, Gateway, ModelSource, ServeOptions, Workers};
 use openclaw_stream::{
     AdapterOptions, AssistantContent, AssistantMessage, ConverseStream, EventStream, ModelStream,
     StopReason, StreamEvent, StreamOptions, StreamRequest, Usage,
@@ -278,8 +280,15 @@ pub struct Served {
     task: Option<JoinHandle<Result<(), Error>>>,
 }
 
-/// Serves `gateway` on `127.0.0.1:0`.
+/// Serves `gateway` on `127.0.0.1:0` the way `openclaw gateway` does: each connection on one
+/// of two worker threads (`Gateway::with_workers`).
 pub async fn serve(gateway: Gateway) -> Served {
+    serve_shared(gateway.with_workers(Workers::start(2).expect("worker threads"))).await
+}
+
+/// Serves `gateway` on `127.0.0.1:0` on the test's own runtime (no workers: what the server
+/// logs is written on the test's thread, where [`Logs::capture`] sees it).
+pub async fn serve_shared(gateway: Gateway) -> Served {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("local addr");
     let gateway = Arc::new(gateway);

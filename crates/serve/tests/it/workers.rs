@@ -1,4 +1,5 @@
-//! `Gateway::with_workers`: connections served on a current-thread runtime per worker thread,
+//! `Gateway::with_workers` (which `serve` of the harness uses, as the binary does): connections
+//! served on a current-thread runtime per worker thread,
 //! spread by how many each serves; Bedrock streams (the real SDK against the fake) finish,
 //! cancel on a client disconnect and drain at shutdown from those threads.
 
@@ -8,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use fake_bedrock::{Pacing, Turn};
 use openclaw_config::{ModelDefinition, ProviderConfig};
-use openclaw_serve::{Gateway, ModelSource, ServeOptions, Workers};
+use openclaw_serve::{Gateway, ModelSource, ServeOptions};
 use openclaw_stream::{EventStream, ModelStream, StopReason, StreamOptions, StreamRequest, Usage};
 
 use crate::support::*;
@@ -42,8 +43,8 @@ async fn connections_are_served_on_the_worker_threads_spread_by_load() {
         .push(ModelDefinition::new("scripted-1", "Scripted"));
     let models = ModelSource::new(BTreeMap::from([(LOCAL.to_string(), provider)]), "us-east-1")
         .with_stream(LOCAL, model.clone());
-    let gateway =
-        Gateway::new(models, ServeOptions::default()).with_workers(Workers::start(2).unwrap());
+    // `serve` runs it on two worker threads, as the binary does.
+    let gateway = Gateway::new(models, ServeOptions::default());
     let served = serve(gateway).await;
     let mut body = streaming(user("where are you"));
     body["model"] = LOCAL_MODEL.into();
@@ -71,9 +72,7 @@ async fn connections_are_served_on_the_worker_threads_spread_by_load() {
 #[tokio::test]
 async fn bedrock_streams_finish_cancel_and_drain_on_the_workers() {
     let fake = fake().await;
-    let gateway = Setup::default()
-        .bedrock(&fake)
-        .with_workers(Workers::start(2).unwrap());
+    let gateway = Setup::default().bedrock(&fake);
     let mut served = serve(gateway).await;
     let gw = served.target();
 
