@@ -614,22 +614,50 @@ mod tests {
         }
     }
 
+    /// A connection on a worker that already runs five requests, two workers in all: its
+    /// next model calls (POST) go to the other, which runs nothing; probes (GET) stay.
+    struct Busy {
+        _workers: crate::Workers,
+        busy: Vec<Active>,
+        here: String,
+        sender: Sender,
+        conn: tokio::task::JoinHandle<()>,
+        dropped: Arc<std::sync::atomic::AtomicBool>,
+    }
+
+    async fn busy_connection() -> Busy {
+        let workers = crate::Workers::start(2).unwrap();
+        let (worker, placement) = workers.assign();
+        let busy: Vec<Active> = (0..5).map(|_| placement.for_request(true).1).collect();
+        let here = thread_of(&worker).await;
+        let dropped = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (sender, conn) = connect(&worker, placement, router(dropped.clone())).await;
+        Busy {
+            _workers: workers,
+            busy,
+            here,
+            sender,
+            conn,
+            dropped,
+        }
+    }
+
     #[tokio::test]
     async fn a_busy_workers_requests_run_on_an_idle_one_and_cancel_there() {
         use http_body_util::BodyExt as _;
-        let workers = crate::Workers::start(2).unwrap();
-        let (worker, placement) = workers.assign();
-        // Five requests already running on this connection's worker: the next model calls
-        // (POST) go to the other, which runs nothing; probes (GET) stay.
-        let busy: Vec<Active> = (0..5).map(|_| placement.for_request(true).1).collect();
-        let here = thread_of(&worker).await;
+        let Busy {
+            _workers,
+            busy,
+            here,
+            mut sender,
+            conn,
+            dropped,
+        } = busy_connection().await;
         let other = if here == "oc-worker-0" {
             "oc-worker-1"
         } else {
             "oc-worker-0"
         };
-        let dropped = Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let (mut sender, conn) = connect(&worker, placement, router(dropped.clone())).await;
 
         // The request body is read there, and a whole answer keeps its length.
         let response = send(&mut sender, "POST", "/where", ":hello").await;
@@ -661,11 +689,14 @@ mod tests {
 
     #[tokio::test]
     async fn a_handed_over_request_is_cancelled_before_its_head_too() {
-        let workers = crate::Workers::start(2).unwrap();
-        let (worker, placement) = workers.assign();
-        let busy: Vec<Active> = (0..5).map(|_| placement.for_request(true).1).collect();
-        let dropped = Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let (mut sender, conn) = connect(&worker, placement, router(dropped.clone())).await;
+        let Busy {
+            _workers,
+            busy,
+            mut sender,
+            conn,
+            dropped,
+            ..
+        } = busy_connection().await;
         let request = hyper::Request::post("/stall")
             .header("host", "127.0.0.1")
             .body(http_body_util::Full::new(bytes::Bytes::new()))
