@@ -18,7 +18,7 @@ use crate::models::ModelSource;
 use crate::options::ServeOptions;
 use crate::routes;
 use crate::state::App;
-use crate::workers::Workers;
+use crate::workers::{Placement, Workers};
 
 /// Refused connections being answered at once (beyond, a refused connection is closed without
 /// an answer).
@@ -171,16 +171,16 @@ impl Gateway {
                         }
                         continue;
                     };
-                    let app = self.app.clone();
-                    let router = router.clone();
-                    let draining = self.app.draining.clone();
+                    let connection = Connection {
+                        app: self.app.clone(),
+                        router: router.clone(),
+                        local,
+                        timeouts,
+                        draining: self.app.draining.clone(),
+                        slot,
+                    };
                     let Some(workers) = &self.workers else {
-                        connections.spawn(async move {
-                            app.metrics.connection_opened();
-                            connections::serve_connection(tcp, local, router, timeouts, draining, None).await;
-                            app.metrics.connection_closed();
-                            drop(slot);
-                        });
+                        connections.spawn(connection.serve(tcp, None));
                         continue;
                     };
                     // The socket leaves this runtime's reactor and joins the worker's.
@@ -193,17 +193,12 @@ impl Gateway {
                     };
                     let (worker, placement) = workers.assign();
                     connections.spawn_on(async move {
-                        let tcp = match TcpStream::from_std(tcp) {
-                            Ok(tcp) => tcp,
+                        match TcpStream::from_std(tcp) {
+                            Ok(tcp) => connection.serve(tcp, Some(placement)).await,
                             Err(err) => {
                                 tracing::debug!(target: LOG_TARGET, "a worker could not take a connection: {err}");
-                                return;
                             }
-                        };
-                        app.metrics.connection_opened();
-                        connections::serve_connection(tcp, local, router, timeouts, draining, Some(placement)).await;
-                        app.metrics.connection_closed();
-                        drop(slot);
+                        }
                     }, &worker);
                 }
             }
@@ -230,6 +225,35 @@ impl Gateway {
             .await;
         }
         Ok(())
+    }
+}
+
+/// What serving one accepted connection needs.
+struct Connection {
+    app: Arc<App>,
+    router: axum::Router,
+    local: std::net::SocketAddr,
+    timeouts: crate::Timeouts,
+    draining: watch::Receiver<bool>,
+    /// Its place under [`crate::Limits::max_connections`], freed when it ends.
+    slot: tokio::sync::OwnedSemaphorePermit,
+}
+
+impl Connection {
+    /// Serves `tcp` until it ends, counted in the metrics (on `placement`'s worker, if any).
+    async fn serve(self, tcp: TcpStream, placement: Option<Placement>) {
+        let Connection {
+            app,
+            router,
+            local,
+            timeouts,
+            draining,
+            slot,
+        } = self;
+        app.metrics.connection_opened();
+        connections::serve_connection(tcp, local, router, timeouts, draining, placement).await;
+        app.metrics.connection_closed();
+        drop(slot);
     }
 }
 
