@@ -137,8 +137,8 @@ pub struct Metrics {
     /// Failed discoveries (the listing served is stale or the configured models only), counted
     /// by the model source.
     discovery_failures: Arc<AtomicU64>,
-    /// Requests run on another worker than their connection's, counted by the workers.
-    handed_over: Arc<AtomicU64>,
+    /// The worker threads' loads and hand-overs, when the gateway serves on workers.
+    workers: std::sync::OnceLock<Arc<crate::workers::Shared>>,
 }
 
 /// A Prometheus label value: backslash, double quote and newline escaped.
@@ -278,9 +278,9 @@ impl Metrics {
         self.discovery_failures = counter;
     }
 
-    /// The counter of requests handed to another worker (the workers count them).
-    pub(crate) fn handed_over(&self) -> Arc<AtomicU64> {
-        self.handed_over.clone()
+    /// Renders the load of `workers` too (the first set stays).
+    pub(crate) fn watch_workers(&self, workers: Arc<crate::workers::Shared>) {
+        let _ = self.workers.set(workers);
     }
 
     /// The exposition text.
@@ -387,6 +387,36 @@ impl Metrics {
         }
     }
 
+    /// The worker threads (`gateway.workers`): hand-overs, and each worker's connections and
+    /// requests now (a worker far above the others is a few clients' busy connections).
+    fn render_workers(&self, out: &mut String) {
+        let workers = self.workers.get();
+        out.push_str("# HELP openclaw_gateway_requests_handed_over_total Requests run on another worker thread than their connection's, whose worker was running clearly more requests.\n");
+        out.push_str("# TYPE openclaw_gateway_requests_handed_over_total counter\n");
+        let _ = writeln!(
+            out,
+            "openclaw_gateway_requests_handed_over_total {}",
+            workers.map_or(0, |w| w.handed_over())
+        );
+        let Some(workers) = workers else { return };
+        out.push_str("# HELP openclaw_gateway_worker_connections Connections each worker thread serves now.\n");
+        out.push_str("# TYPE openclaw_gateway_worker_connections gauge\n");
+        for (worker, (open, _)) in workers.loads().enumerate() {
+            let _ = writeln!(
+                out,
+                "openclaw_gateway_worker_connections{{worker=\"{worker}\"}} {open}"
+            );
+        }
+        out.push_str("# HELP openclaw_gateway_worker_requests Requests each worker thread runs now (its connections' and those handed to it).\n");
+        out.push_str("# TYPE openclaw_gateway_worker_requests gauge\n");
+        for (worker, (_, active)) in workers.loads().enumerate() {
+            let _ = writeln!(
+                out,
+                "openclaw_gateway_worker_requests{{worker=\"{worker}\"}} {active}"
+            );
+        }
+    }
+
     /// Connections, admission and discovery health.
     fn render_protection(&self, out: &mut String) {
         out.push_str("# HELP openclaw_gateway_connections_open Connections open now.\n");
@@ -396,13 +426,7 @@ impl Metrics {
             "openclaw_gateway_connections_open {}",
             self.connections.load(Ordering::Relaxed)
         );
-        out.push_str("# HELP openclaw_gateway_requests_handed_over_total Requests run on another worker thread than their connection's, whose worker was running clearly more requests.\n");
-        out.push_str("# TYPE openclaw_gateway_requests_handed_over_total counter\n");
-        let _ = writeln!(
-            out,
-            "openclaw_gateway_requests_handed_over_total {}",
-            self.handed_over.load(Ordering::Relaxed)
-        );
+        self.render_workers(out);
         out.push_str("# HELP openclaw_gateway_connections_refused_total Connections refused at the connection limit.\n");
         out.push_str("# TYPE openclaw_gateway_connections_refused_total counter\n");
         let _ = writeln!(

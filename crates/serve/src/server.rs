@@ -76,7 +76,7 @@ impl Gateway {
     /// runs on that one (its response frames handed back). Limits and metrics stay global.
     #[must_use]
     pub fn with_workers(mut self, workers: Workers) -> Self {
-        workers.count_handed_over_in(self.app.metrics.handed_over());
+        self.app.metrics.watch_workers(workers.shared());
         self.workers = Some(workers);
         self
     }

@@ -14,8 +14,8 @@
 //! (clients reuse a few pooled connections far more than the others, which would otherwise
 //! saturate one thread while another idles).
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, OnceLock};
 
 use tokio::runtime::Handle;
 use tokio::sync::oneshot;
@@ -46,8 +46,8 @@ pub(crate) struct Shared {
     slots: Vec<Slot>,
     /// Where the search for the least loaded worker starts (spreads ties).
     next: AtomicUsize,
-    /// Requests run on another worker than their connection's (the gateway's metric).
-    handed_over: OnceLock<Arc<AtomicU64>>,
+    /// Requests run on another worker than their connection's.
+    handed_over: AtomicU64,
 }
 
 /// One worker's counters, alone on their cache lines (every thread writes them on every
@@ -157,7 +157,7 @@ impl Workers {
             shared: Arc::new(Shared {
                 slots,
                 next: AtomicUsize::new(0),
-                handed_over: OnceLock::new(),
+                handed_over: AtomicU64::new(0),
             }),
             _stop: stops,
         })
@@ -173,10 +173,9 @@ impl Workers {
         self.shared.slots.is_empty()
     }
 
-    /// Counts the requests handed to another worker in `counter` (a metric); the first
-    /// counter set stays.
-    pub(crate) fn count_handed_over_in(&self, counter: Arc<AtomicU64>) {
-        let _ = self.shared.handed_over.set(counter);
+    /// What the metrics read: each worker's load and the hand-overs.
+    pub(crate) fn shared(&self) -> Arc<Shared> {
+        self.shared.clone()
     }
 
     /// The worker for a new connection: the one serving the fewest connections now (ties go
@@ -197,6 +196,21 @@ impl Workers {
 }
 
 impl Shared {
+    /// Requests run on another worker than their connection's, so far.
+    pub(crate) fn handed_over(&self) -> u64 {
+        self.handed_over.load(Ordering::Relaxed)
+    }
+
+    /// Each worker's connections and requests now, in worker order.
+    pub(crate) fn loads(&self) -> impl Iterator<Item = (usize, usize)> + '_ {
+        self.slots.iter().map(|slot| {
+            (
+                slot.open.load(Ordering::Relaxed),
+                slot.active.load(Ordering::Relaxed),
+            )
+        })
+    }
+
     /// The slot with the smallest `count`, searching from the next start.
     fn least(&self, count: impl Fn(&Slot) -> &AtomicUsize) -> usize {
         let start = self.next.fetch_add(1, Ordering::Relaxed);
@@ -234,9 +248,7 @@ impl Placement {
             let least = shared.least(|slot| &slot.active);
             let there = shared.slots[least].active.load(Ordering::Relaxed);
             if least != self.here && hand_over(here, there) {
-                if let Some(counter) = shared.handed_over.get() {
-                    counter.fetch_add(1, Ordering::Relaxed);
-                }
+                shared.handed_over.fetch_add(1, Ordering::Relaxed);
                 return (
                     Some(shared.slots[least].handle.clone()),
                     shared.begin(least),
@@ -287,8 +299,6 @@ mod tests {
         assert!(hand_over(41, 32));
 
         let workers = Workers::start(2).unwrap();
-        let handed_over = Arc::new(AtomicU64::new(0));
-        workers.count_handed_over_in(handed_over.clone());
         let active = |w: &Workers| counts(w, |s| &s.active);
         let (_, placement) = workers.assign();
         let here = placement.here;
@@ -305,7 +315,7 @@ mod tests {
         let (elsewhere, guard) = placement.for_request(true);
         assert!(elsewhere.is_some());
         assert_eq!(guard.slot, 1 - here);
-        assert_eq!(handed_over.load(Ordering::Relaxed), 1);
+        assert_eq!(workers.shared().handed_over(), 1);
         drop(guard);
         drop(running);
         assert_eq!(active(&workers), [0, 0]);

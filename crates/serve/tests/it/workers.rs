@@ -65,6 +65,21 @@ async fn connections_are_served_on_the_worker_threads_spread_by_load() {
         threads,
         ["oc-worker-0", "oc-worker-0", "oc-worker-1", "oc-worker-1"]
     );
+    // `/metrics` shows the balance (read in process: no connection of its own).
+    let metrics = Target::from(&*served.gateway)
+        .get("/metrics", &[])
+        .await
+        .text()
+        .await;
+    for line in [
+        "openclaw_gateway_worker_connections{worker=\"0\"} 2",
+        "openclaw_gateway_worker_connections{worker=\"1\"} 2",
+        "openclaw_gateway_worker_requests{worker=\"0\"} 2",
+        "openclaw_gateway_worker_requests{worker=\"1\"} 2",
+        "openclaw_gateway_requests_handed_over_total 0",
+    ] {
+        assert!(metrics.contains(line), "{line} in\n{metrics}");
+    }
     drop(open);
 }
 
