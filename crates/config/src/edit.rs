@@ -148,8 +148,18 @@ impl ConfigDocument {
     }
 
     /// The value at a key path, or `None` when nothing is there.
+    /// A key of the discovery settings is read where the document keeps them (see
+    /// [`ConfigDocument::edit_paths`]).
     pub fn get(&self, path: &str) -> Result<Option<Value>, Error> {
         let path: KeyPath = path.parse()?;
+        Ok(self
+            .edit_targets(&path)
+            .iter()
+            .find_map(|target| self.get_at(target))
+            .cloned())
+    }
+
+    fn get_at(&self, path: &KeyPath) -> Option<&Value> {
         let mut current = &self.value;
         for segment in path.segments() {
             let next = match (segment, current) {
@@ -162,10 +172,10 @@ impl ConfigDocument {
             };
             match next {
                 Some(next) => current = next,
-                None => return Ok(None),
+                None => return None,
             }
         }
-        Ok(Some(current.clone()))
+        Some(current)
     }
 
     /// Sets the value at a key path from its text, creating missing parent objects.
@@ -204,111 +214,68 @@ impl ConfigDocument {
         let key_path: KeyPath = path.parse()?;
         let root = self.cst()?;
         let unquoted = prefers_unquoted_keys(&root);
-        let input = to_input(&value);
-        let Some((last, parents)) = key_path.segments().split_last() else {
-            return Err(edit_error(path, "the path is empty"));
-        };
-        let mut container = root_container(&root, path)?;
-        let mut walked = KeyPath::root();
-        for (i, segment) in parents.iter().enumerate() {
-            let next_is_index = matches!(key_path.segments().get(i + 1), Some(Segment::Index(_)));
-            container =
-                child_container(&container, segment, &walked, path, next_is_index, unquoted)?;
-            walked.push(segment.clone());
-        }
-        match (&container, last) {
-            (Container::Object(object), Segment::Key(key)) => {
-                let prop = match object.get(key) {
-                    Some(prop) => {
-                        prop.set_value(input);
-                        prop
-                    }
-                    None => {
-                        let prop = object.append(key, input);
-                        match_key_style(&prop, unquoted);
-                        prop
-                    }
-                };
-                if let Some(value) = prop.value() {
-                    match_nested_key_style(&value, unquoted);
-                }
-            }
-            (Container::Array(array), segment) => {
-                let index = array_index(segment, &walked, path)?;
-                let elements = array.elements();
-                if index < elements.len() {
-                    replace_node(&elements[index], input.clone());
-                } else if index == elements.len() {
-                    let had_comma = elements.last().map(|e| e.trailing_comma().is_some());
-                    let appended = array.append(input);
-                    if let (Some(previous), Some(had_comma)) = (elements.last(), had_comma) {
-                        align_appended(previous, had_comma, &appended);
-                    }
-                } else {
-                    return Err(edit_error(
-                        path,
-                        &format!(
-                            "index {index} is out of range (`{walked}` has {} elements)",
-                            elements.len()
-                        ),
-                    ));
-                }
-                if let Some(node) = array.elements().get(index) {
-                    match_nested_key_style(node, unquoted);
-                }
-            }
-            (Container::Object(_), Segment::Index(_)) => {
-                return Err(edit_error(
-                    path,
-                    &format!("`{}` is an object, not an array", display_or_root(&walked)),
-                ));
-            }
+        for target in self.edit_targets(&key_path) {
+            set_in(&root, &target, &to_input(&value), path, unquoted)?;
         }
         self.commit(root)?;
         self.edits.push(Edit::Set(path.to_string(), value));
         Ok(())
     }
 
+    /// Where an edit of `path` goes in this document (see [`ConfigDocument::set`]): a key under
+    /// `models.bedrockDiscovery` goes to `plugins.entries.amazon-bedrock.config.discovery` when
+    /// the document keeps its discovery settings only there, and the other way round; when the
+    /// document has both blocks, to both, so they never disagree (a file that configures
+    /// discovery in two places that differ is refused).
+    pub fn edit_paths(&self, path: &str) -> Result<Vec<String>, Error> {
+        let key_path: KeyPath = path.parse()?;
+        Ok(self
+            .edit_targets(&key_path)
+            .iter()
+            .map(ToString::to_string)
+            .collect())
+    }
+
+    fn edit_targets(&self, path: &KeyPath) -> Vec<KeyPath> {
+        let models = KeyPath::root().key("models").key("bedrockDiscovery");
+        let plugin = parse::plugin_discovery_path();
+        let segments = path.segments();
+        let rest = [&models, &plugin].into_iter().find_map(|block| {
+            segments
+                .starts_with(block.segments())
+                .then(|| &segments[block.segments().len()..])
+        });
+        let Some(rest) = rest else {
+            return vec![path.clone()];
+        };
+        let at = |block: &KeyPath| {
+            let mut target = block.clone();
+            for segment in rest {
+                target.push(segment.clone());
+            }
+            target
+        };
+        let has = |block: &KeyPath| self.get_at(block).is_some();
+        match (has(&models), has(&plugin)) {
+            (true, true) => vec![at(&models), at(&plugin)],
+            (true, false) => vec![at(&models)],
+            (false, true) => vec![at(&plugin)],
+            (false, false) => vec![path.clone()],
+        }
+    }
+
     /// Removes the value at a key path. Returns whether something was removed (removing a
     /// missing key is not an error). Validated like [`ConfigDocument::set`].
     pub fn unset(&mut self, path: &str) -> Result<bool, Error> {
         let key_path: KeyPath = path.parse()?;
-        let root = self.cst()?;
-        let Some((last, parents)) = key_path.segments().split_last() else {
+        if key_path.is_root() {
             return Err(edit_error(path, "the path is empty"));
-        };
-        let Some(mut node) = root.value() else {
-            return Ok(false);
-        };
-        for segment in parents {
-            match child_node(&node, segment) {
-                Some(next) => node = next,
-                None => return Ok(false),
-            }
         }
-        let removed = match (node.as_object(), node.as_array(), last) {
-            (Some(object), _, Segment::Key(key)) => match object.get(key) {
-                Some(prop) => {
-                    prop.remove();
-                    true
-                }
-                None => false,
-            },
-            (_, Some(array), segment) => {
-                let index = match segment {
-                    Segment::Index(i) => Some(*i),
-                    Segment::Key(k) => k.parse().ok(),
-                };
-                match index.and_then(|i| array.elements().into_iter().nth(i)) {
-                    Some(element) => {
-                        element.remove();
-                        true
-                    }
-                    None => false,
-                }
-            }
-            _ => false,
-        };
+        let root = self.cst()?;
+        let mut removed = false;
+        for target in self.edit_targets(&key_path) {
+            removed |= unset_in(&root, &target);
+        }
         if removed {
             self.commit(root)?;
             self.edits.push(Edit::Unset(path.to_string()));
@@ -371,10 +338,143 @@ impl ConfigDocument {
         }
         let file = self.file_name();
         let parsed = parse::parse(&text, &file)?;
-        parse::validate(&parsed, &file)?;
+        parse::validate(&parsed, &file).map_err(|err| self.located_before_the_edit(err))?;
         self.text = text;
         self.value = parsed.value;
         Ok(())
+    }
+}
+
+/// Sets `key_path` to `input` in the tree, creating missing parent objects (`path`, the path
+/// as the user wrote it, names errors).
+fn set_in(
+    root: &CstRootNode,
+    key_path: &KeyPath,
+    input: &CstInputValue,
+    path: &str,
+    unquoted: bool,
+) -> Result<(), Error> {
+    let input = input.clone();
+    let Some((last, parents)) = key_path.segments().split_last() else {
+        return Err(edit_error(path, "the path is empty"));
+    };
+    let mut container = root_container(root, path)?;
+    let mut walked = KeyPath::root();
+    for (i, segment) in parents.iter().enumerate() {
+        let next_is_index = matches!(key_path.segments().get(i + 1), Some(Segment::Index(_)));
+        container = child_container(&container, segment, &walked, path, next_is_index, unquoted)?;
+        walked.push(segment.clone());
+    }
+    match (&container, last) {
+        (Container::Object(object), Segment::Key(key)) => {
+            let prop = match object.get(key) {
+                Some(prop) => {
+                    prop.set_value(input);
+                    prop
+                }
+                None => {
+                    let prop = object.append(key, input);
+                    match_key_style(&prop, unquoted);
+                    prop
+                }
+            };
+            if let Some(value) = prop.value() {
+                match_nested_key_style(&value, unquoted);
+            }
+        }
+        (Container::Array(array), segment) => {
+            let index = array_index(segment, &walked, path)?;
+            let elements = array.elements();
+            if index < elements.len() {
+                replace_node(&elements[index], input.clone());
+            } else if index == elements.len() {
+                let had_comma = elements.last().map(|e| e.trailing_comma().is_some());
+                let appended = array.append(input);
+                if let (Some(previous), Some(had_comma)) = (elements.last(), had_comma) {
+                    align_appended(previous, had_comma, &appended);
+                }
+            } else {
+                return Err(edit_error(
+                    path,
+                    &format!(
+                        "index {index} is out of range (`{walked}` has {} elements)",
+                        elements.len()
+                    ),
+                ));
+            }
+            if let Some(node) = array.elements().get(index) {
+                match_nested_key_style(node, unquoted);
+            }
+        }
+        (Container::Object(_), Segment::Index(_)) => {
+            return Err(edit_error(
+                path,
+                &format!("`{}` is an object, not an array", display_or_root(&walked)),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Removes `key_path` from the tree; whether something was there.
+fn unset_in(root: &CstRootNode, key_path: &KeyPath) -> bool {
+    let Some((last, parents)) = key_path.segments().split_last() else {
+        return false;
+    };
+    let Some(mut node) = root.value() else {
+        return false;
+    };
+    for segment in parents {
+        match child_node(&node, segment) {
+            Some(next) => node = next,
+            None => return false,
+        }
+    }
+    match (node.as_object(), node.as_array(), last) {
+        (Some(object), _, Segment::Key(key)) => match object.get(key) {
+            Some(prop) => {
+                prop.remove();
+                true
+            }
+            None => false,
+        },
+        (_, Some(array), segment) => {
+            let index = match segment {
+                Segment::Index(i) => Some(*i),
+                Segment::Key(k) => k.parse().ok(),
+            };
+            match index.and_then(|i| array.elements().into_iter().nth(i)) {
+                Some(element) => {
+                    element.remove();
+                    true
+                }
+                None => false,
+            }
+        }
+        _ => false,
+    }
+}
+
+impl ConfigDocument {
+    /// A validation error of an edited text, placed in the text before the edit: the same
+    /// problem there keeps its position in it (an edit may move lines); a problem the edit
+    /// brought in (its own key or value) has no position in the file, only its key path.
+    fn located_before_the_edit(&self, err: Error) -> Error {
+        let Error::Invalid(mut found) = err else {
+            return err;
+        };
+        let file = self.file_name();
+        let before = parse::parse(&self.text, &file)
+            .and_then(|parsed| parse::validate(&parsed, &file))
+            .err();
+        match before {
+            Some(Error::Invalid(was)) if was.key_path == found.key_path => Error::Invalid(was),
+            _ => {
+                found.line = 0;
+                found.column = 0;
+                Error::Invalid(found)
+            }
+        }
     }
 }
 

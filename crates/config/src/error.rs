@@ -10,9 +10,9 @@ use std::path::PathBuf;
 pub struct Diagnostic {
     /// The file (or `<text>` for a text that did not come from a file).
     pub file: String,
-    /// 1-based line.
+    /// 1-based line; 0 when the problem is in no text on disk (a refused edit's own value).
     pub line: usize,
-    /// 1-based column (in characters).
+    /// 1-based column (in characters); 0 with `line`.
     pub column: usize,
     /// The key path of the offending value or key, for example
     /// `models.bedrockDiscovery.refreshInterval` (empty for the whole document).
@@ -26,7 +26,11 @@ pub struct Diagnostic {
 
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}:{}: ", self.file, self.line, self.column)?;
+        if self.line == 0 {
+            write!(f, "{}: ", self.file)?;
+        } else {
+            write!(f, "{}:{}:{}: ", self.file, self.line, self.column)?;
+        }
         if !self.key_path.is_empty() {
             write!(f, "`{}`: ", self.key_path)?;
         }
@@ -142,7 +146,7 @@ impl Error {
     pub fn line(&self) -> Option<usize> {
         match self {
             Error::Syntax { line, .. } => Some(*line),
-            Error::Invalid(d) => Some(d.line),
+            Error::Invalid(d) if d.line > 0 => Some(d.line),
             _ => None,
         }
     }

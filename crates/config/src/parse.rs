@@ -328,9 +328,20 @@ const LONG_KEY: usize = 12;
 
 /// An unknown key of a lenient section is someone else's setting and is kept, except when it
 /// is a likely misspelling of a key we model, which would otherwise be silently ignored: the
-/// same key in another case (`bedrockdiscovery`), or within two edits of a long key
-/// (`bedrockDiscvery`, `amazon_bedrock`). Short keys match by case only: OpenClaw has real keys
-/// one edit away from ours (the legacy root `agent` beside `agents`).
+/// same key in another case (`bedrockdiscovery`), with two neighbouring letters swapped
+/// (`modles`), or within two edits of a long key (`bedrockDiscvery`, `amazon_bedrock`). Short
+/// keys match no other edit: OpenClaw has real keys one letter away from ours (the legacy root
+/// `agent` beside `agents`).
+/// `a` and `b` differ only by two neighbouring characters swapped (`models`, `modles`).
+fn swapped_neighbours(a: &str, b: &str) -> bool {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    if a.len() != b.len() {
+        return false;
+    }
+    let differ: Vec<usize> = (0..a.len()).filter(|&i| a[i] != b[i]).collect();
+    matches!(differ[..], [i, j] if j == i + 1 && a[i] == b[j] && a[j] == b[i])
+}
+
 fn check_lenient_typos(parsed: &Parsed, file: &str) -> Result<(), Error> {
     for (section, known) in LENIENT_SECTIONS {
         let path = section
@@ -348,6 +359,7 @@ fn check_lenient_typos(parsed: &Parsed, file: &str) -> Result<(), Error> {
             }
             let close = known.iter().find(|k| {
                 k.eq_ignore_ascii_case(key)
+                    || swapped_neighbours(k, key)
                     || (k.len() >= LONG_KEY && strsim::damerau_levenshtein(k, key) <= 2)
             });
             if let Some(close) = close {
@@ -511,7 +523,9 @@ fn reword_found(found: &str) -> String {
 }
 
 fn is_secret_path(path: &KeyPath) -> bool {
+    // A token written one level too high (`gateway: { auth: "<token>" }`) is a secret too.
     matches!(path.last(), Some(Segment::Key(k)) if k == "apiKey" || k == "token")
+        || path.segments() == KeyPath::root().key("gateway").key("auth").segments()
 }
 
 fn serde_diagnostic(parsed: &Parsed, file: &str, path: KeyPath, message: &str) -> Error {
@@ -591,7 +605,7 @@ fn quote_list(names: &[String]) -> String {
 
 const DISCOVERY_MODELS: &str = "models.bedrockDiscovery";
 
-fn plugin_discovery_path() -> KeyPath {
+pub(crate) fn plugin_discovery_path() -> KeyPath {
     KeyPath::root()
         .key("plugins")
         .key("entries")
@@ -799,26 +813,6 @@ fn check_discovery(
     };
     if block.region.as_ref().is_some_and(|r| r.trim().is_empty()) {
         return fail(path.key("region"), "expected a non-empty AWS region");
-    }
-    for (i, entry) in block.provider_filter.iter().enumerate() {
-        if entry.trim().is_empty() {
-            return fail(
-                path.key("providerFilter").index(i),
-                "expected a non-empty Bedrock provider name",
-            );
-        }
-    }
-    if block.default_context_window == 0 {
-        return fail(
-            path.key("defaultContextWindow"),
-            "expected a positive integer, found 0",
-        );
-    }
-    if block.default_max_tokens == 0 {
-        return fail(
-            path.key("defaultMaxTokens"),
-            "expected a positive integer, found 0",
-        );
     }
     Ok(())
 }

@@ -381,6 +381,27 @@ fn default_context_window() -> u32 {
     DEFAULT_CONTEXT_WINDOW
 }
 
+fn context_window_or_default<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
+    limit_or(d, DEFAULT_CONTEXT_WINDOW)
+}
+
+fn max_tokens_or_default<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
+    limit_or(d, DEFAULT_MAX_TOKENS)
+}
+
+/// A token limit the way OpenClaw reads its discovery defaults: any number, rounded down;
+/// below 1, `default`; above `u32::MAX`, `u32::MAX`.
+fn limit_or<'de, D: serde::Deserializer<'de>>(d: D, default: u32) -> Result<u32, D::Error> {
+    let n = f64::deserialize(d)?;
+    let n = n.floor();
+    Ok(if n >= 1.0 {
+        // Saturating: `as` from f64 clamps to the integer range.
+        n.min(f64::from(u32::MAX)) as u32
+    } else {
+        default
+    })
+}
+
 fn default_max_tokens() -> u32 {
     DEFAULT_MAX_TOKENS
 }
@@ -496,13 +517,21 @@ pub struct BedrockDiscoveryConfig {
     /// How long discovered models are cached, in seconds; 0 disables caching.
     #[serde(default = "default_refresh_interval")]
     pub refresh_interval: u64,
-    /// Context window given to discovered models, in tokens.
-    #[serde(default = "default_context_window")]
-    #[schemars(range(min = 1))]
+    /// Context window given to discovered models, in tokens. As in OpenClaw, a fraction is
+    /// rounded down and a value below 1 means the default, 32000.
+    #[serde(
+        default = "default_context_window",
+        deserialize_with = "context_window_or_default"
+    )]
+    #[schemars(with = "f64")]
     pub default_context_window: u32,
-    /// Maximum output tokens given to discovered models.
-    #[serde(default = "default_max_tokens")]
-    #[schemars(range(min = 1))]
+    /// Maximum output tokens given to discovered models. As in OpenClaw, a fraction is rounded
+    /// down and a value below 1 means the default, 4096.
+    #[serde(
+        default = "default_max_tokens",
+        deserialize_with = "max_tokens_or_default"
+    )]
+    #[schemars(with = "f64")]
     pub default_max_tokens: u32,
 }
 

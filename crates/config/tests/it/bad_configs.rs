@@ -130,17 +130,17 @@ const CASES: &[(&str, &str, &str, usize, &str)] = &[
     ),
     (
         "float where an integer is expected",
-        "{\n  models: { bedrockDiscovery: {\n    defaultMaxTokens: 1.5 } } }",
-        "models.bedrockDiscovery.defaultMaxTokens",
+        "{\n  models: { bedrockDiscovery: {\n    refreshInterval: 1.5 } } }",
+        "models.bedrockDiscovery.refreshInterval",
         3,
         "found number 1.5",
     ),
     (
-        "zero context window",
-        "{\n  models: { bedrockDiscovery: {\n    defaultContextWindow: 0 } } }",
+        "discovery default that is not a number",
+        "{\n  models: { bedrockDiscovery: {\n    defaultContextWindow: 'big' } } }",
         "models.bedrockDiscovery.defaultContextWindow",
         3,
-        "expected a positive integer, found 0",
+        "expected a number, found string \"big\"",
     ),
     (
         "providerFilter not an array",
@@ -183,6 +183,13 @@ const CASES: &[(&str, &str, &str, usize, &str)] = &[
         "models.bedrockDiscvery",
         3,
         "did you mean `bedrockDiscovery`?",
+    ),
+    (
+        "misspelt modelled key in a lenient section (two letters swapped)",
+        "{\n  modles: { bedrockDiscovery: { enabled: true } },\n}",
+        "modles",
+        2,
+        "unknown key `modles` (as written it would be ignored), did you mean `models`?",
     ),
     (
         "non-finite number",
@@ -247,6 +254,11 @@ fn secrets_are_not_quoted_in_errors() {
         "{shown}"
     );
     assert!(!shown.contains("123456789"), "{shown}");
+    // A token written one level too high is not quoted either.
+    let err = Config::from_text("{ gateway: { auth: \"GwTokenPLUGH\" } }").unwrap_err();
+    let shown = err.to_string();
+    assert!(shown.contains("`gateway.auth`: expected an object"), "{shown}");
+    assert!(!shown.contains("GwTokenPLUGH"), "{shown}");
 }
 
 #[test]
@@ -270,4 +282,24 @@ fn unknown_sections_are_accepted() {
         config.schema.as_deref(),
         Some("./schemas/openclaw.schema.json")
     );
+}
+
+#[test]
+fn discovery_defaults_are_read_as_openclaw_reads_them() {
+    // Rounded down; below 1 (zero, negative, a fraction) the default (32000 / 4096); blank
+    // provider filter entries are dropped by the filter, not refused.
+    for (text, window, tokens) in [
+        ("defaultContextWindow: 100000.9, defaultMaxTokens: 8192", 100_000, 8192),
+        ("defaultContextWindow: 0, defaultMaxTokens: -5", 32_000, 4096),
+        ("defaultContextWindow: 0.5, defaultMaxTokens: 1", 32_000, 1),
+        ("defaultContextWindow: 1e12", u32::MAX, 4096),
+    ] {
+        let config = Config::from_text(&format!(
+            "{{ models: {{ bedrockDiscovery: {{ {text}, providerFilter: ['anthropic', ' '] }} }} }}"
+        ))
+        .unwrap_or_else(|e| panic!("{text}: {e}"));
+        let discovery = config.bedrock_discovery();
+        assert_eq!(discovery.default_context_window, window, "{text}");
+        assert_eq!(discovery.default_max_tokens, tokens, "{text}");
+    }
 }

@@ -74,6 +74,85 @@ fn seed_commands_on_a_json_text_keep_quoted_keys() {
     insta::assert_snapshot!(doc.text());
 }
 
+/// A file that keeps its discovery settings where newer OpenClaw does.
+const PLUGIN_LAYOUT: &str = r#"{
+  plugins: { entries: { "amazon-bedrock": { config: {
+    // discovery, the newer OpenClaw way
+    discovery: { enabled: false },
+  } } } },
+}
+"#;
+
+#[test]
+fn seed_commands_edit_discovery_where_the_file_keeps_it() {
+    // Only the plugin block: the seed commands edit it (a second block would differ from it
+    // and make the file invalid).
+    let mut doc = ConfigDocument::from_text(PLUGIN_LAYOUT).unwrap();
+    assert_eq!(
+        doc.edit_paths("models.bedrockDiscovery.region").unwrap(),
+        ["plugins.entries.amazon-bedrock.config.discovery.region"]
+    );
+    seed_commands(&mut doc);
+    let text = doc.text();
+    assert!(!text.contains("bedrockDiscovery"), "{text}");
+    assert!(
+        text.contains("// discovery, the newer OpenClaw way"),
+        "{text}"
+    );
+    assert_eq!(
+        doc.get("models.bedrockDiscovery.region").unwrap(),
+        Some(json!("us-east-1"))
+    );
+    assert!(doc.unset("models.bedrockDiscovery.region").unwrap());
+    assert_eq!(doc.get("models.bedrockDiscovery.region").unwrap(), None);
+    assert_eq!(doc.config().unwrap().bedrock_discovery().region, None);
+
+    // Both blocks (equal, as a valid file has them): an edit goes to both.
+    let both = PLUGIN_LAYOUT.replacen(
+        "{\n",
+        "{\n  models: { bedrockDiscovery: { enabled: false } },\n",
+        1,
+    );
+    let mut doc = ConfigDocument::from_text(both).unwrap();
+    assert_eq!(
+        doc.edit_paths("models.bedrockDiscovery.region")
+            .unwrap()
+            .len(),
+        2
+    );
+    seed_commands(&mut doc);
+    let config = doc.config().unwrap();
+    assert_eq!(
+        config.models.bedrock_discovery.as_ref(),
+        config.plugin_discovery()
+    );
+    assert_eq!(
+        config.plugin_discovery().unwrap().region.as_deref(),
+        Some("us-east-1")
+    );
+
+    // Only `models.bedrockDiscovery`: a plugin-path edit goes there; a file with neither
+    // gets the path as written.
+    let mut doc = ConfigDocument::from_text("{ models: { bedrockDiscovery: {} } }").unwrap();
+    doc.set(
+        "plugins.entries.amazon-bedrock.config.discovery.enabled",
+        "true",
+        LOOSE,
+    )
+    .unwrap();
+    assert_eq!(
+        doc.get("models.bedrockDiscovery.enabled").unwrap(),
+        Some(json!(true))
+    );
+    assert!(!doc.text().contains("plugins"), "{}", doc.text());
+    let doc = ConfigDocument::from_text("{}").unwrap();
+    assert_eq!(
+        doc.edit_paths("plugins.entries.amazon-bedrock.config.discovery.region")
+            .unwrap(),
+        ["plugins.entries.amazon-bedrock.config.discovery.region"]
+    );
+}
+
 #[test]
 fn set_replaces_in_place_and_keeps_neighbours() {
     let mut doc = ConfigDocument::from_text(DISCOVERY_SEED).unwrap();
@@ -230,9 +309,23 @@ fn refused_edits_change_nothing_and_explain_why() {
         let err = doc.set(path, value, LOOSE).unwrap_err();
         let shown = err.to_string();
         assert!(shown.contains(needle), "{path}: {shown}");
-        assert!(shown.starts_with("<text>:"), "{path}: {shown}");
+        // The refused value is in no text on disk: no line and column, the key path says where.
+        assert!(
+            shown.starts_with(&format!("<text>: `{path}`: ")),
+            "{path}: {shown}"
+        );
+        assert_eq!(err.line(), None, "{path}: {shown}");
         assert_eq!(doc.text(), before);
     }
+    // A problem already in the file keeps its position there, even when the edit moves lines.
+    let broken = "{\n  models: {},\n  gateway: { port: -1 },\n}\n";
+    let mut broken_doc = ConfigDocument::from_text(broken).unwrap();
+    let err = broken_doc
+        .set("models", "{\n a: 1,\n b: 2,\n}", ValueMode::StrictJson)
+        .unwrap_err();
+    assert_eq!(err.line(), Some(3), "{err}");
+    assert!(err.to_string().starts_with("<text>:3:"), "{err}");
+    assert_eq!(broken_doc.text(), broken);
     // Shape errors.
     let err = doc.set("gateway.port.x", "1", LOOSE).unwrap_err();
     assert!(

@@ -102,8 +102,8 @@ fn schema_and_serde_agree() {
             json!({ "models": { "bedrockDiscovery": { "refreshInterval": -1 } } }),
         ),
         (
-            "zero context window",
-            json!({ "models": { "bedrockDiscovery": { "defaultContextWindow": 0 } } }),
+            "context window that is not a number",
+            json!({ "models": { "bedrockDiscovery": { "defaultContextWindow": "big" } } }),
         ),
         (
             "bad api",
