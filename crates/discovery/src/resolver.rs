@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use openclaw_config::{
-    BedrockDiscoveryConfig, Config, ModelApi, ModelDefinition, ModelRef, ProviderConfig,
+    BedrockDiscoveryConfig, Config, ModelApi, ModelDefinition, ModelRef, ModelsMode, ProviderConfig,
 };
 use openclaw_creds::{AwsSettings, ConnectionPool, CredentialSource, Env, ResolvedRegion};
 
@@ -174,8 +174,15 @@ impl ModelResolver {
         })
     }
 
-    /// Whether discovery runs (see [`should_discover`]), and why.
+    /// Whether discovery runs (see [`should_discover`]), and why. `models.mode: "replace"`
+    /// (only the explicit providers are used) turns it off whatever `enabled` says.
     pub fn discovery_decision(&self) -> DiscoveryDecision {
+        if self.replaces_implicit() {
+            return DiscoveryDecision {
+                enabled: false,
+                reason: "`models.mode` is `replace` in the configuration: only the providers it lists are used".to_string(),
+            };
+        }
         let enabled = should_discover(&self.discovery, &self.credentials);
         let reason = match self.discovery.enabled {
             Some(true) => "discovery `enabled` is true in the configuration".to_string(),
@@ -192,6 +199,11 @@ impl ModelResolver {
         self.discovery_decision()
             .enabled
             .then(|| self.new_discovery())
+    }
+
+    /// `models.mode: "replace"`: no implicit (discovered) provider.
+    fn replaces_implicit(&self) -> bool {
+        self.config.models.mode == Some(ModelsMode::Replace)
     }
 
     fn new_discovery(&self) -> (Discovery, DiscoveryRequest) {
@@ -364,11 +376,12 @@ impl ModelResolver {
         if model_ref.provider() != PROVIDER_ID || !id.starts_with("arn:") {
             return None;
         }
-        let provider = resolved
-            .providers
-            .get(PROVIDER_ID)
-            .cloned()
-            .unwrap_or_else(|| implicit_provider(&self.region.region, Vec::new()));
+        let provider = match resolved.providers.get(PROVIDER_ID) {
+            Some(provider) => provider.clone(),
+            // With `models.mode: "replace"` there is no implicit `amazon-bedrock` provider.
+            None if self.replaces_implicit() => return None,
+            None => implicit_provider(&self.region.region, Vec::new()),
+        };
         let described = match self.discovery() {
             Some((discovery, request)) => match discovery.describe(&request, id).await {
                 Ok(found) => found,
@@ -395,7 +408,9 @@ impl ModelResolver {
         match &resolved.discovery {
             // Without credentials nothing was discovered: the real problem is the credentials.
             DiscoveryOutcome::Off { .. }
-                if !self.credentials.is_present() && self.discovery.enabled.is_none() =>
+                if !self.credentials.is_present()
+                    && self.discovery.enabled.is_none()
+                    && !self.replaces_implicit() =>
             {
                 Error::Aws(openclaw_creds::Error::MissingCredentials {
                     checked: self.credentials.clone(),
@@ -505,6 +520,48 @@ mod tests {
         },
         agents: { defaults: { model: { primary: "amazon-bedrock/amazon.nova-pro-v1:0" } } },
     }"#;
+
+    #[tokio::test]
+    async fn replace_mode_uses_only_the_explicit_providers() {
+        let config = CONFIGURED
+            .replace("enabled: false", "enabled: true")
+            .replace("models: {\n", "models: {\n            mode: \"replace\",\n");
+        assert!(config.contains("mode: \"replace\""), "{config}");
+        let keys = [
+            ("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE"),
+            ("AWS_SECRET_ACCESS_KEY", "s"),
+        ];
+        let replacing = resolver(&config, &keys);
+        let decision = replacing.discovery_decision();
+        assert!(!decision.enabled, "replace wins over `enabled: true`");
+        assert!(
+            decision.reason.contains("`models.mode` is `replace`"),
+            "{}",
+            decision.reason
+        );
+        assert!(replacing.discovery().is_none());
+        let resolved = replacing.resolve(false, false).await;
+        assert_eq!(
+            resolved.providers.keys().collect::<Vec<_>>(),
+            ["amazon-bedrock", "other"]
+        );
+        let target = replacing.target(None).await.unwrap();
+        assert_eq!(target.model_ref.model(), "amazon.nova-pro-v1:0");
+        // A model nobody lists is unknown, with no credential error and no ARN pass-through
+        // when no explicit `amazon-bedrock` provider exists.
+        let near = ModelRef::new("amazon-bedrock", "amazon.nova-pro-v2:0").unwrap();
+        let err = replacing.target(Some(&near)).await.err().unwrap();
+        assert_eq!(err.kind(), crate::ErrorKind::UnknownModel);
+        let only_other = config.replace("\"amazon-bedrock\": {", "\"unused\": {");
+        let without_bedrock = resolver(&only_other, &[]);
+        let arn = ModelRef::new(
+            "amazon-bedrock",
+            "arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.amazon.nova-pro-v1:0",
+        )
+        .unwrap();
+        let err = without_bedrock.target(Some(&arn)).await.err().unwrap();
+        assert_eq!(err.kind(), crate::ErrorKind::UnknownModel, "{err}");
+    }
 
     #[tokio::test]
     async fn configured_models_resolve_without_discovery() {

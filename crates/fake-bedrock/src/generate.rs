@@ -111,6 +111,9 @@ pub(crate) fn validate(req: &ConverseRequest, model: &FoundationModel) -> Result
             Vec::new()
         };
     }
+    if let Some(config) = &req.tool_config {
+        validate_tool_specs(&config.tools)?;
+    }
     if uses_tools && req.tool_config.is_none() {
         return Err(invalid(
             "The toolConfig field must be defined when using toolUse and toolResult content blocks."
@@ -177,6 +180,42 @@ fn validate_claude_sampling(req: &ConverseRequest, model_id: &str) -> Result<(),
         return refused(
             "`temperature` and `top_p` cannot both be specified for this model. Please use only one.",
         );
+    }
+    Ok(())
+}
+
+/// The length and pattern constraints of `ToolSpecification`: a `name` of 1 to 64 characters
+/// from `[a-zA-Z0-9_-]`, a `description` (optional) of at least one character. Bedrock answers a
+/// violation with its generic constraint message, members numbered from 1.
+fn validate_tool_specs(tools: &[Map<String, Value>]) -> Result<(), ApiError> {
+    for (i, tool) in tools.iter().enumerate() {
+        let Some(spec) = tool.get("toolSpec") else {
+            continue;
+        };
+        let at = format!("toolConfig.tools.{}.member.toolSpec", i + 1);
+        let name = spec.get("name").and_then(Value::as_str).unwrap_or_default();
+        if name.is_empty() || name.chars().count() > 64 {
+            return Err(invalid(format!(
+                "1 validation error detected: Value '{name}' at '{at}.name' failed to satisfy constraint: Member must have length between 1 and 64"
+            )));
+        }
+        if !name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        {
+            return Err(invalid(format!(
+                "1 validation error detected: Value '{name}' at '{at}.name' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9_-]+"
+            )));
+        }
+        if spec
+            .get("description")
+            .and_then(Value::as_str)
+            .is_some_and(str::is_empty)
+        {
+            return Err(invalid(format!(
+                "1 validation error detected: Value '' at '{at}.description' failed to satisfy constraint: Member must have length greater than or equal to 1"
+            )));
+        }
     }
     Ok(())
 }

@@ -147,7 +147,7 @@ pub enum ThinkingBudget {
 pub struct ToolDefinition {
     /// Tool name, as the model will use it in calls.
     pub name: String,
-    /// What the tool does, for the model.
+    /// What the tool does, for the model (blank: none is sent).
     pub description: String,
     /// JSON Schema of the tool's arguments.
     pub parameters: Value,

@@ -257,7 +257,10 @@ fn secrets_are_not_quoted_in_errors() {
     // A token written one level too high is not quoted either.
     let err = Config::from_text("{ gateway: { auth: \"GwTokenPLUGH\" } }").unwrap_err();
     let shown = err.to_string();
-    assert!(shown.contains("`gateway.auth`: expected an object"), "{shown}");
+    assert!(
+        shown.contains("`gateway.auth`: expected an object"),
+        "{shown}"
+    );
     assert!(!shown.contains("GwTokenPLUGH"), "{shown}");
 }
 
@@ -289,8 +292,16 @@ fn discovery_defaults_are_read_as_openclaw_reads_them() {
     // Rounded down; below 1 (zero, negative, a fraction) the default (32000 / 4096); blank
     // provider filter entries are dropped by the filter, not refused.
     for (text, window, tokens) in [
-        ("defaultContextWindow: 100000.9, defaultMaxTokens: 8192", 100_000, 8192),
-        ("defaultContextWindow: 0, defaultMaxTokens: -5", 32_000, 4096),
+        (
+            "defaultContextWindow: 100000.9, defaultMaxTokens: 8192",
+            100_000,
+            8192,
+        ),
+        (
+            "defaultContextWindow: 0, defaultMaxTokens: -5",
+            32_000,
+            4096,
+        ),
         ("defaultContextWindow: 0.5, defaultMaxTokens: 1", 32_000, 1),
         ("defaultContextWindow: 1e12", u32::MAX, 4096),
     ] {

@@ -3,8 +3,8 @@
 use aws_sdk_bedrockruntime::error::ProvideErrorMetadata;
 use aws_sdk_bedrockruntime::primitives::Blob;
 use aws_sdk_bedrockruntime::types::{
-    ContentBlock, ConversationRole, ImageBlock, ImageFormat, ImageSource, Message, ToolResultBlock,
-    ToolResultContentBlock, ToolUseBlock,
+    ContentBlock, ConversationRole, ImageBlock, ImageFormat, ImageSource, Message, Tool,
+    ToolResultBlock, ToolResultContentBlock, ToolUseBlock,
 };
 use aws_smithy_types::Document;
 
@@ -258,6 +258,55 @@ async fn tool_blocks_are_validated_like_bedrock() {
     .await
     .unwrap_err();
     assert!(err.contains("toolResult.content.0 is blank"), "{err}");
+
+    // A tool spec's constraints: a description, when sent, of at least one character; a name
+    // of 1 to 64 characters from [a-zA-Z0-9_-].
+    let with_spec = |name: &str, description: Option<&str>| {
+        let mut config = weather_tool();
+        let Some(Tool::ToolSpec(spec)) = config.tools.first_mut() else {
+            unreachable!("weather_tool is one tool spec")
+        };
+        spec.name = name.to_owned();
+        spec.description = description.map(str::to_owned);
+        config
+    };
+    let err = converse_message(
+        &client,
+        HAIKU3,
+        vec![user("hi")],
+        Some(with_spec("get_weather", Some(""))),
+        None,
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(
+        err,
+        "1 validation error detected: Value '' at 'toolConfig.tools.1.member.toolSpec.description' failed to satisfy constraint: Member must have length greater than or equal to 1"
+    );
+    let ok = converse_message(
+        &client,
+        HAIKU3,
+        vec![user("hi")],
+        Some(with_spec("get_weather", None)),
+        None,
+    )
+    .await;
+    assert_eq!(ok.unwrap(), "Echo: hi");
+    for bad in ["", "get weather", &"x".repeat(65)] {
+        let err = converse_message(
+            &client,
+            HAIKU3,
+            vec![user("hi")],
+            Some(with_spec(bad, Some("d"))),
+            None,
+        )
+        .await
+        .unwrap_err();
+        assert!(
+            err.starts_with(&format!("1 validation error detected: Value '{bad}' at 'toolConfig.tools.1.member.toolSpec.name'")),
+            "{err}"
+        );
+    }
 
     // A forced tool choice with Claude extended thinking is refused (Anthropic's rule).
     let thinking = Document::Object(

@@ -537,7 +537,9 @@ fn tool_config(
         .map(|t| {
             ToolSpecification::builder()
                 .name(&t.name)
-                .description(&t.description)
+                // Bedrock refuses an empty description (minimum length 1), and clients often
+                // send none: a blank one is left out.
+                .set_description(Some(t.description.clone()).filter(|d| !d.trim().is_empty()))
                 .input_schema(ToolInputSchema::Json(to_document(&t.parameters)))
                 .build()
                 .map(Tool::ToolSpec)

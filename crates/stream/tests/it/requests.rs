@@ -534,3 +534,25 @@ async fn forced_tool_choice_with_thinking_falls_back_to_auto() {
     }
     assert_json_snapshot!("forced_tool_choice_with_thinking", out);
 }
+
+#[tokio::test]
+async fn a_tool_without_a_description_is_sent_without_one() {
+    // Clients often declare tools without a description; Bedrock refuses an empty one.
+    let h = harness().await;
+    h.fake.script(Turn::text("ok"));
+    let mut req = StreamRequest::new(sonnet(), vec![Message::user_text("Weather?")]);
+    let mut blank = weather_tool();
+    blank.description = " ".into();
+    let mut described = weather_tool();
+    described.name = "get_time".into();
+    req.tools = vec![blank, described];
+    let events = h.run(req).await;
+    assert_accepted(&events);
+    let tools = &h.last_body()["toolConfig"]["tools"];
+    assert!(tools[0]["toolSpec"].get("description").is_none(), "{tools}");
+    assert_eq!(tools[0]["toolSpec"]["name"], "get_weather");
+    assert_eq!(
+        tools[1]["toolSpec"]["description"],
+        "Current weather for a city"
+    );
+}
