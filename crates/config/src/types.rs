@@ -40,7 +40,7 @@ pub struct Config {
 pub enum ModelsMode {
     /// Explicit providers are merged over the implicit (built-in and discovered) ones.
     Merge,
-    /// Only the explicit providers are used.
+    /// Only the explicit providers are used (Bedrock discovery does not run).
     Replace,
 }
 
@@ -51,7 +51,7 @@ pub enum ModelsMode {
 #[serde(default, rename_all = "camelCase")]
 pub struct ModelsConfig {
     /// `merge` (default in OpenClaw) combines these providers with the implicit ones;
-    /// `replace` uses only these.
+    /// `replace` uses only these (Bedrock discovery then does not run).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub mode: Option<ModelsMode>,
     /// Explicit model providers by id, for example `amazon-bedrock`.
