@@ -401,7 +401,8 @@ pub struct ToolCall {
     pub invalid_arguments: Option<String>,
 }
 
-/// Why a completed response stopped.
+/// Why a completed response stopped: `stop`, `length` or `toolUse` in JSON, as pi-ai names
+/// them (`tool_use` is read too).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum StopReason {
@@ -410,6 +411,7 @@ pub enum StopReason {
     /// The output-token limit or the context window was reached.
     Length,
     /// The model wants tool results.
+    #[serde(rename = "toolUse", alias = "tool_use")]
     ToolUse,
 }
 
@@ -666,7 +668,9 @@ pub enum StreamEvent {
     },
     /// Terminal: the response completed.
     Done {
-        /// Why it stopped.
+        /// Why it stopped (`reason` in JSON, like the `error` event's; `stop_reason` is read
+        /// too).
+        #[serde(rename = "reason", alias = "stop_reason")]
         stop_reason: StopReason,
         /// The complete message (to append to the conversation). Boxed: every event is moved
         /// several times on its way to the client, and an event is as large as its largest

@@ -171,7 +171,7 @@ fn chat_shows_thinking_and_tool_calls() {
     );
     assert!(text.contains("→ tool call get_weather ("), "{text}");
     assert!(text.contains("  arguments: {"), "{text}");
-    assert!(out.stderr.starts_with("tool_use · "), "{}", out.stderr);
+    assert!(out.stderr.starts_with("toolUse · "), "{}", out.stderr);
     assert!(!text.contains("\x1b["), "no colour off a terminal");
 }
 
@@ -217,7 +217,7 @@ fn chat_json_emits_one_event_per_line() {
         );
     }
     let done = events.last().unwrap();
-    assert_eq!(done["stop_reason"], "tool_use");
+    assert_eq!(done["reason"], "toolUse");
     let end = events.iter().find(|e| e["type"] == "toolcall_end").unwrap();
     assert_eq!(end["call"]["name"], "get_weather");
 }
