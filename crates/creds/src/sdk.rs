@@ -470,6 +470,14 @@ impl ProvideCredentials for LazyDefaultChain {
                         crate::SsoLoginReason::Refused,
                     )))
                 }
+                // A shared config file that does not parse: the SDK says only "could not parse
+                // profile file"; say which file and line.
+                (Err(err @ CredentialsError::InvalidConfiguration(_)), _) => {
+                    Err(match crate::shared_config::parse_error(&self.snapshot) {
+                        Some(why) => CredentialsError::invalid_configuration(why),
+                        None => err,
+                    })
+                }
                 (result, _) => result,
             }
         })

@@ -2,7 +2,7 @@
 //! the selected profile's `region`, `endpoint_url`, `[services]` section,
 //! `ignore_configured_endpoint_urls` and `ca_bundle`, resolved the way the AWS SDK resolves them.
 
-use aws_config::profile::ProfileSet;
+use aws_config::profile::{ProfileFileLoadError, ProfileSet};
 use aws_runtime::env_config::file::EnvConfigFiles as ProfileFiles;
 use aws_runtime::env_config::property::PropertiesKey;
 
@@ -21,14 +21,46 @@ pub(crate) fn load(env: &Env) -> Option<ProfileSet> {
 
 /// [`load`] over `files` only.
 fn load_files(env: &Env, files: &ProfileFiles) -> Option<ProfileSet> {
-    let fs = aws_types::os_shim_internal::Fs::real();
-    match futures::executor::block_on(aws_config::profile::load(&fs, &env.to_aws(), files, None)) {
+    match parse_files(env, files) {
         Ok(profiles) => Some(profiles),
         Err(err) => {
-            tracing::debug!(error = %err, "shared AWS config files not usable");
+            tracing::debug!(error = %crate::error_chain(&err), "shared AWS config files not usable");
             None
         }
     }
+}
+
+fn parse_files(env: &Env, files: &ProfileFiles) -> Result<ProfileSet, ProfileFileLoadError> {
+    let fs = aws_types::os_shim_internal::Fs::real();
+    futures::executor::block_on(aws_config::profile::load(&fs, &env.to_aws(), files, None))
+}
+
+/// Why the shared config files of `env` cannot be parsed, with the file and the line:
+/// `cannot parse the shared AWS config files: error parsing /home/u/.aws/credentials on line 3:
+/// expected an '=' sign defining a property`. `None` when they parse, or cannot be read (the
+/// SDK's own error names the file then).
+///
+/// The SDK's credential error says only "could not parse profile file": it keeps the location in
+/// the load error's source, which it drops. The parser's messages are fixed texts that never
+/// quote the line (which may hold a secret key); only the first of their lines is kept, so a
+/// later version quoting it on a line of its own would not leak it either.
+pub(crate) fn parse_error(env: &Env) -> Option<String> {
+    let err = parse_files(env, &ProfileFiles::default()).err()?;
+    if !matches!(err, ProfileFileLoadError::ParseError { .. }) {
+        return None;
+    }
+    let parse = std::error::Error::source(&err)?.to_string();
+    let mut lines = parse.lines().map(str::trim).filter(|l| !l.is_empty());
+    let location = lines.next()?.trim_end_matches(':');
+    let reason = lines.next().map(|r| {
+        let mut chars = r.chars();
+        let first = chars.next().map(|c| c.to_lowercase().collect::<String>());
+        format!(": {}{}", first.unwrap_or_default(), chars.as_str())
+    });
+    Some(format!(
+        "cannot parse the shared AWS config files: {location}{}",
+        reason.unwrap_or_default()
+    ))
 }
 
 /// A non-blank setting of the selected profile.
@@ -118,4 +150,42 @@ pub(crate) fn endpoint(
     }
     setting(profiles, "endpoint_url")
         .map(|url| (url.to_string(), EndpointSource::SharedConfigProfile))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_parse_error_names_the_file_and_line_without_its_content() {
+        let dir = tempfile::tempdir().unwrap();
+        let credentials = dir.path().join("credentials");
+        std::fs::write(
+            &credentials,
+            "[default]\naws_access_key_id = AKIDEXAMPLE\nwJalrXUtnFEMI/K7MDENG+bPxRfiCYSECRETLINE\n",
+        )
+        .unwrap();
+        let env = Env::from_pairs([
+            ("HOME", dir.path().to_str().unwrap()),
+            (
+                "AWS_CONFIG_FILE",
+                dir.path().join("config").to_str().unwrap(),
+            ),
+            ("AWS_SHARED_CREDENTIALS_FILE", credentials.to_str().unwrap()),
+        ]);
+        let why = parse_error(&env).unwrap();
+        assert_eq!(
+            why,
+            format!(
+                "cannot parse the shared AWS config files: error parsing {} on line 3: expected an '=' sign defining a property",
+                credentials.display()
+            )
+        );
+        assert!(!why.contains("SECRETLINE"), "{why}");
+        assert!(load(&env).is_none());
+        std::fs::write(&credentials, "[default]\naws_access_key_id = AKIDEXAMPLE\n").unwrap();
+        assert_eq!(parse_error(&env), None);
+        std::fs::remove_file(&credentials).unwrap();
+        assert_eq!(parse_error(&env), None, "a missing file is no parse error");
+    }
 }
