@@ -77,7 +77,8 @@ pub enum Command {
     Chat(ChatArgs),
     /// Run the whole pipeline against an in-process fake Bedrock (no AWS account needed).
     Demo(DemoArgs),
-    /// Serve an OpenAI-compatible HTTP gateway over Bedrock (`/v1/chat/completions`, `/v1/models`).
+    /// Serve the OpenAI- and Anthropic-compatible HTTP APIs over Bedrock (`/v1/chat/completions`,
+    /// `/v1/messages`, `/v1/models`).
     Gateway(GatewayArgs),
     /// Print a shell completion script.
     Completions(CompletionsArgs),
@@ -174,7 +175,8 @@ pub enum Thinking {
 /// `openclaw chat`.
 #[derive(Debug, Args)]
 pub struct ChatArgs {
-    /// Model as `provider/modelId` (default: agents.defaults.model.primary).
+    /// Model as `provider/modelId`, a Bedrock id or an alias set in agents.defaults.models
+    /// (default: agents.defaults.model.primary).
     #[arg(long, short)]
     pub model: Option<String>,
     /// System prompt.
@@ -188,8 +190,8 @@ pub struct ChatArgs {
     /// Tool calls are shown, not run.
     #[arg(long, value_name = "FILE")]
     pub tools: Option<PathBuf>,
-    /// Maximum output tokens.
-    #[arg(long)]
+    /// Maximum output tokens (at least 1).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
     pub max_tokens: Option<u32>,
     /// Print every stream event as a JSON line on stdout.
     #[arg(long)]
@@ -339,6 +341,14 @@ mod tests {
     use clap::Parser as _;
 
     use super::*;
+
+    #[test]
+    fn zero_max_tokens_is_a_usage_error() {
+        let err = Cli::try_parse_from(["openclaw", "chat", "--max-tokens", "0", "hi"]).unwrap_err();
+        assert_eq!(err.exit_code(), 2, "{err}");
+        assert!(err.to_string().contains("0 is not in 1.."), "{err}");
+        assert!(Cli::try_parse_from(["openclaw", "chat", "--max-tokens", "1", "hi"]).is_ok());
+    }
 
     #[test]
     fn zero_limits_are_refused_by_the_parser() {

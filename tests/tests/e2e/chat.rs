@@ -378,3 +378,35 @@ fn runtime_bodies(fake: &FakeProcess) -> Vec<Value> {
         })
         .collect()
 }
+
+#[test]
+fn chat_takes_an_alias_of_agents_defaults_models() {
+    let fake = FakeProcess::start();
+    let sandbox = Sandbox::new(Some(&fake));
+    sandbox
+        .run(
+            &[
+                "config",
+                "set",
+                r#"agents.defaults.models["amazon-bedrock/us.amazon.nova-pro-v1:0"].alias"#,
+                "nova",
+            ],
+            &[],
+            None,
+        )
+        .ok();
+    let out = sandbox.run(&["chat", "--model", "nova", "hi"], &static_keys(), None);
+    assert_eq!(out.ok().trim(), "Echo: hi");
+    assert_eq!(
+        runtime_paths(&fake),
+        ["/model/us.amazon.nova-pro-v1%3A0/converse-stream"]
+    );
+}
+
+#[test]
+fn chat_refuses_zero_max_tokens_as_a_usage_error() {
+    let sandbox = Sandbox::new(None);
+    let out = sandbox.run(&["chat", "--max-tokens", "0", "hi"], &[], None);
+    assert_eq!(out.code, Some(2), "{out:?}");
+    assert!(out.stderr.contains("--max-tokens"), "{}", out.stderr);
+}

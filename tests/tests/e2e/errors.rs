@@ -1,4 +1,6 @@
-use openclaw_e2e::{DISCOVERY_CONFIG, FakeProcess, Sandbox, WRONG_BEARER_TOKEN, static_keys};
+use openclaw_e2e::{
+    DISCOVERY_CONFIG, FakeProcess, SECRET_KEY, Sandbox, WRONG_BEARER_TOKEN, static_keys,
+};
 
 #[test]
 fn bad_config_exits_3_with_file_line_and_suggestion() {
@@ -232,4 +234,129 @@ fn usage_errors_exit_2_and_help_documents_exit_codes() {
     );
     let completions = sandbox.run(&["completions", "bash"], &[], None);
     assert!(completions.ok().contains("openclaw"));
+}
+
+#[test]
+fn an_unknown_provider_filter_says_so_and_names_the_one_meant() {
+    let fake = FakeProcess::start();
+    let sandbox = Sandbox::new(Some(&fake));
+    sandbox.write_config(DISCOVERY_CONFIG);
+    let out = sandbox.run(
+        &["models", "list", "--plain", "--provider", "bedrock"],
+        &static_keys(),
+        None,
+    );
+    assert_eq!(out.ok(), "", "nothing listed");
+    assert!(
+        out.stderr.contains("no provider `bedrock`")
+            && out.stderr.contains("did you mean `amazon-bedrock`?"),
+        "{}",
+        out.stderr
+    );
+    let out = sandbox.run(
+        &["models", "list", "--plain", "--provider", "amazon-bedrock"],
+        &static_keys(),
+        None,
+    );
+    assert!(out.ok().contains("amazon-bedrock/"), "{}", out.stdout);
+    assert!(!out.stderr.contains("no provider"), "{}", out.stderr);
+}
+
+#[test]
+fn unsetting_a_mistyped_key_names_the_key_meant() {
+    let sandbox = Sandbox::new(None);
+    sandbox.write_config("{ models: { bedrockDiscovery: { enabled: true } } }");
+    let out = sandbox.run(
+        &["config", "unset", "models.bedrockDiscovery.enabeld"],
+        &[],
+        None,
+    );
+    assert!(out.ok().contains("was not set"), "{}", out.stdout);
+    assert!(
+        out.stderr
+            .contains("did you mean `models.bedrockDiscovery.enabled`?"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn validate_refuses_the_gateway_settings_the_gateway_refuses() {
+    let sandbox = Sandbox::new(None);
+    let path = sandbox.config_path().display().to_string();
+    for (text, wanted) in [
+        (
+            "{ gateway: { timeouts: { headerRead: 0 } } }",
+            "invalid gateway.timeouts.headerRead `0`: expected a positive number of seconds",
+        ),
+        (
+            "{ gateway: { limits: { maxBodyBytes: 0 } } }",
+            "invalid gateway.limits.maxBodyBytes `0`: expected at least 1",
+        ),
+        (
+            "{ gateway: { timeouts: { queueWait: -1 } } }",
+            "invalid gateway.timeouts.queueWait `-1`",
+        ),
+        (
+            "{ gateway: { workers: 5000 } }",
+            "invalid gateway.workers `5000`",
+        ),
+    ] {
+        sandbox.write_config(text);
+        let validate = sandbox.run(&["config", "validate"], &[], None);
+        assert_eq!(validate.code, Some(3), "{text}: {validate:?}");
+        assert!(
+            validate.stderr.contains(&format!("{path}: {wanted}")),
+            "{text}: {}",
+            validate.stderr
+        );
+    }
+    // The gateway itself names the file too (and refuses before listening).
+    sandbox.write_config("{ gateway: { timeouts: { headerRead: 0 } } }");
+    let gateway = sandbox.run(&["gateway", "--port", "0"], &[], None);
+    assert_eq!(gateway.code, Some(3), "{gateway:?}");
+    assert!(
+        gateway
+            .stderr
+            .contains(&format!("{path}: invalid gateway.timeouts.headerRead `0`")),
+        "{}",
+        gateway.stderr
+    );
+    // A flag's bad value is the flag's, not the file's.
+    sandbox.write_config("{}");
+    let flag = sandbox.run(
+        &["gateway", "--port", "0", "--header-read-timeout", "0"],
+        &[],
+        None,
+    );
+    assert_eq!(flag.code, Some(3), "{flag:?}");
+    assert!(
+        flag.stderr.contains("invalid --header-read-timeout `0`") && !flag.stderr.contains(&path),
+        "{}",
+        flag.stderr
+    );
+}
+
+#[test]
+fn a_broken_aws_credentials_file_is_named_with_its_line() {
+    let fake = FakeProcess::start();
+    let sandbox = Sandbox::new(Some(&fake));
+    sandbox.write_config(DISCOVERY_CONFIG);
+    // Line 3 has no `=`: what is on it (here a secret key) must not be printed.
+    std::fs::write(
+        sandbox.aws_credentials_file(),
+        format!("[default]\naws_access_key_id = AKIDEXAMPLE\n{SECRET_KEY}\n"),
+    )
+    .unwrap();
+    let file = sandbox.aws_credentials_file().display().to_string();
+    for args in [&["models", "list"][..], &["chat", "hi"]] {
+        let out = sandbox.run(args, &[("AWS_PROFILE", "default")], None);
+        assert!(
+            out.stderr.contains(&format!(
+                "error parsing {file} on line 3: expected an '=' sign"
+            )),
+            "{args:?}: {}",
+            out.stderr
+        );
+    }
 }

@@ -20,6 +20,9 @@ mod config_edits;
 // `openclaw gateway` as shipped: start-up, bind refusal, token, SIGTERM drain, and the official
 // openai and anthropic Python clients and Claude Code against it (HTTP behaviour: crates/serve).
 mod gateway;
+// The READMEs' json5 examples validate; the README's and the demo's command walkthroughs succeed
+// in order against the fake.
+mod docs;
 // SSO profiles: a valid session through the fake SSO portal, an expired one says which
 // `aws sso login` to run (exit 4).
 mod sso;

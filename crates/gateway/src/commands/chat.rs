@@ -4,7 +4,7 @@ use std::io::Read;
 use std::sync::Arc;
 
 use futures::StreamExt;
-use openclaw_config::ModelRef;
+use openclaw_config::{Config, ModelRef};
 use openclaw_discovery::{ModelResolver, ModelTarget};
 use openclaw_serve::FailoverOptions;
 use openclaw_stream::failover::{self, Breakers, Failover};
@@ -149,7 +149,9 @@ pub async fn resolve_target(
     resolver: &ModelResolver,
     model: Option<&str>,
 ) -> CmdResult<ModelTarget> {
-    let model_ref = model.map(ModelRef::parse_or_default_provider).transpose()?;
+    let model_ref = model
+        .map(|name| model_ref_of(resolver.config(), name))
+        .transpose()?;
     let wanted = model_ref.as_ref().or(resolver.config().primary_model());
     let configured = wanted.is_none_or(|m| resolver.is_configured(m));
     let spinner = ctx.out.spinner("Discovering Bedrock models…", configured);
@@ -160,6 +162,15 @@ pub async fn resolve_target(
         ctx.out.warn(warning);
     }
     Ok(target)
+}
+
+/// A `--model` value as a model reference: an alias of `agents.defaults.models` first (as the
+/// gateway resolves a request's model), else `provider/modelId` or a bare Bedrock id.
+fn model_ref_of(config: &Config, name: &str) -> CmdResult<ModelRef> {
+    match config.model_aliases().remove(name) {
+        Some(model_ref) => Ok(model_ref),
+        None => Ok(ModelRef::parse_or_default_provider(name)?),
+    }
 }
 
 /// A failed model resolution, in the words of the command line.
@@ -320,6 +331,30 @@ mod tests {
         );
         usage.cost.total = 0.0;
         assert!(usage_line(&usage, "stop").ends_with("46 total · cost unknown"));
+    }
+
+    #[test]
+    fn model_aliases_resolve_before_references() {
+        let config = Config::from_text(
+            r#"{agents: {defaults: {models: {"amazon-bedrock/us.amazon.nova-pro-v1:0": {alias: "nova"}}}}}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            model_ref_of(&config, "nova").unwrap().to_string(),
+            "amazon-bedrock/us.amazon.nova-pro-v1:0"
+        );
+        assert_eq!(
+            model_ref_of(&config, "us.amazon.nova-lite-v1:0")
+                .unwrap()
+                .to_string(),
+            "amazon-bedrock/us.amazon.nova-lite-v1:0"
+        );
+        assert_eq!(
+            model_ref_of(&Config::default(), "nova")
+                .unwrap()
+                .to_string(),
+            "amazon-bedrock/nova"
+        );
     }
 
     #[test]

@@ -63,6 +63,10 @@ pub fn run(ctx: &Context, command: &ConfigCommand) -> CmdResult {
             } else {
                 ctx.out
                     .line(&format!("{key} was not set in {}", path.display()));
+                // A typo removes nothing and succeeds: the key meant, as `get` names it.
+                if let Some(similar) = doc.similar_key(key) {
+                    ctx.out.hint(&format!("did you mean `{similar}`?"));
+                }
             }
             Ok(())
         }
@@ -73,6 +77,8 @@ pub fn run(ctx: &Context, command: &ConfigCommand) -> CmdResult {
         ConfigCommand::Validate => {
             let config = ctx.load_config()?;
             check_regions(&config, path)?;
+            // The gateway's settings as `openclaw gateway` checks them, from the file alone.
+            crate::commands::gateway::check_file(&config, path)?;
             let note = if path.exists() {
                 "valid"
             } else {

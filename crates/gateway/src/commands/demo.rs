@@ -235,16 +235,26 @@ async fn steps(out: &Out, fake: &FakeBedrock) -> CmdResult {
         .await?;
 
     out.line("");
-    note(
-        out,
-        &format!(
-            "That was {} over real HTTP, with no AWS account. Against real Bedrock, set AWS credentials and run",
-            target.model_ref
-        ),
-    );
-    note(
-        out,
-        "`openclaw config set models.bedrockDiscovery.enabled true`, `openclaw models list`, `openclaw chat \"hi\"`, `openclaw gateway`.",
-    );
+    for line in next_steps(&target.model_ref.to_string()) {
+        note(out, &line);
+    }
     Ok(())
+}
+
+/// The closing advice: every command a new user needs, in order, to chat with real Bedrock
+/// (chat needs a model: `--model`, or the default model set here), one per line so each can be
+/// copied as it is.
+fn next_steps(model: &str) -> Vec<String> {
+    vec![
+        format!(
+            "That was {model} over real HTTP, with no AWS account. Against real Bedrock, set AWS credentials and run:"
+        ),
+        "  openclaw config set models.bedrockDiscovery.enabled true".to_string(),
+        "  openclaw models list".to_string(),
+        format!(
+            "  openclaw config set agents.defaults.model.primary {model}    # or another model of the list"
+        ),
+        "  openclaw chat \"hi\"".to_string(),
+        "  openclaw gateway".to_string(),
+    ]
 }

@@ -6,10 +6,12 @@
 //! `listening on` line, and the signals that start the drain.
 
 use std::net::SocketAddr;
+use std::path::Path;
 use std::sync::Arc;
 
 use clap::{Args as _, FromArgMatches as _};
-use openclaw_config::{GatewayConfig, Secret};
+use openclaw_config::{Config, GatewayConfig, Secret};
+use openclaw_serve::settings::CONFIG_KEYS;
 use openclaw_serve::{
     Gateway, LOG_TARGET, ModelSource, ServeOptions, ServeSettings as Settings, SettingsLayer,
 };
@@ -36,7 +38,12 @@ pub fn env_var(long: &str) -> String {
 /// Runs `openclaw gateway` until SIGINT/SIGTERM.
 pub async fn run(ctx: &Context, args: &GatewayArgs) -> CmdResult {
     let resolver = ctx.resolver()?;
-    let settings = resolve(args, &args_from_env(&ctx.env)?, &resolver.config().gateway)?;
+    let settings = resolve(
+        args,
+        &args_from_env(&ctx.env)?,
+        &resolver.config().gateway,
+        &ctx.config_path,
+    )?;
     let resolver = resolver.with_connection_pool(settings.connection_pool);
     let config = resolver.config();
     let token = gateway_token(&ctx.env, config.gateway.auth.token.as_ref())?;
@@ -214,12 +221,43 @@ fn flag_name(long: &str) -> String {
 }
 
 /// Layers the flags, then the variables, over the file and the defaults.
-fn resolve(flags: &GatewayArgs, env: &GatewayArgs, file: &GatewayConfig) -> CmdResult<Settings> {
+/// A bad value of the file names the file (`path`).
+fn resolve(
+    flags: &GatewayArgs,
+    env: &GatewayArgs,
+    file: &GatewayConfig,
+    path: &Path,
+) -> CmdResult<Settings> {
     let (flags, env) = (layer(flags), layer(env));
-    Ok(Settings::resolve(
-        &[(&flags, &flag_name), (&env, &env_var)],
-        file,
-    )?)
+    Settings::resolve(&[(&flags, &flag_name), (&env, &env_var)], file)
+        .map_err(|err| settings_failure(err, path))
+}
+
+/// Checks the gateway settings of a configuration file alone, as `openclaw gateway` checks them
+/// before serving (without its flags and variables): `openclaw config validate` passes no file
+/// the gateway then refuses.
+pub fn check_file(config: &Config, path: &Path) -> CmdResult {
+    Settings::resolve(&[], &config.gateway).map_err(|err| settings_failure(err, path))?;
+    gateway_token(
+        &openclaw_creds::Env::empty(),
+        config.gateway.auth.token.as_ref(),
+    )
+    .map(|_| ())
+    .map_err(|f| Failure::new(f.kind, format!("{}: {}", path.display(), f.error)))
+}
+
+/// A settings error, prefixed with the configuration file when the bad value is the file's
+/// (the error then names a `gateway.*` key, not a flag or a variable).
+fn settings_failure(err: openclaw_serve::Error, path: &Path) -> Failure {
+    let from_file = matches!(
+        &err,
+        openclaw_serve::Error::InvalidSetting { setting, .. }
+            if CONFIG_KEYS.iter().any(|(_, key)| setting.starts_with(&format!("{key} ")))
+    );
+    if from_file {
+        return Failure::new(ExitKind::Config, format!("{}: {err}", path.display()));
+    }
+    Failure::from(err)
 }
 
 /// Completes on SIGINT or SIGTERM.
@@ -246,7 +284,7 @@ async fn wait_for_signal() {
 }
 
 #[cfg(test)]
-use openclaw_serve::{Limits, Timeouts, settings::CONFIG_KEYS};
+use openclaw_serve::{Limits, Timeouts};
 #[cfg(test)]
 use std::time::Duration;
 
@@ -396,7 +434,7 @@ mod tests {
             "--allowed-host=flag.example",
             "--upstream-idle-timeout=2.5",
         ]);
-        let s = resolve(&flags, &env, &file(text)).unwrap();
+        let s = resolve(&flags, &env, &file(text), Path::new("openclaw.json")).unwrap();
         assert_eq!(s.port, 1001);
         assert_eq!(s.limits.max_body_bytes, 1);
         assert_eq!(s.allowed_hosts, ["flag.example"]);
@@ -422,10 +460,16 @@ mod tests {
             "default"
         );
 
-        let s = resolve(&parse(&[]), &env, &file(text)).unwrap();
+        let s = resolve(&parse(&[]), &env, &file(text), Path::new("openclaw.json")).unwrap();
         assert_eq!((s.port, s.limits.max_body_bytes), (1002, 2));
         assert_eq!(s.allowed_hosts, ["env.example"]);
-        let s = resolve(&parse(&[]), &parse(&[]), &file(text)).unwrap();
+        let s = resolve(
+            &parse(&[]),
+            &parse(&[]),
+            &file(text),
+            Path::new("openclaw.json"),
+        )
+        .unwrap();
         assert_eq!((s.port, s.limits.max_body_bytes), (1003, 3));
         assert_eq!(s.drain_delay, Duration::from_secs(3));
         assert_eq!(s.connection_pool.max_idle_per_host, 0, "the file's 0");
@@ -434,19 +478,62 @@ mod tests {
             &parse(&["--ready-after-discovery=false"]),
             &parse(&[]),
             &file(text),
+            Path::new("openclaw.json"),
         )
         .unwrap();
         assert!(
             !s.ready_after_discovery,
             "an explicit false flag wins over the file"
         );
-        let s = resolve(&parse(&[]), &parse(&[]), &GatewayConfig::default()).unwrap();
+        let s = resolve(
+            &parse(&[]),
+            &parse(&[]),
+            &GatewayConfig::default(),
+            Path::new("openclaw.json"),
+        )
+        .unwrap();
         assert_eq!(s.port, openclaw_config::DEFAULT_GATEWAY_PORT);
         assert_eq!(s.limits, Limits::default());
         assert_eq!(s.timeouts, Timeouts::default());
         assert_eq!(s.drain_delay, Duration::ZERO);
         assert!(!s.ready_after_discovery);
         assert_eq!(s.connection_pool, openclaw_creds::ConnectionPool::default());
+    }
+
+    #[test]
+    fn the_file_alone_is_checked_as_the_gateway_checks_it() {
+        let path = Path::new("/etc/openclaw.json");
+        for (text, wanted) in [
+            (
+                "{gateway: {timeouts: {headerRead: 0}}}",
+                "/etc/openclaw.json: invalid gateway.timeouts.headerRead `0`: expected a positive number of seconds",
+            ),
+            (
+                "{gateway: {limits: {maxBodyBytes: 0}}}",
+                "/etc/openclaw.json: invalid gateway.limits.maxBodyBytes `0`: expected at least 1",
+            ),
+            (
+                "{gateway: {timeouts: {queueWait: -1}}}",
+                "/etc/openclaw.json: invalid gateway.timeouts.queueWait `-1`: expected a non-negative number of seconds",
+            ),
+            (
+                "{gateway: {workers: 5000}}",
+                "/etc/openclaw.json: invalid gateway.workers `5000`: expected at most 1024 (default: one per CPU)",
+            ),
+            (
+                "{gateway: {auth: {token: '  '}}}",
+                "/etc/openclaw.json: the gateway token is only whitespace: expected a non-blank OPENCLAW_GATEWAY_TOKEN or gateway.auth.token (or neither, on loopback)",
+            ),
+        ] {
+            let config = openclaw_config::Config::from_text(text).unwrap();
+            let err = check_file(&config, path).unwrap_err();
+            assert_eq!(err.kind, ExitKind::Config, "{text}");
+            assert_eq!(err.error.to_string(), wanted, "{text}");
+        }
+        let good =
+            "{gateway: {workers: 0, limits: {maxQueuedStreams: 0}, timeouts: {drainDelay: 0}}}";
+        check_file(&openclaw_config::Config::from_text(good).unwrap(), path).unwrap();
+        check_file(&openclaw_config::Config::default(), path).unwrap();
     }
 
     #[test]
@@ -466,14 +553,13 @@ mod tests {
             &parse(&[]),
             &parse(&[]),
             &file("{gateway: {limits: {maxConnections: 0}}}"),
+            Path::new("openclaw.json"),
         )
         .unwrap_err();
-        assert!(
-            err.error
-                .to_string()
-                .contains("gateway.limits.maxConnections `0`: expected at least 1"),
-            "{}",
-            err.error
+        assert_eq!(
+            err.error.to_string(),
+            "openclaw.json: invalid gateway.limits.maxConnections `0`: expected at least 1",
+            "a value of the file names the file"
         );
         let err = args_from_env(&Env::from_pairs([(
             "OPENCLAW_GATEWAY_UPSTREAM_MAX_IDLE",
@@ -491,7 +577,13 @@ mod tests {
             "-1",
         )]))
         .unwrap();
-        let err = resolve(&parse(&[]), &env, &GatewayConfig::default()).unwrap_err();
+        let err = resolve(
+            &parse(&[]),
+            &env,
+            &GatewayConfig::default(),
+            Path::new("openclaw.json"),
+        )
+        .unwrap_err();
         assert_eq!(err.kind, ExitKind::Config);
         assert_eq!(
             err.error.to_string(),
@@ -501,6 +593,7 @@ mod tests {
             &parse(&[]),
             &parse(&[]),
             &file("{gateway: {timeouts: {upstreamIdle: -2}}}"),
+            Path::new("openclaw.json"),
         )
         .unwrap_err();
         assert_eq!(err.kind, ExitKind::Config);
@@ -512,7 +605,13 @@ mod tests {
             err.error
         );
         let env = args_from_env(&Env::from_pairs([("OPENCLAW_GATEWAY_BIND", "nowhere")])).unwrap();
-        let err = resolve(&parse(&[]), &env, &GatewayConfig::default()).unwrap_err();
+        let err = resolve(
+            &parse(&[]),
+            &env,
+            &GatewayConfig::default(),
+            Path::new("openclaw.json"),
+        )
+        .unwrap_err();
         assert!(
             err.error
                 .to_string()

@@ -2,6 +2,7 @@
 
 use std::time::{Duration, SystemTime};
 
+use openclaw_config::BEDROCK_PROVIDER_ID;
 use openclaw_creds::{CredentialSource, DEFAULT_IMDS_TIMEOUT};
 use openclaw_discovery::{
     DiscoveryOutcome, ModelResolver, ModelRow, ResolvedModels, runtime_base_url,
@@ -29,6 +30,14 @@ pub async fn list(ctx: &Context, args: &ListArgs) -> CmdResult {
     spinner.finish();
     report_discovery(ctx, &resolver, &resolved);
     let rows = resolver.rows(&resolved, args.provider.as_deref());
+    if let Some(wanted) = args.provider.as_deref()
+        && rows.is_empty()
+    {
+        let known = known_providers(&resolver, &resolved);
+        if let Some(text) = unknown_provider_warning(wanted, &known) {
+            ctx.out.warn(&text);
+        }
+    }
     if args.json {
         let body = json!({"count": rows.len(), "models": rows});
         let text = serde_json::to_string_pretty(&body).kind(ExitKind::Other)?;
@@ -50,6 +59,59 @@ pub async fn list(ctx: &Context, args: &ListArgs) -> CmdResult {
         }
     }
     Ok(())
+}
+
+/// The provider ids `models list` can show: `amazon-bedrock`, the configured providers and
+/// those of the default model and its fallbacks.
+fn known_providers(resolver: &ModelResolver, resolved: &ResolvedModels) -> Vec<String> {
+    let defaults = &resolver.config().agents.defaults.model;
+    let mut known: Vec<String> = std::iter::once(BEDROCK_PROVIDER_ID.to_string())
+        .chain(resolved.providers.keys().cloned())
+        .chain(resolver.config().models.providers.keys().cloned())
+        .chain(
+            defaults
+                .primary
+                .iter()
+                .chain(&defaults.fallbacks)
+                .map(|m| m.provider().to_string()),
+        )
+        .collect();
+    known.sort();
+    known.dedup();
+    known
+}
+
+/// For `--provider` matching no provider id: says so, with the id meant when one is close
+/// (`bedrock` is part of `amazon-bedrock`; `amazon-bedrok` is a typo of it). `None` when the
+/// provider is known and merely has no models.
+fn unknown_provider_warning(wanted: &str, known: &[String]) -> Option<String> {
+    if known.iter().any(|k| k == wanted) {
+        return None;
+    }
+    let lower = wanted.to_lowercase();
+    let meant = known
+        .iter()
+        .map(|k| {
+            let k_lower = k.to_lowercase();
+            let score = if k_lower.contains(&lower) || lower.contains(&k_lower) {
+                1.0
+            } else {
+                strsim::jaro_winkler(&lower, &k_lower)
+            };
+            (score, k)
+        })
+        .filter(|(score, _)| *score >= 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, k)| format!(", did you mean `{k}`?"))
+        .unwrap_or_default();
+    Some(format!(
+        "no provider `{wanted}` (known: {}){meant}",
+        known
+            .iter()
+            .map(|k| format!("`{k}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    ))
 }
 
 /// What to do when discovery is on but the SDK's default chain found nothing.
@@ -425,6 +487,23 @@ mod tests {
     use openclaw_config::ModelCost;
 
     use super::*;
+
+    #[test]
+    fn an_unknown_provider_names_the_one_meant() {
+        let known = ["amazon-bedrock".to_string(), "proxy".to_string()];
+        assert_eq!(
+            unknown_provider_warning("bedrock", &known).unwrap(),
+            "no provider `bedrock` (known: `amazon-bedrock`, `proxy`), did you mean `amazon-bedrock`?"
+        );
+        assert!(
+            unknown_provider_warning("amazon-bedrok", &known)
+                .unwrap()
+                .ends_with("did you mean `amazon-bedrock`?")
+        );
+        let far = unknown_provider_warning("openai", &known).unwrap();
+        assert!(!far.contains("did you mean"), "{far}");
+        assert_eq!(unknown_provider_warning("proxy", &known), None);
+    }
 
     #[test]
     fn half_set_static_keys_are_pointed_out() {
