@@ -212,6 +212,7 @@ impl ConfigDocument {
     /// [`ConfigDocument::set`].
     pub fn set_value(&mut self, path: &str, value: Value) -> Result<(), Error> {
         let key_path: KeyPath = path.parse()?;
+        check_model_key_not_split(&key_path, path)?;
         let root = self.cst()?;
         let unquoted = prefers_unquoted_keys(&root);
         for target in self.edit_targets(&key_path) {
@@ -343,6 +344,57 @@ impl ConfigDocument {
         self.value = parsed.value;
         Ok(())
     }
+}
+
+/// Refuses a path under `agents.defaults.models` whose model reference was split at its dots
+/// (`agents.defaults.models.amazon-bedrock/us.amazon.nova-pro-v1:0.alias`): as written it
+/// would create nested objects that configure nothing. Model ids contain dots, so the key goes
+/// in brackets.
+fn check_model_key_not_split(key_path: &KeyPath, path: &str) -> Result<(), Error> {
+    /// The keys of a model entry (ours, and OpenClaw's `params`).
+    const ENTRY_KEYS: [&str; 3] = ["alias", "fallbacks", "params"];
+    let [
+        Segment::Key(a),
+        Segment::Key(d),
+        Segment::Key(m),
+        Segment::Key(model),
+        rest @ ..,
+    ] = key_path.segments()
+    else {
+        return Ok(());
+    };
+    if (a.as_str(), d.as_str(), m.as_str()) != ("agents", "defaults", "models")
+        || !model.contains('/')
+    {
+        return Ok(());
+    }
+    let Some((last, id_parts)) = rest.split_last() else {
+        return Ok(());
+    };
+    let split = matches!(rest.first(), Some(Segment::Key(k)) if !ENTRY_KEYS.contains(&k.as_str()));
+    if !split || id_parts.is_empty() {
+        return Ok(());
+    }
+    let mut whole = model.clone();
+    for part in id_parts {
+        match part {
+            Segment::Key(k) => {
+                whole.push('.');
+                whole.push_str(k);
+            }
+            Segment::Index(_) => return Ok(()),
+        }
+    }
+    let last = match last {
+        Segment::Key(k) => format!(".{k}"),
+        Segment::Index(i) => format!("[{i}]"),
+    };
+    Err(edit_error(
+        path,
+        &format!(
+            "model ids contain dots, so this path splits `{whole}` into nested keys; put the model in brackets: agents.defaults.models[\"{whole}\"]{last}"
+        ),
+    ))
 }
 
 /// Sets `key_path` to `input` in the tree, creating missing parent objects (`path`, the path

@@ -339,6 +339,36 @@ fn refused_edits_change_nothing_and_explain_why() {
             .contains("`models` is an object, not an array"),
         "{err}"
     );
+    // A model id split at its dots.
+    let err = doc
+        .set(
+            "agents.defaults.models.amazon-bedrock/us.amazon.nova-pro-v1:0.alias",
+            "nova",
+            LOOSE,
+        )
+        .unwrap_err();
+    assert!(
+        err.to_string().contains(
+            r#"put the model in brackets: agents.defaults.models["amazon-bedrock/us.amazon.nova-pro-v1:0"].alias"#
+        ),
+        "{err}"
+    );
+    // The bracketed form, and an entry key after a model without dots, are fine.
+    let mut ok = ConfigDocument::from_text("{}").unwrap();
+    ok.set(
+        r#"agents.defaults.models["amazon-bedrock/us.amazon.nova-pro-v1:0"].alias"#,
+        "nova",
+        LOOSE,
+    )
+    .unwrap();
+    ok.set("agents.defaults.models.local/m.fallbacks[0]", "a/b", LOOSE)
+        .unwrap();
+    assert_eq!(
+        ok.config().unwrap().model_aliases().len(),
+        1,
+        "{}",
+        ok.text()
+    );
     let err = doc.set("a..b", "1", LOOSE).unwrap_err();
     assert!(matches!(err, Error::InvalidKeyPath { .. }), "{err}");
     assert_eq!(doc.text(), before);
