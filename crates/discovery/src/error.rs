@@ -195,6 +195,17 @@ pub enum Error {
         /// Up to three known `provider/modelId` keys close to it.
         suggestions: Vec<String>,
     },
+    /// The model is discovered, but the provider filter hides it.
+    #[error(
+        "model `{model}` is hidden by the discovery provider filter ({}): add its provider to `providerFilter`, or configure the model under models.providers",
+        filter.join(", ")
+    )]
+    FilteredModel {
+        /// The reference, `provider/modelId`.
+        model: String,
+        /// The filter's entries, as configured.
+        filter: Vec<String>,
+    },
     /// A model could not be looked up because discovery failed.
     #[error("cannot resolve model `{model}`: bedrock discovery failed: {source}")]
     ModelDiscoveryFailed {
@@ -241,7 +252,7 @@ impl Error {
                 _ => ErrorKind::Configuration,
             },
             Error::NoModel | Error::UnsupportedApi { .. } => ErrorKind::Configuration,
-            Error::UnknownModel { .. } => ErrorKind::UnknownModel,
+            Error::UnknownModel { .. } | Error::FilteredModel { .. } => ErrorKind::UnknownModel,
             Error::ModelDiscoveryFailed { source, .. } => source.kind(),
         }
     }
@@ -260,6 +271,7 @@ impl Error {
             | Error::Aws(_)
             | Error::NoModel
             | Error::UnknownModel { .. }
+            | Error::FilteredModel { .. }
             | Error::UnsupportedApi { .. } => None,
         }
     }

@@ -305,7 +305,7 @@ impl ModelResolver {
                         .await
                     {
                         Some(found) => found,
-                        None => return Err(self.unknown_model(&model_ref, &resolved)),
+                        None => return Err(self.not_found(&model_ref, &resolved).await),
                     },
                 }
             }
@@ -402,6 +402,28 @@ impl ModelResolver {
             def
         });
         Some((provider, def))
+    }
+
+    /// Why `model` was not found: hidden by the provider filter (discovered once the filter
+    /// is lifted), else [`ModelResolver::unknown_model`].
+    async fn not_found(&self, model: &ModelRef, resolved: &ResolvedModels) -> Error {
+        if model.provider() == PROVIDER_ID
+            && matches!(resolved.discovery, DiscoveryOutcome::Ran(Ok(_)))
+            && !self.discovery.provider_filter.is_empty()
+        {
+            let everything = self.resolve(false, true).await;
+            if everything
+                .filtered_out
+                .iter()
+                .any(|m| m.id == model.model())
+            {
+                return Error::FilteredModel {
+                    model: model.to_string(),
+                    filter: self.discovery.provider_filter.clone(),
+                };
+            }
+        }
+        self.unknown_model(model, resolved)
     }
 
     fn unknown_model(&self, model: &ModelRef, resolved: &ResolvedModels) -> Error {

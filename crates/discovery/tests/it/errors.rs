@@ -334,3 +334,33 @@ async fn every_failure_has_a_kind() {
     assert!(matches!(err, Error::Transport { .. }), "{err:?}");
     assert_eq!(err.kind(), ErrorKind::Unavailable);
 }
+
+#[tokio::test]
+async fn a_model_the_provider_filter_hides_is_named_as_such() {
+    let fake = fake(Catalog::default_catalog()).await;
+    let home = tempfile::tempdir().unwrap();
+    let env = openclaw_creds::Env::from_pairs([
+        ("HOME", home.path().to_str().unwrap()),
+        ("AWS_EC2_METADATA_DISABLED", "true"),
+        ("AWS_REGION", "us-east-1"),
+        ("AWS_ACCESS_KEY_ID", ACCESS_KEY),
+        ("AWS_SECRET_ACCESS_KEY", SECRET_KEY),
+        ("AWS_ENDPOINT_URL_BEDROCK", fake.url().as_str()),
+    ]);
+    let config = openclaw_config::Config::from_text(
+        "{ models: { bedrockDiscovery: { providerFilter: ['anthropic'] } } }",
+    )
+    .unwrap();
+    let resolver = openclaw_discovery::ModelResolver::new(config, &env, None).unwrap();
+    let nova = openclaw_config::ModelRef::new("amazon-bedrock", "amazon.nova-pro-v1:0").unwrap();
+    let err = resolver.target(Some(&nova)).await.err().unwrap();
+    assert_eq!(err.kind(), ErrorKind::UnknownModel);
+    assert_eq!(
+        err.to_string(),
+        "model `amazon-bedrock/amazon.nova-pro-v1:0` is hidden by the discovery provider filter (anthropic): add its provider to `providerFilter`, or configure the model under models.providers"
+    );
+    // A model nobody offers is still unknown.
+    let none = openclaw_config::ModelRef::new("amazon-bedrock", "amazon.nova-pro-v9:0").unwrap();
+    let err = resolver.target(Some(&none)).await.err().unwrap();
+    assert!(err.to_string().starts_with("unknown model"), "{err}");
+}
