@@ -39,6 +39,34 @@ fn seed_commands_on_an_empty_file() {
 }
 
 #[test]
+fn seed_commands_on_a_file_that_keeps_discovery_where_newer_openclaw_does() {
+    let fake = FakeProcess::start();
+    let sandbox = Sandbox::new(Some(&fake));
+    sandbox.write_config(
+        "{\n  plugins: { entries: { 'amazon-bedrock': { config: {\n    discovery: { enabled: false }, // newer OpenClaw\n  } } } },\n}\n",
+    );
+    let out = sandbox.run(SET_ENABLED, &[], None);
+    assert!(
+        out.ok().starts_with(
+            "Updated models.bedrockDiscovery.enabled (as plugins.entries.amazon-bedrock.config.discovery.enabled) in "
+        ),
+        "{out:?}"
+    );
+    seed_commands(&sandbox);
+    let text = sandbox.read_config();
+    assert!(!text.contains("bedrockDiscovery"), "{text}");
+    assert!(text.contains("// newer OpenClaw"), "{text}");
+    sandbox.run(&["config", "validate"], &[], None).ok();
+    let table = sandbox.run(&["models", "list"], &static_keys(), None);
+    assert!(
+        table
+            .ok()
+            .contains("amazon-bedrock/us.amazon.nova-pro-v1:0"),
+        "{table:?}"
+    );
+}
+
+#[test]
 fn seed_commands_keep_comments_of_a_json5_file() {
     let sandbox = Sandbox::new(None);
     sandbox.write_config(

@@ -50,16 +50,20 @@ pub fn run(ctx: &Context, command: &ConfigCommand) -> CmdResult {
             // is refused now rather than by the next `models` or `chat`.
             check_regions(&doc.config()?, path)?;
             doc.save()?;
-            ctx.out
-                .line(&format!("Updated {key} in {}", path.display()));
+            ctx.out.line(&format!(
+                "Updated {} in {}",
+                edited(&doc, key),
+                path.display()
+            ));
             Ok(())
         }
         ConfigCommand::Unset { path: key } => {
             let mut doc = ConfigDocument::load(path)?;
+            let where_ = edited(&doc, key);
             if doc.unset(key)? {
                 doc.save()?;
                 ctx.out
-                    .line(&format!("Removed {key} from {}", path.display()));
+                    .line(&format!("Removed {where_} from {}", path.display()));
             } else {
                 ctx.out
                     .line(&format!("{key} was not set in {}", path.display()));
@@ -147,6 +151,17 @@ fn render_value(value: &Value) -> String {
         other => serde_json::to_string_pretty(other)
             .kind(ExitKind::Other)
             .unwrap_or_default(),
+    }
+}
+
+/// The key an edit of `key` went to: itself, or where the file keeps the discovery settings
+/// (`models.bedrockDiscovery` and `plugins.entries.amazon-bedrock.config.discovery` are one
+/// setting; see `ConfigDocument::edit_paths`).
+fn edited(doc: &ConfigDocument, key: &str) -> String {
+    match doc.edit_paths(key) {
+        Ok(paths) if paths.len() == 1 && paths[0] == key => key.to_string(),
+        Ok(paths) if !paths.is_empty() => format!("{key} (as {})", paths.join(" and ")),
+        _ => key.to_string(),
     }
 }
 
