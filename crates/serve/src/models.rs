@@ -4,7 +4,7 @@
 //! Discovery never holds a request for long: a request is served from the last table built
 //! (even a stale one) while a refresh runs in the background; only the very first one waits,
 //! at most [`DISCOVERY_WAIT`], then goes on with the configured models. A failed discovery is
-//! a warning, a metric and a `/readyz` detail; a well-formed Bedrock model id or ARN that is
+//! a warning (once, until it recovers), a metric and a `/readyz` detail; a well-formed Bedrock model id or ARN that is
 //! not (yet) listed is still tried on Bedrock, which decides.
 
 use std::collections::{BTreeMap, HashMap};
@@ -356,14 +356,23 @@ impl Refresh {
             let mut health = self.shared.health.lock().unwrap_or_else(|p| p.into_inner());
             // A stale catalog is a listing too (read from the cache after a failed call).
             health.listed |= catalog.is_ok();
+            // One warning when discovery starts failing (at start, or after working), the
+            // retries that fail again at debug, one info line when it works again: a failing
+            // discovery retried every few seconds must not flood the log.
             match &failure {
                 Some(why) => {
-                    tracing::warn!(target: LOG_TARGET, "bedrock discovery failed, serving the last listing or the configured models: {why}");
+                    if health.failure.is_none() {
+                        tracing::warn!(target: LOG_TARGET, "bedrock discovery failed, serving the last listing or the configured models (retried in the background; logged again when it recovers): {why}");
+                    } else {
+                        tracing::debug!(target: LOG_TARGET, "bedrock discovery failed again: {why}");
+                    }
                     self.shared.failures.fetch_add(1, Ordering::Relaxed);
                     health.failure = Some((Instant::now(), why.clone()));
                 }
                 None => {
-                    health.failure = None;
+                    if health.failure.take().is_some() {
+                        tracing::info!(target: LOG_TARGET, "bedrock discovery recovered: serving the discovered models again");
+                    }
                     health.succeeded = true;
                 }
             }

@@ -868,6 +868,34 @@ async fn a_failing_discovery_is_a_warning_a_metric_and_a_readyz_detail() {
 }
 
 #[tokio::test]
+async fn a_failing_discovery_warns_once_then_says_when_it_recovers() {
+    let fake = crate::support::fake().await;
+    fake.fault(Rule::new(Fault::AccessDenied).control_plane().times(100));
+    let (logs, _guard) = Logs::capture();
+    let gateway = Setup::default().bedrock(&fake);
+    for _ in 0..3 {
+        gateway.warm_up().await.unwrap();
+    }
+    let target = Target::from(&gateway);
+    let metrics = target.get("/metrics", &[]).await.text().await;
+    assert!(
+        metrics.contains("openclaw_gateway_discovery_failures_total 3"),
+        "three failed attempts: {metrics}"
+    );
+    // The gateway's own line (the discovery crate words its own differently).
+    let warned = |text: &str| text.matches("bedrock discovery failed, serving").count();
+    assert_eq!(warned(&logs.text()), 1, "{}", logs.text());
+    assert!(!logs.text().contains("recovered"), "{}", logs.text());
+    fake.clear_faults();
+    gateway.warm_up().await.unwrap();
+    let text = logs.text();
+    assert!(text.contains("bedrock discovery recovered"), "{text}");
+    assert_eq!(warned(&text), 1, "{text}");
+    let ready = target.get("/readyz", &[]).await.json().await;
+    assert_eq!(ready["checks"]["discovery"], "ok", "{ready}");
+}
+
+#[tokio::test]
 async fn with_discovery_working_an_unknown_name_is_404() {
     let fake = crate::support::fake().await;
     let gateway = Setup::default().bedrock(&fake);
