@@ -62,13 +62,19 @@ impl ApiError {
         }
     }
 
-    /// 401: missing or wrong bearer token.
-    pub fn unauthorized() -> Self {
+    /// 401: missing or wrong gateway token, saying how the API of `path` takes it: Anthropic's
+    /// (`/v1/messages...`) as `x-api-key` or a bearer token, the others as a bearer token.
+    pub fn unauthorized(path: &str) -> Self {
+        let how = if is_anthropic_path(path) {
+            "missing or invalid API key: send `x-api-key: <gateway token>` or `Authorization: Bearer <gateway token>`"
+        } else {
+            "missing or invalid bearer token: send `Authorization: Bearer <gateway token>`"
+        };
         Self::new(
             StatusCode::UNAUTHORIZED,
             "authentication_error",
             "invalid_api_key",
-            "missing or invalid bearer token: send `Authorization: Bearer <gateway token>` (gateway.auth.token or OPENCLAW_GATEWAY_TOKEN)".into(),
+            format!("{how} (gateway.auth.token or OPENCLAW_GATEWAY_TOKEN)"),
         )
     }
 
@@ -87,14 +93,22 @@ impl ApiError {
         }
     }
 
-    /// 404: unknown route.
+    /// 404: unknown route; the message lists every route the gateway serves (the routes
+    /// module's one list, which a test checks against the router).
     pub fn not_found(path: &str) -> Self {
+        let routes = crate::routes::ROUTES;
+        let expected = match routes.split_last() {
+            Some((last, [])) => (*last).to_string(),
+            Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+            None => String::new(),
+        };
         Self::new(
             StatusCode::NOT_FOUND,
             "invalid_request_error",
             "not_found",
             format!(
-                "no route for `{path}`: expected /v1/chat/completions, /v1/models, /healthz, /readyz or /metrics"
+                "no route for `{}`: expected {expected}",
+                crate::log::escape(path)
             ),
         )
     }

@@ -108,6 +108,13 @@ async fn token_guards_the_api_and_metrics_but_not_the_probes() {
     let (status, _, body) = resp.error().await;
     assert_eq!(status, 401);
     assert_eq!(body["error"]["type"], "authentication_error");
+    // OpenAI's clients send a bearer token: the message names that one.
+    let said = body["error"]["message"].as_str().unwrap();
+    assert!(
+        said.contains("`Authorization: Bearer <gateway token>`"),
+        "{said}"
+    );
+    assert!(!said.contains("x-api-key"), "{said}");
     let wrong = [("authorization", "Bearer gw-test-token-5ec2e8")];
     assert_eq!(gw.chat(&user("x"), &wrong).await.status, 401);
     assert_eq!(gw.get("/v1/models", &[]).await.status, 401);
@@ -129,4 +136,44 @@ async fn token_guards_the_api_and_metrics_but_not_the_probes() {
     let log = logs.text();
     assert!(!log.contains(token), "token leaked: {log}");
     assert!(log.contains("POST /v1/chat/completions 401"), "{log}");
+}
+
+#[tokio::test]
+async fn an_unknown_route_is_told_every_route_and_each_of_them_is_served() {
+    let fake = fake().await;
+    let served = serve(Setup::default().bedrock(&fake)).await;
+    let gw = served.target();
+    // Under /v1/messages the 404 comes in Anthropic's shape.
+    let resp = gw.get("/v1/messages/batches", &[]).await;
+    assert_eq!(resp.status, 404);
+    let body = resp.json().await;
+    assert_eq!(body["type"], "error", "{body}");
+    assert_eq!(body["error"]["type"], "not_found_error", "{body}");
+    let said = body["error"]["message"].as_str().unwrap();
+    let listed = said
+        .strip_prefix("no route for `/v1/messages/batches`: expected ")
+        .unwrap_or_else(|| panic!("{said}"));
+    let routes: Vec<&str> = listed.split(", ").flat_map(|r| r.split(" or ")).collect();
+    for route in [
+        "/v1/chat/completions",
+        "/v1/messages",
+        "/v1/messages/count_tokens",
+        "/v1/models",
+        "/healthz",
+        "/readyz",
+        "/metrics",
+    ] {
+        assert!(routes.contains(&route), "{route} not in: {said}");
+    }
+    // Each listed route exists (a wrong method is 405, not 404).
+    for route in &routes {
+        let status = gw.get(route, &[]).await.status;
+        assert_ne!(status, 404, "GET {route}");
+    }
+    let (status, _, body) = gw.get("/v1/nope", &[]).await.error().await;
+    assert_eq!(status, 404);
+    assert!(
+        body["error"]["message"].as_str().unwrap().ends_with(listed),
+        "{body}"
+    );
 }

@@ -339,7 +339,14 @@ async fn x_api_key_authenticates_and_models_list_in_anthropics_shape() {
         )
         .await;
     assert_eq!(resp.status, 401);
-    assert_eq!(resp.json().await["error"]["type"], "authentication_error");
+    let error = resp.json().await;
+    assert_eq!(error["error"]["type"], "authentication_error");
+    // Anthropic's clients send `x-api-key`: the message names both ways this API takes.
+    let said = error["error"]["message"].as_str().unwrap();
+    assert!(
+        said.contains("`x-api-key: <gateway token>` or `Authorization: Bearer <gateway token>`"),
+        "{said}"
+    );
     let resp = target
         .request(
             "POST",
