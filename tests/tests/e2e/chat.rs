@@ -410,3 +410,17 @@ fn chat_refuses_zero_max_tokens_as_a_usage_error() {
     assert_eq!(out.code, Some(2), "{out:?}");
     assert!(out.stderr.contains("--max-tokens"), "{}", out.stderr);
 }
+
+#[test]
+fn chat_refuses_a_malformed_model_reference_as_a_usage_error() {
+    let sandbox = Sandbox::new(None);
+    for model in ["", "/foo", "amazon-bedrock/"] {
+        let out = sandbox.run(&["chat", "--model", model, "hi"], &[], None);
+        assert_eq!(out.code, Some(2), "{model:?}: {out:?}");
+        assert!(
+            out.stderr.contains("--model: invalid model reference"),
+            "{model:?}: {}",
+            out.stderr
+        );
+    }
+}

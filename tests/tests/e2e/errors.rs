@@ -322,14 +322,14 @@ fn validate_refuses_the_gateway_settings_the_gateway_refuses() {
         "{}",
         gateway.stderr
     );
-    // A flag's bad value is the flag's, not the file's.
+    // A flag's bad value is the flag's, not the file's: a usage error, as clap's own are.
     sandbox.write_config("{}");
     let flag = sandbox.run(
         &["gateway", "--port", "0", "--header-read-timeout", "0"],
         &[],
         None,
     );
-    assert_eq!(flag.code, Some(3), "{flag:?}");
+    assert_eq!(flag.code, Some(2), "{flag:?}");
     assert!(
         flag.stderr.contains("invalid --header-read-timeout `0`") && !flag.stderr.contains(&path),
         "{}",

@@ -169,7 +169,9 @@ pub async fn resolve_target(
 fn model_ref_of(config: &Config, name: &str) -> CmdResult<ModelRef> {
     match config.model_aliases().remove(name) {
         Some(model_ref) => Ok(model_ref),
-        None => Ok(ModelRef::parse_or_default_provider(name)?),
+        // A bad `--model` is a usage error (exit 2), like any other bad argument.
+        None => ModelRef::parse_or_default_provider(name)
+            .map_err(|err| Failure::new(ExitKind::Usage, format!("--model: {err}"))),
     }
 }
 

@@ -249,6 +249,11 @@ pub fn check_file(config: &Config, path: &Path) -> CmdResult {
 /// A settings error, prefixed with the configuration file when the bad value is the file's
 /// (the error then names a `gateway.*` key, not a flag or a variable).
 fn settings_failure(err: openclaw_serve::Error, path: &Path) -> Failure {
+    // A bad flag is a usage error (exit 2), as clap's own are.
+    if matches!(&err, openclaw_serve::Error::InvalidSetting { setting, .. } if setting.starts_with("--"))
+    {
+        return Failure::new(ExitKind::Usage, err.to_string());
+    }
     let from_file = matches!(
         &err,
         openclaw_serve::Error::InvalidSetting { setting, .. }
