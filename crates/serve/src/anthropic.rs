@@ -105,7 +105,7 @@ impl MessagesRequest {
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(untagged)]
+#[serde(untagged, expecting = "expected a string or an array of text blocks")]
 pub(crate) enum System {
     Text(String),
     Blocks(Vec<SystemTextBlock>),
@@ -136,7 +136,10 @@ pub(crate) struct WireMessage {
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(untagged)]
+#[serde(
+    untagged,
+    expecting = "expected a string or an array of content blocks"
+)]
 pub(crate) enum WireContent {
     Text(String),
     Blocks(Vec<Value>),
@@ -382,7 +385,13 @@ fn extensions(other: &Map<String, Value>, request: &mut StreamRequest) -> Result
             Some(value) => serde_json::from_value(value.clone())
                 .map(Some)
                 .map_err(|e| {
-                    ApiError::invalid(format!("{key}: expected {expected}: {e}"), Some(key))
+                    ApiError::invalid(
+                        format!(
+                            "{key}: expected {expected}: {}",
+                            crate::body::client_terms(&e.to_string())
+                        ),
+                        Some(key),
+                    )
                 }),
         }
     }
@@ -432,7 +441,10 @@ fn block_cache_point(block: &Value, at: &str) -> Result<Option<CachePoint>, ApiE
         Some(value) => {
             let cc: CacheControl = serde_json::from_value(value.clone()).map_err(|e| {
                 ApiError::invalid(
-                    format!("{at}.cache_control: {e}"),
+                    format!(
+                        "{at}.cache_control: {}",
+                        crate::body::client_terms(&e.to_string())
+                    ),
                     Some(&format!("{at}.cache_control")),
                 )
             })?;

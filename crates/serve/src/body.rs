@@ -41,11 +41,14 @@ pub(crate) async fn read_json<T: DeserializeOwned>(
         .map_err(|e| body_error(&e, limit))?;
     let mut de = serde_json::Deserializer::from_slice(&bytes);
     let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
-        let path = e.path().to_string();
-        ApiError::invalid(
-            format!("invalid request body: {}", e.inner()),
-            (path != ".").then_some(path.as_str()),
-        )
+        let message = client_terms(&e.inner().to_string());
+        match known_path(e.path()) {
+            Some(path) => ApiError::invalid(
+                format!("invalid request body: {path}: {message}"),
+                Some(&path),
+            ),
+            None => ApiError::invalid(format!("invalid request body: {message}"), None),
+        }
     })?;
     de.end().map_err(|e| {
         ApiError::invalid(
@@ -54,6 +57,99 @@ pub(crate) async fn read_json<T: DeserializeOwned>(
         )
     })?;
     Ok(value)
+}
+
+/// The JSON path of a parse error (`messages[0].content`) up to its first segment serde could
+/// not name (`?`, as in a syntax error inside an object); `None` when nothing is left (the
+/// error is about the body as a whole).
+fn known_path(path: &serde_path_to_error::Path) -> Option<String> {
+    use serde_path_to_error::Segment;
+    let mut out = String::new();
+    for segment in path {
+        match segment {
+            Segment::Seq { index } => out.push_str(&format!("[{index}]")),
+            Segment::Map { key } | Segment::Enum { variant: key } => {
+                if !out.is_empty() {
+                    out.push('.');
+                }
+                out.push_str(key);
+            }
+            Segment::Unknown => break,
+        }
+    }
+    (!out.is_empty()).then_some(out)
+}
+
+/// serde's error text in the client's terms: what it names by Rust type (`struct ChatRequest`,
+/// `u32`, `f32`, `sequence`, `map`, `unit value`) in JSON's words (`an object`, `a
+/// non-negative integer`, `a number`, `array`, `object`, `null`).
+///
+/// Rewritten here, once, for every request type: serde builds these texts from the derived
+/// `Deserialize` impls and the primitive types, so naming each expectation at its source would
+/// take a hand-written visitor per field (or an attribute per type, which cannot reach `u32`);
+/// this keeps serde's sentence (and its line and column) and replaces only the type names.
+pub(crate) fn client_terms(message: &str) -> String {
+    /// Whole-word replacements: what serde says, and what the client is told.
+    const WORDS: [(&str, &str); 16] = [
+        ("expected u8", "expected an integer from 0 to 255"),
+        ("expected u16", "expected an integer from 0 to 65535"),
+        (
+            "expected u32",
+            "expected a non-negative integer (at most 4294967295)",
+        ),
+        ("expected u64", "expected a non-negative integer"),
+        ("expected usize", "expected a non-negative integer"),
+        ("expected i32", "expected an integer"),
+        ("expected i64", "expected an integer"),
+        ("expected f32", "expected a number"),
+        ("expected f64", "expected a number"),
+        ("expected a sequence", "expected an array"),
+        ("expected a map", "expected an object"),
+        ("expected a borrowed string", "expected a string"),
+        ("expected unit", "expected null"),
+        ("invalid type: sequence", "invalid type: array"),
+        ("invalid type: map", "invalid type: object"),
+        ("unit value", "null"),
+    ];
+    /// Phrases followed by a Rust type name, which goes with them.
+    const NAMED: [(&str, &str); 5] = [
+        ("expected struct ", "expected an object"),
+        ("expected internally tagged enum ", "expected an object"),
+        ("expected adjacently tagged enum ", "expected an object"),
+        ("expected enum ", "expected one of the accepted values"),
+        (
+            "data did not match any variant of untagged enum ",
+            "expected another kind of value",
+        ),
+    ];
+    let mut out = message.replace("floating point `", "number `");
+    for (phrase, with) in NAMED {
+        while let Some(at) = out.find(phrase) {
+            let name_end = out[at + phrase.len()..]
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .map_or(out.len(), |n| at + phrase.len() + n);
+            out.replace_range(at..name_end, with);
+        }
+    }
+    for (word, with) in WORDS {
+        let mut from = 0;
+        while let Some(found) = out[from..].find(word) {
+            let at = from + found;
+            let end = at + word.len();
+            // Whole words only: `expected u32` but not `expected u32x`.
+            if out[end..]
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_')
+            {
+                from = end;
+                continue;
+            }
+            out.replace_range(at..end, with);
+            from = at + with.len();
+        }
+    }
+    out
 }
 
 /// Whether a `Content-Type` value is `application/json`, with or without parameters.
@@ -133,6 +229,72 @@ mod tests {
                 .await
                 .unwrap(),
             serde_json::json!({})
+        );
+    }
+
+    #[test]
+    fn serde_texts_are_told_in_json_terms() {
+        let cases = [
+            (
+                "invalid type: sequence, expected struct ChatRequest at line 1 column 0",
+                "invalid type: array, expected an object at line 1 column 0",
+            ),
+            (
+                "invalid type: floating point `1.5`, expected u32",
+                "invalid type: number `1.5`, expected a non-negative integer (at most 4294967295)",
+            ),
+            (
+                "invalid type: map, expected f32",
+                "invalid type: object, expected a number",
+            ),
+            (
+                "invalid type: unit value, expected a sequence",
+                "invalid type: null, expected an array",
+            ),
+            (
+                "data did not match any variant of untagged enum Other",
+                "expected another kind of value",
+            ),
+            (
+                "invalid type: string \"x\", expected internally tagged enum ChatMessage",
+                "invalid type: string \"x\", expected an object",
+            ),
+            // Not a type name: left alone.
+            (
+                "expected u32x or expected structure",
+                "expected u32x or expected structure",
+            ),
+            ("missing field `model`", "missing field `model`"),
+        ];
+        for (serde, client) in cases {
+            assert_eq!(client_terms(serde), client, "{serde}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_parse_error_names_its_path_or_none() {
+        let e = read(Some("application/json"), "{nope").await.unwrap_err();
+        assert_eq!(e.param, None, "{e:?}");
+        #[derive(Debug, serde::Deserialize)]
+        #[allow(dead_code)]
+        struct Body {
+            items: Vec<Item>,
+        }
+        #[derive(Debug, serde::Deserialize)]
+        #[allow(dead_code)]
+        struct Item {
+            n: u32,
+        }
+        let bad = r#"{"items": [{"n": 1}, {"n": "two"}]}"#;
+        let e = read_json::<Body>(request(Some("application/json"), bad), &Limits::default())
+            .await
+            .unwrap_err();
+        assert_eq!(e.param.as_deref(), Some("items[1].n"));
+        assert!(
+            e.message
+                .starts_with("invalid request body: items[1].n: invalid type: string \"two\""),
+            "{}",
+            e.message
         );
     }
 

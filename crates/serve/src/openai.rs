@@ -141,7 +141,7 @@ pub struct StreamOptionsWire {
 
 /// `stop`.
 #[derive(Debug, Deserialize)]
-#[serde(untagged)]
+#[serde(untagged, expecting = "expected a string or an array of strings")]
 pub enum Stop {
     /// One sequence.
     One(String),
@@ -197,7 +197,7 @@ pub enum ChatMessage {
 
 /// Message content: a string or a list of parts.
 #[derive(Debug, Deserialize)]
-#[serde(untagged)]
+#[serde(untagged, expecting = "expected a string or an array of content parts")]
 pub enum MessageContent {
     /// Plain text.
     Text(String),

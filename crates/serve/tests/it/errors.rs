@@ -294,3 +294,103 @@ async fn over_the_admission_limit_requests_are_queued_then_shed_on_both_apis() {
         assert!(text.lines().any(|l| l == line), "{line} missing:\n{text}");
     }
 }
+
+/// Rust type names serde would put in a message, which a client must never see.
+const RUST_NAMES: [&str; 9] = [
+    "struct",
+    "enum",
+    "u32",
+    "f32",
+    "sequence",
+    "ChatRequest",
+    "MessagesRequest",
+    "Value",
+    "?",
+];
+
+fn no_rust_names(message: &str) {
+    for name in RUST_NAMES {
+        assert!(!message.contains(name), "`{name}` in: {message}");
+    }
+}
+
+#[tokio::test]
+async fn malformed_bodies_are_explained_in_json_terms_on_both_apis() {
+    let served = serve(scripted(
+        Scripted::new(),
+        openclaw_serve::ServeOptions::default(),
+    ))
+    .await;
+    let gw = served.target();
+    let post = |path: &'static str, body: &'static str| {
+        let gw = gw.clone();
+        async move {
+            let resp = gw
+                .request("POST", path, ANTHROPIC, Some(body.as_bytes().to_vec()))
+                .await;
+            (resp.status, resp.json().await)
+        }
+    };
+    // OpenAI: (body, param, what the message says after the path).
+    let cases = [
+        ("{nope", None, "key must be a string"),
+        ("[]", None, "invalid type: array, expected an object"),
+        (
+            r#"{"model":"m","messages":[],"max_tokens":"many"}"#,
+            Some("max_tokens"),
+            "max_tokens: invalid type: string \"many\", expected a non-negative integer",
+        ),
+        (
+            r#"{"model":"m","messages":[],"max_tokens":-1}"#,
+            Some("max_tokens"),
+            "max_tokens: invalid value: integer `-1`, expected a non-negative integer",
+        ),
+        (
+            r#"{"model":"m","messages":[],"temperature":"hot"}"#,
+            Some("temperature"),
+            "temperature: invalid type: string \"hot\", expected a number",
+        ),
+        (
+            r#"{"model":"m","messages":{}}"#,
+            Some("messages"),
+            "messages: invalid type: object, expected an array",
+        ),
+        (
+            r#"{"model":"m","messages":[{"role":"user","content":5}]}"#,
+            Some("messages[0]"),
+            "messages[0]: expected a string or an array of content parts",
+        ),
+    ];
+    for (body, param, says) in cases {
+        let (status, error) = post("/v1/chat/completions", body).await;
+        assert_eq!(status, 400, "{body}: {error}");
+        assert_eq!(error["error"]["param"], json!(param), "{body}: {error}");
+        let text = error["error"]["message"].as_str().unwrap();
+        assert!(text.contains(says), "{body}: {text}");
+        no_rust_names(text);
+    }
+    // Anthropic: the same rewriting, the path in the message (its errors have no `param`).
+    let cases = [
+        ("[]", "invalid type: array, expected an object"),
+        (
+            r#"{"model":"m","messages":[],"max_tokens":1.5}"#,
+            "max_tokens: invalid type: number `1.5`, expected a non-negative integer",
+        ),
+        (
+            r#"{"model":"m","max_tokens":9,"messages":[{"role":"user","content":5}]}"#,
+            "messages[0].content: expected a string or an array of content blocks",
+        ),
+        (
+            r#"{"model":"local/scripted-1","max_tokens":9,"messages":[],"guardrail":7}"#,
+            "guardrail: expected {identifier, version, trace, streamProcessingMode}: invalid type: integer `7`, expected an object",
+        ),
+    ];
+    for (body, says) in cases {
+        let (status, error) = post("/v1/messages", body).await;
+        assert_eq!(status, 400, "{body}: {error}");
+        anthropic_error(&error, "invalid_request_error");
+        let text = error["error"]["message"].as_str().unwrap();
+        assert!(text.contains(says), "{body}: {text}");
+        no_rust_names(text);
+    }
+}
