@@ -338,6 +338,7 @@ pub(crate) fn to_stream_request(
 
     // Tool names by call id, for the tool results that answer them.
     let mut tool_names: std::collections::HashMap<String, String> = Default::default();
+    let mut first_blank: Option<String> = None;
     for (i, message) in body.messages.iter().enumerate() {
         let at = format!("messages[{i}]");
         let blocks: Vec<Value> = match &message.content {
@@ -345,7 +346,18 @@ pub(crate) fn to_stream_request(
             WireContent::Blocks(blocks) => blocks.clone(),
         };
         match message.role.as_str() {
-            "user" => user_message(&blocks, &at, &tool_names, limits, &mut request.messages)?,
+            "user" => {
+                let before = request.messages.len();
+                user_message(&blocks, &at, &tool_names, limits, &mut request.messages)?;
+                let added = &request.messages[before..];
+                let blank = added.iter().all(|m| match m {
+                    Message::User(user) => crate::api_error::is_blank(&user.content),
+                    _ => false,
+                });
+                if first_blank.is_none() && blank {
+                    first_blank = Some(format!("{at}.content"));
+                }
+            }
             "assistant" => {
                 let assistant = assistant_message(&blocks, &at, &model_id)?;
                 for c in &assistant.content {
@@ -363,6 +375,7 @@ pub(crate) fn to_stream_request(
             }
         }
     }
+    crate::api_error::refuse_blank(&request.messages, first_blank.as_deref())?;
     if request.messages.is_empty() {
         return Err(ApiError::invalid(
             "messages: at least one message is required",

@@ -4,7 +4,7 @@
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use openclaw_stream::{ErrorInfo, ErrorKind};
+use openclaw_stream::{Content, ErrorInfo, ErrorKind, Message};
 use serde_json::{Value, json};
 
 /// Seconds a throttled client is asked to wait (`Retry-After`). Bedrock sends no hint, and its
@@ -75,6 +75,18 @@ impl ApiError {
             "authentication_error",
             "invalid_api_key",
             format!("{how} (gateway.auth.token or OPENCLAW_GATEWAY_TOKEN)"),
+        )
+    }
+
+    /// 400: nothing of the conversation would reach the model: every user turn is blank
+    /// (`refuse_blank`); `at` names the first blank user content, such as
+    /// `messages[0].content`.
+    pub fn blank_conversation(at: &str) -> Self {
+        Self::invalid(
+            format!(
+                "{at} is blank: nothing would be left to send to the model (expected a user message with non-blank text, an image, a document or a tool result)"
+            ),
+            Some(at),
         )
     }
 
@@ -353,6 +365,37 @@ impl IntoResponse for ApiError {
             response.extensions_mut().insert(*failure);
         }
         response
+    }
+}
+
+/// Whether user content holds something the model is sent: the Converse request builder
+/// leaves out blank text (and cache points only mark places), so a message of nothing else is
+/// dropped whole.
+pub(crate) fn is_blank(content: &[Content]) -> bool {
+    content.iter().all(|c| match c {
+        Content::Text { text } => text.trim().is_empty(),
+        Content::CachePoint(_) => true,
+        _ => false,
+    })
+}
+
+/// Refuses (400) a conversation with no user turn left once blank content is dropped:
+/// Bedrock needs one and would answer that the conversation must start with a user message.
+/// A tool result always counts (it is sent even when empty). `first_blank` names the first
+/// user content found blank; without one nothing was dropped and the request goes on as it
+/// is (whatever is wrong with it, Bedrock says).
+pub(crate) fn refuse_blank(
+    messages: &[Message],
+    first_blank: Option<&str>,
+) -> Result<(), ApiError> {
+    let user_turn_left = messages.iter().any(|m| match m {
+        Message::User(user) => !is_blank(&user.content),
+        Message::ToolResult(_) => true,
+        Message::Assistant(_) => false,
+    });
+    match first_blank {
+        Some(at) if !user_turn_left => Err(ApiError::blank_conversation(at)),
+        _ => Ok(()),
     }
 }
 

@@ -274,6 +274,7 @@ pub fn to_stream_request(
     let mut system: Vec<String> = Vec::new();
     let mut messages = Vec::new();
     let mut tool_names: HashMap<String, String> = HashMap::new();
+    let mut first_blank: Option<String> = None;
     for (i, m) in req.messages.iter().enumerate() {
         let param = format!("messages[{i}].content");
         match m {
@@ -282,6 +283,9 @@ pub fn to_stream_request(
             }
             ChatMessage::User { content } => {
                 let content = parts(content, &param, limits)?;
+                if first_blank.is_none() && crate::api_error::is_blank(&content) {
+                    first_blank = Some(param.clone());
+                }
                 messages.push(Message::User(UserMessage { content }));
             }
             ChatMessage::Assistant {
@@ -362,6 +366,7 @@ pub fn to_stream_request(
             }
         }
     }
+    crate::api_error::refuse_blank(&messages, first_blank.as_deref())?;
     let mut tools = Vec::new();
     for (i, t) in req.tools.iter().flatten().enumerate() {
         if t.kind != "function" {

@@ -413,6 +413,10 @@ fn valid_messages() -> impl Strategy<Value = Vec<Value>> {
                 })
                 .collect();
             blocks.extend(user);
+            if messages.is_empty() {
+                // Something for the model to answer (only blank user turns are refused).
+                blocks.push(json!({"type": "text", "text": "go on"}));
+            }
             messages.push(json!({"role": "user", "content": blocks}));
             for block in &mut assistant {
                 if block["type"] == "tool_use" {

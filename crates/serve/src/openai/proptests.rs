@@ -369,8 +369,8 @@ fn map_or_refuse(body: &Value) -> Result<Option<StreamRequest>, TestCaseError> {
 
 // ---- Well-formed requests.
 
-/// A conversation that is valid by construction, with the number of turns that are not
-/// system prompts.
+/// A conversation that is valid by construction (ending with a user turn that is not blank),
+/// with the number of turns that are not system prompts.
 fn valid_conversation() -> impl Strategy<Value = (Vec<Value>, usize, bool)> {
     let text_or_parts = prop_oneof![
         any::<String>().prop_map(Value::from),
@@ -462,6 +462,9 @@ fn valid_conversation() -> impl Strategy<Value = (Vec<Value>, usize, bool)> {
                 }
             }
         }
+        // Something for the model to answer (a conversation of blank user turns is refused).
+        messages.push(json!({"role": "user", "content": "go on"}));
+        count += 1;
         (messages, count, has_system)
     })
 }

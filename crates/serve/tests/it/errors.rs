@@ -394,3 +394,84 @@ async fn malformed_bodies_are_explained_in_json_terms_on_both_apis() {
         no_rust_names(text);
     }
 }
+
+#[tokio::test]
+async fn a_conversation_of_blank_messages_is_refused_before_bedrock_on_both_apis() {
+    let fake = fake().await;
+    let served = serve(Setup::default().bedrock(&fake)).await;
+    let gw = served.target();
+    let blank_chats = [
+        (
+            json!([{"role": "user", "content": "   "}]),
+            "messages[0].content",
+        ),
+        (
+            json!([{"role": "system", "content": "be brief"},
+                   {"role": "user", "content": [{"type": "text", "text": "\n\t"}]},
+                   {"role": "assistant", "content": "ok"},
+                   {"role": "user", "content": ""}]),
+            "messages[1].content",
+        ),
+    ];
+    for (messages, at) in blank_chats {
+        let body = json!({"model": MODEL, "messages": messages});
+        let (status, _, error) = gw.chat(&body, &[]).await.error().await;
+        assert_eq!(status, 400, "{error}");
+        assert_eq!(error["error"]["code"], "invalid_request", "{error}");
+        assert_eq!(error["error"]["param"], at, "{error}");
+        let text = error["error"]["message"].as_str().unwrap();
+        assert!(text.starts_with(&format!("{at} is blank")), "{text}");
+    }
+    let blank_messages = [
+        (
+            json!([{"role": "user", "content": " "}]),
+            "messages[0].content",
+        ),
+        (
+            json!([{"role": "user", "content": [{"type": "text", "text": "  "}]},
+                   {"role": "assistant", "content": "ok"}]),
+            "messages[0].content",
+        ),
+    ];
+    for (messages, at) in blank_messages {
+        let body = json!({"model": MODEL, "max_tokens": 100, "messages": messages});
+        let resp = gw
+            .request(
+                "POST",
+                "/v1/messages",
+                ANTHROPIC,
+                Some(serde_json::to_vec(&body).unwrap()),
+            )
+            .await;
+        assert_eq!(resp.status, 400);
+        let error = resp.json().await;
+        anthropic_error(&error, "invalid_request_error");
+        let text = error["error"]["message"].as_str().unwrap();
+        assert!(text.starts_with(&format!("{at} is blank")), "{text}");
+    }
+    assert!(
+        converse_streams(&fake).is_empty(),
+        "a blank conversation reached Bedrock"
+    );
+
+    // A blank message beside one that leaves a conversation is dropped, as before.
+    let body = json!({"model": MODEL, "messages": [
+        {"role": "user", "content": "  "}, {"role": "user", "content": "hello"}]});
+    let answer = gw.chat(&body, &[]).await.json().await;
+    assert_eq!(
+        answer["choices"][0]["message"]["content"], "Echo: hello",
+        "{answer}"
+    );
+    let body = json!({"model": MODEL, "max_tokens": 100, "messages": [{"role": "user",
+        "content": [{"type": "text", "text": " "}, {"type": "text", "text": "hello"}]}]});
+    let resp = gw
+        .request(
+            "POST",
+            "/v1/messages",
+            ANTHROPIC,
+            Some(serde_json::to_vec(&body).unwrap()),
+        )
+        .await;
+    assert_eq!(resp.status, 200);
+    assert_eq!(converse_streams(&fake).len(), 2);
+}
