@@ -77,7 +77,8 @@ pub enum Command {
     Chat(ChatArgs),
     /// Run the whole pipeline against an in-process fake Bedrock (no AWS account needed).
     Demo(DemoArgs),
-    /// Serve an OpenAI-compatible HTTP gateway over Bedrock (`/v1/chat/completions`, `/v1/models`).
+    /// Serve the OpenAI- and Anthropic-compatible HTTP APIs over Bedrock (`/v1/chat/completions`,
+    /// `/v1/messages`, `/v1/models`).
     Gateway(GatewayArgs),
     /// Print a shell completion script.
     Completions(CompletionsArgs),
