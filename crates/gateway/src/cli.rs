@@ -16,25 +16,31 @@ Exit codes:
   5  upstream error (throttling, Bedrock 5xx, stream error, timeout, unreachable endpoint)
   6  unknown model (not configured and not discovered)";
 
-/// Amazon Bedrock for OpenClaw: configuration, models, chat.
+/// Amazon Bedrock for OpenClaw: configuration, models, chat, and a gateway serving the OpenAI-
+/// and Anthropic-compatible APIs.
 #[derive(Debug, Parser)]
-#[command(name = "openclaw", version, about, after_long_help = EXIT_CODES_HELP, after_help = EXIT_CODES_HELP)]
+#[command(name = "openclaw", version, after_long_help = EXIT_CODES_HELP, after_help = EXIT_CODES_HELP)]
 pub struct Cli {
     /// Configuration file (default: $OPENCLAW_CONFIG_PATH, else ~/.openclaw/openclaw.json).
-    #[arg(long, global = true, value_name = "PATH")]
+    #[arg(
+        long,
+        global = true,
+        value_name = "PATH",
+        help_heading = "Global options"
+    )]
     pub config: Option<PathBuf>,
 
     /// Log to stderr (-v: debug for openclaw, -vv: debug for everything, -vvv: trace).
-    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    #[arg(short, long, global = true, action = clap::ArgAction::Count, help_heading = "Global options")]
     pub verbose: u8,
 
     /// When to colour output (`auto` honours NO_COLOR and whether the stream is a terminal).
-    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, help_heading = "Global options")]
     pub color: ColorChoice,
 
     /// Log line format on stderr: `text`, or `json` (one JSON object per line, for log
     /// collectors). Default: $OPENCLAW_LOG_FORMAT, else text.
-    #[arg(long, global = true, value_enum)]
+    #[arg(long, global = true, value_enum, help_heading = "Global options")]
     pub log_format: Option<LogFormat>,
 
     /// The command to run.
@@ -90,11 +96,13 @@ pub enum ConfigCommand {
     /// Print the value at a key path: strings bare, anything else as JSON (exit 1 when unset).
     Get {
         /// Dotted key path, e.g. `models.bedrockDiscovery.region`.
+        #[arg(value_name = "KEY")]
         path: String,
     },
     /// Set the value at a key path (parsed as JSON5, else taken as a string).
     Set {
         /// Dotted key path, e.g. `models.bedrockDiscovery.enabled`.
+        #[arg(value_name = "KEY")]
         path: String,
         /// The value: `true`, `3600`, `["anthropic"]`, `us-east-1`, ...
         value: String,
@@ -105,6 +113,7 @@ pub enum ConfigCommand {
     /// Remove the value at a key path.
     Unset {
         /// Dotted key path.
+        #[arg(value_name = "KEY")]
         path: String,
     },
     /// Print the path of the configuration file in use.
@@ -341,6 +350,36 @@ mod tests {
     use clap::Parser as _;
 
     use super::*;
+
+    #[test]
+    fn help_names_key_paths_and_sets_global_options_apart() {
+        use clap::CommandFactory as _;
+        let help = Cli::command().render_long_help().to_string();
+        assert!(
+            help.starts_with(
+                "Amazon Bedrock for OpenClaw: configuration, models, chat, and a gateway"
+            ),
+            "{help}"
+        );
+        assert!(
+            help.contains("Global options:\n      --config <PATH>"),
+            "{help}"
+        );
+        let mut cli = Cli::command();
+        let config = cli.find_subcommand_mut("config").unwrap();
+        for (name, usage) in [
+            ("get", "<KEY>"),
+            ("set", "<KEY> <VALUE>"),
+            ("unset", "<KEY>"),
+        ] {
+            let shown = config
+                .find_subcommand_mut(name)
+                .unwrap()
+                .render_usage()
+                .to_string();
+            assert!(shown.ends_with(usage), "{name}: {shown}");
+        }
+    }
 
     #[test]
     fn zero_max_tokens_is_a_usage_error() {
