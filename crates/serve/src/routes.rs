@@ -64,7 +64,7 @@ pub(crate) fn router(app: Arc<App>) -> Router {
 /// 404 in the shape of the path's API.
 async fn not_found(req: Request) -> Response {
     let path = req.uri().path();
-    ApiError::not_found(path).into_response_for(path)
+    ApiError::not_found(path, &ROUTES).into_response_for(path)
 }
 
 /// 405 in the shape of the path's API.
