@@ -1049,6 +1049,8 @@ fn current_thread_worker(
         rt.block_on(async {
             while next.recv().await.is_some() {
                 hello(&runtime).await.unwrap();
+                // The connection goes back to the pool from its task (see below).
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
                 hello(&runtime).await.unwrap();
                 done.send(()).unwrap();
             }
@@ -1085,9 +1087,13 @@ fn each_current_thread_runtime_calls_over_its_own_pool() {
     a_done.recv().unwrap();
     assert_eq!(fake.open_connections(), 2);
 
-    // A multi-thread runtime's calls share one pool: one more connection, reused.
+    // A multi-thread runtime's calls share one pool: one more connection, reused. The first
+    // call's connection goes back to the pool from its connection task, on another worker
+    // thread, just after the answer is read: the second call waits a moment for it (without
+    // that it may open a second connection, as any pooled client would).
     fake_rt.block_on(async {
         hello(&runtime).await.unwrap();
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         hello(&runtime).await.unwrap();
     });
     assert_eq!(fake.requests().len(), 8);
