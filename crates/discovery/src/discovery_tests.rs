@@ -144,6 +144,54 @@ async fn stale_on_error_serves_the_last_good_catalog() {
     assert_eq!(plane.calls.load(Ordering::SeqCst), 2);
 }
 
+/// Log lines written while it lives, for assertions.
+#[derive(Clone, Default)]
+struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Captured {
+    fn text(&self) -> String {
+        String::from_utf8(self.0.lock().unwrap().clone()).unwrap()
+    }
+}
+
+#[tokio::test]
+async fn a_failing_refresh_is_warned_once_while_the_last_good_catalog_is_served() {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::DEBUG)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let (_plane, clock, discovery) = setup(Counting {
+        fail_from: Some(1),
+        ..Counting::default()
+    });
+    assert!(discovery.discover(&request(Some(60))).await.is_ok());
+    for _ in 0..3 {
+        clock.advance(Duration::from_secs(61));
+        assert!(discovery.discover(&request(Some(60))).await.is_ok());
+    }
+    let text = captured.text();
+    assert_eq!(
+        text.matches("WARN").count(),
+        1,
+        "one warning for three failed refreshes:\n{text}"
+    );
+    assert_eq!(text.matches("still failing").count(), 2, "{text}");
+}
+
 #[tokio::test]
 async fn failure_without_a_good_catalog_is_an_error() {
     let (_plane, _clock, discovery) = setup(Counting {
