@@ -435,14 +435,7 @@ async fn a_conversation_of_blank_messages_is_refused_before_bedrock_on_both_apis
     ];
     for (messages, at) in blank_messages {
         let body = json!({"model": MODEL, "max_tokens": 100, "messages": messages});
-        let resp = gw
-            .request(
-                "POST",
-                "/v1/messages",
-                ANTHROPIC,
-                Some(serde_json::to_vec(&body).unwrap()),
-            )
-            .await;
+        let resp = gw.messages(&body, ANTHROPIC).await;
         assert_eq!(resp.status, 400);
         let error = resp.json().await;
         anthropic_error(&error, "invalid_request_error");
@@ -464,14 +457,7 @@ async fn a_conversation_of_blank_messages_is_refused_before_bedrock_on_both_apis
     );
     let body = json!({"model": MODEL, "max_tokens": 100, "messages": [{"role": "user",
         "content": [{"type": "text", "text": " "}, {"type": "text", "text": "hello"}]}]});
-    let resp = gw
-        .request(
-            "POST",
-            "/v1/messages",
-            ANTHROPIC,
-            Some(serde_json::to_vec(&body).unwrap()),
-        )
-        .await;
+    let resp = gw.messages(&body, ANTHROPIC).await;
     assert_eq!(resp.status, 200);
     assert_eq!(converse_streams(&fake).len(), 2);
 }

@@ -90,12 +90,7 @@ async fn a_throttled_primary_is_served_by_its_fallback_and_the_answer_names_it()
     let ask =
         json!({"model": MODEL, "max_tokens": 100, "messages": [{"role": "user", "content": "Hi"}]});
     let resp = gw
-        .request(
-            "POST",
-            "/v1/messages",
-            &[("anthropic-version", "2023-06-01")],
-            Some(serde_json::to_vec(&ask).unwrap()),
-        )
+        .messages(&ask, &[("anthropic-version", "2023-06-01")])
         .await;
     assert_eq!(resp.status, 200);
     assert_eq!(served_header(&resp).as_deref(), Some(HAIKU));
@@ -103,12 +98,7 @@ async fn a_throttled_primary_is_served_by_its_fallback_and_the_answer_names_it()
     let mut streamed = ask.clone();
     streamed["stream"] = json!(true);
     let resp = gw
-        .request(
-            "POST",
-            "/v1/messages",
-            &[("anthropic-version", "2023-06-01")],
-            Some(serde_json::to_vec(&streamed).unwrap()),
-        )
+        .messages(&streamed, &[("anthropic-version", "2023-06-01")])
         .await;
     assert_eq!(served_header(&resp).as_deref(), Some(HAIKU));
     let text = resp.text().await;
@@ -292,12 +282,7 @@ async fn every_model_failing_answers_the_primarys_status_with_every_attempt() {
     let ask =
         json!({"model": MODEL, "max_tokens": 100, "messages": [{"role": "user", "content": "Hi"}]});
     let resp = gw
-        .request(
-            "POST",
-            "/v1/messages",
-            &[("anthropic-version", "2023-06-01")],
-            Some(serde_json::to_vec(&ask).unwrap()),
-        )
+        .messages(&ask, &[("anthropic-version", "2023-06-01")])
         .await;
     assert_eq!(resp.status, 429);
     let body: Value = resp.json().await;

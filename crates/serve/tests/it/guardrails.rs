@@ -64,14 +64,7 @@ async fn guardrail_interventions_on_both_routes() {
 
     let body = json!({"model": HAIKU, "max_tokens": 100, "guardrail": guardrail(),
         "messages": [{"role": "user", "content": prompt}]});
-    let resp = target
-        .request(
-            "POST",
-            "/v1/messages",
-            ANTHROPIC,
-            Some(serde_json::to_vec(&body).unwrap()),
-        )
-        .await;
+    let resp = target.messages(&body, ANTHROPIC).await;
     assert_eq!(resp.status, 200);
     let message = resp.json().await;
     assert_eq!(message["stop_reason"], "refusal");
@@ -161,14 +154,7 @@ async fn pass_through_fields_and_refused_parameters() {
     let body = json!({"model": HAIKU, "max_tokens": 50,
         "messages": [{"role": "user", "content": "Hi"}],
         "additional_model_request_fields": {"custom": true}});
-    let resp = target
-        .request(
-            "POST",
-            "/v1/messages",
-            ANTHROPIC,
-            Some(serde_json::to_vec(&body).unwrap()),
-        )
-        .await;
+    let resp = target.messages(&body, ANTHROPIC).await;
     assert_eq!(resp.status, 200);
     assert_eq!(
         last_body(&fake)["additionalModelRequestFields"],

@@ -431,6 +431,13 @@ impl Target {
             .await
     }
 
+    /// `POST /v1/messages` (the Anthropic API) with a JSON body.
+    pub async fn messages(&self, body: &Value, headers: &[(&str, &str)]) -> Resp {
+        let body = serde_json::to_vec(body).expect("json");
+        self.request("POST", "/v1/messages", headers, Some(body))
+            .await
+    }
+
     /// `POST /v1/chat/completions` with a JSON body in 1 KiB chunks and no `content-length`
     /// (in process only).
     pub async fn chat_chunked(&self, body: &Value) -> Resp {
