@@ -223,11 +223,12 @@ impl ConfigDocument {
         Ok(())
     }
 
-    /// Where an edit of `path` goes in this document (see [`ConfigDocument::set`]): a key under
+    /// Where an edit of `path` goes in this document (see [`ConfigDocument::set`]): a key inside
     /// `models.bedrockDiscovery` goes to `plugins.entries.amazon-bedrock.config.discovery` when
     /// the document keeps its discovery settings only there, and the other way round; when the
     /// document has both blocks, to both, so they never disagree (a file that configures
-    /// discovery in two places that differ is refused).
+    /// discovery in two places that differ is refused). A path naming a block itself is not
+    /// routed.
     pub fn edit_paths(&self, path: &str) -> Result<Vec<String>, Error> {
         let key_path: KeyPath = path.parse()?;
         Ok(self
@@ -246,7 +247,9 @@ impl ConfigDocument {
                 .starts_with(block.segments())
                 .then(|| &segments[block.segments().len()..])
         });
-        let Some(rest) = rest else {
+        // A path that names a block itself acts on that block (moving the settings from one
+        // place to the other stays possible); only keys inside a block are routed.
+        let Some(rest) = rest.filter(|rest| !rest.is_empty()) else {
             return vec![path.clone()];
         };
         let at = |block: &KeyPath| {
@@ -349,50 +352,48 @@ impl ConfigDocument {
 /// Refuses a path under `agents.defaults.models` whose model reference was split at its dots
 /// (`agents.defaults.models.amazon-bedrock/us.amazon.nova-pro-v1:0.alias`): as written it
 /// would create nested objects that configure nothing. Model ids contain dots, so the key goes
-/// in brackets.
+/// in brackets, which this check never refuses. Unbracketed, the model key runs up to the
+/// first key of a model entry (`alias`, `fallbacks`, `params`), or to the end when the path
+/// names a whole entry; more than one segment there is a split.
 fn check_model_key_not_split(key_path: &KeyPath, path: &str) -> Result<(), Error> {
     /// The keys of a model entry (ours, and OpenClaw's `params`).
     const ENTRY_KEYS: [&str; 3] = ["alias", "fallbacks", "params"];
-    let [
-        Segment::Key(a),
-        Segment::Key(d),
-        Segment::Key(m),
-        Segment::Key(model),
-        rest @ ..,
-    ] = key_path.segments()
-    else {
+    const MODELS: &str = "agents.defaults.models";
+    let [Segment::Key(a), Segment::Key(d), Segment::Key(m), rest @ ..] = key_path.segments() else {
         return Ok(());
     };
     if (a.as_str(), d.as_str(), m.as_str()) != ("agents", "defaults", "models")
-        || !model.contains('/')
+        || rest.is_empty()
+        || !path.trim_start().starts_with(&format!("{MODELS}."))
     {
         return Ok(());
     }
-    let Some((last, id_parts)) = rest.split_last() else {
-        return Ok(());
-    };
-    let split = matches!(rest.first(), Some(Segment::Key(k)) if !ENTRY_KEYS.contains(&k.as_str()));
-    if !split || id_parts.is_empty() {
+    let id_len = rest
+        .iter()
+        .position(|s| matches!(s, Segment::Key(k) if ENTRY_KEYS.contains(&k.as_str())))
+        .unwrap_or(rest.len());
+    if id_len <= 1 {
         return Ok(());
     }
-    let mut whole = model.clone();
-    for part in id_parts {
+    let mut whole = Vec::new();
+    for part in &rest[..id_len] {
         match part {
-            Segment::Key(k) => {
-                whole.push('.');
-                whole.push_str(k);
-            }
+            Segment::Key(k) => whole.push(k.as_str()),
+            // An index inside what would be a model id: not a split id, let the edit explain.
             Segment::Index(_) => return Ok(()),
         }
     }
-    let last = match last {
-        Segment::Key(k) => format!(".{k}"),
-        Segment::Index(i) => format!("[{i}]"),
+    let whole = whole.join(".");
+    let tail = KeyPath::from(rest[id_len..].to_vec()).to_string();
+    let tail = if tail.is_empty() || tail.starts_with('[') {
+        tail
+    } else {
+        format!(".{tail}")
     };
     Err(edit_error(
         path,
         &format!(
-            "model ids contain dots, so this path splits `{whole}` into nested keys; put the model in brackets: agents.defaults.models[\"{whole}\"]{last}"
+            "model ids contain dots, so this path splits `{whole}` into nested keys; put the model in brackets: {MODELS}[\"{whole}\"]{tail}"
         ),
     ))
 }
@@ -520,7 +521,13 @@ impl ConfigDocument {
             .and_then(|parsed| parse::validate(&parsed, &file))
             .err();
         match before {
-            Some(Error::Invalid(was)) if was.key_path == found.key_path => Error::Invalid(was),
+            // The message (the value found, the suggestion) is the edited text's; the position
+            // is the file's.
+            Some(Error::Invalid(was)) if was.key_path == found.key_path => {
+                found.line = was.line;
+                found.column = was.column;
+                Error::Invalid(found)
+            }
             _ => {
                 found.line = 0;
                 found.column = 0;

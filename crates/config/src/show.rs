@@ -25,11 +25,20 @@ impl ConfigDocument {
             Segment::Key(k) => Some(k),
             _ => None,
         });
-        let secret = last_key.is_some_and(|k| SECRET_KEYS.contains(&k.as_str()));
+        let keys: Vec<&str> = key_path
+            .segments()
+            .iter()
+            .filter_map(|s| match s {
+                Segment::Key(k) => Some(k.as_str()),
+                Segment::Index(_) => None,
+            })
+            .collect();
+        let secret = last_key.is_some_and(|k| SECRET_KEYS.contains(&k.as_str()))
+            || keys.starts_with(&SECRET_PARENT);
         Ok(Some(if secret && !value.is_object() {
             Value::String(REDACTED.into())
         } else {
-            redact(value)
+            redact(value, &keys)
         }))
     }
 
@@ -61,21 +70,30 @@ impl ConfigDocument {
     }
 }
 
-/// Replaces the values of secret keys with [`REDACTED`].
-fn redact(value: Value) -> Value {
+/// Where a token written one level too high sits (`gateway: { auth: "<token>" }`, an invalid
+/// file that `get` still shows): a value there that is not an object is a secret too.
+const SECRET_PARENT: [&str; 2] = ["gateway", "auth"];
+
+/// Replaces the values of secret keys with [`REDACTED`]; `at` is the value's key path (its
+/// keys, indices left out).
+fn redact(value: Value, at: &[&str]) -> Value {
     match value {
         Value::Object(map) => Value::Object(
             map.into_iter()
                 .map(|(k, v)| {
-                    if SECRET_KEYS.contains(&k.as_str()) && !v.is_object() {
-                        (k, Value::String(REDACTED.into()))
+                    let mut path = at.to_vec();
+                    path.push(k.as_str());
+                    let secret = SECRET_KEYS.contains(&k.as_str()) || path[..] == SECRET_PARENT[..];
+                    let v = if secret && !v.is_object() {
+                        Value::String(REDACTED.into())
                     } else {
-                        (k, redact(v))
-                    }
+                        redact(v, &path)
+                    };
+                    (k, v)
                 })
                 .collect(),
         ),
-        Value::Array(items) => Value::Array(items.into_iter().map(redact).collect()),
+        Value::Array(items) => Value::Array(items.into_iter().map(|v| redact(v, at)).collect()),
         other => other,
     }
 }
@@ -83,6 +101,27 @@ fn redact(value: Value) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_token_written_one_level_too_high_is_redacted_in_get() {
+        let doc =
+            ConfigDocument::from_text(r#"{gateway: {auth: "sk-live-123", port: 1}}"#).unwrap();
+        for path in ["gateway.auth", "gateway", "gateway.port"] {
+            let text = doc.get_redacted(path).unwrap().unwrap().to_string();
+            assert!(!text.contains("sk-live-123"), "{path}: {text}");
+        }
+        assert_eq!(
+            doc.get_redacted("gateway").unwrap().unwrap()["auth"],
+            REDACTED
+        );
+        // A provider's `auth` is a mode, not a secret.
+        let doc =
+            ConfigDocument::from_text(r#"{models: {providers: {p: {auth: "aws-sdk"}}}}"#).unwrap();
+        assert_eq!(
+            doc.get_redacted("models.providers.p").unwrap().unwrap()["auth"],
+            "aws-sdk"
+        );
+    }
 
     #[test]
     fn secrets_are_redacted_in_get() {

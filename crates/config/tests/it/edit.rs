@@ -151,6 +151,20 @@ fn seed_commands_edit_discovery_where_the_file_keeps_it() {
             .unwrap(),
         ["plugins.entries.amazon-bedrock.config.discovery.region"]
     );
+
+    // A block itself is not routed: the settings can move from one place to the other.
+    let mut doc =
+        ConfigDocument::from_text("{ models: { bedrockDiscovery: { enabled: true } } }").unwrap();
+    doc.set(
+        "plugins.entries.amazon-bedrock.config.discovery",
+        "{ enabled: true }",
+        LOOSE,
+    )
+    .unwrap();
+    assert!(doc.unset("models.bedrockDiscovery").unwrap());
+    let config = doc.config().unwrap();
+    assert_eq!(config.models.bedrock_discovery, None);
+    assert_eq!(config.plugin_discovery().unwrap().enabled, Some(true));
 }
 
 #[test]
@@ -326,6 +340,13 @@ fn refused_edits_change_nothing_and_explain_why() {
     assert_eq!(err.line(), Some(3), "{err}");
     assert!(err.to_string().starts_with("<text>:3:"), "{err}");
     assert_eq!(broken_doc.text(), broken);
+    // The same key edited to another bad value: its message names the new value, at the old
+    // value's position.
+    let err = broken_doc
+        .set("gateway.port", "80000", ValueMode::StrictJson)
+        .unwrap_err();
+    assert!(err.to_string().starts_with("<text>:3:"), "{err}");
+    assert!(err.to_string().contains("found integer 80000"), "{err}");
     // Shape errors.
     let err = doc.set("gateway.port.x", "1", LOOSE).unwrap_err();
     assert!(
@@ -353,6 +374,26 @@ fn refused_edits_change_nothing_and_explain_why() {
         ),
         "{err}"
     );
+    // A whole entry of a dotted id, and a bare Bedrock id, split the same way.
+    for (path, value, fix) in [
+        (
+            "agents.defaults.models.amazon-bedrock/amazon.nova-pro-v1:0",
+            "{alias: 'nova'}",
+            r#"agents.defaults.models["amazon-bedrock/amazon.nova-pro-v1:0"]"#,
+        ),
+        (
+            "agents.defaults.models.us.amazon.nova-pro-v1:0.fallbacks[0]",
+            "a/b",
+            r#"agents.defaults.models["us.amazon.nova-pro-v1:0"].fallbacks[0]"#,
+        ),
+    ] {
+        let err = doc.set(path, value, LOOSE).unwrap_err();
+        assert!(
+            err.to_string()
+                .ends_with(&format!("put the model in brackets: {fix}")),
+            "{err}"
+        );
+    }
     // The bracketed form, and an entry key after a model without dots, are fine.
     let mut ok = ConfigDocument::from_text("{}").unwrap();
     ok.set(
@@ -363,6 +404,12 @@ fn refused_edits_change_nothing_and_explain_why() {
     .unwrap();
     ok.set("agents.defaults.models.local/m.fallbacks[0]", "a/b", LOOSE)
         .unwrap();
+    ok.set(
+        r#"agents.defaults.models["local/m"].other.nested"#,
+        "1",
+        LOOSE,
+    )
+    .unwrap();
     assert_eq!(
         ok.config().unwrap().model_aliases().len(),
         1,
