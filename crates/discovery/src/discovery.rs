@@ -321,20 +321,16 @@ impl Discovery {
             }
             Err((error, disk_fallback)) => {
                 let failed_at = self.inner.options.clock.now();
-                let was_failing = slot.last_error.is_some();
                 slot.last_error = Some((failed_at, error.clone()));
                 if slot.good.is_none() {
                     slot.good = disk_fallback;
                 }
                 match &slot.good {
                     Some(good) => {
-                        // Warned once when discovery starts failing (as OpenClaw does); the
-                        // retries that fail again are debug lines.
-                        if was_failing {
-                            tracing::debug!(%error, region = %request.region, "bedrock discovery still failing; serving the last good catalog");
-                        } else {
-                            tracing::warn!(%error, region = %request.region, "bedrock discovery failed; serving the last good catalog");
-                        }
+                        // A debug line: the caller says what the failure means for its user
+                        // (`Catalog::stale_error`; the gateway warns once when discovery starts
+                        // failing, as OpenClaw does, and the CLI prints it).
+                        tracing::debug!(%error, region = %request.region, "bedrock discovery failed; serving the last good catalog");
                         Ok(self.catalog(request, good, true, Some(error)))
                     }
                     None => Err(error),

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use openclaw_config::ModelApi;
+use openclaw_config::{ModelApi, ModelsMode};
 use openclaw_discovery::{ModelResolver, PROVIDER_ID};
 use openclaw_stream::{AdapterOptions, ConverseStream};
 
@@ -29,7 +29,10 @@ impl ModelSource {
         let mut source = ModelSource::new(explicit.clone(), resolver.region().region.clone())
             .with_credentials(resolver.credentials().clone())
             .with_failover(FailoverOptions::from_config(config));
-        if !explicit.contains_key(PROVIDER_ID) {
+        // The implicit `amazon-bedrock` provider, unless the configuration lists its own or
+        // uses only the providers it lists (`models.mode: "replace"`).
+        let replace = config.models.mode == Some(ModelsMode::Replace);
+        if !explicit.contains_key(PROVIDER_ID) && !replace {
             let stream = ConverseStream::from_settings(resolver.settings(), adapter);
             source = source.with_stream(PROVIDER_ID, Arc::new(stream));
         }
@@ -87,6 +90,26 @@ mod tests {
         assert_eq!(source.region(), "eu-west-1");
         assert!(source.credentials().is_some_and(|c| c.is_present()));
         assert_eq!(source.served_keys().await, ["mine/a.b-v1:0"]);
+    }
+
+    #[tokio::test]
+    async fn replace_mode_serves_only_the_listed_providers() {
+        let source = ModelSource::from_resolver(
+            &resolver(
+                r#"{models: {mode: "replace", bedrockDiscovery: {enabled: true}, providers: {
+                    mine: {api: "bedrock-converse-stream", models: [{id: "a.b-v1:0", name: "B"}]},
+                }}}"#,
+            ),
+            AdapterOptions::default(),
+        )
+        .unwrap();
+        assert!(!source.serves(PROVIDER_ID), "no implicit provider");
+        assert!(source.serves("mine"));
+        assert_eq!(source.served_keys().await, ["mine/a.b-v1:0"]);
+        // A Bedrock id nobody lists is not tried on a provider that is not there.
+        let unlisted =
+            openclaw_config::ModelRef::new(PROVIDER_ID, "us.amazon.nova-pro-v1:0").unwrap();
+        assert!(source.attempt(&unlisted).is_none());
     }
 
     #[test]
