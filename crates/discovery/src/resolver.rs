@@ -286,8 +286,10 @@ impl ModelResolver {
     /// `GetInferenceProfile` when it is a profile, else the configured default limits).
     ///
     /// Fails with [`Error::NoModel`], [`Error::UnknownModel`] (with the nearest known models),
-    /// [`Error::ModelDiscoveryFailed`], [`Error::UnsupportedApi`], or [`Error::Aws`] (invalid
-    /// provider settings, or no credentials at all when discovery is off because of that).
+    /// [`Error::FilteredModel`] (discovered, but hidden by the provider filter; found by a
+    /// second, unfiltered discovery, through the caches), [`Error::ModelDiscoveryFailed`],
+    /// [`Error::UnsupportedApi`], or [`Error::Aws`] (invalid provider settings, or no
+    /// credentials at all when discovery is off because of that).
     pub async fn target(&self, model: Option<&ModelRef>) -> Result<ModelTarget, Error> {
         let model_ref = match model {
             Some(model) => model.clone(),
@@ -407,7 +409,14 @@ impl ModelResolver {
     /// Why `model` was not found: hidden by the provider filter (discovered once the filter
     /// is lifted), else [`ModelResolver::unknown_model`].
     async fn not_found(&self, model: &ModelRef, resolved: &ResolvedModels) -> Error {
+        // Only when the discovered list is the one used: an explicit `amazon-bedrock` model
+        // list replaces it, and then no filter change would make the model resolve.
+        let discovered_list_used = self
+            .config
+            .provider(PROVIDER_ID)
+            .is_none_or(|p| p.models.is_empty());
         if model.provider() == PROVIDER_ID
+            && discovered_list_used
             && matches!(resolved.discovery, DiscoveryOutcome::Ran(Ok(_)))
             && !self.discovery.provider_filter.is_empty()
         {

@@ -363,4 +363,13 @@ async fn a_model_the_provider_filter_hides_is_named_as_such() {
     let none = openclaw_config::ModelRef::new("amazon-bedrock", "amazon.nova-pro-v9:0").unwrap();
     let err = resolver.target(Some(&none)).await.err().unwrap();
     assert!(err.to_string().starts_with("unknown model"), "{err}");
+    // With an explicit model list (which replaces the discovered one) no filter change would
+    // help: unknown.
+    let config = openclaw_config::Config::from_text(
+        "{ models: { bedrockDiscovery: { providerFilter: ['anthropic'] }, providers: { 'amazon-bedrock': { models: [{ id: 'anthropic.claude-3-haiku-20240307-v1:0', name: 'Haiku' }] } } } }",
+    )
+    .unwrap();
+    let listed = openclaw_discovery::ModelResolver::new(config, &env, None).unwrap();
+    let err = listed.target(Some(&nova)).await.err().unwrap();
+    assert!(err.to_string().starts_with("unknown model"), "{err}");
 }
