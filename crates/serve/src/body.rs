@@ -109,7 +109,8 @@ pub(crate) fn client_terms(message: &str) -> String {
         ("expected unit", "expected null"),
         ("invalid type: sequence", "invalid type: array"),
         ("invalid type: map", "invalid type: object"),
-        ("unit value", "null"),
+        // Only serde's own words: a client's string `"unit value"` is quoted as it was.
+        ("invalid type: unit value", "invalid type: null"),
     ];
     /// Phrases followed by a Rust type name, which goes with them.
     const NAMED: [(&str, &str); 5] = [
@@ -258,6 +259,10 @@ mod tests {
             (
                 "invalid type: string \"x\", expected internally tagged enum ChatMessage",
                 "invalid type: string \"x\", expected an object",
+            ),
+            (
+                "invalid type: string \"unit value\", expected u32",
+                "invalid type: string \"unit value\", expected a non-negative integer (at most 4294967295)",
             ),
             // Not a type name: left alone.
             (
