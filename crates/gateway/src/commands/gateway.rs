@@ -235,7 +235,8 @@ fn resolve(
 
 /// Checks the gateway settings of a configuration file alone, as `openclaw gateway` checks them
 /// before serving (without its flags and variables): `openclaw config validate` passes no file
-/// the gateway then refuses.
+/// the gateway then refuses. The file is checked on its own, so a bad value is refused even
+/// where a flag or variable would override it at start.
 pub fn check_file(config: &Config, path: &Path) -> CmdResult {
     Settings::resolve(&[], &config.gateway).map_err(|err| settings_failure(err, path))?;
     gateway_token(
