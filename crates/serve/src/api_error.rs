@@ -11,6 +11,13 @@ use serde_json::{Value, json};
 /// token buckets refill within seconds.
 pub const RETRY_AFTER_SECS: u64 = 1;
 
+/// Seconds a client is asked to wait (`Retry-After`) when Bedrock is unavailable
+/// (`ServiceUnavailableException`, `ModelNotReadyException`). Longer than a throttle's wait: the
+/// gateway's Bedrock client already retried with backoff before answering, and a model being
+/// loaded or a service recovering takes seconds, not a bucket refill; short enough that the
+/// official SDKs (which honour a wait of up to a minute) retry promptly.
+pub const UNAVAILABLE_RETRY_AFTER_SECS: u64 = 5;
+
 /// An error answer.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ApiError {
@@ -547,8 +554,14 @@ pub fn upstream(info: &ErrorInfo, message: &str) -> ApiError {
         }
     };
     ApiError {
-        retry_after: (status == StatusCode::TOO_MANY_REQUESTS)
-            .then(|| info.retry_after_secs.unwrap_or(RETRY_AFTER_SECS)),
+        retry_after: match info.kind {
+            ErrorKind::Throttled => Some(info.retry_after_secs.unwrap_or(RETRY_AFTER_SECS)),
+            ErrorKind::Unavailable => Some(
+                info.retry_after_secs
+                    .unwrap_or(UNAVAILABLE_RETRY_AFTER_SECS),
+            ),
+            _ => None,
+        },
         upstream: Some(Box::new(UpstreamFailure::of(info))),
         ..ApiError::new(status, error_type, code, msg)
     }
@@ -661,11 +674,12 @@ mod tests {
             let e = upstream(&info, "bedrock said something");
             assert_eq!(e.status.as_u16(), status, "{info:?}");
             assert_eq!(e.code, code, "{info:?}");
-            assert_eq!(
-                e.retry_after,
-                (status == 429).then_some(RETRY_AFTER_SECS),
-                "{info:?}"
-            );
+            let wait = match status {
+                429 => Some(RETRY_AFTER_SECS),
+                503 => Some(UNAVAILABLE_RETRY_AFTER_SECS),
+                _ => None,
+            };
+            assert_eq!(e.retry_after, wait, "{info:?}");
             assert_eq!(e.upstream.as_deref(), Some(&UpstreamFailure::of(&info)));
             assert_eq!(
                 e.message,

@@ -75,9 +75,26 @@ async fn upstream_errors_429_502_503_504() {
     assert_eq!(status, 502);
     assert_eq!(body["error"]["code"], "upstream_error");
 
+    // Bedrock unavailable (the service, or the model not loaded yet): 503 with a short wait
+    // the SDKs honour before retrying.
     fake.fault(Rule::new(Fault::ServiceUnavailable).runtime().times(1));
-    let (status, _, _) = gw.chat(&streaming(user("x")), &[]).await.error().await;
+    let (status, retry, body) = gw.chat(&streaming(user("x")), &[]).await.error().await;
     assert_eq!(status, 503);
+    assert_eq!(retry.as_deref(), Some("5"));
+    assert_eq!(body["error"]["code"], "upstream_unavailable");
+    fake.fault(
+        Rule::new(Fault::Error {
+            status: 429,
+            error_type: "ModelNotReadyException".into(),
+            message: "the model is not ready".into(),
+        })
+        .runtime()
+        .times(1),
+    );
+    let (status, retry, body) = gw.chat(&user("x"), &[]).await.error().await;
+    assert_eq!(status, 503);
+    assert_eq!(retry.as_deref(), Some("5"));
+    assert_eq!(body["error"]["code"], "upstream_unavailable");
 
     fake.fault(Rule::new(Fault::Hang).runtime().times(1));
     let started = Instant::now();

@@ -287,10 +287,24 @@ async fn errors_take_anthropics_shape_and_statuses() {
     assert!(resp.headers.contains_key("retry-after"));
     assert_eq!(resp.json().await["error"]["type"], "rate_limit_error");
 
-    // Bedrock unavailable: 529 overloaded_error.
+    // Bedrock unavailable: 529 overloaded_error, with a short wait the SDKs honour.
     fake.fault(Rule::new(Fault::ServiceUnavailable).runtime().times(1));
     let resp = post(&target, "/v1/messages", &ask(MODEL)).await;
     assert_eq!(resp.status, 529);
+    assert_eq!(resp.headers["retry-after"], "5");
+    assert_eq!(resp.json().await["error"]["type"], "overloaded_error");
+    fake.fault(
+        Rule::new(Fault::Error {
+            status: 429,
+            error_type: "ModelNotReadyException".into(),
+            message: "the model is not ready".into(),
+        })
+        .runtime()
+        .times(1),
+    );
+    let resp = post(&target, "/v1/messages", &ask(MODEL)).await;
+    assert_eq!(resp.status, 529);
+    assert_eq!(resp.headers["retry-after"], "5");
     assert_eq!(resp.json().await["error"]["type"], "overloaded_error");
 
     // Bedrock 5xx: api_error.
