@@ -114,6 +114,9 @@ pub(crate) fn validate(req: &ConverseRequest, model: &FoundationModel) -> Result
     if let Some(config) = &req.tool_config {
         validate_tool_specs(&config.tools)?;
     }
+    if let Some(config) = &req.inference_config {
+        validate_inference_config(config)?;
+    }
     if uses_tools && req.tool_config.is_none() {
         return Err(invalid(
             "The toolConfig field must be defined when using toolUse and toolResult content blocks."
@@ -180,6 +183,30 @@ fn validate_claude_sampling(req: &ConverseRequest, model_id: &str) -> Result<(),
         return refused(
             "`temperature` and `top_p` cannot both be specified for this model. Please use only one.",
         );
+    }
+    Ok(())
+}
+
+/// The constraints of `InferenceConfiguration`: `temperature` and `topP` from 0 to 1, each
+/// stop sequence at least one character.
+fn validate_inference_config(config: &crate::wire::InferenceConfig) -> Result<(), ApiError> {
+    for (name, value) in [("temperature", config.temperature), ("topP", config.top_p)] {
+        if let Some(v) = value.filter(|v| !(0.0..=1.0).contains(v)) {
+            let bound = if v < 0.0 {
+                "greater than or equal to 0"
+            } else {
+                "less than or equal to 1"
+            };
+            return Err(invalid(format!(
+                "1 validation error detected: Value '{v}' at 'inferenceConfig.{name}' failed to satisfy constraint: Member must have value {bound}"
+            )));
+        }
+    }
+    if let Some(i) = config.stop_sequences.iter().position(String::is_empty) {
+        return Err(invalid(format!(
+            "1 validation error detected: Value '' at 'inferenceConfig.stopSequences.{}.member' failed to satisfy constraint: Member must have length greater than or equal to 1",
+            i + 1
+        )));
     }
     Ok(())
 }

@@ -133,6 +133,8 @@ pub(crate) struct InferenceConfig {
     pub temperature: Option<f64>,
     #[serde(default)]
     pub top_p: Option<f64>,
+    #[serde(default)]
+    pub stop_sequences: Vec<String>,
 }
 
 #[derive(Deserialize, Default)]

@@ -308,6 +308,41 @@ async fn tool_blocks_are_validated_like_bedrock() {
         );
     }
 
+    // inferenceConfig: temperature and topP within 0..=1, no empty stop sequence.
+    use aws_sdk_bedrockruntime::types::InferenceConfiguration;
+    for (config, needle) in [
+        (
+            InferenceConfiguration::builder().temperature(1.5).build(),
+            "Value '1.5' at 'inferenceConfig.temperature' failed to satisfy constraint: Member must have value less than or equal to 1",
+        ),
+        (
+            InferenceConfiguration::builder().top_p(-0.5).build(),
+            "Value '-0.5' at 'inferenceConfig.topP' failed to satisfy constraint: Member must have value greater than or equal to 0",
+        ),
+        (
+            InferenceConfiguration::builder()
+                .stop_sequences("x")
+                .stop_sequences("")
+                .build(),
+            "Value '' at 'inferenceConfig.stopSequences.2.member' failed to satisfy constraint: Member must have length greater than or equal to 1",
+        ),
+    ] {
+        let err = client
+            .converse()
+            .model_id(HAIKU3)
+            .messages(user("hi"))
+            .inference_config(config)
+            .send()
+            .await
+            .unwrap_err()
+            .into_service_error();
+        assert!(err.is_validation_exception(), "{err:?}");
+        assert!(
+            err.message().unwrap_or_default().ends_with(needle),
+            "{err:?}"
+        );
+    }
+
     // A forced tool choice with Claude extended thinking is refused (Anthropic's rule).
     let thinking = Document::Object(
         [(

@@ -129,8 +129,7 @@ pub(crate) fn build(request: &StreamRequest) -> Result<ConverseInput, Error> {
     // messages: the order of the cached prefix).
     let min_tokens = u64::from(caps.min_cache_tokens());
     let mut segment = 0u64;
-    let tools_offered = !request.tools.is_empty()
-        && (request.tool_choice != ToolChoice::None || history_mentions_tools(request));
+    let tools_offered = sends_tools(request);
     segment += if tools_offered {
         estimate_tools(request)
     } else {
@@ -191,15 +190,15 @@ pub(crate) fn build(request: &StreamRequest) -> Result<ConverseInput, Error> {
     {
         last.1.push(ContentBlock::CachePoint(auto_point()?));
     }
-    let mut history_has_tools = messages
+    let history_has_tools = messages
         .iter()
         .flat_map(|m| &m.1)
         .any(|b| matches!(b, ContentBlock::ToolUse(_) | ContentBlock::ToolResult(_)));
-    if history_has_tools && request.tools.is_empty() {
+    if history_has_tools && !sends_tools(request) {
         // Bedrock refuses toolUse/toolResult blocks without a toolConfig, and with no tools
-        // offered the model must not call any: the old exchanges become plain text.
+        // offered (or `ToolChoice::None`) the model must not call any: the old exchanges
+        // become plain text.
         flatten_tool_blocks(&mut messages);
-        history_has_tools = false;
     }
     if markers {
         for (_, blocks) in &mut messages {
@@ -250,11 +249,19 @@ pub(crate) fn build(request: &StreamRequest) -> Result<ConverseInput, Error> {
     if let Some(p) = top_p {
         inference = inference.top_p(p);
     }
-    if !request.stop_sequences.is_empty() {
-        inference = inference.set_stop_sequences(Some(request.stop_sequences.clone()));
+    // Bedrock refuses an empty stop sequence (minimum length 1); an empty one stops nothing,
+    // so it is left out (OpenAI's API accepts `stop: ""`).
+    let stop_sequences: Vec<String> = request
+        .stop_sequences
+        .iter()
+        .filter(|s| !s.is_empty())
+        .cloned()
+        .collect();
+    if !stop_sequences.is_empty() {
+        inference = inference.set_stop_sequences(Some(stop_sequences.clone()));
     }
     let mut paths: Vec<String> = Vec::new();
-    if caps.anthropic && !request.stop_sequences.is_empty() {
+    if caps.anthropic && !stop_sequences.is_empty() {
         paths.push(STOP_SEQUENCE_PATH.to_owned());
     }
     for path in model
@@ -276,7 +283,6 @@ pub(crate) fn build(request: &StreamRequest) -> Result<ConverseInput, Error> {
         inference: inference.build(),
         tool_config: tool_config(
             request,
-            history_has_tools,
             &thinking,
             markers && placement.tools,
             auto_tools_point.then_some(CachePoint { ttl: auto_ttl }),
@@ -309,19 +315,6 @@ fn estimate_tools(request: &StreamRequest) -> u64 {
             estimate_bytes(t.name.len() + t.description.len() + t.parameters.to_string().len())
         })
         .sum()
-}
-
-/// Whether the history holds tool calls or results (the tool specs are then sent even with
-/// `ToolChoice::None`).
-fn history_mentions_tools(request: &StreamRequest) -> bool {
-    request.messages.iter().any(|m| match m {
-        Message::ToolResult(_) => true,
-        Message::Assistant(a) => a
-            .content
-            .iter()
-            .any(|c| matches!(c, AssistantContent::ToolCall(_))),
-        Message::User(_) => false,
-    })
 }
 
 /// The estimated tokens of one converted block (bytes / 4 of its text, JSON or data).
@@ -515,20 +508,20 @@ fn additional_fields(
     Ok(fields)
 }
 
+/// Whether the request's tools go to Bedrock: there are some and the model may call them.
+fn sends_tools(request: &StreamRequest) -> bool {
+    !request.tools.is_empty() && request.tool_choice != ToolChoice::None
+}
+
 fn tool_config(
     request: &StreamRequest,
-    history_has_tools: bool,
     thinking: &Thinking,
     markers: bool,
     auto_point: Option<CachePoint>,
 ) -> Result<Option<ToolConfiguration>, Error> {
-    if request.tools.is_empty() {
-        return Ok(None);
-    }
-    // Converse has no "none" choice, and it rejects toolUse/toolResult blocks in the history when
-    // no toolConfig is sent: with `None` we omit the tools, unless the history needs them, in
-    // which case we send them without a toolChoice.
-    if request.tool_choice == ToolChoice::None && !history_has_tools {
+    // Converse has no "none" choice, and a toolConfig without a toolChoice lets the model call
+    // tools: with `None` no tools are sent, and a history with tool calls goes as text.
+    if !sends_tools(request) {
         return Ok(None);
     }
     let mut tools = request

@@ -184,7 +184,9 @@ async fn tool_choice_variants() {
         let mut req = StreamRequest::new(sonnet(), messages);
         req.tools = vec![weather_tool()];
         req.tool_choice = choice;
-        h.run(req).await;
+        // `none` sends no tools (Converse has no "none", and tools without a choice let the
+        // model call them): a tool history goes as text, which Bedrock accepts.
+        assert_accepted(&h.run(req).await);
         out.insert(
             name.into(),
             h.last_body()
@@ -554,5 +556,30 @@ async fn a_tool_without_a_description_is_sent_without_one() {
     assert_eq!(
         tools[1]["toolSpec"]["description"],
         "Current weather for a city"
+    );
+}
+
+#[tokio::test]
+async fn empty_stop_sequences_are_left_out() {
+    // OpenAI's API accepts `stop: ""`; Bedrock refuses an empty stop sequence.
+    let h = harness().await;
+    h.fake.script(Turn::text("ok").times(2));
+    let mut req = StreamRequest::new(sonnet(), vec![Message::user_text("hi")]);
+    req.stop_sequences = vec![String::new(), "END".into()];
+    assert_accepted(&h.run(req.clone()).await);
+    assert_eq!(
+        h.last_body()["inferenceConfig"]["stopSequences"],
+        json!(["END"])
+    );
+    req.stop_sequences = vec![String::new()];
+    assert_accepted(&h.run(req).await);
+    let body = h.last_body();
+    assert!(
+        body["inferenceConfig"].get("stopSequences").is_none(),
+        "{body:#}"
+    );
+    assert!(
+        body.get("additionalModelResponseFieldPaths").is_none(),
+        "{body:#}"
     );
 }
