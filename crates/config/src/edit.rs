@@ -153,7 +153,7 @@ impl ConfigDocument {
     pub fn get(&self, path: &str) -> Result<Option<Value>, Error> {
         let path: KeyPath = path.parse()?;
         Ok(self
-            .edit_targets(&path)
+            .targets(&path, true)
             .iter()
             .find_map(|target| self.get_at(target))
             .cloned())
@@ -215,7 +215,7 @@ impl ConfigDocument {
         check_model_key_not_split(&key_path, path)?;
         let root = self.cst()?;
         let unquoted = prefers_unquoted_keys(&root);
-        for target in self.edit_targets(&key_path) {
+        for target in self.targets(&key_path, false) {
             set_in(&root, &target, &to_input(&value), path, unquoted)?;
         }
         self.commit(root)?;
@@ -232,13 +232,15 @@ impl ConfigDocument {
     pub fn edit_paths(&self, path: &str) -> Result<Vec<String>, Error> {
         let key_path: KeyPath = path.parse()?;
         Ok(self
-            .edit_targets(&key_path)
+            .targets(&key_path, false)
             .iter()
             .map(ToString::to_string)
             .collect())
     }
 
-    fn edit_targets(&self, path: &KeyPath) -> Vec<KeyPath> {
+    /// The paths an edit (or, `reading`, a read) of `path` acts on (see
+    /// [`ConfigDocument::edit_paths`]); a read of a block itself is routed too.
+    fn targets(&self, path: &KeyPath, reading: bool) -> Vec<KeyPath> {
         let models = KeyPath::root().key("models").key("bedrockDiscovery");
         let plugin = parse::plugin_discovery_path();
         let segments = path.segments();
@@ -247,9 +249,9 @@ impl ConfigDocument {
                 .starts_with(block.segments())
                 .then(|| &segments[block.segments().len()..])
         });
-        // A path that names a block itself acts on that block (moving the settings from one
-        // place to the other stays possible); only keys inside a block are routed.
-        let Some(rest) = rest.filter(|rest| !rest.is_empty()) else {
+        // An edit of a path that names a block itself acts on that block (moving the settings
+        // from one place to the other stays possible); only keys inside a block are routed.
+        let Some(rest) = rest.filter(|rest| reading || !rest.is_empty()) else {
             return vec![path.clone()];
         };
         let at = |block: &KeyPath| {
@@ -277,7 +279,7 @@ impl ConfigDocument {
         }
         let root = self.cst()?;
         let mut removed = false;
-        for target in self.edit_targets(&key_path) {
+        for target in self.targets(&key_path, false) {
             removed |= unset_in(&root, &target);
         }
         if removed {

@@ -165,6 +165,11 @@ fn seed_commands_edit_discovery_where_the_file_keeps_it() {
     let config = doc.config().unwrap();
     assert_eq!(config.models.bedrock_discovery, None);
     assert_eq!(config.plugin_discovery().unwrap().enabled, Some(true));
+    // A read of a block itself finds it where the file keeps it.
+    assert_eq!(
+        doc.get("models.bedrockDiscovery").unwrap(),
+        Some(json!({"enabled": true}))
+    );
 }
 
 #[test]
