@@ -69,10 +69,10 @@ impl ApiError {
         }
     }
 
-    /// 401: missing or wrong gateway token, saying how the API of `path` takes it: Anthropic's
-    /// (`/v1/messages...`) as `x-api-key` or a bearer token, the others as a bearer token.
-    pub fn unauthorized(path: &str) -> Self {
-        let how = if is_anthropic_path(path) {
+    /// 401: missing or wrong gateway token, saying how the client's API takes it: Anthropic's
+    /// (when `anthropic`) as `x-api-key` or a bearer token, OpenAI's as a bearer token.
+    pub fn unauthorized(anthropic: bool) -> Self {
+        let how = if anthropic {
             "missing or invalid API key: send `x-api-key: <gateway token>` or `Authorization: Bearer <gateway token>`"
         } else {
             "missing or invalid bearer token: send `Authorization: Bearer <gateway token>`"

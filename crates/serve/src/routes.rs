@@ -5,18 +5,20 @@ use std::time::Instant;
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{Request, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use openclaw_config::ModelDefinition;
 use openclaw_stream::{ErrorInfo, ErrorKind, StreamEvent};
-use serde_json::json;
+use serde_json::{Value, json};
 use subtle::ConstantTimeEq;
 use tracing::Instrument as _;
 
 use crate::anthropic;
-use crate::api_error::{ApiError, UpstreamFailure, upstream};
+use crate::api_error::{ApiError, UpstreamFailure, is_anthropic_path, upstream};
 use crate::body::read_json;
 use crate::guard;
 use crate::ids::{response_id, unix_now};
@@ -26,13 +28,18 @@ use crate::sse;
 use crate::state::{App, ModelLabel};
 use crate::telemetry::{self, AccessLine, Logged, RequestTelemetry};
 
+/// The route of one model (`GET /v1/models/{id}`), as the 404 names it and the metrics label
+/// it: the pattern, never the id (the labels stay a bounded set).
+const MODEL_ROUTE: &str = "/v1/models/{id}";
+
 /// Every route the router serves: the metrics' route labels (anything else is counted as
 /// `other`) and the list a 404 names. A test checks that each is routed.
-pub(crate) const ROUTES: [&str; 7] = [
+pub(crate) const ROUTES: [&str; 8] = [
     "/v1/chat/completions",
     "/v1/messages",
     "/v1/messages/count_tokens",
     "/v1/models",
+    MODEL_ROUTE,
     "/healthz",
     "/readyz",
     "/metrics",
@@ -47,6 +54,8 @@ pub(crate) fn router(app: Arc<App>) -> Router {
             post(anthropic::route::count_tokens),
         )
         .route("/v1/models", get(models))
+        // A wildcard: ids hold slashes, sent raw or percent-encoded (`%2F`).
+        .route("/v1/models/{*id}", get(model))
         .route("/metrics", get(metrics))
         .route_layer(middleware::from_fn_with_state(app.clone(), guard::admit))
         .route_layer(middleware::from_fn_with_state(app.clone(), auth));
@@ -61,16 +70,50 @@ pub(crate) fn router(app: Arc<App>) -> Router {
         .with_state(app)
 }
 
-/// 404 in the shape of the path's API.
-async fn not_found(req: Request) -> Response {
-    let path = req.uri().path();
-    ApiError::not_found(path, &ROUTES).into_response_for(path)
+/// The route serving `path`, as the metrics and the request span name it: one of [`ROUTES`]
+/// (a model's id is not part of it), else `other`.
+fn route_of(path: &str) -> &'static str {
+    if let Some(route) = ROUTES.iter().find(|r| **r == path) {
+        return route;
+    }
+    match path.strip_prefix("/v1/models/") {
+        Some(id) if !id.is_empty() => MODEL_ROUTE,
+        _ => "other",
+    }
 }
 
-/// 405 in the shape of the path's API.
+/// Whether a refusal takes Anthropic's shape: under `/v1/messages`, and under `/v1/models`
+/// when the request speaks Anthropic's API (as the listing's own shape is chosen).
+fn speaks_anthropic(path: &str, headers: &HeaderMap) -> bool {
+    let models = path == "/v1/models" || path.starts_with("/v1/models/");
+    is_anthropic_path(path) || (models && anthropic::route::is_anthropic(headers))
+}
+
+/// A refusal made before a handler, in the shape of the request's API.
+fn refusal(error: ApiError, anthropic: bool) -> Response {
+    if anthropic {
+        error.into_anthropic_response()
+    } else {
+        error.into_response()
+    }
+}
+
+/// 404 in the shape of the request's API.
+async fn not_found(req: Request) -> Response {
+    let path = req.uri().path();
+    refusal(
+        ApiError::not_found(path, &ROUTES),
+        speaks_anthropic(path, req.headers()),
+    )
+}
+
+/// 405 in the shape of the request's API.
 async fn method_not_allowed(req: Request) -> Response {
     let path = req.uri().path();
-    ApiError::method_not_allowed(req.method().as_str(), path).into_response_for(path)
+    refusal(
+        ApiError::method_not_allowed(req.method().as_str(), path),
+        speaks_anthropic(path, req.headers()),
+    )
 }
 
 /// Request id, request span, access log line and request metrics, for every request. No
@@ -78,14 +121,10 @@ async fn method_not_allowed(req: Request) -> Response {
 async fn observe(State(app): State<Arc<App>>, req: Request, next: Next) -> Response {
     let start = Instant::now();
     let method = req.method().clone();
-    let route = ROUTES
-        .iter()
-        .find(|r| **r == req.uri().path())
-        .copied()
-        .unwrap_or("other");
-    // Known routes log their static name; only other paths are copied.
+    let route = route_of(req.uri().path());
+    // Known routes log their static name; only other paths (and a model's) are copied.
     let path: std::borrow::Cow<'static, str> = match route {
-        "other" => req.uri().path().to_owned().into(),
+        "other" | MODEL_ROUTE => req.uri().path().to_owned().into(),
         known => known.into(),
     };
     let request_id = telemetry::request_id(req.headers());
@@ -150,14 +189,14 @@ fn client_token(headers: &axum::http::HeaderMap) -> &str {
 }
 
 /// Token check (constant time) when a token is configured; a refusal comes in the shape of
-/// the client's API.
+/// the client's API (see `speaks_anthropic`).
 async fn auth(State(app): State<Arc<App>>, req: Request, next: Next) -> Response {
     if let Some(token) = &app.options.token {
         let given = client_token(req.headers());
         let ok: bool = given.as_bytes().ct_eq(token.expose().as_bytes()).into();
         if !ok {
-            let path = req.uri().path();
-            let mut response = ApiError::unauthorized(path).into_response_for(path);
+            let anthropic = speaks_anthropic(req.uri().path(), req.headers());
+            let mut response = refusal(ApiError::unauthorized(anthropic), anthropic);
             response
                 .headers_mut()
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
@@ -214,7 +253,9 @@ async fn metrics(State(app): State<Arc<App>>) -> Response {
         .into_response()
 }
 
-async fn models(State(app): State<Arc<App>>, headers: axum::http::HeaderMap) -> Response {
+/// `GET /v1/models`: every listed model, in the shape of the client's API (Anthropic's when
+/// the request sends `anthropic-version` or `x-api-key`).
+async fn models(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
     if anthropic::route::is_anthropic(&headers) {
         return anthropic::route::models(&app).await;
     }
@@ -225,29 +266,69 @@ async fn models(State(app): State<Arc<App>>, headers: axum::http::HeaderMap) -> 
             continue;
         }
         for m in &provider.models {
-            let key = format!("{pid}/{}", m.id);
-            let aliases: Vec<&String> = app
-                .options
-                .aliases
-                .iter()
-                .filter(|(_, target)| target.provider() == pid && target.model() == m.id)
-                .map(|(alias, _)| alias)
-                .collect();
-            data.push(json!({
-                "id": key,
-                "object": "model",
-                "created": 0,
-                "owned_by": pid,
-                "name": m.name,
-                "context_window": m.context_window,
-                "max_tokens": m.max_tokens,
-                "reasoning": m.reasoning,
-                "input": m.input.iter().map(|i| i.as_str()).collect::<Vec<_>>(),
-                "aliases": aliases,
-            }));
+            data.push(openai_model(&app, pid, m));
         }
     }
     axum::Json(json!({"object": "list", "data": data})).into_response()
+}
+
+/// A model in OpenAI's shape, as the listing holds it (with its aliases).
+fn openai_model(app: &App, pid: &str, m: &ModelDefinition) -> Value {
+    let aliases: Vec<&String> = app
+        .options
+        .aliases
+        .iter()
+        .filter(|(_, target)| target.provider() == pid && target.model() == m.id)
+        .map(|(alias, _)| alias)
+        .collect();
+    json!({
+        "id": format!("{pid}/{}", m.id),
+        "object": "model",
+        "created": 0,
+        "owned_by": pid,
+        "name": m.name,
+        "context_window": m.context_window,
+        "max_tokens": m.max_tokens,
+        "reasoning": m.reasoning,
+        "input": m.input.iter().map(|i| i.as_str()).collect::<Vec<_>>(),
+        "aliases": aliases,
+    })
+}
+
+/// `GET /v1/models/{id}`: one listed model, named as the listing names it (`provider/id`) or
+/// by an alias (the answer names the model itself), in the shape of the client's API (chosen
+/// as for the listing). Anything else is a 404 (`model_not_found`, or Anthropic's
+/// `not_found_error`): a model the listing lacks is not described, even if Bedrock has it.
+async fn model(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    id: Result<Path<String>, PathRejection>,
+) -> Response {
+    let anthropic = anthropic::route::is_anthropic(&headers);
+    let id = match id {
+        Ok(Path(id)) => id,
+        Err(_) => {
+            let e = ApiError::invalid(
+                "model id: expected UTF-8 text once percent-decoded (GET /v1/models/{id})",
+                None,
+            );
+            return refusal(e, anthropic);
+        }
+    };
+    // The listing's table: aliases, `provider/id`, a bare id of the default provider.
+    let Some((key, resolved)) = app.resolve_model(&id).await else {
+        let mut e = ApiError::model_not_found(&id);
+        e.message = format!(
+            "the model `{}` is not listed: expected an id or an alias that GET /v1/models lists",
+            escape(&id)
+        );
+        return refusal(e, anthropic);
+    };
+    if anthropic {
+        return axum::Json(anthropic::route::model_entry(&key, &resolved.def.name)).into_response();
+    }
+    let pid = key.split_once('/').map_or(key.as_str(), |(pid, _)| pid);
+    axum::Json(openai_model(&app, pid, &resolved.def)).into_response()
 }
 
 async fn chat(State(app): State<Arc<App>>, req: Request) -> Response {

@@ -45,7 +45,7 @@ mod tests {
         let throttled = response(upstream(&ErrorInfo::new(ErrorKind::Throttled), "slow"));
         assert_eq!(throttled.headers()[header::RETRY_AFTER], "1");
         assert_eq!(
-            body(&ApiError::unauthorized("/v1/messages"))["error"]["type"],
+            body(&ApiError::unauthorized(true))["error"]["type"],
             "authentication_error"
         );
         // Other client errors (405, 408, 415, 431, ...) are invalid requests.

@@ -202,16 +202,22 @@ pub(crate) async fn count_tokens(State(app): State<Arc<App>>, req: Request) -> R
     response
 }
 
+/// A model in Anthropic's shape (`GET /v1/models` lists them, `GET /v1/models/{id}` answers
+/// one).
+pub(crate) fn model_entry(key: &str, name: &str) -> serde_json::Value {
+    json!({
+        "type": "model",
+        "id": key,
+        "display_name": name,
+        "created_at": "1970-01-01T00:00:00Z",
+    })
+}
+
 /// `GET /v1/models` in Anthropic's shape (one page holding every model).
 pub(crate) async fn models(app: &App) -> Response {
     let mut data = Vec::new();
     for (key, name) in app.models.served_models().await {
-        data.push(json!({
-            "type": "model",
-            "id": key,
-            "display_name": name,
-            "created_at": "1970-01-01T00:00:00Z",
-        }));
+        data.push(model_entry(&key, &name));
     }
     let first = data.first().map(|m| m["id"].clone());
     let last = data.last().map(|m| m["id"].clone());

@@ -1,4 +1,5 @@
-//! `/v1/models` (discovery through the fake), aliases and bare ids, `/healthz`, `/readyz`,
+//! `/v1/models` (discovery through the fake) and `/v1/models/{id}` in both APIs' shapes, aliases
+//! and bare ids, `/healthz`, `/readyz`,
 //! `/metrics`, and the bearer token.
 
 use openclaw_config::Secret;
@@ -159,16 +160,18 @@ async fn an_unknown_route_is_told_every_route_and_each_of_them_is_served() {
         "/v1/messages",
         "/v1/messages/count_tokens",
         "/v1/models",
+        "/v1/models/{id}",
         "/healthz",
         "/readyz",
         "/metrics",
     ] {
         assert!(routes.contains(&route), "{route} not in: {said}");
     }
-    // Each listed route exists (a wrong method is 405, not 404).
+    // Each listed route exists (a wrong method is 405, not 404); `{id}` names a listed model.
     for route in &routes {
-        let status = gw.get(route, &[]).await.status;
-        assert_ne!(status, 404, "GET {route}");
+        let path = route.replace("{id}", "haiku");
+        let status = gw.get(&path, &[]).await.status;
+        assert_ne!(status, 404, "GET {path}");
     }
     let (status, _, body) = gw.get("/v1/nope", &[]).await.error().await;
     assert_eq!(status, 404);
@@ -176,4 +179,133 @@ async fn an_unknown_route_is_told_every_route_and_each_of_them_is_served() {
         body["error"]["message"].as_str().unwrap().ends_with(listed),
         "{body}"
     );
+}
+
+/// `GET /v1/models/{id}` of a listed model, an alias or an unknown id, in each API's shape.
+#[tokio::test]
+async fn a_model_is_retrieved_by_its_listed_id_raw_or_encoded_or_an_alias() {
+    let (logs, _guard) = Logs::capture();
+    let fake = fake().await;
+    let gw = Target::from(&Setup::default().bedrock(&fake));
+    let listed = gw.get("/v1/models", &[]).await.json().await;
+    let entry = listed["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["id"] == MODEL)
+        .unwrap()
+        .clone();
+    // The official SDKs percent-encode the id's slash (and colon); raw slashes work as well.
+    let encoded = "/v1/models/amazon-bedrock%2Fus.anthropic.claude-sonnet-4-5-20250929-v1%3A0";
+    let raw = format!("/v1/models/{MODEL}");
+    for path in [encoded, raw.as_str()] {
+        let resp = gw.get(path, &[]).await;
+        assert_eq!(resp.status, 200, "{path}");
+        let got = resp.json().await;
+        assert_eq!(got, entry, "{path}");
+        assert_eq!(got["object"], "model");
+        assert_eq!(got["owned_by"], "amazon-bedrock");
+        assert_eq!(got["created"], 0);
+    }
+    // An alias names the model it stands for.
+    let haiku = gw.get("/v1/models/haiku", &[]).await.json().await;
+    assert_eq!(haiku["id"], HAIKU);
+    assert_eq!(haiku["aliases"], json!(["haiku"]));
+    // Unknown: 404 model_not_found in OpenAI's shape.
+    let (status, _, body) = gw
+        .get("/v1/models/amazon-bedrock%2Fno-such-model", &[])
+        .await
+        .error()
+        .await;
+    assert_eq!(status, 404);
+    assert_eq!(body["error"]["code"], "model_not_found");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("`amazon-bedrock/no-such-model` is not listed"),
+        "{body}"
+    );
+
+    // Anthropic's SDK (anthropic-version, x-api-key): Anthropic's shape.
+    let anthropic = [("anthropic-version", "2023-06-01"), ("x-api-key", "any")];
+    let resp = gw.get(encoded, &anthropic).await;
+    assert_eq!(resp.status, 200);
+    let got = resp.json().await;
+    assert_eq!(
+        got,
+        json!({
+            "type": "model",
+            "id": MODEL,
+            "display_name": got["display_name"].clone(),
+            "created_at": "1970-01-01T00:00:00Z",
+        })
+    );
+    assert!(got["display_name"].as_str().is_some_and(|n| !n.is_empty()));
+    let listed = gw.get("/v1/models", &anthropic).await.json().await;
+    assert!(
+        listed["data"].as_array().unwrap().contains(&got),
+        "{listed}"
+    );
+    assert_eq!(
+        gw.get("/v1/models/haiku", &anthropic).await.json().await["id"],
+        HAIKU
+    );
+    let resp = gw.get("/v1/models/claude-nope", &anthropic).await;
+    assert_eq!(resp.status, 404);
+    let body = resp.json().await;
+    assert_eq!(body["type"], "error", "{body}");
+    assert_eq!(body["error"]["type"], "not_found_error", "{body}");
+
+    // The metric's route label is the pattern, never an id.
+    let metrics = gw.get("/metrics", &[]).await.text().await;
+    for needle in [
+        "openclaw_gateway_requests_total{route=\"/v1/models/{id}\",status=\"200\"} 5",
+        "openclaw_gateway_requests_total{route=\"/v1/models/{id}\",status=\"404\"} 2",
+    ] {
+        assert!(metrics.contains(needle), "missing {needle} in\n{metrics}");
+    }
+    assert!(
+        !metrics
+            .lines()
+            .any(|l| l.starts_with("openclaw_gateway_requests_total") && l.contains("anthropic.")),
+        "{metrics}"
+    );
+    // The access line names the path asked for.
+    let log = logs.text();
+    assert!(log.contains("GET /v1/models/haiku 200"), "{log}");
+}
+
+/// A refused token on `/v1/models` and `/v1/models/{id}` answers in the shape of the client's
+/// API: Anthropic's SDK sends `anthropic-version`.
+#[tokio::test]
+async fn a_refused_token_on_the_models_routes_answers_in_the_clients_shape() {
+    let fake = fake().await;
+    let mut setup = Setup::default();
+    setup.options.token = Some(Secret::new("gw-test-token-9d1f"));
+    let gw = Target::from(&setup.bedrock(&fake));
+    let anthropic = [("anthropic-version", "2023-06-01"), ("x-api-key", "wrong")];
+    for path in ["/v1/models", "/v1/models/haiku"] {
+        let resp = gw.get(path, &anthropic).await;
+        assert_eq!(resp.status, 401, "{path}");
+        let body = resp.json().await;
+        assert_eq!(body["type"], "error", "{path}: {body}");
+        assert_eq!(body["error"]["type"], "authentication_error", "{body}");
+        let said = body["error"]["message"].as_str().unwrap();
+        assert!(said.contains("x-api-key"), "{said}");
+        // OpenAI's SDK: OpenAI's shape.
+        let (status, _, body) = gw
+            .get(path, &[("authorization", "Bearer wrong")])
+            .await
+            .error()
+            .await;
+        assert_eq!(status, 401);
+        assert_eq!(body["error"]["code"], "invalid_api_key");
+    }
+    let ok = [
+        ("anthropic-version", "2023-06-01"),
+        ("x-api-key", "gw-test-token-9d1f"),
+    ];
+    let got = gw.get("/v1/models/haiku", &ok).await.json().await;
+    assert_eq!(got["type"], "model");
 }
