@@ -253,11 +253,11 @@ async fn metrics(State(app): State<Arc<App>>) -> Response {
         .into_response()
 }
 
-/// `GET /v1/models`: every listed model, in the shape of the client's API (Anthropic's when
-/// the request sends `anthropic-version` or `x-api-key`).
-async fn models(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
+/// `GET /v1/models`: every listed model, in the shape of the client's API (Anthropic's, a page
+/// of them, when the request sends `anthropic-version` or `x-api-key`).
+async fn models(State(app): State<Arc<App>>, headers: HeaderMap, uri: axum::http::Uri) -> Response {
     if anthropic::route::is_anthropic(&headers) {
-        return anthropic::route::models(&app).await;
+        return anthropic::route::models(&app, &uri).await;
     }
     let providers = app.models.providers().await;
     let mut data = Vec::new();

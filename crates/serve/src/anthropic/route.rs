@@ -1,5 +1,5 @@
 //! The handlers of `POST /v1/messages`, `POST /v1/messages/count_tokens`, and the Anthropic
-//! shape of `GET /v1/models`.
+//! shapes of `GET /v1/models` (paged) and `GET /v1/models/{id}`.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -213,19 +213,135 @@ pub(crate) fn model_entry(key: &str, name: &str) -> serde_json::Value {
     })
 }
 
-/// `GET /v1/models` in Anthropic's shape (one page holding every model).
-pub(crate) async fn models(app: &App) -> Response {
-    let mut data = Vec::new();
-    for (key, name) in app.models.served_models().await {
-        data.push(model_entry(&key, &name));
+/// Models on a page of Anthropic's `GET /v1/models` when the request names no `limit`.
+const PAGE_DEFAULT: usize = 20;
+/// Most models on a page (a larger `limit` is refused, as Anthropic does).
+const PAGE_MAX: usize = 1000;
+
+/// The paging parameters of Anthropic's `GET /v1/models` (others are ignored).
+#[derive(Debug, Default, serde::Deserialize)]
+struct Paging {
+    limit: Option<String>,
+    after_id: Option<String>,
+    before_id: Option<String>,
+}
+
+/// The page `paging` asks for out of `ids` (the listing, in its order): the range of it, and
+/// whether more models lie beyond it in the direction of paging (after it, or before it for
+/// `before_id`). `after_id` and `before_id` name listed ids and exclude them; at most one of
+/// them may be given.
+fn page(ids: &[&str], paging: &Paging) -> Result<(std::ops::Range<usize>, bool), ApiError> {
+    let limit = match paging.limit.as_deref() {
+        None => PAGE_DEFAULT,
+        Some(raw) => match raw.parse::<usize>() {
+            Ok(n) if (1..=PAGE_MAX).contains(&n) => n,
+            _ => {
+                return Err(ApiError::invalid(
+                    format!(
+                        "limit: expected a whole number from 1 to {PAGE_MAX}, got `{}`",
+                        escape(raw)
+                    ),
+                    Some("limit"),
+                ));
+            }
+        },
+    };
+    let position = |param: &str, id: &str| {
+        ids.iter().position(|k| *k == id).ok_or_else(|| {
+            ApiError::invalid(
+                format!(
+                    "{param}: `{}` is not a listed model id (see GET /v1/models)",
+                    escape(id)
+                ),
+                Some(param),
+            )
+        })
+    };
+    match (paging.after_id.as_deref(), paging.before_id.as_deref()) {
+        (Some(_), Some(_)) => Err(ApiError::invalid(
+            "after_id, before_id: expected at most one of them",
+            None,
+        )),
+        (None, Some(before)) => {
+            let end = position("before_id", before)?;
+            let start = end.saturating_sub(limit);
+            Ok((start..end, start > 0))
+        }
+        (after, None) => {
+            let start = match after {
+                Some(after) => position("after_id", after)? + 1,
+                None => 0,
+            };
+            let end = ids.len().min(start + limit);
+            Ok((start..end, end < ids.len()))
+        }
     }
+}
+
+/// `GET /v1/models` in Anthropic's shape: a page of the listing (`limit`, default 20, at most
+/// 1000; `after_id` or `before_id`), with `first_id`, `last_id` and `has_more`.
+pub(crate) async fn models(app: &App, uri: &axum::http::Uri) -> Response {
+    let paging = match axum::extract::Query::<Paging>::try_from_uri(uri) {
+        Ok(axum::extract::Query(paging)) => paging,
+        Err(_) => {
+            return error::response(ApiError::invalid(
+                "query: expected `limit`, `after_id` and `before_id` as URL-encoded text",
+                None,
+            ));
+        }
+    };
+    let listed = app.models.served_models().await;
+    let ids: Vec<&str> = listed.iter().map(|(key, _)| key.as_str()).collect();
+    let (range, has_more) = match page(&ids, &paging) {
+        Ok(found) => found,
+        Err(e) => return error::response(e),
+    };
+    let data: Vec<serde_json::Value> = listed[range]
+        .iter()
+        .map(|(key, name)| model_entry(key, name))
+        .collect();
     let first = data.first().map(|m| m["id"].clone());
     let last = data.last().map(|m| m["id"].clone());
     axum::Json(json!({
         "data": data,
-        "has_more": false,
+        "has_more": has_more,
         "first_id": first,
         "last_id": last,
     }))
     .into_response()
+}
+
+#[cfg(test)]
+mod paging_tests {
+    use super::*;
+
+    fn ask(limit: Option<&str>, after: Option<&str>, before: Option<&str>) -> Paging {
+        Paging {
+            limit: limit.map(str::to_string),
+            after_id: after.map(str::to_string),
+            before_id: before.map(str::to_string),
+        }
+    }
+
+    #[test]
+    fn pages_go_forward_and_back_and_refuse_what_is_out_of_range() {
+        let ids = ["a", "b", "c", "d", "e"];
+        let p = |paging| page(&ids, &paging);
+        assert_eq!(p(ask(None, None, None)).unwrap(), (0..5, false));
+        assert_eq!(p(ask(Some("2"), None, None)).unwrap(), (0..2, true));
+        assert_eq!(p(ask(Some("2"), Some("b"), None)).unwrap(), (2..4, true));
+        assert_eq!(p(ask(Some("2"), Some("d"), None)).unwrap(), (4..5, false));
+        assert_eq!(p(ask(Some("2"), Some("e"), None)).unwrap(), (5..5, false));
+        assert_eq!(p(ask(Some("2"), None, Some("e"))).unwrap(), (2..4, true));
+        assert_eq!(p(ask(Some("2"), None, Some("c"))).unwrap(), (0..2, false));
+        assert_eq!(p(ask(Some("1000"), None, None)).unwrap(), (0..5, false));
+        for bad in ["0", "1001", "-1", "two", ""] {
+            let e = p(ask(Some(bad), None, None)).unwrap_err();
+            assert_eq!(e.status, axum::http::StatusCode::BAD_REQUEST, "{bad}");
+            assert_eq!(e.param.as_deref(), Some("limit"));
+        }
+        let e = p(ask(None, Some("zz"), None)).unwrap_err();
+        assert_eq!(e.param.as_deref(), Some("after_id"));
+        assert!(p(ask(None, Some("a"), Some("c"))).is_err());
+    }
 }

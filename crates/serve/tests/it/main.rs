@@ -10,7 +10,8 @@
 //! - `arns`: models named by Bedrock ARNs on both routes (encoded paths, described traits, cost).
 //! - `chat`: chat completions against Bedrock: streamed and whole answers, usage, tool round
 //!   trip, images, reasoning with its signature round trip.
-//! - `endpoints`: `/v1/models`, aliases, `/healthz`, `/readyz`, `/metrics`, authentication.
+//! - `endpoints`: `/v1/models`, `/v1/models/{id}`, aliases, `/healthz`, `/readyz`, `/metrics`,
+//!   authentication.
 //! - `errors`: request errors (400, 404, 413), Bedrock failures (429, 502, 503, 504, an error
 //!   after the stream started), the concurrency limit.
 //! - `failover`: fallbacks before the first token (the answer names the model that

@@ -1,7 +1,7 @@
 //! Anthropic's Messages API against Bedrock (the real Converse adapter and the fake): the SSE
 //! sequence, the Converse request Bedrock receives for cache_control, thinking replay,
-//! documents and tool results, Anthropic model names, count_tokens, and errors in Anthropic's
-//! shape.
+//! documents and tool results, Anthropic model names, count_tokens, errors in Anthropic's
+//! shape, and the paged model list.
 
 use base64::Engine as _;
 use fake_bedrock::{Fault, Rule, Turn, Usage};
@@ -390,4 +390,84 @@ async fn x_api_key_authenticates_and_models_list_in_anthropics_shape() {
     assert_eq!(first["type"], "model");
     assert!(first["id"].as_str().unwrap().starts_with("amazon-bedrock/"));
     assert!(first["display_name"].is_string());
+}
+
+/// Anthropic's `GET /v1/models` pages: `limit` (default 20, 1 to 1000), `after_id` forward,
+/// `before_id` back, with `first_id`, `last_id` and `has_more`, as the SDK's paginator reads them.
+#[tokio::test]
+async fn the_anthropic_model_list_pages_forward_and_back() {
+    let fake = fake().await;
+    let served = serve(Setup::default().bedrock(&fake)).await;
+    let target = served.target();
+    let list = |query: String| {
+        let target = &target;
+        async move {
+            let resp = target.get(&format!("/v1/models{query}"), HEADERS).await;
+            (resp.status, resp.json().await)
+        }
+    };
+    let ids = |page: &Value| -> Vec<String> {
+        page["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let (status, whole) = list("?limit=1000".into()).await;
+    assert_eq!(status, 200);
+    assert_eq!(whole["has_more"], false);
+    let all = ids(&whole);
+    assert!(all.len() > 2, "{all:?}");
+    // Forward by two, as the SDK follows `last_id`.
+    let mut seen = Vec::new();
+    let mut query = "?limit=2".to_string();
+    let mut pages = Vec::new();
+    loop {
+        let (status, page) = list(query).await;
+        assert_eq!(status, 200, "{page}");
+        let got = ids(&page);
+        assert!(got.len() <= 2);
+        assert_eq!(page["first_id"].as_str(), got.first().map(String::as_str));
+        assert_eq!(page["last_id"].as_str(), got.last().map(String::as_str));
+        seen.extend(got);
+        pages.push(page.clone());
+        if page["has_more"] == false {
+            break;
+        }
+        let last = page["last_id"].as_str().unwrap();
+        query = format!("?limit=2&after_id={}", urlencode(last));
+    }
+    assert_eq!(seen, all);
+    assert_eq!(pages.len(), all.len().div_ceil(2));
+    // Back from the second page: the first one, with nothing before it.
+    let second_first = pages[1]["first_id"].as_str().unwrap();
+    let (status, back) = list(format!("?limit=2&before_id={}", urlencode(second_first))).await;
+    assert_eq!(status, 200);
+    assert_eq!(ids(&back), ids(&pages[0]));
+    assert_eq!(back["has_more"], false);
+    // Out of range or unknown: 400 in Anthropic's shape.
+    for query in [
+        "?limit=0",
+        "?limit=1001",
+        "?limit=x",
+        "?after_id=amazon-bedrock%2Fnope",
+    ] {
+        let (status, body) = list(query.into()).await;
+        assert_eq!(status, 400, "{query}");
+        assert_eq!(body["type"], "error", "{query}: {body}");
+        assert_eq!(body["error"]["type"], "invalid_request_error", "{body}");
+    }
+}
+
+/// A query value as the SDKs encode it.
+fn urlencode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
