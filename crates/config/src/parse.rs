@@ -766,7 +766,11 @@ fn check_model_aliases(config: &Config, parsed: &Parsed, file: &str) -> Result<(
                 None,
             ));
         }
-        if let Some((_, other)) = seen.iter().find(|(a, _)| *a == alias) {
+        // Aliases are matched without regard to case (`Config::alias_target`).
+        if let Some((_, other)) = seen
+            .iter()
+            .find(|(a, _)| a.to_lowercase() == alias.to_lowercase())
+        {
             // Reported at the later of the two in the file, naming the earlier.
             let other_at = base.key(other.to_string()).key("alias");
             let position = |path: &KeyPath| {

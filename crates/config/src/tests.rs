@@ -325,3 +325,25 @@ fn guardrails_and_pass_through_fields_inherit_from_the_provider() {
         .is_err()
     );
 }
+
+#[test]
+fn aliases_match_as_openclaw_matches_them() {
+    let config = Config::from_text(
+        r#"{ agents: { defaults: { models: { "amazon-bedrock/us.amazon.nova-pro-v1:0": { alias: "Nova" } } } } }"#,
+    )
+    .unwrap();
+    for name in ["Nova", "nova", " NOVA "] {
+        assert_eq!(
+            config.alias_target(name).map(|m| m.to_string()).as_deref(),
+            Some("amazon-bedrock/us.amazon.nova-pro-v1:0"),
+            "{name:?}"
+        );
+    }
+    assert_eq!(config.alias_target("amazon-bedrock/nova"), None);
+    // Two models may not share an alias, in any case.
+    let err = Config::from_text(
+        r#"{ agents: { defaults: { models: { "a/x": { alias: "fast" }, "a/y": { alias: "FAST" } } } } }"#,
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("alias"), "{err}");
+}

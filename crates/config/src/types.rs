@@ -1077,10 +1077,29 @@ impl Config {
         self.agents.defaults.model.primary.as_ref()
     }
 
+    /// The model an alias names, as OpenClaw resolves a model name: a name without `/`,
+    /// trimmed, matched against the aliases without regard to case (`--model Opus` finds
+    /// `opus`). `None` for a name with `/` or no alias.
+    pub fn alias_target(&self, name: &str) -> Option<ModelRef> {
+        let name = name.trim();
+        if name.contains('/') {
+            return None;
+        }
+        let aliases = self.model_aliases();
+        if let Some(model) = aliases.get(name) {
+            return Some(model.clone());
+        }
+        let wanted = name.to_lowercase();
+        aliases
+            .into_iter()
+            .find(|(alias, _)| alias.to_lowercase() == wanted)
+            .map(|(_, model)| model)
+    }
+
     /// The model aliases of `agents.defaults.models`: alias (trimmed) to model reference.
     ///
-    /// Loading rejects an empty alias, an alias given to two models and a key that is not a
-    /// model reference, so for a loaded config every alias is here exactly once.
+    /// Loading rejects an empty alias, an alias given to two models (in any case) and a key
+    /// that is not a model reference, so for a loaded config every alias is here exactly once.
     pub fn model_aliases(&self) -> BTreeMap<String, ModelRef> {
         self.agents
             .defaults

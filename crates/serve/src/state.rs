@@ -34,12 +34,30 @@ impl App {
     /// Resolves a request's model name: an alias, `provider/id`, or a bare Bedrock id; the
     /// key is `provider/id`.
     pub(crate) async fn resolve_model(&self, name: &str) -> Option<(String, Arc<ResolvedModel>)> {
-        let model_ref = match self.options.aliases.get(name) {
+        let model_ref = match self.alias(name) {
             Some(target) => target.clone(),
             None => ModelRef::parse_or_default_provider(name).ok()?,
         };
         let model = self.models.resolve(&model_ref).await?;
         Some((model_ref.to_string(), model))
+    }
+
+    /// The model an alias names, as OpenClaw resolves a name: exactly, else (a name without
+    /// `/`) trimmed and without regard to case.
+    pub(crate) fn alias(&self, name: &str) -> Option<&ModelRef> {
+        let aliases = &self.options.aliases;
+        if let Some(target) = aliases.get(name) {
+            return Some(target);
+        }
+        let name = name.trim();
+        if name.contains('/') {
+            return None;
+        }
+        let wanted = name.to_lowercase();
+        aliases
+            .iter()
+            .find(|(alias, _)| alias.trim().to_lowercase() == wanted)
+            .map(|(_, target)| target)
     }
 
     /// Whether shutdown has started (`/readyz` answers 503).
@@ -59,7 +77,7 @@ impl App {
         if let Some(found) = self.resolve_model(name).await {
             return Ok(found);
         }
-        let model_ref = match self.options.aliases.get(name) {
+        let model_ref = match self.alias(name) {
             Some(target) => Some(target.clone()),
             None => ModelRef::parse_or_default_provider(name).ok(),
         };

@@ -167,7 +167,7 @@ pub async fn resolve_target(
 /// A `--model` value as a model reference: an alias of `agents.defaults.models` first (as the
 /// gateway resolves a request's model), else `provider/modelId` or a bare Bedrock id.
 fn model_ref_of(config: &Config, name: &str) -> CmdResult<ModelRef> {
-    match config.model_aliases().remove(name) {
+    match config.alias_target(name) {
         Some(model_ref) => Ok(model_ref),
         // A bad `--model` is a usage error (exit 2), like any other bad argument.
         None => ModelRef::parse_or_default_provider(name)

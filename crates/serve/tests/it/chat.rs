@@ -254,3 +254,23 @@ async fn reasoning_streams_and_signature_round_trips() {
     assert!(body["choices"][0]["message"]["reasoning_content"].is_string());
     assert!(body["choices"][0]["message"]["reasoning_signature"].is_string());
 }
+
+#[tokio::test]
+async fn an_alias_is_matched_as_openclaw_matches_it() {
+    // Trimmed and without regard to case (the setup's alias is `haiku`); a name with `/` is a
+    // model reference, never an alias.
+    let fake = fake().await;
+    let gw = Target::from(&Setup::default().bedrock(&fake));
+    for name in ["haiku", "Haiku", " HAIKU "] {
+        let mut req = user("hi");
+        req["model"] = json!(name);
+        let body = gw.chat(&req, &[]).await.json().await;
+        assert_eq!(
+            body["choices"][0]["message"]["content"], "Echo: hi",
+            "{name:?}: {body}"
+        );
+    }
+    let mut req = user("hi");
+    req["model"] = json!("other/haiku");
+    assert_eq!(gw.chat(&req, &[]).await.status, 404);
+}
