@@ -2,7 +2,7 @@
 //! HTTP status, and the mapping of upstream (Bedrock) failures, by their [`ErrorKind`], to
 //! statuses.
 
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use openclaw_stream::{Content, ErrorInfo, ErrorKind, Message};
 use serde_json::{Value, json};
@@ -349,6 +349,17 @@ impl ApiError {
         }
     }
 
+    /// [`ApiError::into_response_for`], with the request's headers: on the models routes,
+    /// which both APIs share, an Anthropic client (see [`speaks_anthropic`]) gets Anthropic's
+    /// shape.
+    pub fn into_response_for_request(self, path: &str, headers: &HeaderMap) -> Response {
+        if path.starts_with("/v1/models") && speaks_anthropic(headers) {
+            self.into_anthropic_response()
+        } else {
+            self.into_response_for(path)
+        }
+    }
+
     /// The JSON body.
     pub fn body(&self) -> Value {
         json!({"error": {
@@ -407,6 +418,11 @@ pub(crate) fn refuse_blank(
 }
 
 /// Whether `path` belongs to the Anthropic Messages API (its errors have Anthropic's shape).
+/// Whether a request speaks Anthropic's API: it sends `anthropic-version` or `x-api-key`.
+pub(crate) fn speaks_anthropic(headers: &HeaderMap) -> bool {
+    headers.contains_key("anthropic-version") || headers.contains_key("x-api-key")
+}
+
 pub(crate) fn is_anthropic_path(path: &str) -> bool {
     path == "/v1/messages" || path.starts_with("/v1/messages/")
 }

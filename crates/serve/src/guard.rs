@@ -49,7 +49,7 @@ pub(crate) async fn protect(State(app): State<Arc<App>>, req: Request, next: Nex
     let origin = refusal.and_then(|()| check_origin(req.headers(), options));
     let origin = match origin {
         Ok(origin) => origin,
-        Err(e) => return e.into_response_for(req.uri().path()),
+        Err(e) => return e.into_response_for_request(req.uri().path(), req.headers()),
     };
     let Some(origin) = origin else {
         return next.run(req).await;

@@ -21,7 +21,7 @@ use crate::state::{App, ModelLabel};
 
 /// Whether a request speaks Anthropic's API (it sends `anthropic-version` or `x-api-key`).
 pub(crate) fn is_anthropic(headers: &HeaderMap) -> bool {
-    headers.contains_key("anthropic-version") || headers.contains_key("x-api-key")
+    crate::api_error::speaks_anthropic(headers)
 }
 
 /// The request's API version. Every version is served with the `2023-06-01` shapes (later

@@ -616,6 +616,20 @@ async fn on_loopback_only_loopback_hosts_are_served() {
             assert_eq!(json_body(&answer)["error"]["code"], "host_not_allowed");
         }
     }
+    // On the models routes, which both APIs share, an Anthropic client gets Anthropic's shape.
+    let mut tcp = TcpStream::connect(served.addr).await.unwrap();
+    let anthropic = "anthropic-version: 2023-06-01\r\n";
+    tcp.write_all(head("GET", "/v1/models", "attacker.example", anthropic).as_bytes())
+        .await
+        .unwrap();
+    let answer = response(&mut tcp).await;
+    assert_eq!(status_of(&answer), 403, "{answer}");
+    assert_eq!(json_body(&answer)["type"], "error", "{answer}");
+    assert_eq!(
+        json_body(&answer)["error"]["type"],
+        "permission_error",
+        "{answer}"
+    );
     let allowed = served_hosts(&["gateway.internal"]).await;
     for (host, status) in [
         ("gateway.internal:443", 200),
