@@ -351,12 +351,17 @@ impl ApiError {
 
     /// [`ApiError::into_response_for`], with the request's headers: on the models routes,
     /// which both APIs share, an Anthropic client (see [`speaks_anthropic`]) gets Anthropic's
-    /// shape.
+    /// shape (see [`anthropic_shape`]).
     pub fn into_response_for_request(self, path: &str, headers: &HeaderMap) -> Response {
-        if path.starts_with("/v1/models") && speaks_anthropic(headers) {
+        self.into_response_as(anthropic_shape(path, headers))
+    }
+
+    /// The answer in Anthropic's shape (`anthropic`) or OpenAI's.
+    pub(crate) fn into_response_as(self, anthropic: bool) -> Response {
+        if anthropic {
             self.into_anthropic_response()
         } else {
-            self.into_response_for(path)
+            self.into_response()
         }
     }
 
@@ -421,6 +426,13 @@ pub(crate) fn refuse_blank(
 /// Whether a request speaks Anthropic's API: it sends `anthropic-version` or `x-api-key`.
 pub(crate) fn speaks_anthropic(headers: &HeaderMap) -> bool {
     headers.contains_key("anthropic-version") || headers.contains_key("x-api-key")
+}
+
+/// Whether an answer to a request takes Anthropic's shape: under `/v1/messages`, and on the
+/// models routes (which both APIs share) when the request speaks Anthropic's API.
+pub(crate) fn anthropic_shape(path: &str, headers: &HeaderMap) -> bool {
+    let models = path == "/v1/models" || path.starts_with("/v1/models/");
+    is_anthropic_path(path) || (models && speaks_anthropic(headers))
 }
 
 pub(crate) fn is_anthropic_path(path: &str) -> bool {

@@ -18,7 +18,7 @@ use subtle::ConstantTimeEq;
 use tracing::Instrument as _;
 
 use crate::anthropic;
-use crate::api_error::{ApiError, UpstreamFailure, is_anthropic_path, upstream};
+use crate::api_error::{ApiError, UpstreamFailure, anthropic_shape, upstream};
 use crate::body::read_json;
 use crate::guard;
 use crate::ids::{response_id, unix_now};
@@ -82,38 +82,17 @@ fn route_of(path: &str) -> &'static str {
     }
 }
 
-/// Whether a refusal takes Anthropic's shape: under `/v1/messages`, and under `/v1/models`
-/// when the request speaks Anthropic's API (as the listing's own shape is chosen).
-fn speaks_anthropic(path: &str, headers: &HeaderMap) -> bool {
-    let models = path == "/v1/models" || path.starts_with("/v1/models/");
-    is_anthropic_path(path) || (models && anthropic::route::is_anthropic(headers))
-}
-
-/// A refusal made before a handler, in the shape of the request's API.
-fn refusal(error: ApiError, anthropic: bool) -> Response {
-    if anthropic {
-        error.into_anthropic_response()
-    } else {
-        error.into_response()
-    }
-}
-
 /// 404 in the shape of the request's API.
 async fn not_found(req: Request) -> Response {
     let path = req.uri().path();
-    refusal(
-        ApiError::not_found(path, &ROUTES),
-        speaks_anthropic(path, req.headers()),
-    )
+    ApiError::not_found(path, &ROUTES).into_response_for_request(path, req.headers())
 }
 
 /// 405 in the shape of the request's API.
 async fn method_not_allowed(req: Request) -> Response {
     let path = req.uri().path();
-    refusal(
-        ApiError::method_not_allowed(req.method().as_str(), path),
-        speaks_anthropic(path, req.headers()),
-    )
+    ApiError::method_not_allowed(req.method().as_str(), path)
+        .into_response_for_request(path, req.headers())
 }
 
 /// Request id, request span, access log line and request metrics, for every request. No
@@ -189,14 +168,14 @@ fn client_token(headers: &axum::http::HeaderMap) -> &str {
 }
 
 /// Token check (constant time) when a token is configured; a refusal comes in the shape of
-/// the client's API (see `speaks_anthropic`).
+/// the client's API (see `api_error::anthropic_shape`).
 async fn auth(State(app): State<Arc<App>>, req: Request, next: Next) -> Response {
     if let Some(token) = &app.options.token {
         let given = client_token(req.headers());
         let ok: bool = given.as_bytes().ct_eq(token.expose().as_bytes()).into();
         if !ok {
-            let anthropic = speaks_anthropic(req.uri().path(), req.headers());
-            let mut response = refusal(ApiError::unauthorized(anthropic), anthropic);
+            let anthropic = anthropic_shape(req.uri().path(), req.headers());
+            let mut response = ApiError::unauthorized(anthropic).into_response_as(anthropic);
             response
                 .headers_mut()
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
@@ -312,7 +291,7 @@ async fn model(
                 "model id: expected UTF-8 text once percent-decoded (GET /v1/models/{id})",
                 None,
             );
-            return refusal(e, anthropic);
+            return e.into_response_as(anthropic);
         }
     };
     // The listing's table: aliases, `provider/id`, a bare id of the default provider.
@@ -322,7 +301,7 @@ async fn model(
             "the model `{}` is not listed: expected an id or an alias that GET /v1/models lists",
             escape(&id)
         );
-        return refusal(e, anthropic);
+        return e.into_response_as(anthropic);
     };
     if anthropic {
         return axum::Json(anthropic::route::model_entry(&key, &resolved.def.name)).into_response();
