@@ -544,6 +544,15 @@ mod tests {
 
     #[test]
     fn bad_values_name_their_source() {
+        // Settings from variables alone (no flags, no file).
+        let from_env = |env: &GatewayArgs| {
+            resolve(
+                &parse(&[]),
+                env,
+                &GatewayConfig::default(),
+                Path::new("openclaw.json"),
+            )
+        };
         let err = args_from_env(&Env::from_pairs([(
             "OPENCLAW_GATEWAY_MAX_CONNECTIONS",
             "0",
@@ -583,13 +592,7 @@ mod tests {
             "-1",
         )]))
         .unwrap();
-        let err = resolve(
-            &parse(&[]),
-            &env,
-            &GatewayConfig::default(),
-            Path::new("openclaw.json"),
-        )
-        .unwrap_err();
+        let err = from_env(&env).unwrap_err();
         assert_eq!(err.kind, ExitKind::Config);
         assert_eq!(
             err.error.to_string(),
@@ -611,13 +614,7 @@ mod tests {
             err.error
         );
         let env = args_from_env(&Env::from_pairs([("OPENCLAW_GATEWAY_BIND", "nowhere")])).unwrap();
-        let err = resolve(
-            &parse(&[]),
-            &env,
-            &GatewayConfig::default(),
-            Path::new("openclaw.json"),
-        )
-        .unwrap_err();
+        let err = from_env(&env).unwrap_err();
         assert!(
             err.error
                 .to_string()

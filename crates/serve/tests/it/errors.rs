@@ -82,15 +82,7 @@ async fn upstream_errors_429_502_503_504() {
     assert_eq!(status, 503);
     assert_eq!(retry.as_deref(), Some("5"));
     assert_eq!(body["error"]["code"], "upstream_unavailable");
-    fake.fault(
-        Rule::new(Fault::Error {
-            status: 429,
-            error_type: "ModelNotReadyException".into(),
-            message: "the model is not ready".into(),
-        })
-        .runtime()
-        .times(1),
-    );
+    fake.fault(model_not_ready_once());
     let (status, retry, body) = gw.chat(&user("x"), &[]).await.error().await;
     assert_eq!(status, 503);
     assert_eq!(retry.as_deref(), Some("5"));

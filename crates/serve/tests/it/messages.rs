@@ -293,15 +293,7 @@ async fn errors_take_anthropics_shape_and_statuses() {
     assert_eq!(resp.status, 529);
     assert_eq!(resp.headers["retry-after"], "5");
     assert_eq!(resp.json().await["error"]["type"], "overloaded_error");
-    fake.fault(
-        Rule::new(Fault::Error {
-            status: 429,
-            error_type: "ModelNotReadyException".into(),
-            message: "the model is not ready".into(),
-        })
-        .runtime()
-        .times(1),
-    );
+    fake.fault(model_not_ready_once());
     let resp = post(&target, "/v1/messages", &ask(MODEL)).await;
     assert_eq!(resp.status, 529);
     assert_eq!(resp.headers["retry-after"], "5");

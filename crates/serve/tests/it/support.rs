@@ -575,6 +575,17 @@ pub fn streaming(mut body: Value) -> Value {
 }
 
 /// The weather tool in OpenAI's shape.
+/// A fault rule: Bedrock answers the next runtime call `ModelNotReadyException` (429).
+pub fn model_not_ready_once() -> fake_bedrock::Rule<fake_bedrock::Fault> {
+    fake_bedrock::Rule::new(fake_bedrock::Fault::Error {
+        status: 429,
+        error_type: "ModelNotReadyException".into(),
+        message: "the model is not ready".into(),
+    })
+    .runtime()
+    .times(1)
+}
+
 pub fn weather_tool() -> Value {
     serde_json::json!({"type": "function", "function": {"name": "get_weather",
       "description": "Current weather", "parameters": {"type": "object",
