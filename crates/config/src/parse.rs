@@ -247,7 +247,8 @@ pub(crate) fn load(text: &str, file: &str) -> Result<Config, Error> {
 pub(crate) fn validate(parsed: &Parsed, file: &str) -> Result<Config, Error> {
     check_arrays(&parsed.value, &mut KeyPath::root(), parsed, file)?;
     check_lenient_typos(parsed, file)?;
-    let config: Config = match serde_path_to_error::deserialize(&parsed.value) {
+    let value = with_model_aliases_resolved(&parsed.value);
+    let config: Config = match serde_path_to_error::deserialize(value.as_ref()) {
         Ok(config) => config,
         Err(err) => {
             let path = key_path_of(err.path());
@@ -257,6 +258,64 @@ pub(crate) fn validate(parsed: &Parsed, file: &str) -> Result<Config, Error> {
     };
     semantic_checks(&config, parsed, file)?;
     Ok(config)
+}
+
+/// The configuration with an alias of `agents.defaults.models` written where a model is named
+/// in `agents.defaults.model` (the primary, or a fallback) replaced by its model, as OpenClaw
+/// resolves it there: a name without `/`, trimmed, matched without regard to case. Anything
+/// else is left for the typed model to check (a name without `/` that is no alias stays an
+/// error). Positions are unchanged: errors are located in the text by key path.
+fn with_model_aliases_resolved(value: &Value) -> std::borrow::Cow<'_, Value> {
+    let defaults = &value["agents"]["defaults"];
+    let Some(entries) = defaults["models"].as_object() else {
+        return std::borrow::Cow::Borrowed(value);
+    };
+    let aliases: Vec<(String, String)> = entries
+        .iter()
+        .filter_map(|(key, entry)| {
+            let alias = entry["alias"].as_str()?.trim().to_lowercase();
+            let model = ModelRef::parse_or_default_provider(key).ok()?;
+            (!alias.is_empty()).then(|| (alias, model.to_string()))
+        })
+        .collect();
+    let target = |name: &Value| -> Option<Value> {
+        let name = name.as_str()?.trim();
+        if name.contains('/') {
+            return None;
+        }
+        let name = name.to_lowercase();
+        aliases
+            .iter()
+            .find(|(alias, _)| *alias == name)
+            .map(|(_, model)| Value::String(model.clone()))
+    };
+    let model = &defaults["model"];
+    let in_object = |key: &str| match &model[key] {
+        Value::Array(items) => items.iter().any(|n| target(n).is_some()),
+        other => target(other).is_some(),
+    };
+    if target(model).is_none() && !in_object("primary") && !in_object("fallbacks") {
+        return std::borrow::Cow::Borrowed(value);
+    }
+    let mut value = value.clone();
+    let Some(model) = value.pointer_mut("/agents/defaults/model") else {
+        return std::borrow::Cow::Owned(value);
+    };
+    if let Some(resolved) = target(model) {
+        *model = resolved;
+    } else if let Some(object) = model.as_object_mut() {
+        if let Some(resolved) = object.get("primary").and_then(&target) {
+            object.insert("primary".to_string(), resolved);
+        }
+        if let Some(Value::Array(items)) = object.get_mut("fallbacks") {
+            for item in items {
+                if let Some(resolved) = target(item) {
+                    *item = resolved;
+                }
+            }
+        }
+    }
+    std::borrow::Cow::Owned(value)
 }
 
 /// The objects of the typed model (`*`: any key, `#`: any array index). serde's derived

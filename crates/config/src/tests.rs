@@ -347,3 +347,41 @@ fn aliases_match_as_openclaw_matches_them() {
     .unwrap_err();
     assert!(err.to_string().contains("alias"), "{err}");
 }
+
+#[test]
+fn an_alias_names_the_primary_model_and_fallbacks_as_in_openclaw() {
+    let models = r#"models: { "amazon-bedrock/us.anthropic.claude-opus-4-6-v1:0": { alias: "opus" },
+                             "amazon-bedrock/us.amazon.nova-pro-v1:0": { alias: "Nova" } }"#;
+    for model in [
+        r#"" Opus ""#.to_string(),
+        r#"{ primary: "opus", fallbacks: ["nova", "amazon-bedrock/x.y-v1:0"] }"#.to_string(),
+    ] {
+        let config = Config::from_text(&format!(
+            "{{ agents: {{ defaults: {{ {models}, model: {model} }} }} }}"
+        ))
+        .unwrap_or_else(|e| panic!("{model}: {e}"));
+        assert_eq!(
+            config.primary_model().unwrap().to_string(),
+            "amazon-bedrock/us.anthropic.claude-opus-4-6-v1:0",
+            "{model}"
+        );
+    }
+    let config = Config::from_text(&format!(
+        r#"{{ agents: {{ defaults: {{ {models}, model: {{ primary: "opus", fallbacks: ["nova"] }} }} }} }}"#
+    ))
+    .unwrap();
+    assert_eq!(
+        config.agents.defaults.model.fallbacks[0].to_string(),
+        "amazon-bedrock/us.amazon.nova-pro-v1:0"
+    );
+    // A name without `/` that is no alias is still refused.
+    let err = Config::from_text(&format!(
+        r#"{{ agents: {{ defaults: {{ {models}, model: {{ primary: "claude" }} }} }} }}"#
+    ))
+    .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("no `/` between provider and model id"),
+        "{err}"
+    );
+}

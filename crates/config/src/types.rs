@@ -633,7 +633,8 @@ pub struct AgentModelEntry {
 #[serde(rename_all = "camelCase")]
 pub struct AgentModelConfig {
     /// The model used by default, as `<provider>/<modelId>`, for example
-    /// `amazon-bedrock/us.anthropic.claude-opus-4-6-v1:0`.
+    /// `amazon-bedrock/us.anthropic.claude-opus-4-6-v1:0` (an alias written there in the file
+    /// is read as the model it names).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub primary: Option<ModelRef>,
     /// Models tried in order when the primary fails, as `<provider>/<modelId>`.
@@ -653,10 +654,31 @@ impl AgentModelConfig {
 #[schemars(rename = "AgentModelObject")]
 struct AgentModelObject {
     /// The model used by default, as `<provider>/<modelId>`, for example
-    /// `amazon-bedrock/us.anthropic.claude-opus-4-6-v1:0`.
+    /// `amazon-bedrock/us.anthropic.claude-opus-4-6-v1:0`, or an alias of
+    /// `agents.defaults.models`.
+    #[schemars(with = "Option<ModelName>")]
     primary: Option<ModelRef>,
-    /// Models tried in order when the primary fails, as `<provider>/<modelId>`.
+    /// Models tried in order when the primary fails, as `<provider>/<modelId>` or aliases.
+    #[schemars(with = "Vec<ModelName>")]
     fallbacks: Vec<ModelRef>,
+}
+
+/// Schema only: a model named in `agents.defaults.model`, by reference or by alias (read as
+/// OpenClaw reads it there; the loaded configuration holds the model the alias names).
+struct ModelName;
+
+impl JsonSchema for ModelName {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "ModelName".into()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let reference = generator.subschema_for::<ModelRef>();
+        schemars::json_schema!({
+            "description": "A model reference `<provider>/<modelId>`, or an alias of `agents.defaults.models` (a name without `/`, matched without regard to case).",
+            "anyOf": [reference, {"type": "string", "pattern": "^(?!\\s*arn:)[^/]*[^/\\s][^/]*$"}]
+        })
+    }
 }
 
 impl<'de> Deserialize<'de> for AgentModelConfig {
@@ -700,10 +722,10 @@ impl JsonSchema for AgentModelConfig {
     }
 
     fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        let reference = generator.subschema_for::<ModelRef>();
+        let reference = generator.subschema_for::<ModelName>();
         let object = generator.subschema_for::<AgentModelObject>();
         schemars::json_schema!({
-            "description": "The default model: a `<provider>/<modelId>` string, or an object with `primary` and `fallbacks`.",
+            "description": "The default model: a `<provider>/<modelId>` string or an alias, or an object with `primary` and `fallbacks`.",
             "anyOf": [reference, object]
         })
     }

@@ -134,20 +134,12 @@ fn schema_and_serde_agree() {
             json!({ "models": { "providers": { "p": { "models": [{ "id": "a", "name": "A", "cost": { "cached": 1 } }] } } } }),
         ),
         (
-            "model ref without slash",
-            json!({ "agents": { "defaults": { "model": { "primary": "claude" } } } }),
-        ),
-        (
             "model ref with empty id",
             json!({ "agents": { "defaults": { "model": { "fallbacks": ["a/"] } } } }),
         ),
         (
             "unknown agent model key",
             json!({ "agents": { "defaults": { "model": { "primary": "a/b", "fallback": [] } } } }),
-        ),
-        (
-            "model string without slash",
-            json!({ "agents": { "defaults": { "model": "claude" } } }),
         ),
         (
             "model as a number",
@@ -163,6 +155,33 @@ fn schema_and_serde_agree() {
     ];
     for (name, value) in &invalid {
         agree(&validator, name, value, false);
+    }
+    // A model named without `/` may be an alias of `agents.defaults.models`, which a schema
+    // cannot look up: the schema lets it through, loading refuses it when it is no alias.
+    let models = json!({ "a/b": { "alias": "fast" } });
+    for (name, model, alias) in [
+        ("primary alias", json!({ "primary": "fast" }), true),
+        ("model string alias", json!("FAST"), true),
+        (
+            "fallback alias",
+            json!({ "primary": "a/b", "fallbacks": ["fast"] }),
+            true,
+        ),
+        (
+            "primary without slash, no alias",
+            json!({ "primary": "claude" }),
+            false,
+        ),
+        (
+            "model string without slash, no alias",
+            json!("claude"),
+            false,
+        ),
+    ] {
+        let value = json!({ "agents": { "defaults": { "models": models, "model": model } } });
+        assert!(validator.is_valid(&value), "{name}: schema");
+        let loaded = Config::from_text(&value.to_string());
+        assert_eq!(loaded.is_ok(), alias, "{name}: {:?}", loaded.err());
     }
 }
 
