@@ -422,7 +422,6 @@ pub(crate) fn refuse_blank(
     }
 }
 
-/// Whether `path` belongs to the Anthropic Messages API (its errors have Anthropic's shape).
 /// Whether a request speaks Anthropic's API: it sends `anthropic-version` or `x-api-key`.
 pub(crate) fn speaks_anthropic(headers: &HeaderMap) -> bool {
     headers.contains_key("anthropic-version") || headers.contains_key("x-api-key")
@@ -435,6 +434,7 @@ pub(crate) fn anthropic_shape(path: &str, headers: &HeaderMap) -> bool {
     is_anthropic_path(path) || (models && speaks_anthropic(headers))
 }
 
+/// Whether `path` belongs to the Anthropic Messages API (its errors have Anthropic's shape).
 pub(crate) fn is_anthropic_path(path: &str) -> bool {
     path == "/v1/messages" || path.starts_with("/v1/messages/")
 }
