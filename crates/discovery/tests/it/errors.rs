@@ -184,12 +184,7 @@ async fn missing_credentials_read_like_openclaw() {
     // `AWS_PROFILE=default`, the EC2 workaround, off EC2) finds nothing at call time.
     let fake = fake(Catalog::default_catalog()).await;
     let home = tempfile::tempdir().unwrap();
-    let base = openclaw_creds::Env::from_pairs([
-        ("HOME", home.path().to_str().unwrap()),
-        ("AWS_EC2_METADATA_DISABLED", "true"),
-        ("AWS_REGION", "us-east-1"),
-        ("AWS_ENDPOINT_URL_BEDROCK", fake.url().as_str()),
-    ]);
+    let base = offline_env(home.path(), fake.url().as_str());
     for (env, checked) in [
         (base.clone(), "aws-sdk default chain"),
         (
@@ -339,14 +334,9 @@ async fn every_failure_has_a_kind() {
 async fn a_model_the_provider_filter_hides_is_named_as_such() {
     let fake = fake(Catalog::default_catalog()).await;
     let home = tempfile::tempdir().unwrap();
-    let env = openclaw_creds::Env::from_pairs([
-        ("HOME", home.path().to_str().unwrap()),
-        ("AWS_EC2_METADATA_DISABLED", "true"),
-        ("AWS_REGION", "us-east-1"),
-        ("AWS_ACCESS_KEY_ID", ACCESS_KEY),
-        ("AWS_SECRET_ACCESS_KEY", SECRET_KEY),
-        ("AWS_ENDPOINT_URL_BEDROCK", fake.url().as_str()),
-    ]);
+    let env = offline_env(home.path(), fake.url().as_str())
+        .with("AWS_ACCESS_KEY_ID", ACCESS_KEY)
+        .with("AWS_SECRET_ACCESS_KEY", SECRET_KEY);
     let config = openclaw_config::Config::from_text(
         "{ models: { bedrockDiscovery: { providerFilter: ['anthropic'] } } }",
     )

@@ -24,6 +24,17 @@ pub async fn fake(catalog: Catalog) -> FakeBedrock {
         .unwrap()
 }
 
+/// An environment with no credentials and no network fallbacks: an empty `HOME`, IMDS off,
+/// `us-east-1`, the control plane at `url`.
+pub fn offline_env(home: &std::path::Path, url: &str) -> Env {
+    Env::from_pairs([
+        ("HOME", home.to_str().unwrap()),
+        ("AWS_EC2_METADATA_DISABLED", "true"),
+        ("AWS_REGION", "us-east-1"),
+        ("AWS_ENDPOINT_URL_BEDROCK", url),
+    ])
+}
+
 /// Settings the way the gateway builds them, from an explicit environment (never the process
 /// one) pointing `AWS_ENDPOINT_URL_BEDROCK` at `url`.
 pub fn settings(url: &str, region: &str) -> AwsSettings {
